@@ -1,0 +1,96 @@
+// buildApp: the Fastify instance with every module wired in. main.ts and the tests call it.
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import rateLimit from '@fastify/rate-limit';
+import { sql } from 'kysely';
+import type { Config } from './config.ts';
+import type { Database } from '#platform/db/database.ts';
+import { systemClock, type Clock } from '#platform/clock.ts';
+import { installErrorHandler } from '#platform/http/error-handler.ts';
+import { installMetrics } from '#platform/http/metrics.ts';
+import { referenceRoutes, referenceService } from '#modules/reference/index.ts';
+import { tariffRepository, tariffRoutes, tariffService } from '#modules/tariff/index.ts';
+import { calculatorRoutes, calculatorService } from '#modules/assessment/index.ts';
+
+export interface AppDeps {
+  config: Config;
+  database: Database;
+  clock?: Clock;
+  /** Log to stdout (false in tests unless LOG_LEVEL asks for it). */
+  logger?: boolean;
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Who may call the route: 'public', or the roles allowed. Every API route must say. */
+    access?: 'public' | readonly string[];
+  }
+}
+
+export function services(database: Database, clock: Clock) {
+  const reference = referenceService(database.db);
+  const tariff = tariffService(tariffRepository(database.db));
+  const calculator = calculatorService({ tariff, reference, clock });
+  return { reference, tariff, calculator };
+}
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const clock = deps.clock ?? systemClock;
+  const app = Fastify({
+    logger: deps.logger === false ? false : { level: deps.config.logLevel },
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : randomUUID();
+    },
+    requestIdHeader: false,
+    ajv: { customOptions: { allErrors: true, coerceTypes: 'array', removeAdditional: false } },
+    bodyLimit: 5 * 1024 * 1024,
+    return503OnClosing: true,
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.addHook('onRequest', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
+  });
+  // A route that forgets to say who may call it is a bug, caught at start-up rather than in production.
+  app.addHook('onRoute', (route) => {
+    const url = route.url;
+    if (url.startsWith('/api/') && route.config?.access === undefined) {
+      throw new Error(`route ${route.method} ${url} does not declare who may call it (config.access)`);
+    }
+  });
+  installErrorHandler(app);
+
+  await app.register(rateLimit, { global: false });
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Forodha customs API', version: '0.1.0', description: 'Customs management: tariff, assessment, declarations, risk, release.' },
+      servers: [],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true }, config: { access: 'public' } }, async () => app.swagger());
+  installMetrics(app);
+
+  app.get(
+    '/health',
+    { schema: { tags: ['platform'], summary: 'Liveness and database check' }, config: { access: 'public' } },
+    async (_request, reply) => {
+      const started = performance.now();
+      try {
+        await sql`select 1`.execute(deps.database.db);
+        return { status: 'ok', database: { kind: deps.database.kind, ok: true, latencyMs: Math.round((performance.now() - started) * 10) / 10 } };
+      } catch (err) {
+        return reply.status(503).send({ status: 'unavailable', database: { kind: deps.database.kind, ok: false, error: (err as Error).message } });
+      }
+    },
+  );
+
+  const s = services(deps.database, clock);
+  await app.register(referenceRoutes({ reference: s.reference }));
+  await app.register(tariffRoutes({ tariff: s.tariff, clock }));
+  await app.register(calculatorRoutes({ calculator: s.calculator, rateLimit: deps.config.calculatorRateLimit }));
+  return app;
+}

@@ -1,0 +1,93 @@
+// forodha <command>: administration from the shell, against the configured database.
+import { loadConfig, ConfigError } from './config.ts';
+import { openDatabase, type Database } from '#platform/db/database.ts';
+import { DataLockedError } from '#platform/db/lock.ts';
+import { migrateToLatest } from '#platform/db/migrate.ts';
+import { importRates, importTariff, type ImportReport } from '#modules/tariff/index.ts';
+import { prepareDatabase } from './setup.ts';
+
+const usage = `forodha <command>
+
+  tariff import FILE.csv [--dry-run] [--by NAME]   load a tariff version (all-or-nothing)
+  rates import FILE.csv [--dry-run] [--by NAME]    load exchange rates (all-or-nothing)
+  migrate                                          apply database migrations
+  seed [--demo]                                    load reference data, settings (and the demo tariff)
+
+Uses DATABASE_URL when set, else the embedded database in DATA_DIR (./data), which only one
+process may open: stop the server first, or run both against PostgreSQL.`;
+
+function option(args: string[], name: string): string | undefined {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+}
+
+function printReport(report: ImportReport, dryRun: boolean): void {
+  if (report.ok) {
+    const verb = dryRun ? 'would load' : 'loaded';
+    console.log(`${report.file}: ${report.rows} rows checked; ${verb} ${report.loaded}, unchanged ${report.unchanged}, earlier versions closed ${report.closed}${report.importId ? ` (import #${report.importId})` : ''}`);
+    return;
+  }
+  console.error(`${report.file}: NOT loaded, nothing was changed. ${report.errors.length} problem(s):`);
+  for (const e of report.errors) {
+    console.error(`  line ${e.line}${e.field ? ` ${e.field}` : ''}: ${e.message}`);
+  }
+}
+
+async function withDatabase<T>(work: (database: Database) => Promise<T>): Promise<T> {
+  const config = loadConfig();
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 2, holder: 'the forodha command line' });
+  try {
+    return await work(database);
+  } finally {
+    await database.close();
+  }
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const [command, sub, ...rest] = argv;
+  const args = [sub ?? '', ...rest];
+  if ((command === 'tariff' || command === 'rates') && sub === 'import') {
+    const file = rest.find((a, i) => !a.startsWith('--') && rest[i - 1] !== '--by');
+    if (!file) {
+      console.error(`usage: forodha ${command} import FILE.csv [--dry-run] [--by NAME]`);
+      return 2;
+    }
+    const dryRun = rest.includes('--dry-run');
+    const importedBy = option(rest, '--by') ?? process.env.USER ?? 'cli';
+    return withDatabase(async ({ db }) => {
+      await migrateToLatest(db);
+      const load = command === 'tariff' ? importTariff : importRates;
+      const report = await load(db, file, { importedBy, dryRun, onProgress: (m) => process.stderr.write(`  ${m}\n`) });
+      printReport(report, dryRun);
+      return report.ok ? 0 : 1;
+    });
+  }
+  if (command === 'migrate') {
+    return withDatabase(async ({ db }) => {
+      const applied = await migrateToLatest(db);
+      console.log(applied.length ? `applied: ${applied.join(', ')}` : 'database is up to date');
+      return 0;
+    });
+  }
+  if (command === 'seed') {
+    return withDatabase(async ({ db }) => {
+      const result = await prepareDatabase(db, { demo: args.includes('--demo') });
+      console.log(JSON.stringify(result, null, 2));
+      return 0;
+    });
+  }
+  console.error(usage);
+  return command === undefined || command === 'help' || command === '--help' ? 0 : 2;
+}
+
+run(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    if (err instanceof DataLockedError || err instanceof ConfigError) {
+      console.error(`forodha: ${err.message}`);
+      process.exit(3);
+    }
+    console.error(err);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,60 @@
+// npm start: config -> database (PGlite or DATABASE_URL) -> migrate -> reference and demo data -> listen.
+import { loadConfig, ConfigError } from './config.ts';
+import { openDatabase } from '#platform/db/database.ts';
+import { DataLockedError } from '#platform/db/lock.ts';
+import { buildApp } from './app.ts';
+import { prepareDatabase } from './setup.ts';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolSize, holder: 'the Forodha server' });
+  const prepared = await prepareDatabase(database.db, { demo: config.demo });
+  const app = await buildApp({ config, database });
+  app.log.info({ database: database.location, migrations: prepared.migrations.length, demo: prepared.demo }, 'database ready');
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) {
+      return;
+    }
+    stopping = true;
+    app.log.info({ signal }, 'shutting down: finishing in-flight requests');
+    const timer = setTimeout(() => {
+      app.log.error('graceful shutdown timed out');
+      process.exit(1);
+    }, config.shutdownGraceSeconds * 1000);
+    timer.unref();
+    await app.close();
+    await database.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+
+  await app.listen({ port: config.port, host: config.host });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const url = `http://localhost:${port}`;
+  console.log(
+    [
+      '',
+      `Forodha is running on ${database.kind === 'pglite' ? `the embedded database in ${database.location}` : database.location}`,
+      `  open          ${url}/docs   (API documentation)`,
+      `  health        ${url}/health`,
+      `  calculator    POST ${url}/api/v1/calculator`,
+      config.demo ? '  demo data     loaded (see README.md for the demo walk-through)' : '',
+      '',
+    ]
+      .filter((l) => l !== '')
+      .join('\n'),
+  );
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof ConfigError || err instanceof DataLockedError) {
+    console.error(`forodha: ${err.message}`);
+    process.exit(2);
+  }
+  console.error(err);
+  process.exit(1);
+});

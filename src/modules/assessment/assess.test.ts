@@ -1,0 +1,272 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { assess, apportion, type AssessmentInput, type ItemInput, type Assessment } from './index.ts';
+import { Dec } from '#platform/money.ts';
+import { rulesAt, measure, d } from '../../../test/rules.ts';
+
+const kes = { currency: 'KES', rate: d(1), ref: { kind: 'declared' as const } };
+
+function input(items: ItemInput[], over: Partial<AssessmentInput> = {}): AssessmentInput {
+  return { date: '2025-03-01', cpc: '4000000', currency: 'KES', exchangeRate: kes, specificRates: new Map(), items, rules: rulesAt('2025-03-01'), ...over };
+}
+
+function run(i: AssessmentInput): Assessment {
+  const r = assess(i);
+  if (!r.ok) {
+    throw new Error(JSON.stringify(r.errors));
+  }
+  return r.assessment;
+}
+
+const line = (a: Assessment, code: string, item = 0) => a.items[item]!.taxes.find((t) => t.code === code);
+const amount = (a: Assessment, code: string, item = 0) => line(a, code, item)?.amount.toFixed(2);
+
+describe('customs value', () => {
+  it('is CIF converted at the exchange rate, with insurance 1% of C&F when none is declared', () => {
+    const a = run(input([{ measure: measure('8471.30.00'), fob: d(8000), freight: d(1200) }], { currency: 'USD', exchangeRate: { currency: 'USD', rate: d('129.50'), ref: { kind: 'declared' } } }));
+    // insurance = 1% of 9200 = 92; CIF 9292 USD x 129.50 = 1,203,314.00
+    expect(a.items[0]!.valuation.insurance.toString()).toBe('92');
+    expect(a.items[0]!.valuation.insuranceDefaulted).toBe(true);
+    expect(a.items[0]!.customsValue.toFixed(2)).toBe('1203314.00');
+  });
+
+  it('uses declared insurance, even zero, instead of the default', () => {
+    const a = run(input([{ measure: measure('8471.30.00'), fob: d(1000), freight: d(100), insurance: d(0) }]));
+    expect(a.items[0]!.customsValue.toFixed(2)).toBe('1100.00');
+    expect(a.items[0]!.valuation.insuranceDefaulted).toBe(false);
+  });
+
+  it('apportions consignment freight and insurance to items by FOB, to the cent', () => {
+    const a = run(
+      input([{ measure: measure('1'.padEnd(8, '0')), fob: d(100) }, { measure: measure('2'.padEnd(8, '0')), fob: d(200) }, { measure: measure('3'.padEnd(8, '0')), fob: d(700) }], {
+        freight: d('100.00'),
+        insurance: d('10.01'),
+      }),
+    );
+    expect(a.items.map((i) => i.valuation.freight.toFixed(2))).toEqual(['10.00', '20.00', '70.00']);
+    expect(a.items.map((i) => i.valuation.insurance.toFixed(2))).toEqual(['1.00', '2.00', '7.01']);
+  });
+
+  it('apportionment parts always add up to the whole', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 10_000_000 }), fc.array(fc.integer({ min: 0, max: 1_000_000 }), { minLength: 1, maxLength: 20 }), (cents, weights) => {
+        const total = new Dec(cents).div(100);
+        const parts = apportion(total, weights.map((w) => new Dec(w)));
+        expect(parts.reduce((a, b) => a.plus(b), new Dec(0)).equals(total)).toBe(true);
+        expect(parts.every((p) => !p.isNegative())).toBe(true);
+      }),
+    );
+  });
+});
+
+describe('taxes', () => {
+  it('charges duty on CV, excise on CV + duty, VAT on CV + duty + excise, IDF and RDL on CV', () => {
+    const a = run(input([{ measure: measure('8703.23.00', { duty: { rate: d(35) }, excise: { rate: d(25) } }), fob: d(1_000_000), insurance: d(0) }]));
+    expect(amount(a, 'ID')).toBe('350000.00');
+    expect(line(a, 'EXD')!.base.toFixed(2)).toBe('1350000.00');
+    expect(amount(a, 'EXD')).toBe('337500.00');
+    expect(line(a, 'VAT')!.base.toFixed(2)).toBe('1687500.00');
+    expect(amount(a, 'VAT')).toBe('270000.00');
+    expect(amount(a, 'IDF')).toBe('25000.00');
+    expect(amount(a, 'RDL')).toBe('20000.00');
+    expect(a.total.toFixed(2)).toBe('1002500.00');
+  });
+
+  it('puts IDF and RDL into the VAT base only when the setting says so', () => {
+    const m = measure('8471.30.00', { duty: { rate: d(0) } });
+    const off = run(input([{ measure: m, fob: d(1000), insurance: d(0) }]));
+    const on = run(input([{ measure: m, fob: d(1000), insurance: d(0) }], { rules: rulesAt('2025-03-01', { 'vat.base_includes_levies': true }) }));
+    expect(amount(off, 'VAT')).toBe('160.00');
+    expect(amount(on, 'VAT')).toBe('167.20'); // 16% of 1000 + 25 + 20
+  });
+
+  it('exempt and zero-rated goods pay no VAT but still pay IDF and RDL', () => {
+    for (const vat of ['exempt', 'zero'] as const) {
+      const a = run(input([{ measure: measure('3004.90.00', { duty: { rate: d(0) }, vat }), fob: d(1000), insurance: d(0) }]));
+      expect(amount(a, 'VAT')).toBe('0.00');
+      expect(line(a, 'VAT')!.method).toBe(vat === 'exempt' ? 'exempt' : 'zero-rated');
+      expect(amount(a, 'IDF')).toBe('25.00');
+    }
+  });
+
+  it('charges the higher of ad valorem and specific duty, converting the specific currency', () => {
+    const rice = measure('1006.30.00', { duty: { rate: d(35), specific: { amount: d(345), unit: 'TNE', currency: 'USD' } } });
+    const usd = { currency: 'USD', rate: d(130), ref: { kind: 'declared' as const } };
+    const specificRates = new Map([['USD', usd]]);
+    // 10 t declared at KES 100,000: 35% = 35,000; 10 x 345 x 130 = 448,500 -> specific
+    const cheap = run(input([{ measure: rice, fob: d(100_000), insurance: d(0), netMassKg: d(10_000) }], { specificRates }));
+    expect(amount(cheap, 'ID')).toBe('448500.00');
+    expect(line(cheap, 'ID')!.method).toBe('higher-of: specific');
+    // 10 t at KES 2,000,000: 35% = 700,000 > 448,500 -> ad valorem
+    const dear = run(input([{ measure: rice, fob: d(2_000_000), insurance: d(0), netMassKg: d(10_000) }], { specificRates }));
+    expect(amount(dear, 'ID')).toBe('700000.00');
+    expect(line(dear, 'ID')!.method).toBe('higher-of: ad-valorem');
+  });
+
+  it('charges specific excise per litre of pure alcohol from quantity and strength', () => {
+    const whisky = measure('2208.30.00', { excise: { specific: { amount: d(5), unit: 'CLPA', currency: 'KES' } }, unit: 'LTR' });
+    const a = run(input([{ measure: whisky, fob: d(10_000), insurance: d(0), quantity: d(100), alcoholPercent: d(40) }]));
+    // 100 l x 40% = 40 l pure alcohol = 4000 cl x 5 = 20,000
+    expect(amount(a, 'EXD')).toBe('20000.00');
+  });
+
+  it('names the missing quantity a specific charge needs', () => {
+    const sugar = measure('1701.99.00', { excise: { specific: { amount: d(5), unit: 'KGM', currency: 'KES' } } });
+    const r = assess(input([{ measure: sugar, fob: d(1000) }]));
+    expect(r.ok).toBe(false);
+    expect(!r.ok && r.errors[0]).toMatchObject({ pointer: '/items/0/netMassKg', code: 'required' });
+  });
+
+  it('waives import duty for EAC-originating goods with proof of origin, and only then', () => {
+    const m = measure('1701.14.00', { duty: { rate: d(100) } });
+    const ug = run(input([{ measure: m, fob: d(1000), insurance: d(0), originCountry: 'UG', preferentialOrigin: true }]));
+    expect(amount(ug, 'ID')).toBe('0.00');
+    expect(line(ug, 'ID')!.method).toBe('eac-preference');
+    const noProof = run(input([{ measure: m, fob: d(1000), insurance: d(0), originCountry: 'UG' }]));
+    expect(amount(noProof, 'ID')).toBe('1000.00');
+    const notEac = run(input([{ measure: m, fob: d(1000), insurance: d(0), originCountry: 'CN', preferentialOrigin: true }]));
+    expect(amount(notEac, 'ID')).toBe('1000.00');
+  });
+
+  it('follows the EAC membership in force: Somalia only from 4 March 2024', () => {
+    const m = measure('0804.10.00', { duty: { rate: d(25) } });
+    const before = run(input([{ measure: m, fob: d(1000), insurance: d(0), originCountry: 'SO', preferentialOrigin: true }], { date: '2024-03-03', rules: rulesAt('2024-03-03') }));
+    const after = run(input([{ measure: m, fob: d(1000), insurance: d(0), originCountry: 'SO', preferentialOrigin: true }], { date: '2024-03-04', rules: rulesAt('2024-03-04') }));
+    expect(amount(before, 'ID')).toBe('250.00');
+    expect(amount(after, 'ID')).toBe('0.00');
+  });
+
+  it('charges preferential IDF and RDL for the approved-manufacturer procedure code', () => {
+    const m = measure('3901.10.00', { duty: { rate: d(0) } });
+    const normal = run(input([{ measure: m, fob: d(100_000), insurance: d(0) }]));
+    const preferential = run(input([{ measure: m, fob: d(100_000), insurance: d(0) }], { cpc: '4000302' }));
+    expect([amount(normal, 'IDF'), amount(normal, 'RDL')]).toEqual(['2500.00', '2000.00']);
+    expect([amount(preferential, 'IDF'), amount(preferential, 'RDL')]).toEqual(['1500.00', '1500.00']);
+    expect(line(preferential, 'IDF')!.method).toBe('preferential-cpc');
+  });
+});
+
+describe('levies and VAT by date', () => {
+  const m = measure('8471.30.00', { duty: { rate: d(0) } });
+  const at = (date: string) => run(input([{ measure: m, fob: d(100_000), insurance: d(0) }], { date, rules: rulesAt(date) }));
+  const cases: [string, string, string, string][] = [
+    // date, IDF, RDL, VAT (on 100,000)
+    ['2019-11-06', '2000.00', '1500.00', '16000.00'],
+    ['2019-11-07', '3500.00', '2000.00', '16000.00'],
+    ['2020-01-15', '3500.00', '2000.00', '16000.00'],
+    ['2020-03-31', '3500.00', '2000.00', '16000.00'],
+    ['2020-04-01', '3500.00', '2000.00', '14000.00'],
+    ['2020-12-31', '3500.00', '2000.00', '14000.00'],
+    ['2021-01-01', '3500.00', '2000.00', '16000.00'],
+    ['2023-06-30', '3500.00', '2000.00', '16000.00'],
+    ['2023-07-01', '2500.00', '1500.00', '16000.00'],
+    ['2024-06-01', '2500.00', '1500.00', '16000.00'],
+    ['2024-12-26', '2500.00', '1500.00', '16000.00'],
+    ['2024-12-27', '2500.00', '2000.00', '16000.00'],
+    ['2025-03-01', '2500.00', '2000.00', '16000.00'],
+  ];
+  it.each(cases)('on %s IDF %s, RDL %s, VAT %s', (date, idf, rdl, vat) => {
+    const a = at(date);
+    expect([amount(a, 'IDF'), amount(a, 'RDL'), amount(a, 'VAT')]).toEqual([idf, rdl, vat]);
+    expect(a.rulesUsed.some((r) => r.key === 'idf.rate' && r.validFrom <= date)).toBe(true);
+  });
+});
+
+describe('rounding', () => {
+  it('rounds each line half up to the cent by default, and totals are sums of rounded lines', () => {
+    // CV 0.10 x 25% = 0.025 -> 0.03
+    const a = run(input([{ measure: measure('9503.00.00'), fob: d('0.10'), insurance: d(0) }]));
+    expect(amount(a, 'ID')).toBe('0.03');
+  });
+  it('follows the rounding setting (whole shillings, half even)', () => {
+    const rules = rulesAt('2025-03-01', { rounding: { scale: 0, mode: 'half-even' } });
+    const a = run(input([{ measure: measure('9503.00.00', { duty: { rate: d(25) } }), fob: d(10), insurance: d(0) }], { rules }));
+    expect(amount(a, 'ID')).toBe('2.00'); // 2.5 -> 2 (half even)
+  });
+});
+
+describe('used motor vehicles from the CRSP', () => {
+  const car = measure('8703.23.00', { duty: { rate: d(35) }, excise: { rate: d(25) }, unit: 'NAR' });
+  const vehicle = (year: number) => ({ measure: car, fob: d(0), vehicle: { fuel: 'petrol', engineCc: 1800, firstRegistrationYear: year, crsp: d(3_000_000) } });
+
+  it.each([
+    [2025, '0'],
+    [2024, '0'],
+    [2023, '20'],
+    [2022, '30'],
+    [2021, '40'],
+    [2020, '50'],
+    [2019, '55'],
+    [2018, '60'],
+    [2017, '65'],
+  ])('first registered %i (assessed 2025) depreciates %s%%', (year, pct) => {
+    const a = run(input([vehicle(year)]));
+    expect(a.items[0]!.valuation.vehicle!.depreciationPercent.toString()).toBe(pct);
+  });
+
+  it('warns about vehicles older than the age limit and keeps the last band', () => {
+    const a = run(input([vehicle(2015)]));
+    expect(a.items[0]!.valuation.vehicle!.depreciationPercent.toString()).toBe('65');
+    expect(a.warnings.join(' ')).toMatch(/older than 8 years/);
+  });
+
+  it('by default divides the depreciated CRSP by all ad valorem charges, so the taxes add back to it', () => {
+    const a = run(input([vehicle(2023)]));
+    const item = a.items[0]!;
+    expect(item.valuation.method).toBe('retail-less-all-taxes');
+    // 3,000,000 x 80% = 2,400,000; divisor 1.35 x 1.25 x 1.16 + 0.025 + 0.02 = 2.0025
+    expect(item.valuation.vehicle!.divisor.toString()).toBe('2.0025');
+    expect(item.customsValue.toFixed(2)).toBe('1198501.87');
+    const loaded = item.customsValue.plus(item.total);
+    expect(loaded.minus(2_400_000).abs().lessThan(1)).toBe(true);
+  });
+
+  it('offers the other methods as settings, each shown in the result', () => {
+    const plain = run(input([vehicle(2023)], { rules: rulesAt('2025-03-01', { 'valuation.used_vehicle_method': 'depreciated-retail' }) }));
+    expect(plain.items[0]!.customsValue.toFixed(2)).toBe('2400000.00');
+    expect(plain.items[0]!.valuation.method).toBe('depreciated-retail');
+    const dev = run(input([vehicle(2023)], { rules: rulesAt('2025-03-01', { 'valuation.used_vehicle_method': 'retail-less-duty-excise-vat' }) }));
+    expect(dev.items[0]!.customsValue.toFixed(2)).toBe('1226053.64'); // 2,400,000 / 1.9575
+  });
+
+  it('needs the year of first registration to depreciate', () => {
+    const r = assess(input([{ measure: car, fob: d(0), vehicle: { fuel: 'petrol', engineCc: 1800, crsp: d(3_000_000) } }]));
+    expect(!r.ok && r.errors[0]?.pointer).toBe('/items/0/vehicle/firstRegistrationYear');
+  });
+});
+
+describe('totals', () => {
+  it('equal the sum of every line, per code and overall, for random consignments', () => {
+    const item = fc.record({
+      fob: fc.integer({ min: 0, max: 1e9 }).map((c) => new Dec(c).div(100)),
+      freight: fc.option(fc.integer({ min: 0, max: 1e7 }).map((c) => new Dec(c).div(100)), { nil: undefined }),
+      duty: fc.constantFrom(0, 10, 25, 35, 100),
+      excise: fc.option(fc.constantFrom(10, 15, 20, 25, 35), { nil: undefined }),
+      vat: fc.constantFrom('standard' as const, 'exempt' as const, 'zero' as const),
+    });
+    fc.assert(
+      fc.property(fc.array(item, { minLength: 1, maxLength: 8 }), fc.integer({ min: 1, max: 200_000 }), fc.constantFrom('2020-01-15', '2024-06-01', '2025-03-01'), (items, rateMilli, date) => {
+        const a = run(
+          input(
+            items.map((i, n) => ({
+              measure: measure(`8471.30.${String(n).padStart(2, '0')}`, { duty: { rate: d(i.duty) }, excise: i.excise === undefined ? {} : { rate: d(i.excise) }, vat: i.vat }),
+              fob: i.fob,
+              ...(i.freight === undefined ? {} : { freight: i.freight }),
+            })),
+            { date, rules: rulesAt(date), currency: 'USD', exchangeRate: { currency: 'USD', rate: new Dec(rateMilli).div(1000), ref: { kind: 'declared' } } },
+          ),
+        );
+        const lines = a.items.flatMap((i) => i.taxes);
+        expect(a.total.equals(lines.reduce((s, l) => s.plus(l.amount), new Dec(0)))).toBe(true);
+        for (const [code, total] of Object.entries(a.totals)) {
+          expect(total.equals(lines.filter((l) => l.code === code).reduce((s, l) => s.plus(l.amount), new Dec(0)))).toBe(true);
+        }
+        for (const l of lines) {
+          expect(l.amount.decimalPlaces()).toBeLessThanOrEqual(2);
+          expect(l.amount.isNegative()).toBe(false);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

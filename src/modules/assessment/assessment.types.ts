@@ -1,0 +1,178 @@
+import type { Dec, RoundingMode } from '#platform/money.ts';
+import type { FieldError } from '#platform/http/problem.ts';
+
+/** Charge codes as they appear on an assessment notice and an e-slip. */
+export type TaxCode = 'ID' | 'EXD' | 'VAT' | 'IDF' | 'RDL';
+
+export const taxNames: Record<TaxCode, string> = {
+  ID: 'Import duty',
+  EXD: 'Excise duty',
+  VAT: 'Value added tax',
+  IDF: 'Import declaration fee',
+  RDL: 'Railway development levy',
+};
+
+/** Which rule a figure came from, so an assessment can be reproduced and explained. */
+export interface RuleRef {
+  kind: 'tariff-line' | 'setting' | 'exchange-rate';
+  id: string;
+  key: string;
+  validFrom: string;
+  validTo: string | null;
+  value?: unknown;
+}
+
+export interface SpecificRate {
+  amount: Dec;
+  /** Unit of quantity the amount is charged per (UN/ECE Rec 20 code, CLPA for cl of pure alcohol). */
+  unit: string;
+  currency: string;
+}
+
+export interface Charge {
+  rate?: Dec;
+  specific?: SpecificRate;
+}
+
+/** A national tariff line version as the engine needs it. */
+export interface TariffMeasure {
+  ref: RuleRef;
+  hsCode: string;
+  description: string;
+  unit: string;
+  importDuty: Charge;
+  excise: Charge;
+  vat: 'standard' | 'exempt' | 'zero';
+}
+
+export interface Setting<T> {
+  value: T;
+  ref: RuleRef;
+}
+
+export type UsedVehicleMethod = 'retail-less-all-taxes' | 'retail-less-duty-excise-vat' | 'depreciated-retail';
+export const usedVehicleMethods: readonly UsedVehicleMethod[] = ['retail-less-all-taxes', 'retail-less-duty-excise-vat', 'depreciated-retail'];
+
+export interface DepreciationBand {
+  /** Upper bound of the vehicle's age in whole years (inclusive). */
+  maxAgeYears: number;
+  percent: Dec;
+}
+
+/** The national settings in force on the assessment date. */
+export interface NationalRules {
+  vatRate: Setting<Dec>;
+  idfRate: Setting<Dec>;
+  idfPreferentialRate: Setting<Dec>;
+  idfPreferentialCpcs: Setting<string[]>;
+  rdlRate: Setting<Dec>;
+  rdlPreferentialRate: Setting<Dec>;
+  rdlPreferentialCpcs: Setting<string[]>;
+  /** Whether IDF and RDL join the VAT base (sources disagree; default no). */
+  vatBaseIncludesLevies: Setting<boolean>;
+  rounding: Setting<{ scale: number; mode: RoundingMode }>;
+  /** Insurance as a percentage of C&F when none is declared. */
+  defaultInsuranceRate: Setting<Dec>;
+  usedVehicleMethod: Setting<UsedVehicleMethod>;
+  vehicleDepreciation: Setting<DepreciationBand[]>;
+  vehicleMaxAgeYears: Setting<number>;
+  eacPartnerStates: Setting<string[]>;
+}
+
+export interface ExchangeRate {
+  currency: string;
+  /** Shillings per one unit of the currency. */
+  rate: Dec;
+  ref: RuleRef | { kind: 'declared' };
+}
+
+export interface VehicleInput {
+  fuel: string;
+  engineCc: number;
+  firstRegistrationYear?: number;
+  /** Current retail selling price (CRSP) in KES, for used vehicles valued from the list. */
+  crsp?: Dec;
+}
+
+export interface ItemInput {
+  measure: TariffMeasure;
+  originCountry?: string;
+  preferentialOrigin?: boolean;
+  fob: Dec;
+  freight?: Dec;
+  insurance?: Dec;
+  quantity?: Dec;
+  netMassKg?: Dec;
+  alcoholPercent?: Dec;
+  vehicle?: VehicleInput;
+}
+
+export interface AssessmentInput {
+  /** The date whose rules apply (arrival of the vessel, or the calculator's date). */
+  date: string;
+  cpc: string;
+  /** Currency of the invoice; FOB, freight and insurance are in it. */
+  currency: string;
+  exchangeRate: ExchangeRate;
+  /** Rates for currencies of specific duties (e.g. USD per tonne), by currency. */
+  specificRates: ReadonlyMap<string, ExchangeRate>;
+  /** Freight and insurance for the whole consignment, apportioned to items by FOB value. */
+  freight?: Dec;
+  insurance?: Dec;
+  items: ItemInput[];
+  rules: NationalRules;
+}
+
+export interface TaxLine {
+  code: TaxCode;
+  name: string;
+  base: Dec;
+  /** Percent, when the charge is ad valorem. */
+  rate?: Dec;
+  /** Per-unit amount, when the charge is specific. */
+  specific?: SpecificRate & { quantity: Dec; rateKes: Dec };
+  amount: Dec;
+  /** How the amount was reached: ad-valorem, specific, higher-of-ad-valorem, ..., exempt, zero-rated, eac-preference. */
+  method: string;
+  rule: RuleRef;
+}
+
+export interface Valuation {
+  currency: string;
+  exchangeRate: Dec;
+  fob: Dec;
+  freight: Dec;
+  insurance: Dec;
+  insuranceDefaulted: boolean;
+  cif: Dec;
+  customsValue: Dec;
+  method: 'transaction-value' | UsedVehicleMethod;
+  vehicle?: {
+    crsp: Dec;
+    ageYears: number;
+    depreciationPercent: Dec;
+    depreciatedPrice: Dec;
+    divisor: Dec;
+  };
+  warnings: string[];
+}
+
+export interface ItemAssessment {
+  index: number;
+  hsCode: string;
+  valuation: Valuation;
+  customsValue: Dec;
+  taxes: TaxLine[];
+  total: Dec;
+}
+
+export interface Assessment {
+  date: string;
+  items: ItemAssessment[];
+  totals: Partial<Record<TaxCode, Dec>>;
+  total: Dec;
+  rulesUsed: RuleRef[];
+  warnings: string[];
+}
+
+export type AssessmentResult = { ok: true; assessment: Assessment } | { ok: false; errors: FieldError[] };

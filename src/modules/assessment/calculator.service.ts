@@ -1,0 +1,214 @@
+// The public duty calculator: the same engine that assesses declarations, fed from the tariff,
+// rates and settings in force on the date asked.
+import { Dec, parseDecimal } from '#platform/money.ts';
+import { FieldErrors } from '#platform/http/problem.ts';
+import { isIsoDate, localDate, type Clock } from '#platform/clock.ts';
+import type { TariffService } from '#modules/tariff/index.ts';
+import type { ReferenceService } from '#modules/reference/index.ts';
+import { assess } from './assess.ts';
+import { assessmentJson } from './assessment.json.ts';
+import type { ExchangeRate, ItemInput, TariffMeasure } from './assessment.types.ts';
+
+export interface CalculatorItem {
+  hsCode?: string;
+  description?: string;
+  originCountry?: string;
+  preferentialOrigin?: boolean;
+  fob?: string;
+  freight?: string;
+  insurance?: string;
+  quantity?: string;
+  netMassKg?: string;
+  alcoholPercent?: string;
+  vehicle?: { fuel: string; engineCc: number; firstRegistrationYear?: number; crsp?: string };
+}
+
+export interface CalculatorRequest {
+  date?: string;
+  currency: string;
+  exchangeRate?: string;
+  cpc?: string;
+  freight?: string;
+  insurance?: string;
+  items: CalculatorItem[];
+}
+
+/** The calculator's fuel words mapped to the tariff's vehicle fuels. */
+const fuelAliases: Record<string, string> = {
+  petrol: 'petrol',
+  gasoline: 'petrol',
+  diesel: 'diesel',
+  hybrid: 'hybrid-petrol',
+  'hybrid-petrol': 'hybrid-petrol',
+  'hybrid-diesel': 'hybrid-diesel',
+  'plug-in-hybrid': 'plug-in-petrol',
+  'plug-in-petrol': 'plug-in-petrol',
+  'plug-in-diesel': 'plug-in-diesel',
+  electric: 'electric',
+};
+export const calculatorFuels = Object.keys(fuelAliases);
+
+export const defaultCpc = '4000000';
+
+function decimalField(errors: FieldErrors, pointer: string, raw: string | undefined, opts: { positive?: boolean } = {}): Dec | undefined {
+  if (raw === undefined) {
+    return undefined;
+  }
+  const d = parseDecimal(raw);
+  if (!d || d.isNegative() || (opts.positive && d.isZero())) {
+    errors.add(pointer, 'invalid_decimal', `"${raw}" is not a ${opts.positive ? 'positive' : 'non-negative'} decimal number written as a string, e.g. "1250.50"`);
+    return undefined;
+  }
+  return d;
+}
+
+export function calculatorService(deps: { tariff: TariffService; reference: ReferenceService; clock: Clock }) {
+  return {
+    async calculate(req: CalculatorRequest) {
+      const errors = new FieldErrors();
+      const ref = await deps.reference.sets();
+      const date = req.date ?? localDate(deps.clock.now());
+      if (!isIsoDate(date)) {
+        errors.add('/date', 'invalid_date', `"${date}" is not a calendar date written YYYY-MM-DD`);
+        errors.throwIfAny();
+      }
+      const currency = req.currency.toUpperCase();
+      if (!ref.currencies.has(currency)) {
+        errors.add('/currency', 'unknown_currency', `"${req.currency}" is not an ISO 4217 currency code (e.g. USD, EUR, KES)`);
+      }
+      const cpc = req.cpc ?? defaultCpc;
+      if (!ref.procedureCodes.has(cpc)) {
+        errors.add('/cpc', 'unknown_cpc', `"${cpc}" is not a customs procedure code; see GET /api/v1/reference/procedure-codes`);
+      }
+      const declaredRate = decimalField(errors, '/exchangeRate', req.exchangeRate, { positive: true });
+      const freight = decimalField(errors, '/freight', req.freight);
+      const insurance = decimalField(errors, '/insurance', req.insurance);
+
+      // Resolve each item's tariff line: by HS code, or for a car by fuel and engine size.
+      const codes = req.items.map((i) => i.hsCode).filter((c): c is string => c !== undefined);
+      const lookups = await deps.tariff.linesInForce(codes, date);
+      const measures: (TariffMeasure | undefined)[] = [];
+      for (const [index, item] of req.items.entries()) {
+        const p = `/items/${index}`;
+        if (item.hsCode !== undefined) {
+          const found = lookups.get(item.hsCode);
+          if (found?.ok) {
+            measures.push(found.measure);
+          } else {
+            errors.add(`${p}/hsCode`, found?.code ?? 'unknown_hs_code', found?.message ?? 'unknown');
+            measures.push(undefined);
+          }
+        } else if (item.vehicle) {
+          const fuel = fuelAliases[item.vehicle.fuel.toLowerCase()];
+          if (!fuel) {
+            errors.add(`${p}/vehicle/fuel`, 'invalid_fuel', `"${item.vehicle.fuel}" is not allowed; use one of ${calculatorFuels.join(', ')}`);
+            measures.push(undefined);
+            continue;
+          }
+          const found = await deps.tariff.vehicleLine(fuel, item.vehicle.engineCc, date);
+          measures.push(found.ok ? found.measure : undefined);
+          if (!found.ok) {
+            errors.add(`${p}/hsCode`, found.code, found.message);
+          }
+        } else {
+          errors.add(`${p}/hsCode`, 'required', 'is required (or give vehicle with fuel and engineCc to pick the 87.03 line)');
+          measures.push(undefined);
+        }
+        if (item.originCountry !== undefined && !ref.countries.has(item.originCountry.toUpperCase())) {
+          errors.add(`${p}/originCountry`, 'unknown_country', `"${item.originCountry}" is not an ISO 3166 alpha-2 country code (e.g. CN, UG)`);
+        }
+        if (item.fob === undefined && item.vehicle?.crsp === undefined) {
+          errors.add(`${p}/fob`, 'required', 'is required (the FOB value in the invoice currency), unless a used vehicle is valued from vehicle.crsp');
+        }
+      }
+
+      // Exchange rates: the invoice currency, and any currency a specific duty is set in.
+      const specificCurrencies = measures.flatMap((m) => [m?.importDuty.specific?.currency, m?.excise.specific?.currency]).filter((c): c is string => c !== undefined);
+      const wanted = declaredRate ? specificCurrencies : [currency, ...specificCurrencies];
+      const { rates, missing } = errors.empty || ref.currencies.has(currency) ? await deps.tariff.exchangeRates(wanted, date) : { rates: new Map<string, ExchangeRate>(), missing: [] };
+      for (const m of missing) {
+        errors.add(m.currency === currency && !declaredRate ? '/exchangeRate' : '/date', 'exchange_rate_missing', m.message);
+      }
+      const national = await deps.tariff.nationalRules(date);
+      if ('missing' in national) {
+        errors.add('/date', 'rules_missing', `no national settings are in force on ${date} for: ${national.missing.join(', ')}`);
+      }
+      errors.throwIfAny();
+      if ('missing' in national) {
+        throw new Error('unreachable');
+      }
+
+      const items: ItemInput[] = req.items.map((item, index) => {
+        const p = `/items/${index}`;
+        const vehicleCrsp = decimalField(errors, `${p}/vehicle/crsp`, item.vehicle?.crsp, { positive: true });
+        const input: ItemInput = {
+          measure: measures[index] as TariffMeasure,
+          fob: decimalField(errors, `${p}/fob`, item.fob) ?? new Dec(0),
+        };
+        const optional = {
+          freight: decimalField(errors, `${p}/freight`, item.freight),
+          insurance: decimalField(errors, `${p}/insurance`, item.insurance),
+          quantity: decimalField(errors, `${p}/quantity`, item.quantity),
+          netMassKg: decimalField(errors, `${p}/netMassKg`, item.netMassKg),
+          alcoholPercent: decimalField(errors, `${p}/alcoholPercent`, item.alcoholPercent),
+        };
+        for (const [k, v] of Object.entries(optional)) {
+          if (v !== undefined) {
+            (input as unknown as Record<string, Dec>)[k] = v;
+          }
+        }
+        if (item.originCountry !== undefined) {
+          input.originCountry = item.originCountry.toUpperCase();
+        }
+        if (item.preferentialOrigin !== undefined) {
+          input.preferentialOrigin = item.preferentialOrigin;
+        }
+        if (item.vehicle) {
+          input.vehicle = {
+            fuel: item.vehicle.fuel,
+            engineCc: item.vehicle.engineCc,
+            ...(item.vehicle.firstRegistrationYear === undefined ? {} : { firstRegistrationYear: item.vehicle.firstRegistrationYear }),
+            ...(vehicleCrsp === undefined ? {} : { crsp: vehicleCrsp }),
+          };
+        }
+        return input;
+      });
+      errors.throwIfAny();
+
+      const exchangeRate: ExchangeRate = declaredRate
+        ? { currency, rate: declaredRate, ref: { kind: 'declared' } }
+        : (rates.get(currency) as ExchangeRate);
+      const result = assess({
+        date,
+        cpc,
+        currency,
+        exchangeRate,
+        specificRates: rates,
+        ...(freight === undefined ? {} : { freight }),
+        ...(insurance === undefined ? {} : { insurance }),
+        items,
+        rules: national.rules,
+      });
+      if (!result.ok) {
+        result.errors.forEach((e) => errors.add(e.pointer, e.code, e.message));
+        errors.throwIfAny();
+        throw new Error('unreachable');
+      }
+      const scale = national.rules.rounding.value.scale;
+      const json = assessmentJson(result.assessment, scale);
+      return {
+        currency,
+        cpc,
+        exchangeRate: {
+          rate: exchangeRate.rate.toString(),
+          source: exchangeRate.ref.kind === 'declared' ? 'declared' : 'tariff',
+          ...(exchangeRate.ref.kind === 'declared' ? {} : { validFrom: exchangeRate.ref.validFrom, validTo: exchangeRate.ref.validTo }),
+        },
+        ...json,
+        items: json.items.map((i) => ({ ...i, description: (measures[i.index] as TariffMeasure).description })),
+      };
+    },
+  };
+}
+
+export type CalculatorService = ReturnType<typeof calculatorService>;

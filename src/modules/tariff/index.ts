@@ -1,0 +1,7 @@
+export { tariffRepository, type TariffRepository } from './tariff.repository.ts';
+export { tariffService, type TariffService, type LineLookup } from './tariff.service.ts';
+export { importTariff, importRates, tariffColumns, vehicleFuels, type ImportReport, type LineError } from './tariff.import.ts';
+export { loadNationalSettings, loadSampleTariff, sampleFiles } from './tariff.seed.ts';
+export { normaliseHsCode, formatHsCode } from './hs-code.ts';
+export { settingSpecs, settingKeys } from './national-settings.ts';
+export { tariffRoutes } from './tariff.routes.ts';

@@ -1,0 +1,429 @@
+// Loading a tariff or exchange-rate file: the whole file is checked first and every bad line
+// reported with its number; then it loads all-or-nothing in one transaction. A row never
+// overwrites an earlier version: it closes the earlier one's validity the day before it starts.
+import path from 'node:path';
+import type { Kysely } from 'kysely';
+import type { DB } from '../../schema.ts';
+import { readCsv, sha256File, type CsvRecord } from '#platform/csv.ts';
+import { addDays, isIsoDate } from '#platform/clock.ts';
+import { parseDecimal } from '#platform/money.ts';
+import { inTransaction, type Tx } from '#platform/db/transaction.ts';
+import { tariffWrites, type ExchangeRateRow, type TariffLineRow } from './tariff.repository.ts';
+import { formatHsCode, normaliseHsCode } from './hs-code.ts';
+
+export interface LineError {
+  line: number;
+  field?: string;
+  message: string;
+}
+
+export interface ImportReport {
+  ok: boolean;
+  file: string;
+  rows: number;
+  loaded: number;
+  unchanged: number;
+  closed: number;
+  importId?: number;
+  errors: LineError[];
+}
+
+export interface ImportOptions {
+  importedBy: string;
+  dryRun?: boolean;
+  onProgress?: (message: string) => void;
+}
+
+export const tariffColumns = [
+  'hs_code', 'description', 'unit', 'import_duty_rate', 'import_duty_specific', 'import_duty_specific_unit',
+  'excise_rate', 'excise_specific', 'excise_specific_unit', 'specific_currency', 'vat', 'valid_from', 'valid_to',
+] as const;
+const optionalTariffColumns = ['vehicle_fuel', 'engine_cc_min', 'engine_cc_max', 'note'];
+export const vehicleFuels = ['petrol', 'diesel', 'hybrid-petrol', 'hybrid-diesel', 'plug-in-petrol', 'plug-in-diesel', 'electric'] as const;
+const specificOnlyUnits = ['CLPA'];
+
+type NewLine = Omit<TariffLineRow, 'id' | 'import_id'> & { line: number };
+type NewRate = Omit<ExchangeRateRow, 'id' | 'import_id'> & { line: number };
+
+interface Known {
+  units: Set<string>;
+  currencies: Set<string>;
+}
+
+async function knownCodes(db: Kysely<DB>): Promise<Known> {
+  const [units, currencies] = await Promise.all([
+    db.selectFrom('unit').select('code').execute(),
+    db.selectFrom('currency').select('code').execute(),
+  ]);
+  return { units: new Set(units.map((u) => u.code)), currencies: new Set(currencies.map((c) => c.code)) };
+}
+
+function headerErrors(header: string[], required: readonly string[], optional: string[]): LineError[] {
+  const errors: LineError[] = [];
+  const missing = required.filter((c) => !header.includes(c));
+  if (missing.length > 0) {
+    errors.push({ line: 1, message: `missing column(s): ${missing.join(', ')}; the header must have ${required.join(',')}` });
+  }
+  const unknown = header.filter((c) => !required.includes(c) && !optional.includes(c));
+  if (unknown.length > 0) {
+    errors.push({ line: 1, message: `unknown column(s): ${unknown.join(', ')}; allowed: ${[...required, ...optional].join(', ')}` });
+  }
+  return errors;
+}
+
+/** Checks one tariff row; returns the row to load or adds its errors. */
+function parseTariffRecord(rec: CsvRecord, known: Known, errors: LineError[]): NewLine | undefined {
+  const v = rec.values;
+  const before = errors.length;
+  const err = (field: string, message: string) => errors.push({ line: rec.line, field, message });
+  const text = (name: string) => (v[name] ?? '').trim();
+  if (v.__extra !== undefined) {
+    err('', 'has more fields than the header (quote descriptions that contain commas)');
+  }
+  const hs = normaliseHsCode(text('hs_code'));
+  if (!hs) {
+    err('hs_code', `"${text('hs_code')}" is not a national tariff line: 8 to 10 digits, optionally dotted like 8703.23.00`);
+  }
+  if (!text('description')) {
+    err('description', 'is required');
+  }
+  const unit = text('unit').toUpperCase();
+  if (!known.units.has(unit) || specificOnlyUnits.includes(unit)) {
+    err('unit', `"${text('unit')}" is not a unit of quantity; allowed: ${[...known.units].filter((u) => !specificOnlyUnits.includes(u)).join(', ')}`);
+  }
+  const rate = (name: string) => {
+    const raw = text(name);
+    if (raw === '') {
+      return null;
+    }
+    const d = parseDecimal(raw.replace(/%$/, ''));
+    if (!d || d.isNegative() || d.greaterThan(1000)) {
+      err(name, `"${raw}" is not a percentage from 0 to 1000 (write 25 for 25%)`);
+      return null;
+    }
+    return d.toString();
+  };
+  const amount = (name: string) => {
+    const raw = text(name);
+    if (raw === '') {
+      return null;
+    }
+    const d = parseDecimal(raw);
+    if (!d || !d.isPositive() || d.isZero()) {
+      err(name, `"${raw}" is not a positive amount`);
+      return null;
+    }
+    return d.toString();
+  };
+  const specificUnit = (amountName: string, unitName: string) => {
+    const raw = text(unitName).toUpperCase();
+    const hasAmount = text(amountName) !== '';
+    if (hasAmount && raw === '') {
+      err(unitName, `is required when ${amountName} is given`);
+    } else if (!hasAmount && raw !== '') {
+      err(amountName, `is required when ${unitName} is given`);
+    } else if (raw !== '' && !known.units.has(raw)) {
+      err(unitName, `"${text(unitName)}" is not a unit; allowed: ${[...known.units].join(', ')}`);
+    }
+    return raw === '' ? null : raw;
+  };
+  const currency = text('specific_currency').toUpperCase() || 'KES';
+  if (!known.currencies.has(currency)) {
+    err('specific_currency', `"${currency}" is not an ISO 4217 currency code`);
+  }
+  const vat = text('vat').toLowerCase();
+  if (!['standard', 'exempt', 'zero'].includes(vat)) {
+    err('vat', `"${text('vat')}" is not allowed; use standard, exempt or zero`);
+  }
+  const validFrom = text('valid_from');
+  if (!isIsoDate(validFrom)) {
+    err('valid_from', `"${validFrom}" is not a date written YYYY-MM-DD`);
+  }
+  const validTo = text('valid_to') || null;
+  if (validTo !== null && !isIsoDate(validTo)) {
+    err('valid_to', `"${validTo}" is not a date written YYYY-MM-DD (leave blank for open-ended)`);
+  } else if (validTo !== null && validTo < validFrom) {
+    err('valid_to', `${validTo} is before valid_from ${validFrom}`);
+  }
+  const vehicle = parseVehicleColumns(text, err);
+  const line: NewLine = {
+    line: rec.line,
+    hs_code: hs ?? '',
+    description: text('description'),
+    unit,
+    import_duty_rate: rate('import_duty_rate'),
+    import_duty_specific: amount('import_duty_specific'),
+    import_duty_specific_unit: specificUnit('import_duty_specific', 'import_duty_specific_unit'),
+    excise_rate: rate('excise_rate'),
+    excise_specific: amount('excise_specific'),
+    excise_specific_unit: specificUnit('excise_specific', 'excise_specific_unit'),
+    specific_currency: currency,
+    vat: vat as NewLine['vat'],
+    valid_from: validFrom,
+    valid_to: validTo,
+    ...vehicle,
+    note: text('note') || null,
+  };
+  if (line.import_duty_rate === null && line.import_duty_specific === null && errors.length === before) {
+    err('import_duty_rate', 'a tariff line needs an import duty: a rate (0 for free), a specific amount, or both');
+  }
+  return errors.length === before ? line : undefined;
+}
+
+function parseVehicleColumns(text: (n: string) => string, err: (f: string, m: string) => void) {
+  const fuel = text('vehicle_fuel').toLowerCase() || null;
+  const cc = (name: string) => {
+    const raw = text(name);
+    if (raw === '') {
+      return null;
+    }
+    if (!/^\d+$/.test(raw)) {
+      err(name, `"${raw}" is not a whole number of cubic centimetres`);
+      return null;
+    }
+    return Number(raw);
+  };
+  const min = cc('engine_cc_min');
+  const max = cc('engine_cc_max');
+  if (fuel !== null && !(vehicleFuels as readonly string[]).includes(fuel)) {
+    err('vehicle_fuel', `"${fuel}" is not allowed; use one of ${vehicleFuels.join(', ')}`);
+  }
+  if (fuel === null && (min !== null || max !== null)) {
+    err('vehicle_fuel', 'is required when an engine capacity range is given');
+  }
+  if (min !== null && max !== null && max < min) {
+    err('engine_cc_max', `${max} is below engine_cc_min ${min}`);
+  }
+  return { vehicle_fuel: fuel, engine_cc_min: fuel === null ? null : (min ?? 0), engine_cc_max: max };
+}
+
+function overlaps(a: { valid_from: string; valid_to: string | null }, b: { valid_from: string; valid_to: string | null }): boolean {
+  return a.valid_from <= (b.valid_to ?? '9999-12-31') && b.valid_from <= (a.valid_to ?? '9999-12-31');
+}
+
+/** Rows of one file for the same key must not overlap each other: give the earlier one a valid_to. */
+function checkWithinFile<T extends { line: number; valid_from: string; valid_to: string | null }>(rows: T[], keyOf: (r: T) => string, show: (r: T) => string, errors: LineError[]) {
+  const byKey = new Map<string, T[]>();
+  for (const row of rows) {
+    const earlier = byKey.get(keyOf(row)) ?? [];
+    const clash = earlier.find((e) => overlaps(e, row));
+    if (clash) {
+      errors.push({
+        line: row.line,
+        field: 'valid_from',
+        message: `${show(row)} from ${row.valid_from} to ${row.valid_to ?? 'open'} overlaps line ${clash.line} (${clash.valid_from} to ${clash.valid_to ?? 'open'}); give the earlier row a valid_to`,
+      });
+    }
+    earlier.push(row);
+    byKey.set(keyOf(row), earlier);
+  }
+}
+
+interface Plan {
+  closes: { id: string; validTo: string }[];
+  unchanged: number;
+}
+
+/**
+ * How a new version fits the ones already loaded: an open earlier version is closed the day
+ * before; an identical row is left alone; a different row for the same start date, or one that
+ * would overlap a later version, is refused so no history is ever rewritten silently.
+ */
+function planVersions<T extends { line: number; valid_from: string; valid_to: string | null }, E extends { id: string; valid_from: string; valid_to: string | null }>(
+  incoming: T[],
+  existing: E[],
+  keyOf: (r: T | E) => string,
+  same: (a: T, b: E) => boolean,
+  show: (r: T) => string,
+  errors: LineError[],
+): Plan & { fresh: T[] } {
+  const byKey = new Map<string, E[]>();
+  for (const e of existing) {
+    byKey.set(keyOf(e), [...(byKey.get(keyOf(e)) ?? []), e]);
+  }
+  const plan: Plan & { fresh: T[] } = { closes: [], unchanged: 0, fresh: [] };
+  const sortedIncoming = [...incoming].sort((a, b) => a.valid_from.localeCompare(b.valid_from));
+  for (const row of sortedIncoming) {
+    const versions = byKey.get(keyOf(row)) ?? [];
+    const sameStart = versions.find((e) => e.valid_from === row.valid_from);
+    if (sameStart) {
+      if (same(row, sameStart)) {
+        plan.unchanged++;
+      } else {
+        errors.push({
+          line: row.line,
+          field: 'valid_from',
+          message: `${show(row)} already has a different version from ${row.valid_from}; versions are never overwritten: load the change with a later valid_from`,
+        });
+      }
+      continue;
+    }
+    for (const e of versions) {
+      if (!overlaps(e, row)) {
+        continue;
+      }
+      if (e.valid_from < row.valid_from) {
+        plan.closes.push({ id: e.id, validTo: addDays(row.valid_from, -1) });
+        e.valid_to = addDays(row.valid_from, -1);
+      } else {
+        errors.push({
+          line: row.line,
+          field: 'valid_to',
+          message: `${show(row)} from ${row.valid_from} to ${row.valid_to ?? 'open'} would overlap the version loaded from ${e.valid_from}; end it before then`,
+        });
+      }
+    }
+    plan.fresh.push(row);
+  }
+  return plan;
+}
+
+const sameLine = (a: NewLine, b: TariffLineRow) =>
+  (['description', 'unit', 'import_duty_specific_unit', 'excise_specific_unit', 'specific_currency', 'vat', 'valid_to', 'vehicle_fuel', 'engine_cc_min', 'engine_cc_max'] as const).every(
+    (k) => (a[k] ?? null) === (b[k] ?? null),
+  ) &&
+  (['import_duty_rate', 'import_duty_specific', 'excise_rate', 'excise_specific'] as const).every(
+    (k) => (a[k] === null ? null : parseDecimal(a[k])?.toString()) === (b[k] === null ? null : parseDecimal(b[k])?.toString()),
+  );
+
+export async function importTariff(db: Kysely<DB>, file: string, options: ImportOptions): Promise<ImportReport> {
+  const progress = options.onProgress ?? (() => undefined);
+  const { header, records } = await readCsv(file, { onProgress: (n) => progress(`read ${n} rows`) });
+  const report: ImportReport = { ok: false, file: path.basename(file), rows: records.length, loaded: 0, unchanged: 0, closed: 0, errors: headerErrors(header, tariffColumns, optionalTariffColumns) };
+  if (report.errors.length > 0) {
+    return report;
+  }
+  const known = await knownCodes(db);
+  const lines: NewLine[] = [];
+  for (const rec of records) {
+    const line = parseTariffRecord(rec, known, report.errors);
+    if (line) {
+      lines.push(line);
+    }
+  }
+  checkWithinFile(lines, (l) => l.hs_code, (l) => formatHsCode(l.hs_code), report.errors);
+  if (report.errors.length > 0 || records.length === 0) {
+    if (records.length === 0) {
+      report.errors.push({ line: 1, message: 'the file has no rows' });
+    }
+    return sortErrors(report);
+  }
+  progress(`checked ${lines.length} rows`);
+  const checksum = await sha256File(file);
+  return load(db, report, options, async (tx) => {
+    await tariffWrites.lockTariff(tx);
+    const existing = await tariffWrites.existingLines(tx, [...new Set(lines.map((l) => l.hs_code))]);
+    const plan = planVersions(lines, existing, (r) => r.hs_code, sameLine, (l) => formatHsCode(l.hs_code), report.errors);
+    if (report.errors.length > 0 || options.dryRun) {
+      return plan;
+    }
+    const importId = await tariffWrites.recordImport(tx, { kind: 'tariff', file_name: report.file, checksum, rows_loaded: plan.fresh.length, rows_unchanged: plan.unchanged, imported_by: options.importedBy, note: null });
+    for (const c of plan.closes) {
+      await tariffWrites.closeLine(tx, c.id, c.validTo);
+    }
+    await tariffWrites.insertLines(tx, plan.fresh.map(({ line: _line, ...row }) => ({ ...row, import_id: importId })));
+    progress(`loaded ${plan.fresh.length} rows`);
+    return { ...plan, importId };
+  });
+}
+
+async function load(
+  db: Kysely<DB>,
+  report: ImportReport,
+  options: ImportOptions,
+  work: (tx: Tx) => Promise<Plan & { fresh: unknown[]; importId?: number }>,
+): Promise<ImportReport> {
+  const rollback = new Error('rollback');
+  try {
+    await inTransaction(db, async (tx) => {
+      const plan = await work(tx);
+      report.loaded = plan.fresh.length;
+      report.unchanged = plan.unchanged;
+      report.closed = plan.closes.length;
+      if (plan.importId !== undefined) {
+        report.importId = plan.importId;
+      }
+      if (report.errors.length > 0 || options.dryRun) {
+        throw rollback;
+      }
+    });
+  } catch (err) {
+    if (err !== rollback) {
+      throw err;
+    }
+  }
+  report.ok = report.errors.length === 0;
+  return sortErrors(report);
+}
+
+function sortErrors(report: ImportReport): ImportReport {
+  report.errors.sort((a, b) => a.line - b.line);
+  report.ok = report.errors.length === 0;
+  return report;
+}
+
+const rateColumns = ['currency', 'rate', 'valid_from'] as const;
+
+export async function importRates(db: Kysely<DB>, file: string, options: ImportOptions): Promise<ImportReport> {
+  const progress = options.onProgress ?? (() => undefined);
+  const { header, records } = await readCsv(file, { onProgress: (n) => progress(`read ${n} rows`) });
+  const report: ImportReport = { ok: false, file: path.basename(file), rows: records.length, loaded: 0, unchanged: 0, closed: 0, errors: headerErrors(header, rateColumns, ['valid_to', 'note']) };
+  if (report.errors.length > 0) {
+    return report;
+  }
+  const known = await knownCodes(db);
+  const rates: NewRate[] = [];
+  for (const rec of records) {
+    const before = report.errors.length;
+    const err = (field: string, message: string) => report.errors.push({ line: rec.line, field, message });
+    const text = (name: string) => (rec.values[name] ?? '').trim();
+    const currency = text('currency').toUpperCase();
+    if (!known.currencies.has(currency) || currency === 'KES') {
+      err('currency', `"${text('currency')}" is not an ISO 4217 currency code other than KES`);
+    }
+    const rate = parseDecimal(text('rate'));
+    if (!rate || !rate.isPositive() || rate.isZero()) {
+      err('rate', `"${text('rate')}" is not a positive decimal number of KES per unit`);
+    }
+    const validFrom = text('valid_from');
+    if (!isIsoDate(validFrom)) {
+      err('valid_from', `"${validFrom}" is not a date written YYYY-MM-DD`);
+    }
+    const validTo = text('valid_to') || null;
+    if (validTo !== null && (!isIsoDate(validTo) || validTo < validFrom)) {
+      err('valid_to', `"${validTo}" is not a date written YYYY-MM-DD on or after valid_from`);
+    }
+    if (report.errors.length === before) {
+      rates.push({ line: rec.line, currency, rate: (rate as NonNullable<typeof rate>).toString(), valid_from: validFrom, valid_to: validTo, note: text('note') || null });
+    }
+  }
+  checkWithinFile(rates, (r) => r.currency, (r) => r.currency, report.errors);
+  if (report.errors.length > 0 || records.length === 0) {
+    if (records.length === 0) {
+      report.errors.push({ line: 1, message: 'the file has no rows' });
+    }
+    return sortErrors(report);
+  }
+  const checksum = await sha256File(file);
+  return load(db, report, options, async (tx) => {
+    await tariffWrites.lockRates(tx);
+    const existing = await tariffWrites.existingRates(tx, [...new Set(rates.map((r) => r.currency))]);
+    const plan = planVersions(
+      rates,
+      existing,
+      (r) => r.currency,
+      (a, b) => parseDecimal(a.rate)?.equals(b.rate) === true && a.valid_to === b.valid_to,
+      (r) => r.currency,
+      report.errors,
+    );
+    if (report.errors.length > 0 || options.dryRun) {
+      return plan;
+    }
+    const importId = await tariffWrites.recordImport(tx, { kind: 'exchange-rates', file_name: report.file, checksum, rows_loaded: plan.fresh.length, rows_unchanged: plan.unchanged, imported_by: options.importedBy, note: null });
+    for (const c of plan.closes) {
+      await tariffWrites.closeRate(tx, c.id, c.validTo);
+    }
+    await tariffWrites.insertRates(tx, plan.fresh.map(({ line: _line, ...row }) => ({ ...row, import_id: importId })));
+    return { ...plan, importId };
+  });
+}

@@ -1,0 +1,92 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { localDate, type Clock } from '#platform/clock.ts';
+import { invalid } from '#platform/http/problem.ts';
+import type { TariffService } from './tariff.service.ts';
+
+export function tariffRoutes(deps: { tariff: TariffService; clock: Clock }): FastifyPluginAsyncTypebox {
+  return async (app) => {
+    app.get(
+      '/api/v1/tariff/lines',
+      {
+        schema: {
+          tags: ['tariff'],
+          summary: 'Search tariff lines in force by code prefix or words of the description',
+          querystring: Type.Object({
+            q: Type.String({ minLength: 2 }),
+            date: Type.Optional(Type.String({ format: 'date' })),
+            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
+          }),
+        },
+        config: { access: 'public' },
+      },
+      async (request) => {
+        const date = request.query.date ?? localDate(deps.clock.now());
+        const lines = await deps.tariff.search(request.query.q, date, request.query.limit ?? 50);
+        return {
+          date,
+          lines: lines.map((m) => ({
+            hsCode: m.hsCode,
+            description: m.description,
+            unit: m.unit,
+            importDuty: { rate: m.importDuty.rate?.toString() ?? null, specific: m.importDuty.specific ? { ...m.importDuty.specific, amount: m.importDuty.specific.amount.toString() } : null },
+            excise: { rate: m.excise.rate?.toString() ?? null, specific: m.excise.specific ? { ...m.excise.specific, amount: m.excise.specific.amount.toString() } : null },
+            vat: m.vat,
+            validFrom: m.ref.validFrom,
+            validTo: m.ref.validTo,
+          })),
+        };
+      },
+    );
+    app.get(
+      '/api/v1/tariff/exchange-rates/:currency',
+      {
+        schema: {
+          tags: ['tariff'],
+          summary: 'The exchange rate in force for a currency on a date',
+          params: Type.Object({ currency: Type.String({ minLength: 3, maxLength: 3 }) }),
+          querystring: Type.Object({ date: Type.Optional(Type.String({ format: 'date' })) }),
+        },
+        config: { access: 'public' },
+      },
+      async (request) => {
+        const date = request.query.date ?? localDate(deps.clock.now());
+        const currency = request.params.currency.toUpperCase();
+        const { rates, missing } = await deps.tariff.exchangeRates([currency], date);
+        const m = missing[0];
+        if (m) {
+          throw invalid([{ pointer: '/params/currency', code: 'exchange_rate_missing', message: m.message }]);
+        }
+        const rate = rates.get(currency);
+        return { currency, date, rate: rate?.rate.toString(), ...(rate?.ref.kind === 'exchange-rate' ? { validFrom: rate.ref.validFrom, validTo: rate.ref.validTo } : {}) };
+      },
+    );
+    app.get(
+      '/api/v1/tariff/settings',
+      {
+        schema: {
+          tags: ['tariff'],
+          summary: 'National settings (VAT, IDF, RDL, rounding, valuation) in force on a date',
+          querystring: Type.Object({ date: Type.Optional(Type.String({ format: 'date' })) }),
+        },
+        config: { access: 'public' },
+      },
+      async (request) => {
+        const date = request.query.date ?? localDate(deps.clock.now());
+        const national = await deps.tariff.nationalRules(date);
+        if ('missing' in national) {
+          throw invalid([{ pointer: '/query/date', code: 'rules_missing', message: `no settings in force on ${date} for ${national.missing.join(', ')}` }]);
+        }
+        return {
+          date,
+          settings: Object.values(national.rules).map((s: { ref: { key: string; value?: unknown; validFrom: string; validTo: string | null } }) => ({
+            key: s.ref.key,
+            value: s.ref.value,
+            validFrom: s.ref.validFrom,
+            validTo: s.ref.validTo,
+          })),
+        };
+      },
+    );
+  };
+}

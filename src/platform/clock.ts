@@ -1,0 +1,34 @@
+// Time as a dependency, so tests can fix "today" and every date rule is checked at its boundary.
+export interface Clock {
+  now(): Date;
+}
+
+export const systemClock: Clock = { now: () => new Date() };
+
+export function fixedClock(at: Date | string): Clock {
+  const date = typeof at === 'string' ? new Date(at) : at;
+  return { now: () => new Date(date) };
+}
+
+/** The calendar date (YYYY-MM-DD) in the administration's zone; customs days are Nairobi days. */
+export function localDate(at: Date, timeZone = 'Africa/Nairobi'): string {
+  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(at);
+}
+
+const isoDate = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+/** True for a real calendar date written YYYY-MM-DD (rejects 2025-02-30). */
+export function isIsoDate(text: string): boolean {
+  const m = isoDate.exec(text);
+  if (!m) {
+    return false;
+  }
+  const d = new Date(`${text}T00:00:00Z`);
+  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === text;
+}
+
+export function addDays(date: string, days: number): string {
+  const d = new Date(`${date}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + days);
+  return d.toISOString().slice(0, 10);
+}

@@ -1,0 +1,46 @@
+// Reading CSV files with the line number of every record, so an importer can say exactly which
+// line is wrong. Lines starting with # are comments; blank lines are skipped.
+import fs from 'node:fs';
+import { parse } from 'csv-parse';
+
+export interface CsvRecord {
+  line: number;
+  values: Record<string, string>;
+}
+
+export interface CsvReadOptions {
+  /** Called every `every` records with the count so far, to show progress on big files. */
+  onProgress?: (records: number) => void;
+  every?: number;
+}
+
+export async function readCsv(file: string, options: CsvReadOptions = {}): Promise<{ header: string[]; records: CsvRecord[] }> {
+  const parser = fs.createReadStream(file).pipe(
+    parse({ comment: '#', skip_empty_lines: true, trim: true, relax_column_count: true, info: true, bom: true }),
+  );
+  let header: string[] | undefined;
+  const records: CsvRecord[] = [];
+  const every = options.every ?? 10_000;
+  for await (const row of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+    if (!header) {
+      header = row.record.map((h) => h.trim().toLowerCase());
+      continue;
+    }
+    const values: Record<string, string> = {};
+    header.forEach((name, i) => {
+      values[name] = row.record[i] ?? '';
+    });
+    if (row.record.length > header.length) {
+      values.__extra = row.record.slice(header.length).join(',');
+    }
+    records.push({ line: row.info.lines, values });
+    if (options.onProgress && records.length % every === 0) {
+      options.onProgress(records.length);
+    }
+  }
+  return { header: header ?? [], records };
+}
+
+export function sha256File(file: string): Promise<string> {
+  return import('node:crypto').then(({ createHash }) => createHash('sha256').update(fs.readFileSync(file)).digest('hex'));
+}

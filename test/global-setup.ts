@@ -1,0 +1,40 @@
+// With TEST_DATABASE_URL set, the suite runs on a real PostgreSQL: one template database is
+// migrated and loaded once here, and each test file gets a fresh copy of it (see test/db.ts).
+import pg from 'pg';
+import { Kysely, PostgresDialect } from 'kysely';
+import type { TestProject } from 'vitest/node';
+import type { DB } from '../src/schema.ts';
+import { prepareDatabase } from '../src/setup.ts';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    templateDatabase: string;
+  }
+}
+
+export function withDatabaseName(url: string, name: string): string {
+  const u = new URL(url);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const url = process.env.TEST_DATABASE_URL;
+  const templateName = `forodha_template_${process.pid}`;
+  project.provide('templateDatabase', templateName);
+  if (!url) {
+    return async () => undefined;
+  }
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  await admin.query(`drop database if exists ${templateName} with (force)`);
+  await admin.query(`create database ${templateName}`);
+  const pool = new pg.Pool({ connectionString: withDatabaseName(url, templateName), max: 2 });
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  await prepareDatabase(db, { demo: true });
+  await db.destroy();
+  return async () => {
+    await admin.query(`drop database if exists ${templateName} with (force)`);
+    await admin.end();
+  };
+}

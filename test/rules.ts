@@ -1,0 +1,41 @@
+// Building engine inputs in memory for unit tests: the shipped national settings as they stood
+// on a date, and tariff measures written inline.
+import fs from 'node:fs';
+import { Dec } from '../src/platform/money.ts';
+import { nationalRulesFrom } from '../src/modules/tariff/national-settings.ts';
+import { sampleFiles } from '../src/modules/tariff/index.ts';
+import type { NationalRules, TariffMeasure, Charge } from '../src/modules/assessment/index.ts';
+
+interface Entry {
+  key: string;
+  value: unknown;
+  validFrom: string;
+  validTo?: string;
+}
+
+const entries = (JSON.parse(fs.readFileSync(sampleFiles.settings, 'utf8')) as { settings: Entry[] }).settings;
+
+export function rulesAt(date: string, overrides: Record<string, unknown> = {}): NationalRules {
+  const rows = entries
+    .filter((e) => e.validFrom <= date && (e.validTo === undefined || e.validTo >= date))
+    .map((e, i) => ({ id: i, key: e.key, value: e.key in overrides ? overrides[e.key] : e.value, valid_from: e.validFrom, valid_to: e.validTo ?? null }));
+  const result = nationalRulesFrom(rows);
+  if ('missing' in result) {
+    throw new Error(`settings missing on ${date}: ${result.missing.join(', ')}`);
+  }
+  return result.rules;
+}
+
+export function measure(hsCode: string, opts: { duty?: Charge; excise?: Charge; vat?: 'standard' | 'exempt' | 'zero'; unit?: string } = {}): TariffMeasure {
+  return {
+    ref: { kind: 'tariff-line', id: hsCode, key: hsCode, validFrom: '2022-07-01', validTo: null },
+    hsCode,
+    description: `test line ${hsCode}`,
+    unit: opts.unit ?? 'KGM',
+    importDuty: opts.duty ?? { rate: new Dec(25) },
+    excise: opts.excise ?? {},
+    vat: opts.vat ?? 'standard',
+  };
+}
+
+export const d = (v: string | number) => new Dec(v);
