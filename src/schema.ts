@@ -1,5 +1,7 @@
 // The database as Kysely sees it: each module declares its own tables; this file joins them.
+import type { PlatformTables } from './platform/events/events.tables.ts';
 import type { ReferenceTables } from './modules/reference/reference.tables.ts';
 import type { TariffTables } from './modules/tariff/tariff.tables.ts';
+import type { AuditTables } from './modules/audit/audit.tables.ts';
 
-export interface DB extends ReferenceTables, TariffTables {}
+export interface DB extends PlatformTables, ReferenceTables, TariffTables, AuditTables {}

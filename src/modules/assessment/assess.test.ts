@@ -139,7 +139,7 @@ describe('taxes', () => {
   it('charges preferential IDF and RDL for the approved-manufacturer procedure code', () => {
     const m = measure('3901.10.00', { duty: { rate: d(0) } });
     const normal = run(input([{ measure: m, fob: d(100_000), insurance: d(0) }]));
-    const preferential = run(input([{ measure: m, fob: d(100_000), insurance: d(0) }], { cpc: '4000302' }));
+    const preferential = run(input([{ measure: m, fob: d(100_000), insurance: d(0) }], { cpc: '4000430' }));
     expect([amount(normal, 'IDF'), amount(normal, 'RDL')]).toEqual(['2500.00', '2000.00']);
     expect([amount(preferential, 'IDF'), amount(preferential, 'RDL')]).toEqual(['1500.00', '1500.00']);
     expect(line(preferential, 'IDF')!.method).toBe('preferential-cpc');

@@ -1,17 +1,18 @@
-// One migrator for every module: each module keeps its own migrations/ folder, and files are
+// One migrator for every module: each module (and the platform) keeps its own migrations/ folder, and files are
 // applied in the order of their names (timestamp first), so modules can depend on each other.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Migrator, type Migration, type MigrationProvider, type Kysely } from 'kysely';
 
-const modulesDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../modules');
+const srcDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const roots = [path.join(srcDir, 'platform'), path.join(srcDir, 'modules')];
 
 class ModuleMigrations implements MigrationProvider {
   async getMigrations(): Promise<Record<string, Migration>> {
     const migrations: Record<string, Migration> = {};
-    for (const module of fs.readdirSync(modulesDir).sort()) {
-      const dir = path.join(modulesDir, module, 'migrations');
+    const dirs = roots.flatMap((root) => fs.readdirSync(root).map((name) => path.join(root, name, 'migrations')));
+    for (const dir of dirs) {
       if (!fs.existsSync(dir)) {
         continue;
       }

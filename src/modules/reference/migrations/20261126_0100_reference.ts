@@ -1,7 +1,10 @@
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
+import { runScript } from '#platform/db/script.ts';
 
 export async function up(db: Kysely<unknown>): Promise<void> {
-  await sql`
+  await runScript(
+    db,
+    `
     create table country (
       code char(2) primary key,
       alpha3 char(3) not null,
@@ -57,5 +60,6 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       kind text not null,
       note text
     );
-  `.execute(db);
+  `,
+  );
 }

@@ -1,9 +1,12 @@
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
+import { runScript } from '#platform/db/script.ts';
 
 // Every rate is a row with a validity period; a new version closes the previous one's period
 // instead of overwriting it, so an assessment can be reproduced years later.
 export async function up(db: Kysely<unknown>): Promise<void> {
-  await sql`
+  await runScript(
+    db,
+    `
     create table data_import (
       id serial primary key,
       kind text not null,
@@ -60,5 +63,6 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       check (valid_to is null or valid_to >= valid_from),
       unique (key, valid_from)
     );
-  `.execute(db);
+  `,
+  );
 }
