@@ -11,6 +11,7 @@ import type { Database } from '#platform/db/database.ts';
 import { systemClock, type Clock } from '#platform/clock.ts';
 import { installErrorHandler } from '#platform/http/error-handler.ts';
 import { installMetrics } from '#platform/http/metrics.ts';
+import { OutboxWorker } from '#platform/events/outbox.ts';
 import { referenceRoutes, referenceService } from '#modules/reference/index.ts';
 import { tariffRepository, tariffRoutes, tariffService } from '#modules/tariff/index.ts';
 import { calculatorRoutes, calculatorService } from '#modules/assessment/index.ts';
@@ -24,17 +25,23 @@ export interface AppDeps {
 }
 
 declare module 'fastify' {
+  interface FastifyInstance {
+    /** The wired services, for tests and benchmarks that need to reach past HTTP. */
+    services: ReturnType<typeof services>;
+  }
   interface FastifyContextConfig {
     /** Who may call the route: 'public', or the roles allowed. Every API route must say. */
     access?: 'public' | readonly string[];
   }
 }
 
-export function services(database: Database, clock: Clock) {
+/** The composition root: every module's services, wired to each other. */
+export function services(database: Database, clock: Clock, config: Config) {
+  const outbox = new OutboxWorker(database.db, { pollMs: config.outboxPollMs });
   const reference = referenceService(database.db);
   const tariff = tariffService(tariffRepository(database.db));
   const calculator = calculatorService({ tariff, reference, clock });
-  return { reference, tariff, calculator };
+  return { outbox, reference, tariff, calculator };
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -88,7 +95,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
   );
 
-  const s = services(deps.database, clock);
+  const s = services(deps.database, clock, deps.config);
+  // The outbox worker delivers events in this process unless production runs it separately.
+  if (deps.config.outboxWorker) {
+    app.addHook('onReady', async () => s.outbox.start());
+    app.addHook('onClose', async () => s.outbox.stop());
+  }
+  app.decorate('services', s);
   await app.register(referenceRoutes({ reference: s.reference }));
   await app.register(tariffRoutes({ tariff: s.tariff, clock }));
   await app.register(calculatorRoutes({ calculator: s.calculator, rateLimit: deps.config.calculatorRateLimit }));
