@@ -15,6 +15,9 @@ import { OutboxWorker } from '#platform/events/outbox.ts';
 import { referenceRoutes, referenceService } from '#modules/reference/index.ts';
 import { tariffRepository, tariffRoutes, tariffService } from '#modules/tariff/index.ts';
 import { calculatorRoutes, calculatorService } from '#modules/assessment/index.ts';
+import { installAuth } from '#platform/http/auth.ts';
+import { identityRoutes, identityService } from '#modules/identity/index.ts';
+import { partiesService } from '#modules/parties/index.ts';
 
 export interface AppDeps {
   config: Config;
@@ -41,7 +44,9 @@ export function services(database: Database, clock: Clock, config: Config) {
   const reference = referenceService(database.db);
   const tariff = tariffService(tariffRepository(database.db));
   const calculator = calculatorService({ tariff, reference, clock });
-  return { outbox, reference, tariff, calculator };
+  const identity = identityService(database.db, clock);
+  const parties = partiesService(database.db, clock);
+  return { outbox, reference, tariff, calculator, identity, parties };
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -69,6 +74,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     }
   });
   installErrorHandler(app);
+  const s = services(deps.database, clock, deps.config);
+  installAuth(app, s.identity.authenticator);
 
   await app.register(rateLimit, { global: false });
   await app.register(swagger, {
@@ -95,7 +102,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
   );
 
-  const s = services(deps.database, clock, deps.config);
   // The outbox worker delivers events in this process unless production runs it separately.
   if (deps.config.outboxWorker) {
     app.addHook('onReady', async () => s.outbox.start());
@@ -105,5 +111,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(referenceRoutes({ reference: s.reference }));
   await app.register(tariffRoutes({ tariff: s.tariff, clock }));
   await app.register(calculatorRoutes({ calculator: s.calculator, rateLimit: deps.config.calculatorRateLimit }));
+  await app.register(identityRoutes({ db: deps.database.db, identity: s.identity, parties: s.parties }));
   return app;
 }

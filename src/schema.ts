@@ -3,5 +3,7 @@ import type { PlatformTables } from './platform/events/events.tables.ts';
 import type { ReferenceTables } from './modules/reference/reference.tables.ts';
 import type { TariffTables } from './modules/tariff/tariff.tables.ts';
 import type { AuditTables } from './modules/audit/audit.tables.ts';
+import type { PartiesTables } from './modules/parties/parties.tables.ts';
+import type { IdentityTables } from './modules/identity/identity.tables.ts';
 
-export interface DB extends PlatformTables, ReferenceTables, TariffTables, AuditTables {}
+export interface DB extends PlatformTables, ReferenceTables, TariffTables, AuditTables, PartiesTables, IdentityTables {}

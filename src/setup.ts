@@ -5,6 +5,7 @@ import type { DB } from './schema.ts';
 import { migrateToLatest } from '#platform/db/migrate.ts';
 import { loadReferenceData } from '#modules/reference/index.ts';
 import { loadNationalSettings, loadSampleTariff } from '#modules/tariff/index.ts';
+import { seedDemoParties } from '#modules/parties/index.ts';
 
 export interface PrepareResult {
   migrations: string[];
@@ -22,6 +23,8 @@ export async function prepareDatabase(db: Kysely<DB>, options: { demo: boolean }
     for (const report of await loadSampleTariff(db)) {
       demo.push(`${report.file}: ${report.loaded} rows`);
     }
+    const parties = await seedDemoParties(db);
+    demo.push(`parties: ${parties.organisations} organisations, ${parties.users} users, ${parties.apiKeys} API keys, ${parties.authorisations} agent authorisations added`);
   }
   return { migrations, reference, settingsAdded, demo };
 }
