@@ -17,7 +17,12 @@ import { tariffRepository, tariffRoutes, tariffService } from '#modules/tariff/i
 import { calculatorRoutes, calculatorService } from '#modules/assessment/index.ts';
 import { installAuth } from '#platform/http/auth.ts';
 import { identityRoutes, identityService } from '#modules/identity/index.ts';
-import { partiesService } from '#modules/parties/index.ts';
+import { partiesRoutes, partiesService } from '#modules/parties/index.ts';
+import { findTransportDocument, findTransportDocumentById, manifestRoutes, manifestService } from '#modules/manifest/index.ts';
+import { paymentRoutes, paymentService } from '#modules/payment/index.ts';
+import { deliverToTerminal, releaseRoutes, releaseService } from '#modules/release/index.ts';
+import { declarationRoutes, declarationService } from '#modules/declaration/index.ts';
+import { placeholderSelectivity } from '#modules/risk/index.ts';
 
 export interface AppDeps {
   config: Config;
@@ -46,7 +51,28 @@ export function services(database: Database, clock: Clock, config: Config) {
   const calculator = calculatorService({ tariff, reference, clock });
   const identity = identityService(database.db, clock);
   const parties = partiesService(database.db, clock);
-  return { outbox, reference, tariff, calculator, identity, parties };
+  const manifests = manifestService({ db: database.db, reference, clock });
+  // Payment and release report back into the declaration's lifecycle inside their own
+  // transactions: paid with the bank's confirmation, exited with the gate-out.
+  const payments = paymentService({ db: database.db, clock, onSettled: (tx, settlement) => declarations.onSettled(tx, settlement) });
+  const release = releaseService({ db: database.db, clock, onExited: (tx, exit) => declarations.onExited(tx, exit) });
+  const declarations = declarationService({
+    db: database.db,
+    clock,
+    reference,
+    tariff,
+    calculator,
+    parties,
+    manifest: { findTransportDocument, findTransportDocumentById },
+    payment: payments,
+    release,
+    selectivity: placeholderSelectivity,
+  });
+  // Arrival may re-assess pre-arrival declarations and release those already paid; a release
+  // order goes to the terminal's inbox.
+  outbox.subscribe('manifest.arrived', (event, db) => declarations.onArrival(event, db));
+  outbox.subscribe('release.issued', deliverToTerminal);
+  return { outbox, reference, tariff, calculator, identity, parties, manifests, payments, release, declarations };
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -70,7 +96,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onRoute', (route) => {
     const url = route.url;
     if (url.startsWith('/api/') && route.config?.access === undefined) {
-      throw new Error(`route ${route.method} ${url} does not declare who may call it (config.access)`);
+      throw new Error(`route ${String(route.method)} ${url} does not declare who may call it (config.access)`);
     }
   });
   installErrorHandler(app);
@@ -107,10 +133,22 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     app.addHook('onReady', async () => s.outbox.start());
     app.addHook('onClose', async () => s.outbox.stop());
   }
+  // A change that committed may have published events: deliver them now rather than at the next
+  // poll, so a paid, green consignment is released within a second of its arrival.
+  app.addHook('onResponse', async (request, reply) => {
+    if (request.method !== 'GET' && request.method !== 'HEAD' && reply.statusCode < 400) {
+      s.outbox.kick();
+    }
+  });
   app.decorate('services', s);
   await app.register(referenceRoutes({ reference: s.reference }));
   await app.register(tariffRoutes({ tariff: s.tariff, clock }));
   await app.register(calculatorRoutes({ calculator: s.calculator, rateLimit: deps.config.calculatorRateLimit }));
   await app.register(identityRoutes({ db: deps.database.db, identity: s.identity, parties: s.parties }));
+  await app.register(partiesRoutes({ db: deps.database.db, parties: s.parties }));
+  await app.register(manifestRoutes({ db: deps.database.db, manifests: s.manifests }));
+  await app.register(paymentRoutes({ db: deps.database.db, clock, payments: s.payments }));
+  await app.register(releaseRoutes({ db: deps.database.db, release: s.release }));
+  await app.register(declarationRoutes({ db: deps.database.db, declarations: s.declarations }));
   return app;
 }

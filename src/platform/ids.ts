@@ -9,7 +9,8 @@ export const newId = (): string => randomUUID();
 const created = new Set<string>();
 
 /** Next serial number in a scope such as "dec_2026_mba_im4"; gaps are possible, repeats never. */
-export async function nextSerial(db: Kysely<never> | Kysely<any>, scope: string): Promise<number> {
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- works on any schema, inside or outside a transaction
+export async function nextSerial(db: Kysely<any>, scope: string): Promise<number> {
   const name = `serial_${scope.toLowerCase().replace(/[^a-z0-9_]/g, '_')}`;
   if (!created.has(name)) {
     try {

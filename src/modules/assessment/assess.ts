@@ -97,7 +97,7 @@ function value(
   let insurance = declaredInsurance ?? ZERO;
   if (declaredInsurance === undefined) {
     use(rules.defaultInsuranceRate.ref);
-    insurance = item.fob.plus(freight).times(rules.defaultInsuranceRate.value).div(HUNDRED);
+    insurance = item.fob.plus(freight).percent(rules.defaultInsuranceRate.value);
   }
   const cif = item.fob.plus(freight).plus(insurance);
   const base: Valuation = {
@@ -197,14 +197,14 @@ function computeTaxes(input: AssessmentInput, item: ItemInput, customsValue: Dec
 function leviesLine(code: 'IDF' | 'RDL', base: Dec, levy: { rate: Dec; refs: RuleRef[]; method: string }, round: Rounder, use: Use): TaxLine {
   levy.refs.forEach(use);
   const rule = levy.refs[0] as RuleRef;
-  return { code, name: taxNames[code], base, rate: levy.rate, amount: round(base.times(levy.rate).div(HUNDRED)), method: levy.method, rule };
+  return { code, name: taxNames[code], base, rate: levy.rate, amount: round(base.percent(levy.rate)), method: levy.method, rule };
 }
 
 function vatLine(kind: 'standard' | 'exempt' | 'zero', base: Dec, rules: NationalRules, round: Rounder, use: Use): TaxLine {
   const line = { code: 'VAT' as const, name: taxNames.VAT, base };
   if (kind === 'standard') {
     use(rules.vatRate.ref);
-    return { ...line, rate: rules.vatRate.value, amount: round(base.times(rules.vatRate.value).div(HUNDRED)), method: 'ad-valorem', rule: rules.vatRate.ref };
+    return { ...line, rate: rules.vatRate.value, amount: round(base.percent(rules.vatRate.value)), method: 'ad-valorem', rule: rules.vatRate.ref };
   }
   return { ...line, rate: ZERO, amount: ZERO, method: kind === 'exempt' ? 'exempt' : 'zero-rated', rule: rules.vatRate.ref };
 }
@@ -223,7 +223,7 @@ function charge(
   errors: FieldError[],
 ): TaxLine | undefined {
   const ref = item.measure.ref;
-  const adValorem = rule.rate === undefined ? undefined : round(base.times(rule.rate).div(HUNDRED));
+  const adValorem = rule.rate === undefined ? undefined : round(base.percent(rule.rate));
   let specific: TaxLine['specific'];
   let specificAmount: Dec | undefined;
   if (rule.specific) {
@@ -280,7 +280,7 @@ function chargeableQuantity(unit: string, item: ItemInput, hsCode: string, error
       if (!item.alcoholPercent) {
         return need('alcoholPercent', 'litre of pure alcohol (declare the alcoholic strength in % vol)');
       }
-      const litres = item.quantity.times(item.alcoholPercent).div(HUNDRED);
+      const litres = item.quantity.percent(item.alcoholPercent);
       return unit === 'LPA' ? litres : litres.times(100);
     }
     default:

@@ -40,7 +40,7 @@ async function upsert<T extends Table>(db: Kysely<DB>, table: T, values: Referen
     await db
       .insertInto(table)
       .values(values.slice(i, i + 500) as never)
-      .onConflict((oc) => oc.column('code' as never).doUpdateSet(Object.fromEntries(columns.map((c) => [c, (eb: { ref(c: string): unknown }) => eb.ref(`excluded.${c}`)])) as never))
+      .onConflict((oc) => oc.column('code').doUpdateSet(Object.fromEntries(columns.map((c) => [c, (eb: { ref(c: string): unknown }) => eb.ref(`excluded.${c}`)])) as never))
       .execute();
   }
 }

@@ -18,7 +18,7 @@ function codes(value: unknown): string[] {
   if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) {
     throw new Error('must be a list of codes, e.g. ["4000100"]');
   }
-  return value as string[];
+  return value;
 }
 
 function flag(value: unknown): boolean {

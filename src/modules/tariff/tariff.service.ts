@@ -10,8 +10,6 @@ export type LineLookup =
   | { ok: true; measure: TariffMeasure; row: TariffLineRow }
   | { ok: false; code: 'invalid_hs_code' | 'unknown_hs_code' | 'not_in_force'; message: string };
 
-const decOrUndefined = (v: string | null) => (v === null ? undefined : new Dec(v));
-
 export function measureFrom(row: TariffLineRow): TariffMeasure {
   const ref: RuleRef = { kind: 'tariff-line', id: String(row.id), key: formatHsCode(row.hs_code), validFrom: row.valid_from, validTo: row.valid_to };
   const charge = (rate: string | null, specific: string | null, unit: string | null) => ({
