@@ -55,7 +55,8 @@ export async function run(argv: string[]): Promise<number> {
     const dryRun = rest.includes('--dry-run');
     const importedBy = option(rest, '--by') ?? process.env.USER ?? 'cli';
     return withDatabase(async ({ db }) => {
-      await migrateToLatest(db);
+      // A fresh database needs its schema and reference lists (units, currencies) to check rows against.
+      await prepareDatabase(db, { demo: false });
       const load = command === 'tariff' ? importTariff : importRates;
       const report = await load(db, file, { importedBy, dryRun, onProgress: (m) => process.stderr.write(`  ${m}\n`) });
       printReport(report, dryRun);
