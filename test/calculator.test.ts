@@ -157,3 +157,25 @@ describe('the service around it', () => {
     expect(res.headers.get('x-request-id')).toBe('trace-123');
   });
 });
+
+describe('rate limit', () => {
+  it('answers 429 with a problem once a client exceeds its calls per minute', async () => {
+    const limited = await buildApp({ config: loadConfig({ LOG_LEVEL: 'silent', CALCULATOR_RATE_LIMIT: '3' }), database, logger: false });
+    const base = await limited.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      const body = JSON.stringify({ date: '2025-03-01', currency: 'KES', items: [{ hsCode: '8471.30.00', fob: '100' }] });
+      const statuses: number[] = [];
+      for (let i = 0; i < 4; i++) {
+        const res = await fetch(`${base}/api/v1/calculator`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+        statuses.push(res.status);
+        if (res.status === 429) {
+          expect(res.headers.get('content-type')).toContain('application/problem+json');
+          expect(res.headers.get('retry-after')).toBeTruthy();
+        }
+      }
+      expect(statuses).toEqual([200, 200, 200, 429]);
+    } finally {
+      await limited.close();
+    }
+  });
+});
