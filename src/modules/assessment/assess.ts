@@ -29,8 +29,9 @@ export function assess(input: AssessmentInput): AssessmentResult {
   const round = (d: Dec) => roundTo(d, rules.rounding.value.scale, rules.rounding.value.mode);
   const freightShares = input.freight ? apportion(input.freight, input.items.map((i) => i.fob)) : undefined;
   const insuranceShares = input.insurance ? apportion(input.insurance, input.items.map((i) => i.fob)) : undefined;
-  const used = new Map<string, RuleRef>();
-  const use = (ref: RuleRef) => used.set(`${ref.kind}:${ref.id}`, ref);
+  // Rule objects are shared by every item that uses them, so identity is enough to de-duplicate.
+  const used = new Set<RuleRef>();
+  const use = (ref: RuleRef) => used.add(ref);
   for (const ref of [rules.rounding.ref, rules.vatBaseIncludesLevies.ref]) {
     use(ref);
   }
@@ -73,7 +74,7 @@ export function assess(input: AssessmentInput): AssessmentResult {
     items,
     totals,
     total: sum(items.map((i) => i.total)),
-    rulesUsed: [...used.values()],
+    rulesUsed: [...used],
     warnings: items.flatMap((i) => i.valuation.warnings.map((w) => `item ${i.index + 1}: ${w}`)),
   };
   return { ok: true, assessment };
@@ -133,7 +134,7 @@ function value(
 /** The ad valorem rates that load a retail price, for reducing a CRSP to a customs value. */
 function adValoremRates(input: AssessmentInput, item: ItemInput, rules: NationalRules) {
   const preferred = eacPreference(item, rules);
-  const levies = leviesFor(input.cpc, item, rules);
+  const levies = leviesFor(input.cpc, rules);
   return {
     duty: preferred ? ZERO : (item.measure.importDuty.rate ?? ZERO).div(HUNDRED),
     excise: (item.measure.excise.rate ?? ZERO).div(HUNDRED),
@@ -147,7 +148,7 @@ function eacPreference(item: ItemInput, rules: NationalRules): boolean {
   return item.preferentialOrigin === true && item.originCountry !== undefined && rules.eacPartnerStates.value.includes(item.originCountry);
 }
 
-function leviesFor(cpc: string, item: ItemInput, rules: NationalRules) {
+function leviesFor(cpc: string, rules: NationalRules) {
   const idfPreferential = rules.idfPreferentialCpcs.value.includes(cpc);
   const rdlPreferential = rules.rdlPreferentialCpcs.value.includes(cpc);
   return {
@@ -181,7 +182,7 @@ function computeTaxes(input: AssessmentInput, item: ItemInput, customsValue: Dec
     lines.push(excise);
   }
 
-  const levies = leviesFor(input.cpc, item, rules);
+  const levies = leviesFor(input.cpc, rules);
   const idf = leviesLine('IDF', customsValue, levies.idf, round, use);
   const rdl = leviesLine('RDL', customsValue, levies.rdl, round, use);
 
