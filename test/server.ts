@@ -29,7 +29,6 @@ export function mutableClock(start: string): MutableClock {
 
 export interface Res {
   status: number;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read whatever the API answered
   body: any;
   headers: Headers;
   text: string;

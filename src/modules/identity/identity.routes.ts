@@ -2,11 +2,25 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { DB } from '../../schema.ts';
-import { principalOf } from '#platform/http/auth.ts';
-import { notFound } from '#platform/http/problem.ts';
-import type { PartiesService } from '#modules/parties/index.ts';
-import type { IdentityService } from './identity.service.ts';
-import { LoginBody, LoginReply, MeReply } from './identity.schemas.ts';
+import { actorOf, principalOf } from '#platform/http/auth.ts';
+import { idempotent } from '#platform/http/idempotency.ts';
+import { invalid, notFound } from '#platform/http/problem.ts';
+import { optionalBody, type PartiesService } from '#modules/parties/index.ts';
+import type { ChangeContext, IdentityService, OwnerOrganisation } from './identity.service.ts';
+import {
+  ApiKeyReply,
+  IdParams,
+  IssuedApiKeyReply,
+  LoginBody,
+  LoginReply,
+  MeReply,
+  NewApiKeyBody,
+  NewUserBody,
+  OrganisationQuery,
+  ReasonBody,
+  UserListQuery,
+  UserReply,
+} from './identity.schemas.ts';
 import { anyRole } from './roles.ts';
 
 export interface IdentityRouteDeps {
@@ -25,7 +39,24 @@ function usernameOf(body: unknown): string {
   return typeof username === 'string' ? username.toLowerCase() : '';
 }
 
+const contextOf = (request: FastifyRequest): ChangeContext => ({ actor: actorOf(request), requestId: request.id });
+
 export function identityRoutes(deps: IdentityRouteDeps): FastifyPluginAsyncTypebox {
+  const { db, identity, parties } = deps;
+
+  /** The organisation named in a body by organisationCode or organisationId (exactly one). */
+  async function owner(q: Kysely<DB>, body: { organisationCode?: string | undefined; organisationId?: string | undefined }): Promise<OwnerOrganisation> {
+    if ((body.organisationCode === undefined) === (body.organisationId === undefined)) {
+      throw invalid([{ pointer: '/organisationCode', code: 'one_of', message: 'name the organisation by organisationCode or by organisationId (one of them)' }]);
+    }
+    const org = body.organisationCode !== undefined ? await parties.organisationByCode(q, body.organisationCode) : await parties.organisation(q, body.organisationId ?? '');
+    if (!org) {
+      const pointer = body.organisationCode !== undefined ? '/organisationCode' : '/organisationId';
+      throw invalid([{ pointer, code: 'unknown_organisation', message: 'no organisation has this code or id; register it first (POST /api/v1/organisations)' }]);
+    }
+    return { id: org.id, code: org.code, kind: org.kind };
+  }
+
   return (app) => {
     app.post(
       '/api/v1/auth/login',
@@ -43,7 +74,7 @@ export function identityRoutes(deps: IdentityRouteDeps): FastifyPluginAsyncTypeb
         },
       },
       async (request) => {
-        const session = await deps.identity.login(request.body.username, request.body.password);
+        const session = await identity.login(request.body.username, request.body.password);
         return { ...session, expiresAt: session.expiresAt.toISOString() };
       },
     );
@@ -57,7 +88,7 @@ export function identityRoutes(deps: IdentityRouteDeps): FastifyPluginAsyncTypeb
       async (request, reply) => {
         const token = bearerOf(request);
         if (token !== undefined) {
-          await deps.identity.logout(token);
+          await identity.logout(token);
         }
         return reply.status(204).send();
       },
@@ -68,13 +99,96 @@ export function identityRoutes(deps: IdentityRouteDeps): FastifyPluginAsyncTypeb
       { schema: { tags: ['identity'], summary: 'Who is calling: the user or API key, its roles and organisation', response: { 200: MeReply } }, config: { access: anyRole } },
       async (request) => {
         const p = principalOf(request);
-        const org = await deps.parties.organisation(deps.db, p.organisationId);
+        const org = await parties.organisation(db, p.organisationId);
         if (!org) {
           throw notFound('Your organisation');
         }
         return { kind: p.kind, id: p.id, name: p.name, roles: p.roles, organisation: { id: org.id, code: org.code, name: org.name, kind: org.kind } };
       },
     );
+    app.post(
+      '/api/v1/users',
+      { schema: { tags: ['identity'], summary: 'Create a user of an organisation, with roles that suit it', body: NewUserBody, response: { 201: UserReply } }, config: { access: ['admin'] } },
+      async (request, reply) =>
+        idempotent(db, request, reply, async (tx) => ({ status: 201, body: await identity.createUser(tx, contextOf(request), { ...request.body, organisation: await owner(tx, request.body) }) })),
+    );
+
+    app.get(
+      '/api/v1/users',
+      { schema: { tags: ['identity'], summary: 'Users, by username; optionally of one organisation', querystring: UserListQuery }, config: { access: ['admin'] } },
+      async (request) => {
+        const limit = request.query.limit ?? 50;
+        const org = request.query.organisationCode === undefined ? undefined : await parties.organisationByCode(db, request.query.organisationCode);
+        if (request.query.organisationCode !== undefined && !org) {
+          return { items: [], nextCursor: null };
+        }
+        const items = await identity.users(db, { ...(org ? { organisationId: org.id } : {}), ...(request.query.after ? { after: request.query.after } : {}), limit });
+        const last = items.at(-1);
+        return { items, nextCursor: items.length === limit && last ? last.username : null };
+      },
+    );
+
+    app.post(
+      '/api/v1/users/:id/deactivate',
+      { schema: { tags: ['identity'], summary: 'Stop a user logging in and end their sessions', params: IdParams, body: ReasonBody, response: { 200: UserReply } }, preValidation: optionalBody, config: { access: ['admin'] } },
+      async (request, reply) => {
+        const result = await idempotent(db, request, reply, async (tx) => ({
+          status: 200,
+          body: await identity.deactivateUser(tx, contextOf(request), request.params.id, request.body.reason ?? null),
+        }));
+        identity.forget(request.params.id);
+        return result;
+      },
+    );
+
+    app.post(
+      '/api/v1/api-keys',
+      {
+        schema: {
+          tags: ['identity'],
+          summary: "Issue an API key for an organisation's system; the key is shown once",
+          body: NewApiKeyBody,
+          response: { 201: IssuedApiKeyReply },
+        },
+        config: { access: ['admin'] },
+      },
+      async (request, reply) => {
+        // The key is never stored, not even in the idempotency record: a replay answers without it.
+        let issued: string | undefined;
+        const body = await idempotent(db, request, reply, async (tx) => {
+          const { view, key } = await identity.issueApiKey(tx, contextOf(request), { ...request.body, organisation: await owner(tx, request.body) });
+          issued = key;
+          return { status: 201, body: view };
+        });
+        return { ...body, key: issued ?? null };
+      },
+    );
+
+    app.get(
+      '/api/v1/api-keys',
+      { schema: { tags: ['identity'], summary: 'API keys (prefix only, never the key), optionally of one organisation', querystring: OrganisationQuery }, config: { access: ['admin'] } },
+      async (request) => {
+        const org = request.query.organisationCode === undefined ? undefined : await parties.organisationByCode(db, request.query.organisationCode);
+        if (request.query.organisationCode !== undefined && !org) {
+          return { items: [] };
+        }
+        return { items: await identity.apiKeys(db, org ? { organisationId: org.id } : {}) };
+      },
+    );
+
+    app.post(
+      '/api/v1/api-keys/:id/revoke',
+      { schema: { tags: ['identity'], summary: 'Revoke an API key: it stops working at once', params: IdParams, body: ReasonBody, response: { 200: ApiKeyReply } }, preValidation: optionalBody, config: { access: ['admin'] } },
+      async (request, reply) => {
+        const result = await idempotent(db, request, reply, async (tx) => ({
+          status: 200,
+          body: await identity.revokeApiKey(tx, contextOf(request), request.params.id, request.body.reason ?? null),
+        }));
+        identity.forget(request.params.id);
+        return result;
+      },
+    );
+
     return Promise.resolve();
   };
 }

@@ -34,3 +34,65 @@ export const MeReply = Type.Object({
   roles: Type.Array(Type.String()),
   organisation: OrganisationRef,
 });
+
+const OrganisationChoice = {
+  organisationCode: Type.Optional(Type.String({ minLength: 2, maxLength: 16, description: 'The organisation, by code (e.g. MAERSK)' })),
+  organisationId: Type.Optional(Type.String({ format: 'uuid', description: 'Or by id' })),
+};
+
+const RoleList = Type.Array(Type.String(), { minItems: 1, maxItems: 9, description: 'Roles that suit the organisation kind (a carrier: carrier; the administration: officer, supervisor, risk_analyst, admin...)' });
+
+export const NewUserBody = Type.Object(
+  {
+    ...OrganisationChoice,
+    username: Type.String({ minLength: 3, maxLength: 64 }),
+    displayName: Type.String({ minLength: 1, maxLength: 200 }),
+    password: Type.String({ minLength: 1, maxLength: 256, description: 'At least 12 characters' }),
+    roles: RoleList,
+  },
+  { additionalProperties: false },
+);
+
+export const UserReply = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  username: Type.String(),
+  displayName: Type.String(),
+  roles: Type.Array(Type.String()),
+  active: Type.Boolean(),
+  createdAt: Type.String({ format: 'date-time' }),
+  organisation: OrganisationRef,
+});
+
+export const UserListQuery = Type.Object({
+  organisationCode: Type.Optional(Type.String()),
+  after: Type.Optional(Type.String({ description: 'Cursor: nextCursor of the previous page' })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
+});
+
+export const NewApiKeyBody = Type.Object(
+  { ...OrganisationChoice, name: Type.String({ minLength: 2, maxLength: 100, description: 'What system uses it, e.g. "Maersk manifest gateway"' }), roles: RoleList },
+  { additionalProperties: false },
+);
+
+const ApiKeyFields = {
+  id: Type.String({ format: 'uuid' }),
+  name: Type.String(),
+  keyPrefix: Type.String({ description: 'First 8 characters of the key, to tell keys apart' }),
+  roles: Type.Array(Type.String()),
+  createdAt: Type.String({ format: 'date-time' }),
+  revokedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  organisation: Type.Object({ id: Type.String({ format: 'uuid' }), code: Type.String() }),
+};
+
+export const ApiKeyReply = Type.Object(ApiKeyFields);
+
+export const IssuedApiKeyReply = Type.Object({
+  ...ApiKeyFields,
+  key: Type.Union([Type.String(), Type.Null()], { description: 'The key, shown this once (send it as X-API-Key). Null on an idempotent replay: only its hash is kept.' }),
+});
+
+export const OrganisationQuery = Type.Object({ organisationCode: Type.Optional(Type.String()) });
+
+export const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
+
+export const ReasonBody = Type.Object({ reason: Type.Optional(Type.String({ maxLength: 500 })) }, { additionalProperties: false });

@@ -109,6 +109,14 @@ export function partiesRepository() {
         .executeTakeFirstOrThrow();
     },
 
+    async lockOrganisation(q: Q, id: string): Promise<OrganisationRow | undefined> {
+      return q.selectFrom('organisation').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+    },
+
+    async setLicence(q: Q, id: string, l: { licenceNumber: string; licenceValidFrom: string; licenceValidTo: string }): Promise<void> {
+      await q.updateTable('organisation').set({ licence_number: l.licenceNumber.trim(), licence_valid_from: l.licenceValidFrom, licence_valid_to: l.licenceValidTo }).where('id', '=', id).execute();
+    },
+
     async authorisationById(q: Q, id: string): Promise<AuthorisationRow | undefined> {
       return authorisations(q).where('a.id', '=', id).executeTakeFirst();
     },

@@ -1,0 +1,77 @@
+import { Type } from 'typebox';
+
+const IsoDate = Type.String({ format: 'date', description: 'YYYY-MM-DD' });
+const Kind = Type.Union([Type.Literal('customs'), Type.Literal('carrier'), Type.Literal('clearing_agent'), Type.Literal('trader'), Type.Literal('bank'), Type.Literal('terminal')]);
+
+export const OrganisationReply = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  code: Type.String(),
+  kind: Type.String(),
+  name: Type.String(),
+  pin: Type.Union([Type.String(), Type.Null()]),
+  licence: Type.Union([
+    Type.Object({ number: Type.String(), validFrom: Type.Union([IsoDate, Type.Null()]), validTo: Type.Union([IsoDate, Type.Null()]), validToday: Type.Boolean() }),
+    Type.Null(),
+  ]),
+  aeo: Type.Boolean({ description: 'Authorised economic operator' }),
+  createdAt: Type.String({ format: 'date-time' }),
+});
+
+export const NewOrganisationBody = Type.Object(
+  {
+    code: Type.String({ minLength: 2, maxLength: 16, description: 'Short code, capitals and digits, e.g. SIGINON' }),
+    kind: Kind,
+    name: Type.String({ minLength: 2, maxLength: 200 }),
+    pin: Type.Optional(Type.String({ description: 'KRA PIN: letter, nine digits, letter (required for traders)' })),
+    licenceNumber: Type.Optional(Type.String({ minLength: 1, maxLength: 40, description: 'Clearing agents only' })),
+    licenceValidFrom: Type.Optional(IsoDate),
+    licenceValidTo: Type.Optional(IsoDate),
+    aeo: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+
+export const LicenceBody = Type.Object(
+  { licenceNumber: Type.String({ minLength: 1, maxLength: 40 }), licenceValidFrom: IsoDate, licenceValidTo: IsoDate },
+  { additionalProperties: false },
+);
+
+export const OrganisationListQuery = Type.Object({
+  kind: Type.Optional(Kind),
+  after: Type.Optional(Type.String({ description: 'Cursor: nextCursor of the previous page' })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
+});
+
+const PartyRef = Type.Object({ id: Type.String({ format: 'uuid' }), code: Type.String(), name: Type.String() });
+
+export const AuthorisationReply = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  agent: PartyRef,
+  client: PartyRef,
+  validFrom: IsoDate,
+  validTo: Type.Union([IsoDate, Type.Null()]),
+  status: Type.Union([Type.Literal('in_force'), Type.Literal('not_yet_in_force'), Type.Literal('expired'), Type.Literal('revoked')]),
+  revokedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  createdAt: Type.String({ format: 'date-time' }),
+});
+
+export const GrantBody = Type.Object(
+  {
+    agentCode: Type.Optional(Type.String({ minLength: 2, maxLength: 16, description: 'The clearing agent, by code (e.g. SIGINON)' })),
+    agentId: Type.Optional(Type.String({ format: 'uuid', description: 'Or by id' })),
+    validFrom: IsoDate,
+    validTo: Type.Optional(Type.Union([IsoDate, Type.Null()], { description: 'Last day; omit or null for until further notice' })),
+  },
+  { additionalProperties: false },
+);
+
+export const AuthorisationListQuery = Type.Object({
+  agentCode: Type.Optional(Type.String()),
+  clientCode: Type.Optional(Type.String()),
+  after: Type.Optional(Type.String({ format: 'uuid', description: 'Cursor: nextCursor of the previous page' })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
+});
+
+export const ReasonBody = Type.Object({ reason: Type.Optional(Type.String({ maxLength: 500 })) }, { additionalProperties: false });
+
+export const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
