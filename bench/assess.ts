@@ -92,20 +92,30 @@ async function waitForHealth(url: string, server: ReturnType<typeof spawn>) {
   throw new Error('server did not start');
 }
 
-function runLoad(opts: Record<string, string | number>): Promise<Record<string, number>> {
+interface LoadResult {
+  requests: number;
+  requestsPerSecond: number;
+  p50Ms: number;
+  p90Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  errors: number;
+}
+
+function runLoad(opts: Record<string, string | number>): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
     const argv = Object.entries(opts).flatMap(([k, v]) => [`--${k}`, String(v)]);
     const child = spawn(path.join(root, 'node_modules/.bin/tsx'), [path.join(root, 'bench/load.ts'), ...argv], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').at(-1)!) as Record<string, number>) : reject(new Error(`load exited ${code}`))));
+    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').at(-1)!) as LoadResult) : reject(new Error(`load exited ${code}`))));
   });
 }
 
-async function overHttp() {
+async function overHttp(): Promise<LoadResult & { database: string }> {
   const port = 3950 + Math.floor(Math.random() * 40);
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'forodha-bench-'));
-  const env = { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'warn', DEMO: 'true', CALCULATOR_RATE_LIMIT: '100000000' };
+  const env = { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'warn', DEMO: 'true', CALCULATOR_RATE_LIMIT: '1000000' };
   const server = spawn(path.join(root, 'node_modules/.bin/tsx'), [path.join(root, 'src/main.ts')], { env, stdio: ['ignore', 'ignore', 'inherit'] });
   const url = `http://127.0.0.1:${port}`;
   try {
