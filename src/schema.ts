@@ -5,5 +5,6 @@ import type { TariffTables } from './modules/tariff/tariff.tables.ts';
 import type { AuditTables } from './modules/audit/audit.tables.ts';
 import type { PartiesTables } from './modules/parties/parties.tables.ts';
 import type { IdentityTables } from './modules/identity/identity.tables.ts';
+import type { ManifestTables } from './modules/manifest/manifest.tables.ts';
 
-export interface DB extends PlatformTables, ReferenceTables, TariffTables, AuditTables, PartiesTables, IdentityTables {}
+export interface DB extends PlatformTables, ReferenceTables, TariffTables, AuditTables, PartiesTables, IdentityTables, ManifestTables {}
