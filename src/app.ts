@@ -60,8 +60,11 @@ export function services(database: Database, clock: Clock, config: Config) {
     db: database.db,
     clock,
     reference,
-    tariff,
-    calculator,
+    // Bound to the declaration's own transaction (PGlite has a single connection).
+    ratesFor: (q) => {
+      const tariffInTx = tariffService(tariffRepository(q));
+      return { tariff: tariffInTx, calculator: calculatorService({ tariff: tariffInTx, reference, clock }) };
+    },
     parties,
     manifest: { findTransportDocument, findTransportDocumentById },
     payment: payments,

@@ -5,8 +5,9 @@ import type { TariffTables } from './modules/tariff/tariff.tables.ts';
 import type { AuditTables } from './modules/audit/audit.tables.ts';
 import type { PartiesTables } from './modules/parties/parties.tables.ts';
 import type { IdentityTables } from './modules/identity/identity.tables.ts';
+import type { DeclarationTables } from './modules/declaration/declaration.tables.ts';
 import type { PaymentTables } from './modules/payment/payment.tables.ts';
 import type { ReleaseTables } from './modules/release/release.tables.ts';
 import type { ManifestTables } from './modules/manifest/manifest.tables.ts';
 
-export interface DB extends PlatformTables, ReferenceTables, TariffTables, AuditTables, PartiesTables, IdentityTables, ManifestTables, PaymentTables, ReleaseTables {}
+export interface DB extends PlatformTables, ReferenceTables, TariffTables, AuditTables, PartiesTables, IdentityTables, ManifestTables, PaymentTables, ReleaseTables, DeclarationTables {}

@@ -1,0 +1,242 @@
+// The only file that touches the declaration tables.
+import { sql, type Kysely, type Updateable } from 'kysely';
+import type { DB } from '../../schema.ts';
+import type { Tx } from '#platform/db/transaction.ts';
+import { Dec } from '#platform/money.ts';
+import type { DeclarationItemRow, DeclarationRow, DeclarationStatus, DeclarationTables } from './declaration.tables.ts';
+import type { DeclarationBody } from './declaration.schemas.ts';
+import { liveStatuses } from './declaration.state.ts';
+
+type Q = Kysely<DB>;
+export type DeclarationPatch = Omit<Updateable<DeclarationTables['declaration']>, 'id' | 'version' | 'updated_at'>;
+
+/** The declared data (header and items) as columns; the body is the API's shape of the same. */
+function dataColumns(body: DeclarationBody) {
+  return {
+    regime: body.regime ?? '',
+    cpc: body.cpc,
+    office_code: body.officeCode.toUpperCase(),
+    importer_pin: body.importerPin.toUpperCase(),
+    transport_document_number: body.transportDocumentNumber,
+    invoice_currency: body.invoiceCurrency.toUpperCase(),
+    invoice_amount: body.invoiceAmount,
+    incoterm: body.incoterm.toUpperCase(),
+    freight: body.freight ?? null,
+    insurance: body.insurance ?? null,
+    exchange_rate: body.exchangeRate ?? null,
+    documents: JSON.stringify(body.documents ?? []),
+  };
+}
+
+function itemRows(declarationId: string, body: DeclarationBody) {
+  return body.items.map((item, index) => ({
+    declaration_id: declarationId,
+    item_no: index + 1,
+    hs_code: item.hsCode,
+    description: item.description,
+    origin_country: item.originCountry.toUpperCase(),
+    preferential_origin: item.preferentialOrigin ?? false,
+    quantity: item.quantity,
+    unit: item.unit.toUpperCase(),
+    net_mass_kg: item.netMassKg,
+    gross_mass_kg: item.grossMassKg,
+    packages: item.packages,
+    item_price: item.itemPrice,
+    cpc: item.cpc ?? null,
+    vehicle: item.vehicle ? JSON.stringify(item.vehicle) : null,
+  }));
+}
+
+/** The stored declaration in the API's input shape, to validate and assess it again. */
+export function bodyOf(row: DeclarationRow, items: DeclarationItemRow[]): DeclarationBody {
+  return {
+    ...(row.regime === '' ? {} : { regime: row.regime }),
+    cpc: row.cpc,
+    officeCode: row.office_code,
+    importerPin: row.importer_pin,
+    transportDocumentNumber: row.transport_document_number,
+    invoiceCurrency: row.invoice_currency,
+    invoiceAmount: row.invoice_amount,
+    incoterm: row.incoterm,
+    ...(row.freight === null ? {} : { freight: row.freight }),
+    ...(row.insurance === null ? {} : { insurance: row.insurance }),
+    ...(row.exchange_rate === null ? {} : { exchangeRate: row.exchange_rate }),
+    documents: row.documents,
+    items: items.map((i) => ({
+      hsCode: i.hs_code,
+      description: i.description,
+      originCountry: i.origin_country,
+      preferentialOrigin: i.preferential_origin,
+      quantity: i.quantity,
+      unit: i.unit,
+      netMassKg: i.net_mass_kg,
+      grossMassKg: i.gross_mass_kg,
+      packages: i.packages,
+      itemPrice: i.item_price,
+      ...(i.cpc === null ? {} : { cpc: i.cpc }),
+      ...(i.vehicle === null ? {} : { vehicle: i.vehicle }),
+    })),
+  };
+}
+
+export interface ListFilter {
+  organisationId?: string;
+  status?: string;
+  createdFrom?: Date;
+  createdBefore?: Date;
+  after?: { createdAt: Date; id: string };
+  limit: number;
+}
+
+export const declarationRepository = {
+  async insert(tx: Tx, row: { id: string; declarantOrgId: string; declarantUserId: string; importerOrgId: string | null; now: Date }, body: DeclarationBody): Promise<void> {
+    await tx
+      .insertInto('declaration')
+      .values({
+        id: row.id,
+        reference: null,
+        status: 'draft',
+        declarant_org_id: row.declarantOrgId,
+        declarant_user_id: row.declarantUserId,
+        importer_org_id: row.importerOrgId,
+        transport_document_id: null,
+        assessment: null,
+        assessment_date: null,
+        assessment_basis: null,
+        assessed_total: null,
+        additional_due: null,
+        refund_due: null,
+        channel: null,
+        channel_reasons: null,
+        risk_score: null,
+        selectivity_version: null,
+        control: null,
+        prn: null,
+        release_order_number: null,
+        query: null,
+        status_reason: null,
+        created_at: row.now,
+        updated_at: row.now,
+        ...dataColumns(body),
+      })
+      .execute();
+    await tx.insertInto('declaration_item').values(itemRows(row.id, body)).execute();
+  },
+
+  /** Replaces the declared data (header fields and every item) of a declaration. */
+  async replaceData(tx: Tx, id: string, body: DeclarationBody): Promise<void> {
+    await tx.updateTable('declaration').set(dataColumns(body)).where('id', '=', id).execute();
+    await tx.deleteFrom('declaration_item').where('declaration_id', '=', id).execute();
+    await tx.insertInto('declaration_item').values(itemRows(id, body)).execute();
+  },
+
+  /** Applies a change and moves the version on; the caller holds the row lock. */
+  async update(tx: Tx, id: string, patch: DeclarationPatch, now: Date): Promise<DeclarationRow> {
+    return tx
+      .updateTable('declaration')
+      .set({ ...patch, updated_at: now, version: sql<number>`version + 1` })
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  },
+
+  find(q: Q, id: string, options: { forUpdate?: boolean } = {}): Promise<DeclarationRow | undefined> {
+    const query = q.selectFrom('declaration').selectAll().where('id', '=', id);
+    return (options.forUpdate ? query.forUpdate() : query).executeTakeFirst();
+  },
+
+  findByReference(q: Q, reference: string): Promise<DeclarationRow | undefined> {
+    return q.selectFrom('declaration').selectAll().where('reference', '=', reference.toUpperCase()).executeTakeFirst();
+  },
+
+  items(q: Q, id: string): Promise<DeclarationItemRow[]> {
+    return q.selectFrom('declaration_item').selectAll().where('declaration_id', '=', id).orderBy('item_no').execute();
+  },
+
+  /** Packages and gross mass that other live declarations already claim on a transport document. */
+  async claimedOnDocument(q: Q, transportDocumentId: string, exceptDeclarationId: string): Promise<{ packages: number; grossMassKg: Dec }> {
+    const row = await q
+      .selectFrom('declaration_item as i')
+      .innerJoin('declaration as d', 'd.id', 'i.declaration_id')
+      .select([sql<string>`coalesce(sum(i.packages), 0)`.as('packages'), sql<string>`coalesce(sum(i.gross_mass_kg), 0)`.as('mass')])
+      .where('d.transport_document_id', '=', transportDocumentId)
+      .where('d.id', '<>', exceptDeclarationId)
+      .where('d.status', 'in', liveStatuses)
+      .executeTakeFirstOrThrow();
+    return { packages: Number(row.packages), grossMassKg: new Dec(row.mass) };
+  },
+
+  /** Declarations on a transport document in the given statuses, oldest first. */
+  onDocument(q: Q, by: { id?: string; number?: string }, statuses: readonly DeclarationStatus[]): Promise<DeclarationRow[]> {
+    let query = q.selectFrom('declaration').selectAll().where('status', 'in', statuses);
+    if (by.id !== undefined) {
+      query = query.where('transport_document_id', '=', by.id);
+    }
+    if (by.number !== undefined) {
+      query = query.where('transport_document_number', '=', by.number);
+    }
+    return query.orderBy('created_at').orderBy('id').execute();
+  },
+
+  list(q: Q, filter: ListFilter): Promise<DeclarationRow[]> {
+    let query = q.selectFrom('declaration').selectAll();
+    if (filter.organisationId !== undefined) {
+      const org = filter.organisationId;
+      // The importer sees its declarations once lodged; a draft is the declarant's alone.
+      query = query.where((eb) => eb.or([eb('declarant_org_id', '=', org), eb.and([eb('importer_org_id', '=', org), eb('status', '<>', 'draft')])]));
+    }
+    if (filter.status !== undefined) {
+      query = query.where('status', '=', filter.status as DeclarationStatus);
+    }
+    if (filter.createdFrom) {
+      query = query.where('created_at', '>=', filter.createdFrom);
+    }
+    if (filter.createdBefore) {
+      query = query.where('created_at', '<', filter.createdBefore);
+    }
+    if (filter.after) {
+      const { createdAt, id } = filter.after;
+      query = query.where((eb) => eb.or([eb('created_at', '<', createdAt), eb.and([eb('created_at', '=', createdAt), eb('id', '<', id)])]));
+    }
+    return query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(filter.limit).execute();
+  },
+
+  /**
+   * The audit records of a consignment by its references. This belongs to audit.timeline(); it
+   * is here while that one binds the array as a value list (`subject_refs && ($1, $2)`, a record,
+   * which PostgreSQL refuses). Reads only; the audit module still writes every record.
+   */
+  async consignmentEvents(q: Q, subjects: string[]) {
+    if (subjects.length === 0) {
+      return [];
+    }
+    const rows = await q
+      .selectFrom('audit_event')
+      .select(['at', 'action', 'entity_type', 'entity_id', 'actor_name', 'role', 'actor_org', 'reason', 'after', 'id'])
+      .where(sql<boolean>`subject_refs && ${sql.val(subjects)}::text[]`)
+      .orderBy('at')
+      .orderBy('id')
+      .execute();
+    return rows.map((r) => ({
+      at: r.at,
+      action: r.action,
+      entityType: r.entity_type,
+      entityId: r.entity_id,
+      actor: { name: r.actor_name, role: r.role, organisationId: r.actor_org },
+      reason: r.reason,
+      after: r.after,
+    }));
+  },
+
+  /** Items of many declarations at once (for lists and timelines). */
+  async itemsOf(q: Q, ids: string[]): Promise<Map<string, DeclarationItemRow[]>> {
+    const map = new Map<string, DeclarationItemRow[]>();
+    if (ids.length === 0) {
+      return map;
+    }
+    for (const item of await q.selectFrom('declaration_item').selectAll().where('declaration_id', 'in', ids).orderBy('item_no').execute()) {
+      map.set(item.declaration_id, [...(map.get(item.declaration_id) ?? []), item]);
+    }
+    return map;
+  },
+};

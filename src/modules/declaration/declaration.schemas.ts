@@ -1,0 +1,116 @@
+// The declaration as the API takes it and gives it back. Figures are decimal strings; the
+// shape is checked here, the customs rules (reference data, tariff, arithmetic, the transport
+// document, the agent's authority) when the declaration is lodged, all at once with pointers.
+import { Type, type Static } from 'typebox';
+
+const Money = (description: string) => Type.String({ pattern: '^\\d{1,15}(\\.\\d{1,2})?$', description: `${description}; decimal string, at most 2 decimals`, examples: ['12500.00'] });
+const Quantity = (description: string) => Type.String({ pattern: '^\\d{1,14}(\\.\\d{1,3})?$', description: `${description}; decimal string, at most 3 decimals`, examples: ['120'] });
+
+export const incoterms = ['EXW', 'FCA', 'FAS', 'FOB', 'CFR', 'CIF', 'CPT', 'CIP', 'DAP', 'DPU', 'DDP'] as const;
+
+export const DeclaredItem = Type.Object(
+  {
+    hsCode: Type.String({ minLength: 1, maxLength: 14, description: 'National tariff line, e.g. 8471.30.00' }),
+    description: Type.String({ minLength: 3, maxLength: 512, description: 'Commercial description of the goods' }),
+    originCountry: Type.String({ minLength: 2, maxLength: 2, description: 'ISO 3166 alpha-2 country of origin' }),
+    preferentialOrigin: Type.Optional(Type.Boolean({ description: 'EAC preferential origin claimed (attach a CEAC certificate of origin)' })),
+    quantity: Quantity('Quantity in the supplementary unit of the tariff line'),
+    unit: Type.String({ minLength: 1, maxLength: 4, description: 'UN/ECE Rec 20 unit of the quantity, e.g. NAR, KGM, PR' }),
+    netMassKg: Quantity('Net mass in kg'),
+    grossMassKg: Quantity('Gross mass in kg'),
+    packages: Type.Integer({ minimum: 0, maximum: 10_000_000, description: 'Packages of this item on the transport document' }),
+    itemPrice: Money('Price of the item in the invoice currency'),
+    cpc: Type.Optional(Type.String({ pattern: '^\\d{7}$', description: 'Procedure code of this item; default the header CPC; must be of the same regime' })),
+    vehicle: Type.Optional(
+      Type.Object(
+        {
+          fuel: Type.String({ description: 'petrol, diesel, hybrid, hybrid-diesel, plug-in-petrol, plug-in-diesel or electric' }),
+          engineCc: Type.Integer({ minimum: 0, maximum: 20000 }),
+          firstRegistrationYear: Type.Optional(Type.Integer({ minimum: 1900, maximum: 2100 })),
+          crsp: Type.Optional(Type.String({ pattern: '^\\d+(\\.\\d+)?$', description: 'Current retail selling price in KES (used vehicles)' })),
+          chassisNumber: Type.Optional(Type.String({ minLength: 5, maxLength: 32 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+const declarationFields = {
+  regime: Type.Optional(Type.String({ pattern: '^[A-Z0-9]{2,3}$', description: 'Regime, e.g. IM4; default: the regime of the CPC' })),
+  cpc: Type.String({ pattern: '^\\d{7}$', description: 'Customs procedure code, e.g. 4000000 (home use)', examples: ['4000000'] }),
+  officeCode: Type.String({ minLength: 3, maxLength: 3, description: 'Customs office where the goods are, e.g. MBA', examples: ['MBA'] }),
+  importerPin: Type.String({ minLength: 1, maxLength: 20, description: "Importer's KRA PIN, e.g. P051234567A" }),
+  transportDocumentNumber: Type.String({ minLength: 1, maxLength: 35, description: 'Bill of lading / air waybill number on the manifest' }),
+  invoiceCurrency: Type.String({ minLength: 3, maxLength: 3, description: 'ISO 4217 currency of the invoice' }),
+  invoiceAmount: Money('Invoice total; must equal the sum of the items prices to the cent'),
+  incoterm: Type.String({ minLength: 3, maxLength: 3, description: `Incoterms 2020: ${incoterms.join(', ')}` }),
+  freight: Type.Optional(Money('Freight to the port of import, invoice currency; required for EXW, FCA, FAS, FOB')),
+  insurance: Type.Optional(Money('Insurance, invoice currency; default 1% of C&F when the price does not include it')),
+  exchangeRate: Type.Optional(Type.String({ pattern: '^\\d{1,9}(\\.\\d{1,6})?$', description: 'KES per unit of the invoice currency; default the rate in force on the assessment date' })),
+  documents: Type.Optional(
+    Type.Array(
+      Type.Object(
+        {
+          code: Type.String({ minLength: 2, maxLength: 4, description: 'Document code, e.g. N380 commercial invoice' }),
+          reference: Type.String({ minLength: 1, maxLength: 70 }),
+        },
+        { additionalProperties: false },
+      ),
+      { maxItems: 99 },
+    ),
+  ),
+  items: Type.Array(DeclaredItem, { minItems: 1, maxItems: 999 }),
+};
+
+export const DeclarationBody = Type.Object(declarationFields, { additionalProperties: false });
+export type DeclarationBody = Static<typeof DeclarationBody>;
+
+export const CreateBody = Type.Object(
+  { ...declarationFields, lodge: Type.Optional(Type.Boolean({ description: 'Lodge at once (validate, assess, select) instead of keeping a draft' })) },
+  { additionalProperties: false },
+);
+export type CreateBody = Static<typeof CreateBody>;
+
+export const AmendBody = Type.Object(
+  { ...declarationFields, reason: Type.Optional(Type.String({ minLength: 1, maxLength: 1000, description: 'Why it is amended (e.g. the answer to a query)' })) },
+  { additionalProperties: false },
+);
+export type AmendBody = Static<typeof AmendBody>;
+
+export const ReasonBody = Type.Object({ reason: Type.String({ minLength: 3, maxLength: 2000 }) }, { additionalProperties: false });
+export type ReasonBody = Static<typeof ReasonBody>;
+
+export const ControlBody = Type.Object(
+  {
+    result: Type.Union([Type.Literal('passed'), Type.Literal('failed')]),
+    findings: Type.String({ minLength: 3, maxLength: 4000, description: 'What the officer found' }),
+  },
+  { additionalProperties: false },
+);
+export type ControlBody = Static<typeof ControlBody>;
+
+export const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
+export const ReferenceParams = Type.Object({ reference: Type.String({ minLength: 1, maxLength: 32 }) });
+
+export const ListQuery = Type.Object(
+  {
+    status: Type.Optional(Type.String({ description: 'Only declarations in this status' })),
+    from: Type.Optional(Type.String({ format: 'date', description: 'Created on or after this date (Nairobi)' })),
+    to: Type.Optional(Type.String({ format: 'date', description: 'Created on or before this date (Nairobi)' })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
+    cursor: Type.Optional(Type.String({ maxLength: 200, description: 'nextCursor of the previous page' })),
+  },
+  { additionalProperties: false },
+);
+export type ListQuery = Static<typeof ListQuery>;
+
+export const TimelineQuery = Type.Object(
+  {
+    bl: Type.Optional(Type.String({ minLength: 1, maxLength: 35, description: 'Transport document (B/L, AWB) number' })),
+    declaration: Type.Optional(Type.String({ minLength: 1, maxLength: 32, description: 'Declaration reference' })),
+  },
+  { additionalProperties: false },
+);
+export type TimelineQuery = Static<typeof TimelineQuery>;

@@ -1,0 +1,95 @@
+import type { ColumnType, Selectable } from 'kysely';
+
+/** numeric columns arrive as exact decimal text. */
+type Numeric = string;
+type NullableJson = ColumnType<unknown, string | null | undefined, string | null>;
+type Timestamp = ColumnType<Date, Date | undefined, Date>;
+type OptionalTimestamp = ColumnType<Date | null, Date | null | undefined, Date | null>;
+
+export const declarationStatuses = ['draft', 'lodged', 'assessed', 'queried', 'registered', 'paid', 'released', 'exited', 'cancelled', 'rejected'] as const;
+export type DeclarationStatus = (typeof declarationStatuses)[number];
+export type ControlStatus = 'none' | 'pending' | 'passed' | 'failed';
+export type AssessmentBasis = 'expected-arrival' | 'actual-arrival';
+
+export interface DeclaredDocument {
+  code: string;
+  reference: string;
+}
+
+export interface DeclaredVehicle {
+  fuel: string;
+  engineCc: number;
+  firstRegistrationYear?: number;
+  crsp?: string;
+  chassisNumber?: string;
+}
+
+export interface DeclarationTables {
+  declaration: {
+    id: string;
+    reference: string | null;
+    status: DeclarationStatus;
+    regime: string;
+    cpc: string;
+    office_code: string;
+    declarant_org_id: string;
+    declarant_user_id: string;
+    importer_pin: string;
+    importer_org_id: string | null;
+    transport_document_id: string | null;
+    transport_document_number: string;
+    invoice_currency: string;
+    invoice_amount: Numeric;
+    incoterm: string;
+    freight: Numeric | null;
+    insurance: Numeric | null;
+    exchange_rate: Numeric | null;
+    documents: ColumnType<DeclaredDocument[], string | undefined, string>;
+    assessment: NullableJson;
+    /** 'YYYY-MM-DD': the date whose rules the assessment used. */
+    assessment_date: string | null;
+    assessment_basis: AssessmentBasis | null;
+    assessed_total: Numeric | null;
+    additional_due: Numeric | null;
+    refund_due: Numeric | null;
+    channel: 'green' | 'yellow' | 'red' | 'blue' | null;
+    channel_reasons: NullableJson;
+    risk_score: number | null;
+    selectivity_version: string | null;
+    control_status: ColumnType<ControlStatus, ControlStatus | undefined, ControlStatus>;
+    control: NullableJson;
+    prn: string | null;
+    release_order_number: string | null;
+    query: NullableJson;
+    status_reason: string | null;
+    version: ColumnType<number, number | undefined, number>;
+    created_at: Timestamp;
+    updated_at: Timestamp;
+    lodged_at: OptionalTimestamp;
+    assessed_at: OptionalTimestamp;
+    registered_at: OptionalTimestamp;
+    paid_at: OptionalTimestamp;
+    released_at: OptionalTimestamp;
+    exited_at: OptionalTimestamp;
+    cancelled_at: OptionalTimestamp;
+  };
+  declaration_item: {
+    declaration_id: string;
+    item_no: number;
+    hs_code: string;
+    description: string;
+    origin_country: string;
+    preferential_origin: ColumnType<boolean, boolean | undefined, boolean>;
+    quantity: Numeric;
+    unit: string;
+    net_mass_kg: Numeric;
+    gross_mass_kg: Numeric;
+    packages: number;
+    item_price: Numeric;
+    cpc: string | null;
+    vehicle: ColumnType<DeclaredVehicle | null, string | null, string | null>;
+  };
+}
+
+export type DeclarationRow = Selectable<DeclarationTables['declaration']>;
+export type DeclarationItemRow = Selectable<DeclarationTables['declaration_item']>;

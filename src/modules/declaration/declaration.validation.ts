@@ -1,0 +1,324 @@
+// The checks a declaration passes when it is lodged (and again when it is amended). Every problem
+// is collected and reported at once, each with a pointer to the field, a stable code and a
+// sentence saying what is allowed, so the declarant fixes everything in one go.
+import type { Kysely } from 'kysely';
+import type { DB } from '../../schema.ts';
+import { Dec, fixed, parseDecimal, sum } from '#platform/money.ts';
+import { FieldErrors } from '#platform/http/problem.ts';
+import { localDate } from '#platform/clock.ts';
+import type { Tx } from '#platform/db/transaction.ts';
+import type { ReferenceService } from '#modules/reference/index.ts';
+import type { TariffService } from '#modules/tariff/index.ts';
+import type { CalculatorService } from '#modules/assessment/index.ts';
+import type { DeclarationBody } from './declaration.schemas.ts';
+import { incoterms } from './declaration.schemas.ts';
+import { incotermCovers, regimeRules } from './declaration.regimes.ts';
+import type { ManifestPort, OrganisationRef, PartiesPort, TransportDocumentRef } from './declaration.ports.ts';
+import { AssessmentErrors, assessGoods, type FixedRate, type GoodsToAssess, type StoredAssessment } from './declaration.assessment.ts';
+import type { AssessmentBasis } from './declaration.tables.ts';
+import { declarationRepository as repo } from './declaration.repository.ts';
+
+/** The tariff and the calculator reading through a given connection or transaction. */
+export interface Rates {
+  tariff: TariffService;
+  calculator: CalculatorService;
+}
+
+export interface LodgementDeps {
+  /** Reference sets are read once and cached: warm them before a transaction (see ready()). */
+  reference: ReferenceService;
+  /**
+   * The tariff and calculator bound to the caller's transaction. On the embedded PGlite there is
+   * one connection: a query through the pool from inside a transaction would wait forever.
+   */
+  ratesFor: (q: Kysely<DB>) => Rates;
+  parties: PartiesPort;
+  manifest: ManifestPort;
+}
+
+export interface Lodging {
+  declarationId: string;
+  body: DeclarationBody;
+  declarant: { organisationId: string; organisationKind: string };
+  /** Today in Nairobi: the agent's licence and authority must cover it. */
+  today: string;
+  /** Date the entry was first accepted: its exchange rate applies. */
+  acceptanceDate: string;
+}
+
+export interface Lodged {
+  regime: string;
+  importer: OrganisationRef;
+  document: TransportDocumentRef;
+  basis: AssessmentBasis;
+  goods: GoodsToAssess;
+  assessment: StoredAssessment;
+  packages: number;
+  grossMassKg: Dec;
+}
+
+const pinPattern = /^[A-Z]\d{9}[A-Z]$/;
+/** Documents every home-use declaration carries. */
+const requiredDocuments = [{ code: 'N380', name: 'commercial invoice' }];
+/** Proof of EAC origin, needed when an item claims preferential origin. */
+const originCertificate = 'CEAC';
+
+export async function checkLodgement(tx: Tx, deps: LodgementDeps, lodging: Lodging): Promise<Lodged> {
+  const { body } = lodging;
+  const errors = new FieldErrors();
+  const refs = await deps.reference.sets();
+  const rates = deps.ratesFor(tx);
+
+  // Header: office, procedure and regime, money.
+  const officeCode = body.officeCode.toUpperCase();
+  if (!refs.offices.has(officeCode)) {
+    errors.add('/officeCode', 'unknown_office', `"${body.officeCode}" is not a customs office code; see GET /api/v1/reference/offices (e.g. MBA Mombasa port)`);
+  }
+  const procedure = refs.procedureCodes.get(body.cpc);
+  const regime = procedure?.regime ?? body.regime ?? '';
+  if (!procedure) {
+    errors.add('/cpc', 'unknown_cpc', `"${body.cpc}" is not a customs procedure code; see GET /api/v1/reference/procedure-codes (e.g. 4000000 home use)`);
+  } else if (body.regime !== undefined && body.regime !== procedure.regime) {
+    errors.add('/regime', 'cpc_not_in_regime', `procedure code ${body.cpc} belongs to regime ${procedure.regime ?? 'none'}, not ${body.regime}`);
+  }
+  const rule = regimeRules[regime];
+  if (procedure && !rule?.lodgeable) {
+    errors.add('/cpc', 'regime_not_supported', `${regime} declarations cannot be lodged yet${rule?.pending ? ` (${rule.pending})` : ''}; only IM4 home use is supported`);
+  }
+  const currency = body.invoiceCurrency.toUpperCase();
+  if (!refs.currencies.has(currency)) {
+    errors.add('/invoiceCurrency', 'unknown_currency', `"${body.invoiceCurrency}" is not an ISO 4217 currency code (e.g. USD, EUR, KES)`);
+  }
+  const incoterm = body.incoterm.toUpperCase();
+  const covers = incotermCovers[incoterm];
+  if (!covers) {
+    errors.add('/incoterm', 'unknown_incoterm', `"${body.incoterm}" is not an Incoterms 2020 rule; use one of ${incoterms.join(', ')}`);
+  } else {
+    if (covers.freight && body.freight !== undefined) {
+      errors.add('/freight', 'included_in_price', `with ${incoterm} the invoice price already includes freight to the port of import; leave freight out`);
+    }
+    if (!covers.freight && body.freight === undefined) {
+      errors.add('/freight', 'required', `with ${incoterm} the price stops before the main carriage: declare the freight to the port of import`);
+    }
+    if (covers.insurance && body.insurance !== undefined) {
+      errors.add('/insurance', 'included_in_price', `with ${incoterm} the invoice price already includes insurance; leave insurance out`);
+    }
+  }
+  const declaredRate = body.exchangeRate === undefined ? undefined : parseDecimal(body.exchangeRate);
+  if (declaredRate?.isZero()) {
+    errors.add('/exchangeRate', 'invalid_decimal', 'must be a positive number of KES per unit of the invoice currency');
+  }
+
+  // Documents.
+  const documents = body.documents ?? [];
+  documents.forEach((d, j) => {
+    if (!refs.documentCodes.has(d.code.toUpperCase())) {
+      errors.add(`/documents/${j}/code`, 'unknown_document_code', `"${d.code}" is not a document code; see GET /api/v1/reference/document-codes (e.g. N380 commercial invoice)`);
+    }
+  });
+  const documentCodes = new Set(documents.map((d) => d.code.toUpperCase()));
+  for (const required of requiredDocuments) {
+    if (!documentCodes.has(required.code)) {
+      errors.add('/documents', 'required_document', `attach the ${required.name} (document code ${required.code})`);
+    }
+  }
+
+  // Items.
+  body.items.forEach((item, i) => {
+    const p = `/items/${i}`;
+    if (!refs.countries.has(item.originCountry.toUpperCase())) {
+      errors.add(`${p}/originCountry`, 'unknown_country', `"${item.originCountry}" is not an ISO 3166 alpha-2 country code (e.g. CN, JP, UG)`);
+    }
+    if (!refs.units.has(item.unit.toUpperCase())) {
+      errors.add(`${p}/unit`, 'unknown_unit', `"${item.unit}" is not a unit code; see GET /api/v1/reference/units (e.g. NAR, KGM, PR)`);
+    }
+    if (item.cpc !== undefined) {
+      const itemProcedure = refs.procedureCodes.get(item.cpc);
+      if (!itemProcedure) {
+        errors.add(`${p}/cpc`, 'unknown_cpc', `"${item.cpc}" is not a customs procedure code`);
+      } else if (procedure && itemProcedure.regime !== procedure.regime) {
+        errors.add(`${p}/cpc`, 'cpc_not_in_regime', `procedure code ${item.cpc} belongs to regime ${itemProcedure.regime ?? 'none'}; every item must be of the declaration's regime ${procedure.regime ?? ''}`);
+      }
+    }
+    if (new Dec(item.grossMassKg).lessThan(item.netMassKg)) {
+      errors.add(`${p}/grossMassKg`, 'gross_below_net', `gross mass ${item.grossMassKg} kg is less than the net mass ${item.netMassKg} kg`);
+    }
+    if (item.preferentialOrigin && !documentCodes.has(originCertificate)) {
+      errors.add(`${p}/preferentialOrigin`, 'proof_of_origin_missing', `preferential (EAC) origin needs an EAC certificate of origin: attach document code ${originCertificate}`);
+    }
+  });
+
+  // Arithmetic: the items must add up to the invoice, to the cent.
+  const itemsTotal = sum(body.items.map((i) => new Dec(i.itemPrice)));
+  if (!itemsTotal.equals(new Dec(body.invoiceAmount))) {
+    errors.add(
+      '/invoiceAmount',
+      'invoice_total_mismatch',
+      `the items' prices add up to ${fixed(itemsTotal)} ${currency} but invoiceAmount is ${fixed(new Dec(body.invoiceAmount))} ${currency}; they must be equal to the cent`,
+    );
+  }
+
+  // Who declares for whom.
+  const importerPin = body.importerPin.toUpperCase();
+  let importer: OrganisationRef | undefined;
+  if (!pinPattern.test(importerPin)) {
+    errors.add('/importerPin', 'invalid_pin', `"${body.importerPin}" is not a KRA PIN: a letter, 9 digits and a letter, e.g. P051234567A`);
+  } else {
+    importer = await deps.parties.organisationByPin(tx, importerPin);
+    if (!importer) {
+      errors.add('/importerPin', 'unknown_importer', `no trader with PIN ${importerPin} is registered`);
+    }
+  }
+  if (importer) {
+    await checkDeclarant(tx, deps, lodging, importer, errors);
+  }
+
+  // The transport document: on a manifest, for this regime, consigned to the importer, not over-declared.
+  const packages = body.items.reduce((n, i) => n + i.packages, 0);
+  const grossMassKg = sum(body.items.map((i) => new Dec(i.grossMassKg)));
+  const document = await deps.manifest.findTransportDocument(tx, body.transportDocumentNumber, { forUpdate: true });
+  if (!document) {
+    errors.add('/transportDocumentNumber', 'unknown_transport_document', `no manifest carries transport document ${body.transportDocumentNumber}; the carrier must lodge its manifest first`);
+  } else {
+    if (rule && !rule.cargoCategories.includes(document.cargoCategory)) {
+      errors.add(
+        '/transportDocumentNumber',
+        'cargo_category_mismatch',
+        `${document.number} is manifested as ${document.cargoCategory.replace(/_/g, ' ')} cargo; a ${regime} declaration needs ${rule.cargoCategories.map((c) => c.replace(/_/g, ' ')).join(' or ') || 'no inbound'} cargo`,
+      );
+    }
+    if (document.consigneePin?.toUpperCase() !== importerPin) {
+      errors.add('/importerPin', 'not_consignee', `${document.number} is not consigned to PIN ${importerPin}; only its consignee may declare it (or amend the manifest)`);
+    }
+    if (document.officeCode !== officeCode && refs.offices.has(officeCode)) {
+      errors.add('/officeCode', 'office_mismatch', `${document.number} is discharged at office ${document.officeCode}; declare it there`);
+    }
+    const claimed = await repo.claimedOnDocument(tx, document.id, lodging.declarationId);
+    const packagesLeft = document.remainingPackages - claimed.packages;
+    if (packages > packagesLeft) {
+      errors.add(
+        '/items',
+        'packages_exceed_transport_document',
+        `${document.number} has ${Math.max(packagesLeft, 0)} of its ${document.packages} packages left to declare (${claimed.packages} on other declarations); this declaration declares ${packages}`,
+      );
+    }
+    const massLeft = new Dec(document.remainingMassKg).minus(claimed.grossMassKg);
+    if (grossMassKg.greaterThan(massLeft)) {
+      errors.add(
+        '/items',
+        'mass_exceeds_transport_document',
+        `${document.number} has ${Dec.max(massLeft, 0).toString()} kg of its ${document.grossMassKg} kg gross mass left to declare (${claimed.grossMassKg.toString()} kg on other declarations); this declaration declares ${grossMassKg.toString()} kg`,
+      );
+    }
+  }
+
+  // Rates in force on arrival: actual if the conveyance has arrived, else expected (pre-arrival).
+  const basis: AssessmentBasis = document?.actualArrival ? 'actual-arrival' : 'expected-arrival';
+  const assessmentDate = document ? localDate(document.actualArrival ?? document.expectedArrival) : undefined;
+
+  let exchangeRate: FixedRate | undefined;
+  if (refs.currencies.has(currency)) {
+    exchangeRate = await fixRate(rates, currency, declaredRate, lodging.acceptanceDate, errors);
+  }
+  if (assessmentDate) {
+    await checkUnits(rates, body, assessmentDate, errors);
+  }
+
+  let assessment: StoredAssessment | undefined;
+  let goods: GoodsToAssess | undefined;
+  if (assessmentDate && exchangeRate && procedure && covers) {
+    goods = goodsFrom(body, assessmentDate, exchangeRate);
+    try {
+      assessment = await assessGoods(rates.calculator, goods);
+    } catch (err) {
+      if (!(err instanceof AssessmentErrors)) {
+        throw err;
+      }
+      const seen = new Set(errors.list.map((e) => e.pointer));
+      for (const e of err.errors.filter((e) => !seen.has(e.pointer))) {
+        errors.add(e.pointer, e.code, e.message);
+      }
+    }
+  }
+  errors.throwIfAny();
+  if (!importer || !document || !goods || !assessment) {
+    throw new Error('lodgement checks passed without their results');
+  }
+  return { regime, importer, document, basis, goods, assessment, packages, grossMassKg };
+}
+
+/** A trader declares for itself; a clearing agent only for clients that authorised it, while licensed. */
+async function checkDeclarant(tx: Tx, deps: LodgementDeps, lodging: Lodging, importer: OrganisationRef, errors: FieldErrors): Promise<void> {
+  const { declarant } = lodging;
+  if (declarant.organisationId === importer.id) {
+    return;
+  }
+  if (declarant.organisationKind === 'trader') {
+    errors.add('/importerPin', 'not_own_pin', `a trader may declare only its own goods (PIN ${importer.pin ?? ''} is ${importer.name}); a clearing agent it authorised may declare for it`);
+    return;
+  }
+  const check = await deps.parties.agentMayActFor(tx, { agentOrgId: declarant.organisationId, clientOrgId: importer.id, date: lodging.today });
+  if (!check.ok) {
+    errors.add('/importerPin', check.code, check.message);
+  }
+}
+
+/** The exchange rate of the entry: declared, or the rate in force on the day it was accepted. */
+async function fixRate(rates: Rates, currency: string, declared: Dec | undefined, acceptanceDate: string, errors: FieldErrors): Promise<FixedRate | undefined> {
+  if (declared) {
+    return declared.isZero() ? undefined : { rate: declared.toString(), source: 'declared' };
+  }
+  if (currency === 'KES') {
+    return { rate: '1', source: 'declared' };
+  }
+  const { rates: found, missing } = await rates.tariff.exchangeRates([currency], acceptanceDate);
+  const rate = found.get(currency);
+  if (!rate || rate.ref.kind === 'declared' || missing.length > 0) {
+    errors.add('/exchangeRate', 'exchange_rate_missing', missing[0]?.message ?? `no ${currency} rate is in force on ${acceptanceDate}; declare exchangeRate`);
+    return undefined;
+  }
+  const ref = rate.ref;
+  return {
+    rate: rate.rate.toString(),
+    source: 'tariff',
+    fixedOn: acceptanceDate,
+    rule: { kind: ref.kind, id: ref.id, key: ref.key, validFrom: ref.validFrom, validTo: ref.validTo, ...(ref.value === undefined ? {} : { value: ref.value }) },
+  };
+}
+
+/** Quantities must be in the tariff line's supplementary unit, or specific duties go wrong. */
+async function checkUnits(rates: Rates, body: DeclarationBody, date: string, errors: FieldErrors): Promise<void> {
+  const lines = await rates.tariff.linesInForce(
+    body.items.map((i) => i.hsCode),
+    date,
+  );
+  body.items.forEach((item, i) => {
+    const line = lines.get(item.hsCode);
+    if (line?.ok && line.measure.unit !== item.unit.toUpperCase()) {
+      errors.add(`/items/${i}/unit`, 'unit_mismatch', `tariff line ${line.measure.hsCode} is measured in ${line.measure.unit}; declare the quantity in ${line.measure.unit}`);
+    }
+  });
+}
+
+/** The goods as the assessment sees them on a date: header freight and insurance after the incoterm. */
+export function goodsFrom(body: DeclarationBody, date: string, exchangeRate: FixedRate): GoodsToAssess {
+  const covers = incotermCovers[body.incoterm.toUpperCase()] ?? { freight: false, insurance: false };
+  return {
+    date,
+    currency: body.invoiceCurrency.toUpperCase(),
+    cpc: body.cpc,
+    exchangeRate,
+    freight: covers.freight ? new Dec(0) : body.freight === undefined ? undefined : new Dec(body.freight),
+    insurance: covers.insurance ? new Dec(0) : body.insurance === undefined ? undefined : new Dec(body.insurance),
+    items: body.items.map((i) => ({
+      hsCode: i.hsCode,
+      originCountry: i.originCountry.toUpperCase(),
+      preferentialOrigin: i.preferentialOrigin ?? false,
+      itemPrice: i.itemPrice,
+      quantity: i.quantity,
+      netMassKg: i.netMassKg,
+      cpc: i.cpc ?? null,
+      vehicle: i.vehicle ?? null,
+    })),
+  };
+}

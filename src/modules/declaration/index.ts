@@ -1,0 +1,8 @@
+// The declaration module's public surface: the only file other modules import.
+export { declarationService, maySee, type DeclarationService, type DeclarationServiceDeps, type Caller } from './declaration.service.ts';
+export { declarationRoutes } from './declaration.routes.ts';
+export { declarationLifecycle, controlLifecycle, liveStatuses, amendableStatuses } from './declaration.state.ts';
+export type { DeclarationView } from './declaration.view.ts';
+export type { DeclarationBody, CreateBody, AmendBody } from './declaration.schemas.ts';
+export type { DeclarationTables, DeclarationStatus, ControlStatus } from './declaration.tables.ts';
+export type { ManifestPort, PartiesPort, PaymentPort, ReleasePort, Settlement, GateOut, ManifestArrived } from './declaration.ports.ts';
