@@ -1,7 +1,7 @@
 // Every state change writes its audit record in the same transaction: who (actor, role,
 // organisation), what (action, before, after), why (reason), and the request it came from.
 import { createHash } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { DB } from '../../schema.ts';
 import type { Tx } from '#platform/db/transaction.ts';
 
@@ -174,7 +174,7 @@ export async function timeline(db: Kysely<DB>, subjects: string[]): Promise<Time
   const rows = await db
     .selectFrom('audit_event')
     .select(['at', 'action', 'entity_type', 'entity_id', 'actor_name', 'role', 'actor_org', 'reason', 'after', 'id'])
-    .where('subject_refs', '&&', subjects as never)
+    .where(sql<boolean>`subject_refs && ${sql.val(subjects)}::text[]`)
     .orderBy('at')
     .orderBy('id')
     .execute();

@@ -25,6 +25,8 @@ export interface OutboxWorkerOptions {
   pollMs: number;
   batchSize?: number;
   maxAttempts?: number;
+  /** Seconds a claimed event stays hidden from other workers while it is being delivered. */
+  leaseSeconds?: number;
   log?: { error(obj: unknown, msg: string): void; warn(obj: unknown, msg: string): void };
 }
 
@@ -95,10 +97,17 @@ export class OutboxWorker {
     }
   }
 
+  /**
+   * Claims due rows under a lease in a short transaction, then delivers them with no transaction
+   * held: a subscriber may open its own (and on the embedded database, which has one connection,
+   * holding one here would deadlock it). A worker that dies mid-delivery leaves the lease to
+   * expire, and the rows are delivered again: at-least-once.
+   */
   private async deliverBatch(): Promise<number> {
     const batchSize = this.options.batchSize ?? 50;
     const maxAttempts = this.options.maxAttempts ?? 20;
-    return this.db.transaction().execute(async (tx) => {
+    const leaseSeconds = this.options.leaseSeconds ?? 60;
+    const claimed = await this.db.transaction().execute(async (tx) => {
       const rows = await tx
         .selectFrom('outbox')
         .selectAll()
@@ -110,27 +119,35 @@ export class OutboxWorker {
         .forUpdate()
         .skipLocked()
         .execute();
-      let delivered = 0;
-      for (const row of rows) {
-        const event: OutboxEvent = { id: row.id, topic: row.topic, key: row.key, payload: row.payload, createdAt: row.created_at, attempts: row.attempts };
-        try {
-          for (const subscriber of this.subscribers.get(row.topic) ?? []) {
-            await subscriber(event, this.db);
-          }
-          await tx.updateTable('outbox').set({ delivered_at: sql<Date>`now()`, attempts: row.attempts + 1 }).where('id', '=', row.id).execute();
-          delivered++;
-        } catch (err) {
-          // Back off exponentially; the event stays in the outbox until a subscriber takes it.
-          const delaySeconds = Math.min(2 ** row.attempts, 3600);
-          this.options.log?.warn({ err, event: row.id, topic: row.topic }, 'outbox delivery failed; will retry');
-          await tx
-            .updateTable('outbox')
-            .set({ attempts: row.attempts + 1, last_error: String((err as Error).message ?? err), available_at: sql<Date>`now() + make_interval(secs => ${delaySeconds})` })
-            .where('id', '=', row.id)
-            .execute();
-        }
+      if (rows.length > 0) {
+        await tx
+          .updateTable('outbox')
+          .set({ available_at: sql<Date>`now() + make_interval(secs => ${leaseSeconds})`, attempts: sql<number>`attempts + 1` })
+          .where('id', 'in', rows.map((r) => r.id))
+          .execute();
       }
-      return delivered;
+      return rows;
     });
+    let delivered = 0;
+    for (const row of claimed) {
+      const event: OutboxEvent = { id: row.id, topic: row.topic, key: row.key, payload: row.payload, createdAt: row.created_at, attempts: row.attempts + 1 };
+      try {
+        for (const subscriber of this.subscribers.get(row.topic) ?? []) {
+          await subscriber(event, this.db);
+        }
+        await this.db.updateTable('outbox').set({ delivered_at: sql<Date>`now()`, last_error: null }).where('id', '=', row.id).execute();
+        delivered++;
+      } catch (err) {
+        // Back off exponentially; the event stays in the outbox until its subscribers take it.
+        const delaySeconds = Math.min(2 ** row.attempts, 3600);
+        this.options.log?.warn({ err, event: row.id, topic: row.topic }, 'outbox delivery failed; will retry');
+        await this.db
+          .updateTable('outbox')
+          .set({ last_error: err instanceof Error ? err.message : String(err), available_at: sql<Date>`now() + make_interval(secs => ${delaySeconds})` })
+          .where('id', '=', row.id)
+          .execute();
+      }
+    }
+    return delivered;
   }
 }

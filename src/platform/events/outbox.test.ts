@@ -1,0 +1,80 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
+import { testDatabase, type TestDatabase } from '../../../test/db.ts';
+import { inTransaction } from '../db/transaction.ts';
+import { OutboxWorker, publish, type OutboxEvent } from './outbox.ts';
+
+let database: TestDatabase;
+beforeAll(async () => {
+  database = await testDatabase({ demo: false });
+});
+afterAll(async () => {
+  await database.close();
+});
+
+describe('outbox', () => {
+  it('delivers events published with a committed change, and nothing from a rolled-back one', async () => {
+    await inTransaction(database.db, (tx) => publish(tx, 'test.committed', 'k1', { n: 1 }));
+    await expect(
+      inTransaction(database.db, async (tx) => {
+        await publish(tx, 'test.committed', 'k2', { n: 2 });
+        throw new Error('business rule failed');
+      }),
+    ).rejects.toThrow('business rule failed');
+    const seen: OutboxEvent[] = [];
+    const worker = new OutboxWorker(database.db, { pollMs: 10_000 });
+    worker.subscribe('test.committed', async (e) => {
+      seen.push(e);
+    });
+    await worker.drain();
+    expect(seen.map((e) => e.payload)).toEqual([{ n: 1 }]);
+    await worker.drain();
+    expect(seen).toHaveLength(1);
+  });
+
+  it('lets a subscriber write to the database while delivering (no transaction is held)', async () => {
+    await inTransaction(database.db, (tx) => publish(tx, 'test.write', 'k', { n: 3 }));
+    const worker = new OutboxWorker(database.db, { pollMs: 10_000 });
+    worker.subscribe('test.write', async (_e, db) => {
+      await db.transaction().execute((tx) => publish(tx, 'test.follow-up', 'k', { from: 'subscriber' }));
+    });
+    await worker.drain();
+    const followUp = await database.db.selectFrom('outbox').select('payload').where('topic', '=', 'test.follow-up').execute();
+    expect(followUp.map((r) => r.payload)).toEqual([{ from: 'subscriber' }]);
+  });
+
+  it('keeps a failed event and delivers it again later (at least once)', async () => {
+    await inTransaction(database.db, (tx) => publish(tx, 'test.flaky', 'k', { n: 4 }));
+    let calls = 0;
+    const worker = new OutboxWorker(database.db, { pollMs: 10_000 });
+    worker.subscribe('test.flaky', async () => {
+      calls++;
+      if (calls === 1) {
+        throw new Error('terminal unreachable');
+      }
+    });
+    await worker.drain();
+    const failed = await database.db.selectFrom('outbox').selectAll().where('topic', '=', 'test.flaky').executeTakeFirstOrThrow();
+    expect(failed.delivered_at).toBeNull();
+    expect(failed.last_error).toBe('terminal unreachable');
+    // Make it due now instead of waiting for the back-off.
+    await database.db.updateTable('outbox').set({ available_at: sql<Date>`now()` }).where('id', '=', failed.id).execute();
+    await worker.drain();
+    expect(calls).toBe(2);
+    const done = await database.db.selectFrom('outbox').selectAll().where('id', '=', failed.id).executeTakeFirstOrThrow();
+    expect(done.delivered_at).not.toBeNull();
+  });
+
+  it('survives a restart: a new worker delivers what the old one never did', async () => {
+    await inTransaction(database.db, (tx) => publish(tx, 'test.restart', 'k', { n: 5 }));
+    const before = new OutboxWorker(database.db, { pollMs: 10_000 }); // never started: the process "died"
+    void before;
+    const after = new OutboxWorker(database.db, { pollMs: 10_000 });
+    const seen: unknown[] = [];
+    after.subscribe('test.restart', async (e) => {
+      seen.push(e.payload);
+    });
+    await after.drain();
+    expect(seen).toEqual([{ n: 5 }]);
+  });
+});
