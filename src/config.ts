@@ -25,6 +25,8 @@ export interface Config {
   outboxWorker: boolean;
   /** Seconds to let in-flight requests finish on SIGTERM before exiting. */
   shutdownGraceSeconds: number;
+  /** Days a payment registration number (PRN) stays valid, to the end of that Nairobi day. */
+  prnValidityDays: number;
 }
 
 export class ConfigError extends Error {}
@@ -78,5 +80,6 @@ export function loadConfig(env: Env = process.env): Config {
     outboxPollMs: integer(env, 'OUTBOX_POLL_MS', 500, 10, 60_000),
     outboxWorker: boolean(env, 'OUTBOX_WORKER', true),
     shutdownGraceSeconds: integer(env, 'SHUTDOWN_GRACE_SECONDS', 20, 0, 600),
+    prnValidityDays: integer(env, 'PRN_VALIDITY_DAYS', 14, 1, 365),
   };
 }
