@@ -54,7 +54,7 @@ export function services(database: Database, clock: Clock, config: Config) {
   const manifests = manifestService({ db: database.db, reference, clock });
   // Payment and release report back into the declaration's lifecycle inside their own
   // transactions: paid with the bank's confirmation, exited with the gate-out.
-  const payments = paymentService({ db: database.db, clock, onSettled: (tx, settlement) => declarations.onSettled(tx, settlement) });
+  const payments = paymentService({ db: database.db, clock, prnValidityDays: config.prnValidityDays, onSettled: (tx, settlement) => declarations.onSettled(tx, settlement) });
   const release = releaseService({ db: database.db, clock, onExited: (tx, exit) => declarations.onExited(tx, exit) });
   const declarations = declarationService({
     db: database.db,
