@@ -4,7 +4,7 @@ import type { Principal } from '#platform/http/auth.ts';
 import { ProblemError } from '#platform/http/problem.ts';
 import { inTransaction } from '#platform/db/transaction.ts';
 import { referenceService } from '#modules/reference/index.ts';
-import { sql } from 'kysely';
+import { timeline } from '#modules/audit/index.ts';
 import { testDatabase, type TestDatabase } from '../../../test/db.ts';
 import { manifestService, type ManifestService } from './manifest.service.ts';
 import { findTransportDocument, writeOff } from './transport-document.ts';
@@ -61,9 +61,8 @@ afterAll(async () => {
   await database.close();
 });
 
-/** Audited actions whose subjects include this reference, oldest first. */
-const auditActions = async (subject: string) =>
-  (await database.db.selectFrom('audit_event').select('action').where(sql<boolean>`${subject} = any(subject_refs)`).orderBy('id').execute()).map((r) => r.action);
+/** Audited actions in the timeline of this reference (manifest or B/L), oldest first. */
+const auditActions = async (subject: string) => (await timeline(database.db, [subject])).map((e) => e.action);
 
 const outbox = (topic: string, key: string) =>
   database.db.selectFrom('outbox').select(['payload', 'key']).where('topic', '=', topic).where('key', '=', key).execute();
