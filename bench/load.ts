@@ -1,5 +1,6 @@
 // A small HTTP load generator run in its own process: keeps N connections busy (closed loop) or
 // sends at a fixed rate (--rate, open loop) for --seconds, and prints latency percentiles as JSON.
+import fs from 'node:fs';
 import http from 'node:http';
 
 const args = process.argv.slice(2);
@@ -8,7 +9,11 @@ const opt = (name: string, fallback: string) => {
   return i >= 0 ? (args[i + 1] ?? fallback) : fallback;
 };
 const url = new URL(opt('url', 'http://127.0.0.1:3000/health'));
-const body = opt('body', '');
+// Either one body for every request, or a JSON array of bodies taken in turn (--bodies-file).
+const bodiesFile = opt('bodies-file', '');
+const bodies: string[] = bodiesFile ? (JSON.parse(fs.readFileSync(bodiesFile, 'utf8')) as unknown[]).map((b) => JSON.stringify(b)) : [opt('body', '')];
+let nextBody = 0;
+const body = bodies[0] ?? '';
 const method = opt('method', body ? 'POST' : 'GET');
 const seconds = Number(opt('seconds', '10'));
 const connections = Number(opt('connections', '16'));
@@ -21,6 +26,7 @@ let errors = 0;
 const statuses: Record<number, number> = {};
 
 function once(): Promise<void> {
+  const body = bodies[nextBody++ % bodies.length] ?? '';
   return new Promise((resolve) => {
     const started = performance.now();
     const req = http.request(url, { method, agent, headers: body ? { ...headers, 'content-length': Buffer.byteLength(body) } : headers }, (res) => {

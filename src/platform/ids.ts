@@ -6,25 +6,53 @@ import { sql, type Kysely } from 'kysely';
 
 export const newId = (): string => randomUUID();
 
-const created = new Set<string>();
+const known = new Set<string>();
 
-/** Next serial number in a scope such as "dec_2026_mba_im4"; gaps are possible, repeats never. */
+/**
+ * Next serial number in a scope such as "dec_2026_mba_im4"; gaps are possible, repeats never.
+ * The scope's sequence is created on first use. Inside a transaction every step runs under a
+ * savepoint: if another transaction creates the same sequence at the same moment, or the one
+ * that created it rolled back (so the sequence we remembered is gone), we recover instead of
+ * aborting the caller's transaction.
+ */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- works on any schema, inside or outside a transaction
-export async function nextSerial(db: Kysely<any>, scope: string): Promise<number> {
+export async function nextSerial(q: Kysely<any>, scope: string): Promise<number> {
   const name = `serial_${scope.toLowerCase().replace(/[^a-z0-9_]/g, '_')}`;
-  if (!created.has(name)) {
+  for (let attempt = 1; ; attempt++) {
     try {
-      await sql.raw(`create sequence if not exists ${name}`).execute(db);
+      return await guarded(q, async () => {
+        if (!known.has(name)) {
+          await sql.raw(`create sequence if not exists ${name}`).execute(q);
+        }
+        const { rows } = await sql<{ n: string }>`select nextval(${name}) as n`.execute(q);
+        known.add(name);
+        return Number(rows[0]?.n);
+      });
     } catch (err) {
-      // Two processes creating the same sequence at once: the other one won, which is fine.
-      if ((err as { code?: string }).code !== '23505' && (err as { code?: string }).code !== '42P07') {
+      const code = (err as { code?: string }).code;
+      // 42P01: the sequence we remembered was rolled back; 23505/42P07: created concurrently.
+      if (attempt >= 3 || !['42P01', '23505', '42P07'].includes(code ?? '')) {
         throw err;
       }
+      known.delete(name);
     }
-    created.add(name);
   }
-  const { rows } = await sql<{ n: string }>`select nextval(${name}) as n`.execute(db);
-  return Number(rows[0]?.n);
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- as above
+async function guarded<T>(q: Kysely<any>, work: () => Promise<T>): Promise<T> {
+  if (!q.isTransaction) {
+    return work();
+  }
+  await sql`savepoint forodha_serial`.execute(q);
+  try {
+    const result = await work();
+    await sql`release savepoint forodha_serial`.execute(q);
+    return result;
+  } catch (err) {
+    await sql`rollback to savepoint forodha_serial`.execute(q);
+    throw err;
+  }
 }
 
 export function reference(parts: { year: number | string; office: string; kind: string; serial: number; width?: number }): string {

@@ -1,0 +1,139 @@
+// npm run bench:lodge — lodging and assessing import declarations of 3 items over HTTP, on a real
+// PostgreSQL (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/forodha_bench, recreated
+// each run), with the load generator (bench/load.ts) in another process:
+//  1. sustained declarations per second: closed loop, --connections clients for --seconds;
+//  2. latency at a fixed 200 declarations per second (open loop), p50 and p99.
+// Every declaration is a real lodgement: validated against reference data, the tariff, its bill
+// of lading (one per declaration in turn, 1,000 B/Ls) and the agent's authority, assessed, given
+// a channel, stored with its audit record. The last line printed is the JSON summary.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const opt = (name: string, fallback: string) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? (args[i + 1] ?? fallback) : fallback;
+};
+const seconds = Number(opt('seconds', '20'));
+const connections = Number(opt('connections', '32'));
+const fixedRate = Number(opt('rate', '200'));
+const databaseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/forodha_bench';
+const port = 3900 + Math.floor(Math.random() * 50);
+const url = `http://127.0.0.1:${port}`;
+
+async function recreateDatabase() {
+  const target = new URL(databaseUrl);
+  const name = target.pathname.slice(1);
+  const admin = new URL(databaseUrl);
+  admin.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: admin.toString() });
+  await client.connect();
+  await client.query(`drop database if exists ${name} with (force)`);
+  await client.query(`create database ${name}`);
+  await client.end();
+}
+
+function tsx(script: string, scriptArgs: string[], env: NodeJS.ProcessEnv, stdout: 'pipe' | 'ignore') {
+  return spawn(path.join(root, 'node_modules/.bin/tsx'), [path.join(root, script), ...scriptArgs], { env, stdio: ['ignore', stdout, 'inherit'] });
+}
+
+async function call(method: string, pathname: string, body: unknown, headers: Record<string, string>) {
+  const res = await fetch(url + pathname, { method, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  const json = (await res.json()) as Record<string, unknown>;
+  if (res.status >= 300) {
+    throw new Error(`${method} ${pathname}: ${res.status} ${JSON.stringify(json)}`);
+  }
+  return json;
+}
+
+/** 20 manifests of 50 bills of lading, each big enough for every declaration sent against it. */
+async function lodgeManifests(): Promise<string[]> {
+  const arrival = new Date(Date.now() + 3 * 86_400_000).toISOString();
+  const numbers: string[] = [];
+  for (let m = 0; m < 20; m++) {
+    const documents = Array.from({ length: 50 }, (_, d) => {
+      const number = `MAEUBENCH${String(m * 50 + d).padStart(5, '0')}`;
+      numbers.push(number);
+      return {
+        number, kind: 'BL', shipperName: 'Shenzhen Electronics Export Co', consigneeName: 'Nairobi Motors Ltd', consigneePin: 'P051234567A',
+        notifyParty: 'Siginon Freight Ltd', packages: 1_000_000, packageKind: 'CT', grossMassKg: '100000000', description: 'General cargo',
+        cargoCategory: 'home_use', containers: [],
+      };
+    });
+    await call('POST', '/api/v1/manifests', {
+      mode: 'sea', conveyanceId: '9074729', conveyanceName: 'MAERSK SELETAR', voyageNumber: `B${m}`, portOfLoading: 'CNSHA', portOfDischarge: 'KEMBA',
+      officeCode: 'MBA', expectedArrival: arrival, documents,
+    }, { 'x-api-key': 'demo-maersk-key' });
+  }
+  return numbers;
+}
+
+function declaration(bl: string) {
+  return {
+    lodge: true, cpc: '4000000', officeCode: 'MBA', importerPin: 'P051234567A', transportDocumentNumber: bl, invoiceCurrency: 'USD',
+    invoiceAmount: '20000.00', incoterm: 'FOB', freight: '1200.00', insurance: '150.00',
+    documents: [{ code: 'N380', reference: 'INV-BENCH' }],
+    items: [
+      { hsCode: '8471.30.00', description: 'Laptop computers', originCountry: 'CN', quantity: '50', unit: 'NAR', netMassKg: '100', grossMassKg: '400', packages: 1, itemPrice: '12000.00' },
+      { hsCode: '8517.13.00', description: 'Smartphones', originCountry: 'CN', quantity: '40', unit: 'NAR', netMassKg: '12', grossMassKg: '300', packages: 1, itemPrice: '6000.00' },
+      { hsCode: '6109.10.00', description: 'T-shirts of cotton', originCountry: 'BD', quantity: '1000', unit: 'NAR', netMassKg: '200', grossMassKg: '500', packages: 1, itemPrice: '2000.00' },
+    ],
+  };
+}
+
+interface LoadResult {
+  requests: number;
+  requestsPerSecond: number;
+  p50Ms: number;
+  p90Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  errors: number;
+  statuses: Record<string, number>;
+}
+
+function load(extra: Record<string, string | number>, bodiesFile: string): Promise<LoadResult> {
+  const argv = Object.entries({ url: `${url}/api/v1/declarations`, 'bodies-file': bodiesFile, headers: JSON.stringify({ 'x-api-key': 'demo-siginon-key' }), ...extra }).flatMap(([k, v]) => [`--${k}`, String(v)]);
+  const child = tsx('bench/load.ts', argv, process.env, 'pipe');
+  let out = '';
+  child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
+  return new Promise((resolve, reject) => child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').at(-1)!) as LoadResult) : reject(new Error(`load exited ${code}`)))));
+}
+
+await recreateDatabase();
+const server = tsx('src/main.ts', [], { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', DEMO: 'true', LOG_LEVEL: 'warn' }, 'ignore');
+try {
+  for (let i = 0; ; i++) {
+    if (i > 240 || server.exitCode !== null) {
+      throw new Error('server did not start');
+    }
+    if (await fetch(`${url}/health`).then((r) => r.ok, () => false)) {
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  const bls = await lodgeManifests();
+  const bodiesFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'forodha-lodge-')), 'bodies.json');
+  fs.writeFileSync(bodiesFile, JSON.stringify(bls.map(declaration)));
+
+  await load({ seconds: 3, connections: 8 }, bodiesFile); // warm-up: JIT, caches, pool
+  const sustained = await load({ seconds, connections }, bodiesFile);
+  console.log(`sustained: ${sustained.requestsPerSecond} declarations/s over ${sustained.requests} lodgements (${connections} connections), p50 ${sustained.p50Ms} ms, p99 ${sustained.p99Ms} ms, errors ${sustained.errors}`);
+  const fixed = await load({ seconds, rate: fixedRate }, bodiesFile);
+  console.log(`at ${fixedRate}/s: p50 ${fixed.p50Ms} ms, p90 ${fixed.p90Ms} ms, p99 ${fixed.p99Ms} ms, max ${fixed.maxMs} ms, errors ${fixed.errors}`);
+  console.log(
+    JSON.stringify({
+      itemsPerDeclaration: 3,
+      sustained: { declarationsPerSecond: sustained.requestsPerSecond, connections, p50Ms: sustained.p50Ms, p99Ms: sustained.p99Ms, errors: sustained.errors, statuses: sustained.statuses },
+      fixedRate: { rate: fixedRate, achieved: fixed.requestsPerSecond, p50Ms: fixed.p50Ms, p90Ms: fixed.p90Ms, p99Ms: fixed.p99Ms, errors: fixed.errors },
+    }),
+  );
+} finally {
+  server.kill('SIGTERM');
+  await new Promise((r) => server.once('exit', r));
+}
