@@ -9,5 +9,6 @@ import type { DeclarationTables } from './modules/declaration/declaration.tables
 import type { PaymentTables } from './modules/payment/payment.tables.ts';
 import type { ReleaseTables } from './modules/release/release.tables.ts';
 import type { ManifestTables } from './modules/manifest/manifest.tables.ts';
+import type { InspectionTables } from './modules/inspection/inspection.tables.ts';
 
-export interface DB extends PlatformTables, ReferenceTables, TariffTables, AuditTables, PartiesTables, IdentityTables, ManifestTables, PaymentTables, ReleaseTables, DeclarationTables {}
+export interface DB extends PlatformTables, ReferenceTables, TariffTables, AuditTables, PartiesTables, IdentityTables, ManifestTables, PaymentTables, ReleaseTables, DeclarationTables, InspectionTables {}
