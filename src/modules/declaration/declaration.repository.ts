@@ -201,33 +201,6 @@ export const declarationRepository = {
     return query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(filter.limit).execute();
   },
 
-  /**
-   * The audit records of a consignment by its references. This belongs to audit.timeline(); it
-   * is here while that one binds the array as a value list (`subject_refs && ($1, $2)`, a record,
-   * which PostgreSQL refuses). Reads only; the audit module still writes every record.
-   */
-  async consignmentEvents(q: Q, subjects: string[]) {
-    if (subjects.length === 0) {
-      return [];
-    }
-    const rows = await q
-      .selectFrom('audit_event')
-      .select(['at', 'action', 'entity_type', 'entity_id', 'actor_name', 'role', 'actor_org', 'reason', 'after', 'id'])
-      .where(sql<boolean>`subject_refs && ${sql.val(subjects)}::text[]`)
-      .orderBy('at')
-      .orderBy('id')
-      .execute();
-    return rows.map((r) => ({
-      at: r.at,
-      action: r.action,
-      entityType: r.entity_type,
-      entityId: r.entity_id,
-      actor: { name: r.actor_name, role: r.role, organisationId: r.actor_org },
-      reason: r.reason,
-      after: r.after,
-    }));
-  },
-
   /** Items of many declarations at once (for lists and timelines). */
   async itemsOf(q: Q, ids: string[]): Promise<Map<string, DeclarationItemRow[]>> {
     const map = new Map<string, DeclarationItemRow[]>();

@@ -21,7 +21,7 @@ import { conflict, forbidden, invalid, notFound, ProblemError } from '#platform/
 import { isCustoms, type Principal } from '#platform/http/auth.ts';
 import { publish, type OutboxEvent } from '#platform/events/outbox.ts';
 import { sql } from 'kysely';
-import { recordAudit, systemActor, type Actor } from '#modules/audit/index.ts';
+import { recordAudit, systemActor, timeline as auditTimeline, type Actor } from '#modules/audit/index.ts';
 import { needsControl, type Channel, type DeclarationForRisk, type Selectivity } from '#modules/risk/index.ts';
 import type { DeclarationRow, DeclarationStatus } from './declaration.tables.ts';
 import { amendableStatuses, controllableStatuses, controlLifecycle, declarationLifecycle, type DeclarationAction } from './declaration.state.ts';
@@ -156,6 +156,7 @@ export function declarationService(deps: DeclarationServiceDeps) {
       preArrival: lodged.document.actualArrival === null,
       invoiceCurrency: body.invoiceCurrency.toUpperCase(),
       invoiceAmount: body.invoiceAmount,
+      exchangeRate: lodged.assessment.exchangeRate.rate,
       incoterm: body.incoterm.toUpperCase(),
       assessedTotal: lodged.assessment.total,
       items: body.items.map((item, index) => {
@@ -197,7 +198,8 @@ export function declarationService(deps: DeclarationServiceDeps) {
     });
     const reference = row.reference ?? (await newReference(tx, today.slice(0, 4), body.officeCode.toUpperCase(), lodged.regime));
     const aeo = await deps.parties.isAeo(tx, lodged.importer.id);
-    const selected = await deps.selectivity.assign(riskInput(row, body, lodged, reference, aeo, today));
+    // In the lodgement's transaction: the engine's decision commits or rolls back with it.
+    const selected = await deps.selectivity.assign(riskInput(row, body, lodged, reference, aeo, today), tx);
     let channel = selected.channel;
     const reasons = [...selected.reasons];
     if (row.channel && channelRank[row.channel] > channelRank[channel]) {
@@ -686,8 +688,26 @@ export function declarationService(deps: DeclarationServiceDeps) {
       if (!audience) {
         throw notFound(`Consignment ${query.bl ?? query.declaration ?? ''}`);
       }
-      const subjects = [document?.number ?? blNumber, ...declarations.flatMap((d) => [d.reference, d.prn, d.release_order_number])].filter((s): s is string => !!s);
-      const events = await repo.consignmentEvents(db, [...new Set(subjects)]);
+      // Each declaration's own references: the entity ids its audit records carry.
+      const owner = new Map<string, DeclarationRow>();
+      for (const d of declarations) {
+        for (const id of [d.id, d.reference, d.prn, d.release_order_number]) {
+          if (id) {
+            owner.set(id, d);
+          }
+        }
+      }
+      const asked = query.declaration === undefined ? undefined : declarations.find((d) => d.reference === query.declaration?.toUpperCase());
+      const followed = asked ? [asked] : declarations;
+      const subjects = [document?.number ?? blNumber, ...followed.flatMap((d) => [d.reference, d.prn, d.release_order_number])].filter((s): s is string => !!s);
+      let events = await auditTimeline(db, [...new Set(subjects)]);
+      if (asked) {
+        // One declaration asked for: the B/L's own steps and this declaration's, not its siblings'.
+        events = events.filter((e) => {
+          const of = owner.get(e.entityId);
+          return of === undefined || of.id === asked.id;
+        });
+      }
       return {
         transportDocument: document
           ? { number: document.number, manifestReference: document.manifestReference, expectedArrival: document.expectedArrival.toISOString(), actualArrival: document.actualArrival?.toISOString() ?? null }
@@ -697,6 +717,7 @@ export function declarationService(deps: DeclarationServiceDeps) {
           at: e.at.toISOString(),
           action: e.action,
           entityType: e.entityType,
+          declaration: owner.get(e.entityId)?.reference ?? null,
           actor: { name: e.actor.name, role: e.actor.role },
           reason: e.reason,
           details: detailsFor(audience, e.entityType, e.after, document?.number ?? blNumber),

@@ -2,7 +2,9 @@
 // is a documentary check, red a physical verification, blue releases now and audits later.
 // This is the seam the risk engine plugs into: the declaration module calls `assign` at
 // lodgement and stores the channel, the reasons and the version of the rules that chose it.
-// The placeholder below sends everything to green until the risk-engine issue fills it in.
+// The engine itself is riskEngine (engine.ts); the placeholder below sends everything to green
+// and remains for tests of other modules that do not want selection.
+import type { Tx } from '#platform/db/transaction.ts';
 
 export const channels = ['green', 'yellow', 'red', 'blue'] as const;
 export type Channel = (typeof channels)[number];
@@ -28,6 +30,14 @@ export interface DeclarationForRisk {
   preArrival: boolean;
   invoiceCurrency: string;
   invoiceAmount: string;
+  /** KES per unit of the invoice currency used by the assessment, when known (for readable valuation figures). */
+  exchangeRate?: string | null | undefined;
+  /** Seller (consignor) named on the invoice, when declared. */
+  sellerName?: string | null | undefined;
+  /** ISO country of the seller, when declared. */
+  sellerCountry?: string | null | undefined;
+  /** ISO country of dispatch (departure), when declared. */
+  departureCountry?: string | null | undefined;
   incoterm: string;
   /** Duties and taxes assessed, KES. */
   assessedTotal: string;
@@ -59,7 +69,14 @@ export interface SelectivityResult {
 }
 
 export interface Selectivity {
-  assign(input: DeclarationForRisk): Promise<SelectivityResult>;
+  /**
+   * Chooses the channel. Pass the lodgement's transaction: the engine reads its rules and the
+   * valuation reference through it and records its decision (risk_selection) in it, so the
+   * decision commits or rolls back with the declaration. Without one it decides from what it
+   * has cached and records nothing (PGlite has one connection: a query outside the open
+   * transaction would wait for it forever).
+   */
+  assign(input: DeclarationForRisk, tx?: Tx): Promise<SelectivityResult>;
 }
 
 /** Until the risk engine exists every declaration is green, and says so. */
