@@ -149,6 +149,8 @@ export async function untilStatus(client: Client, id: string, status: string, ti
 
 export interface Journey {
   server: TestServer;
+  /** The outbox worker runs in the background (always, now that it delivers outside transactions). */
+  realWorker: boolean;
   /** Returns once every outbox event published so far has been delivered by the worker. */
   settle(): Promise<void>;
   close(): Promise<void>;
@@ -167,6 +169,7 @@ export async function startJourney(clock: string): Promise<Journey> {
   const db = server.database.db;
   return {
     server,
+    realWorker: true,
     async settle() {
       await waitFor(async () => {
         const pending = await db.selectFrom('outbox').select('id').where('delivered_at', 'is', null).execute();

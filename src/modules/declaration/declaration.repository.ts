@@ -89,8 +89,8 @@ export interface ListFilter {
 }
 
 export const declarationRepository = {
-  async insert(tx: Tx, row: { id: string; declarantOrgId: string; declarantUserId: string; importerOrgId: string | null; now: Date }, body: DeclarationBody): Promise<void> {
-    await tx
+  async insert(tx: Tx, row: { id: string; declarantOrgId: string; declarantUserId: string; importerOrgId: string | null; now: Date }, body: DeclarationBody): Promise<DeclarationRow> {
+    const inserted = await tx
       .insertInto('declaration')
       .values({
         id: row.id,
@@ -119,8 +119,10 @@ export const declarationRepository = {
         updated_at: row.now,
         ...dataColumns(body),
       })
-      .execute();
+      .returningAll()
+      .executeTakeFirstOrThrow();
     await tx.insertInto('declaration_item').values(itemRows(row.id, body)).execute();
+    return inserted;
   },
 
   /** Replaces the declared data (header fields and every item) of a declaration. */
@@ -130,11 +132,11 @@ export const declarationRepository = {
     await tx.insertInto('declaration_item').values(itemRows(id, body)).execute();
   },
 
-  /** Applies a change and moves the version on; the caller holds the row lock. */
-  async update(tx: Tx, id: string, patch: DeclarationPatch, now: Date): Promise<DeclarationRow> {
+  /** Applies a change and moves the version on (by the steps it makes); the caller holds the row lock. */
+  async update(tx: Tx, id: string, patch: DeclarationPatch, now: Date, steps = 1): Promise<DeclarationRow> {
     return tx
       .updateTable('declaration')
-      .set({ ...patch, updated_at: now, version: sql<number>`version + 1` })
+      .set({ ...patch, updated_at: now, version: sql<number>`version + ${steps}` })
       .where('id', '=', id)
       .returningAll()
       .executeTakeFirstOrThrow();

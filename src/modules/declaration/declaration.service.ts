@@ -20,7 +20,6 @@ import { newId, nextSerial, reference as tradeReference } from '#platform/ids.ts
 import { conflict, forbidden, invalid, notFound, ProblemError } from '#platform/http/problem.ts';
 import { isCustoms, type Principal } from '#platform/http/auth.ts';
 import { publish, type OutboxEvent } from '#platform/events/outbox.ts';
-import { sql } from 'kysely';
 import { recordAudit, systemActor, timeline as auditTimeline, type Actor } from '#modules/audit/index.ts';
 import { needsControl, type Channel, type DeclarationForRisk, type Selectivity } from '#modules/risk/index.ts';
 import type { DeclarationRow, DeclarationStatus } from './declaration.tables.ts';
@@ -28,6 +27,8 @@ import { amendableStatuses, controllableStatuses, controlLifecycle, declarationL
 import type { AmendBody, ControlBody, CreateBody, DeclarationBody, ListQuery, TimelineQuery } from './declaration.schemas.ts';
 import { bodyOf, declarationRepository as repo, type DeclarationPatch } from './declaration.repository.ts';
 import { checkLodgement, goodsFrom, type LodgementDeps, type Lodged } from './declaration.validation.ts';
+import { corrected } from './declaration.corrections.ts';
+import type { Correction, CorrectionEffect, SelectedDeclaration, VerificationSubject } from '#modules/inspection/index.ts';
 import { AssessmentErrors, assessGoods, rulesKey, slipOf, type StoredAssessment } from './declaration.assessment.ts';
 import type { GateOut, ManifestArrived, PaymentPort, ReleasePort, Settlement, TransportDocumentRef } from './declaration.ports.ts';
 import { declarationView, summaryView, withoutRisk, type DeclarationView } from './declaration.view.ts';
@@ -38,6 +39,11 @@ export interface DeclarationServiceDeps extends LodgementDeps {
   payment: PaymentPort;
   release: ReleasePort;
   selectivity: Selectivity;
+  /**
+   * Told, inside the lodgement's transaction, when the channel is not green: verification opens
+   * its task (or raises it after an amendment) atomically with the lodgement.
+   */
+  onSelected?: (tx: Tx, selected: SelectedDeclaration) => Promise<unknown>;
 }
 
 /** Who asks, as the routes know it. */
@@ -121,22 +127,9 @@ export function declarationService(deps: DeclarationServiceDeps) {
     return row;
   }
 
-  /**
-   * A new trade reference, year + office + regime + serial (2026MBAIM4000123). The serial's
-   * sequence may be created by a racing transaction: a savepoint keeps that from aborting ours.
-   */
+  /** A new trade reference: year + office + regime + serial, e.g. 2026MBAIM4000123. */
   async function newReference(tx: Tx, year: string, office: string, regime: string): Promise<string> {
-    const scope = `dec_${year}_${office}_${regime}`;
-    await sql`savepoint declaration_serial`.execute(tx);
-    let serial: number;
-    try {
-      serial = await nextSerial(tx, scope);
-      await sql`release savepoint declaration_serial`.execute(tx);
-    } catch {
-      await sql`rollback to savepoint declaration_serial`.execute(tx);
-      serial = await nextSerial(tx, scope);
-    }
-    return tradeReference({ year, office, kind: regime, serial });
+    return tradeReference({ year, office, kind: regime, serial: await nextSerial(tx, `dec_${year}_${office}_${regime}`) });
   }
 
   function riskInput(row: DeclarationRow, body: DeclarationBody, lodged: Lodged, reference: string, aeo: boolean, today: string): DeclarationForRisk {
@@ -208,32 +201,18 @@ export function declarationService(deps: DeclarationServiceDeps) {
     }
     const assessedStatus = declarationLifecycle.next(lodgedStatus, 'assess');
 
-    const lodgedRow = await repo.update(
+    // One write for both steps (lodged, then assessed); each step keeps its own audit record.
+    const assessedRow = await repo.update(
       tx,
       row.id,
       {
-        status: lodgedStatus,
+        status: assessedStatus,
         reference,
         regime: lodged.regime,
         importer_org_id: lodged.importer.id,
         transport_document_id: lodged.document.id,
         lodged_at: row.lodged_at ?? now,
         query: null,
-      },
-      now,
-    );
-    await record(tx, row, lodgedRow, {
-      action: action === 'lodge' ? 'declaration.lodged' : 'declaration.amended',
-      actor: caller.actor,
-      requestId: caller.requestId,
-      reason: reason ?? null,
-      details: { reference, importerPin: lodged.importer.pin, packages: lodged.packages, grossMassKg: lodged.grossMassKg.toString(), items: body.items.length },
-    });
-    const assessedRow = await repo.update(
-      tx,
-      row.id,
-      {
-        status: assessedStatus,
         assessment: JSON.stringify(lodged.assessment),
         assessment_date: lodged.assessment.date,
         assessment_basis: lodged.basis,
@@ -247,7 +226,29 @@ export function declarationService(deps: DeclarationServiceDeps) {
         assessed_at: now,
       },
       now,
+      2,
     );
+    const lodgedRow: DeclarationRow = { ...row, status: lodgedStatus, reference, version: row.version + 1, updated_at: now };
+    await record(tx, row, lodgedRow, {
+      action: action === 'lodge' ? 'declaration.lodged' : 'declaration.amended',
+      actor: caller.actor,
+      requestId: caller.requestId,
+      reason: reason ?? null,
+      details: { reference, importerPin: lodged.importer.pin, packages: lodged.packages, grossMassKg: lodged.grossMassKg.toString(), items: body.items.length },
+    });
+    if (deps.onSelected && channel !== 'green') {
+      await deps.onSelected(tx, {
+        declarationId: row.id,
+        reference,
+        transportDocumentNumber: lodged.document.number,
+        declarantOrgId: row.declarant_org_id,
+        importerOrgId: lodged.importer.id,
+        officeCode: body.officeCode.toUpperCase(),
+        channel,
+        reasons,
+        requestId: caller.requestId,
+      });
+    }
     await record(tx, lodgedRow, assessedRow, {
       action: 'declaration.assessed',
       actor: systemActor,
@@ -444,6 +445,37 @@ export function declarationService(deps: DeclarationServiceDeps) {
     return undefined;
   }
 
+  /** The goods re-assessed with an officer's corrections, on the declaration's assessment date and exchange rate. */
+  async function correctedAssessment(q: Kysely<DB>, row: DeclarationRow, corrections: Correction[]) {
+    const old = row.assessment as StoredAssessment | null;
+    if (!old || !row.reference) {
+      throw conflict(`The declaration is ${row.status} and has no assessment to correct`, { state: row.status });
+    }
+    const { body, changes } = corrected(bodyOf(row, await repo.items(q, row.id)), corrections);
+    try {
+      const assessment = await assessGoods(deps.ratesFor(q).calculator, goodsFrom(body, row.assessment_date ?? old.date, old.exchangeRate));
+      return { old, body, changes, assessment };
+    } catch (err) {
+      if (err instanceof AssessmentErrors) {
+        throw invalid(err.errors, 'the corrected goods cannot be assessed');
+      }
+      throw err;
+    }
+  }
+
+  function effectOf(row: DeclarationRow, c: { old: StoredAssessment; changes: CorrectionEffect['changes']; assessment: StoredAssessment }, status: string): CorrectionEffect {
+    return {
+      changes: c.changes,
+      totalBefore: money(row.assessed_total ?? c.old.total),
+      totalAfter: c.assessment.total,
+      difference: money(new Dec(c.assessment.total).minus(row.assessed_total ?? c.old.total)),
+      totalsBefore: c.old.totals,
+      totalsAfter: c.assessment.totals,
+      assessmentDate: c.assessment.date,
+      declarationStatus: status,
+    };
+  }
+
   const service = {
     tryRelease,
 
@@ -460,8 +492,7 @@ export function declarationService(deps: DeclarationServiceDeps) {
       const importer = await deps.parties.organisationByPin(tx, declared.importerPin);
       const id = newId();
       const now = clock.now();
-      await repo.insert(tx, { id, declarantOrgId: caller.principal.organisationId, declarantUserId: caller.principal.id, importerOrgId: importer?.id ?? null, now }, normalised);
-      let row = (await repo.find(tx, id)) as DeclarationRow;
+      let row = await repo.insert(tx, { id, declarantOrgId: caller.principal.organisationId, declarantUserId: caller.principal.id, importerOrgId: importer?.id ?? null, now }, normalised);
       await recordAudit(tx, {
         actor: caller.actor,
         action: 'declaration.created',
@@ -723,6 +754,122 @@ export function declarationService(deps: DeclarationServiceDeps) {
           details: detailsFor(audience, e.entityType, e.after, document?.number ?? blNumber),
         })),
       };
+    },
+
+    // --- What verification (the inspection module) asks of a declaration -----------------------
+
+    async forVerification(q: Kysely<DB>, declarationId: string): Promise<VerificationSubject | undefined> {
+      const row = await repo.find(q, declarationId);
+      if (!row?.reference || !row.importer_org_id) {
+        return undefined;
+      }
+      const items = await repo.items(q, row.id);
+      return {
+        id: row.id,
+        reference: row.reference,
+        status: row.status,
+        officeCode: row.office_code,
+        transportDocumentNumber: row.transport_document_number,
+        declarantOrgId: row.declarant_org_id,
+        importerOrgId: row.importer_org_id,
+        channel: row.channel,
+        controlStatus: row.control_status,
+        assessedTotal: row.assessed_total ?? '0.00',
+        invoiceCurrency: row.invoice_currency,
+        items: items.map((i) => ({ itemNo: i.item_no, hsCode: i.hs_code, description: i.description, originCountry: i.origin_country, quantity: i.quantity, unit: i.unit, itemPrice: i.item_price })),
+      };
+    },
+
+    /** What the corrections would change, stored nowhere; a 422 points at /items/k/... */
+    async previewCorrection(q: Kysely<DB>, declarationId: string, corrections: Correction[]): Promise<CorrectionEffect> {
+      const row = await repo.find(q, declarationId);
+      if (!row) {
+        throw notFound(`Declaration ${declarationId}`);
+      }
+      return effectOf(row, await correctedAssessment(q, row, corrections), row.status);
+    },
+
+    /**
+     * Stores the corrections and the new assessment, and asks for the difference: before payment
+     * a replacement PRN (the old one superseded), after payment a supplementary PRN for what is
+     * more, or a refund due for what is less. The declaration keeps its status; release still
+     * waits for the control, which verification passes once the difference is paid.
+     */
+    async applyCorrection(tx: Tx, declarationId: string, corrections: Correction[], context: { actor: Actor; requestId: string | null; reason: string }): Promise<CorrectionEffect> {
+      const row = await repo.find(tx, declarationId, { forUpdate: true });
+      if (!row) {
+        throw notFound(`Declaration ${declarationId}`);
+      }
+      if (!['lodged', 'assessed', 'queried', 'registered', 'paid', 'released', 'exited'].includes(row.status)) {
+        throw conflict(`The declaration is ${row.status}; it cannot be corrected`, { state: row.status });
+      }
+      const c = await correctedAssessment(tx, row, corrections);
+      const effect = effectOf(row, c, row.status);
+      const difference = new Dec(effect.difference);
+      await repo.replaceData(tx, row.id, c.body);
+      const patch: DeclarationPatch = { assessment: JSON.stringify(c.assessment), assessed_total: c.assessment.total };
+      let paidByCarryOver = false;
+      if (!difference.isZero() && row.reference && row.importer_org_id) {
+        const prnFor = async (amount: string) =>
+          deps.payment.issuePrn(tx, {
+            declarationId: row.id,
+            declarationReference: row.reference as string,
+            declarantOrgId: row.declarant_org_id,
+            importerOrgId: row.importer_org_id as string,
+            amount,
+            slip: await slip(tx, row, c.assessment),
+            actor: context.actor,
+            requestId: context.requestId,
+          });
+        if (row.status === 'registered' && new Dec(c.assessment.total).isZero()) {
+          await deps.payment.cancelPrn(tx, { declarationId: row.id, reason: 'nothing to pay after verification', actor: context.actor, requestId: context.requestId });
+          patch.prn = null;
+          paidByCarryOver = true;
+        } else if (row.status === 'registered') {
+          const issued = await prnFor(c.assessment.total);
+          patch.prn = issued.prn;
+          effect.prn = { prn: issued.prn, amount: issued.amount, status: issued.status, kind: 'replacement' };
+          paidByCarryOver = issued.status === 'paid';
+        } else if (['paid', 'released', 'exited'].includes(row.status) && difference.isPositive()) {
+          const issued = await prnFor(money(difference));
+          patch.prn = issued.prn;
+          effect.prn = { prn: issued.prn, amount: issued.amount, status: issued.status, kind: 'supplementary' };
+        } else if (['paid', 'released', 'exited'].includes(row.status)) {
+          patch.refund_due = money(difference.negated().plus(row.refund_due ?? 0));
+          effect.refundDue = money(difference.negated());
+        }
+      }
+      let after = await repo.update(tx, row.id, patch, clock.now());
+      await record(tx, row, after, {
+        action: 'declaration.corrected',
+        actor: context.actor,
+        requestId: context.requestId,
+        reason: context.reason,
+        details: { changes: c.changes, totalBefore: effect.totalBefore, totalAfter: effect.totalAfter, difference: effect.difference, ...(effect.prn ? { prn: effect.prn } : {}), ...(effect.refundDue ? { refundDue: effect.refundDue } : {}) },
+        subjects: [row.prn],
+      });
+      if (paidByCarryOver) {
+        after = await markPaid(tx, after, patch.prn === null ? 'nothing to pay after verification' : 'payments already received cover the corrected amount', context.requestId);
+        effect.declarationStatus = after.status;
+      }
+      return effect;
+    },
+
+    /** Verification passed the control: release follows if the declaration is paid and arrived. */
+    async passControl(tx: Tx, declarationId: string, context: { findings: string; actor: Actor; requestId: string | null }): Promise<void> {
+      const row = await repo.find(tx, declarationId, { forUpdate: true });
+      if (row?.control_status !== 'pending') {
+        return;
+      }
+      const now = clock.now();
+      const passed = await repo.update(
+        tx,
+        row.id,
+        { control_status: controlLifecycle.next(row.control_status, 'pass'), control: JSON.stringify({ result: 'passed', findings: context.findings, officer: context.actor.name, at: now.toISOString() }) },
+        now,
+      );
+      await record(tx, row, passed, { action: 'declaration.control_passed', actor: context.actor, requestId: context.requestId, reason: context.findings, details: { controlStatus: 'passed' } });
+      await tryRelease(tx, row.id, context.requestId);
     },
 
     /** Payment module callback, inside the bank's confirmation transaction. */
