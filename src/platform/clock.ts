@@ -10,9 +10,17 @@ export function fixedClock(at: Date | string): Clock {
   return { now: () => new Date(date) };
 }
 
+const formats = new Map<string, Intl.DateTimeFormat>();
+
 /** The calendar date (YYYY-MM-DD) in the administration's zone; customs days are Nairobi days. */
 export function localDate(at: Date, timeZone = 'Africa/Nairobi'): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(at);
+  // Building a formatter is costly (time-zone data); one per zone is kept.
+  let format = formats.get(timeZone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+    formats.set(timeZone, format);
+  }
+  return format.format(at);
 }
 
 const isoDate = /^(\d{4})-(\d{2})-(\d{2})$/;
