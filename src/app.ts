@@ -22,7 +22,7 @@ import { findTransportDocument, findTransportDocumentById, manifestRoutes, manif
 import { paymentRoutes, paymentService } from '#modules/payment/index.ts';
 import { deliverToTerminal, releaseRoutes, releaseService } from '#modules/release/index.ts';
 import { declarationRoutes, declarationService } from '#modules/declaration/index.ts';
-import { placeholderSelectivity } from '#modules/risk/index.ts';
+import { riskEngine, riskRoutes, riskService } from '#modules/risk/index.ts';
 
 export interface AppDeps {
   config: Config;
@@ -52,6 +52,9 @@ export function services(database: Database, clock: Clock, config: Config) {
   const identity = identityService(database.db, clock);
   const parties = partiesService(database.db, clock);
   const manifests = manifestService({ db: database.db, reference, clock });
+  // The risk engine chooses the channel at lodgement; analysts manage its rules through riskService.
+  const riskEngineInstance = riskEngine({ db: database.db, clock, organisationName: async (q, id) => (await parties.organisation(q, id))?.name });
+  const risk = { engine: riskEngineInstance, service: riskService({ clock, engine: riskEngineInstance, parties }) };
   // Payment and release report back into the declaration's lifecycle inside their own
   // transactions: paid with the bank's confirmation, exited with the gate-out.
   const payments = paymentService({ db: database.db, clock, prnValidityDays: config.prnValidityDays, onSettled: (tx, settlement) => declarations.onSettled(tx, settlement) });
@@ -69,13 +72,13 @@ export function services(database: Database, clock: Clock, config: Config) {
     manifest: { findTransportDocument, findTransportDocumentById },
     payment: payments,
     release,
-    selectivity: placeholderSelectivity,
+    selectivity: risk.engine,
   });
   // Arrival may re-assess pre-arrival declarations and release those already paid; a release
   // order goes to the terminal's inbox.
   outbox.subscribe('manifest.arrived', (event, db) => declarations.onArrival(event, db));
   outbox.subscribe('release.issued', deliverToTerminal);
-  return { outbox, reference, tariff, calculator, identity, parties, manifests, payments, release, declarations };
+  return { outbox, reference, tariff, calculator, identity, parties, manifests, payments, release, declarations, risk };
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -153,5 +156,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(paymentRoutes({ db: deps.database.db, clock, payments: s.payments }));
   await app.register(releaseRoutes({ db: deps.database.db, release: s.release }));
   await app.register(declarationRoutes({ db: deps.database.db, declarations: s.declarations }));
+  await app.register(riskRoutes({ db: deps.database.db, clock, risk: s.risk.service, engine: s.risk.engine, reference: s.reference }));
+  // Rules, settings and the active model are read once before the first lodgement.
+  app.addHook('onReady', async () => s.risk.engine.refresh());
   return app;
 }

@@ -4,6 +4,8 @@ import { openDatabase, type Database } from '#platform/db/database.ts';
 import { DataLockedError } from '#platform/db/lock.ts';
 import { migrateToLatest } from '#platform/db/migrate.ts';
 import { importRates, importTariff, type ImportReport } from '#modules/tariff/index.ts';
+import { parseTrainArgs, trainCommand, trainUsage } from '#modules/risk/index.ts';
+import { systemClock } from '#platform/clock.ts';
 import { prepareDatabase } from './setup.ts';
 
 const usage = `forodha <command>
@@ -12,6 +14,8 @@ const usage = `forodha <command>
   rates import FILE.csv [--dry-run] [--by NAME]    load exchange rates (all-or-nothing)
   migrate                                          apply database migrations
   seed [--demo]                                    load reference data, settings (and the demo tariff)
+  risk train (--from-db | --csv FILE ...) [--activate]
+                                                   train a risk model, store it with its metrics
 
 Uses DATABASE_URL when set, else the embedded database in DATA_DIR (./data), which only one
 process may open: stop the server first, or run both against PostgreSQL.`;
@@ -61,6 +65,17 @@ export async function run(argv: string[]): Promise<number> {
       const report = await load(db, file, { importedBy, dryRun, onProgress: (m) => process.stderr.write(`  ${m}\n`) });
       printReport(report, dryRun);
       return report.ok ? 0 : 1;
+    });
+  }
+  if (command === 'risk' && sub === 'train') {
+    const parsed = parseTrainArgs(rest);
+    if (typeof parsed === 'string') {
+      console.error(`${parsed}\n\nusage: ${trainUsage}`);
+      return 2;
+    }
+    return withDatabase(async ({ db }) => {
+      await prepareDatabase(db, { demo: false });
+      return trainCommand(db, parsed, systemClock, (line) => console.log(line));
     });
   }
   if (command === 'migrate') {

@@ -10,5 +10,6 @@ import type { PaymentTables } from './modules/payment/payment.tables.ts';
 import type { ReleaseTables } from './modules/release/release.tables.ts';
 import type { ManifestTables } from './modules/manifest/manifest.tables.ts';
 import type { InspectionTables } from './modules/inspection/inspection.tables.ts';
+import type { RiskTables } from './modules/risk/risk.tables.ts';
 
-export interface DB extends PlatformTables, ReferenceTables, TariffTables, AuditTables, PartiesTables, IdentityTables, ManifestTables, PaymentTables, ReleaseTables, DeclarationTables, InspectionTables {}
+export interface DB extends PlatformTables, ReferenceTables, TariffTables, AuditTables, PartiesTables, IdentityTables, ManifestTables, PaymentTables, ReleaseTables, DeclarationTables, InspectionTables, RiskTables {}
