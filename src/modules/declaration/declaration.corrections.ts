@@ -27,6 +27,10 @@ export function corrected(body: DeclarationBody, corrections: Correction[]): { b
       if (!same) {
         changes.push({ itemNo: c.itemNo, field, before, after });
         item[field] = after;
+        if (field === 'originCountry') {
+          // The proof of preferential origin was for the declared origin: it does not follow the goods.
+          item.preferentialOrigin = false;
+        }
       }
     }
   }
