@@ -45,6 +45,57 @@ afterAll(async () => {
   await server.close();
 });
 
+let manifests = 0;
+/** A Maersk manifest at Mombasa with n bills of lading of laptops for Nairobi Motors; their numbers. */
+async function lodgeManifest(n: number): Promise<string[]> {
+  manifests += 1;
+  const bls = Array.from({ length: n }, (_, i) => `MAEURISK${manifests}X${i}T${Date.now() % 1_000_000}`);
+  const manifest = await server.key('demo-maersk-key').post('/api/v1/manifests', {
+    mode: 'sea',
+    conveyanceId: '9074729',
+    conveyanceName: 'MAERSK SELETAR',
+    voyageNumber: `24${manifests}W`,
+    portOfLoading: 'CNSHA',
+    portOfDischarge: 'KEMBA',
+    officeCode: 'MBA',
+    expectedArrival: '2026-06-16T14:00:00+03:00',
+    documents: bls.map((bl) => ({
+      number: bl,
+      kind: 'BL',
+      shipperName: 'Shenzhen Electronics Export Co',
+      consigneeName: 'Nairobi Motors Ltd',
+      consigneePin: 'P051234567A',
+      notifyParty: 'Siginon Freight Ltd',
+      packages: 10,
+      packageKind: 'CT',
+      grossMassKg: '400',
+      description: 'Laptops',
+      cargoCategory: 'home_use',
+      containers: [],
+    })),
+  });
+  expectStatus(manifest, 201);
+  return bls;
+}
+
+/** 50 laptops, 100 kg, FOB USD `price`: at 12,000 far above KES 5,000/kg, at 2,000 below. */
+function declarationBody(bl: string, price: string, extra: Record<string, unknown> = {}) {
+  return {
+    cpc: '4000000',
+    officeCode: 'MBA',
+    importerPin: 'P051234567A',
+    transportDocumentNumber: bl,
+    invoiceCurrency: 'USD',
+    invoiceAmount: price,
+    incoterm: 'FOB',
+    freight: '100.00',
+    documents: [{ code: 'N380', reference: 'INV-1' }],
+    items: [{ hsCode: '8471.30.00', description: 'Laptop computers', originCountry: 'CN', quantity: '50', unit: 'NAR', netMassKg: '100', grossMassKg: '400', packages: 10, itemPrice: price }],
+    lodge: true,
+    ...extra,
+  };
+}
+
 const laptopRule = {
   name: 'Laptops declared by weight too cheap',
   reason: 'laptops below KES 5,000 per kg: check model and quantity against the invoice',
@@ -105,64 +156,12 @@ describe('rules through the API', () => {
 
 describe('a lodged declaration hitting a rule', () => {
   it('goes red with the rule reason for customs, and the agent and importer see only the channel', async () => {
-    const stamp = Date.now() % 1_000_000;
-    const bls = [`MAEURISKA${stamp}`, `MAEURISKB${stamp}`];
-    const manifest = await server.key('demo-maersk-key').post('/api/v1/manifests', {
-      mode: 'sea',
-      conveyanceId: '9074729',
-      conveyanceName: 'MAERSK SELETAR',
-      voyageNumber: '245W',
-      portOfLoading: 'CNSHA',
-      portOfDischarge: 'KEMBA',
-      officeCode: 'MBA',
-      expectedArrival: '2026-06-16T14:00:00+03:00',
-      documents: bls.map((bl) => ({
-        number: bl,
-        kind: 'BL',
-        shipperName: 'Shenzhen Electronics Export Co',
-        consigneeName: 'Nairobi Motors Ltd',
-        consigneePin: 'P051234567A',
-        notifyParty: 'Siginon Freight Ltd',
-        packages: 10,
-        packageKind: 'CT',
-        grossMassKg: '400',
-        description: 'Laptops',
-        cargoCategory: 'home_use',
-        containers: [],
-      })),
-    });
-    expectStatus(manifest, 201);
-    // 50 laptops, 100 kg, USD 12,000 FOB: far above KES 5,000/kg. The same at USD 2,000 is below.
-    const body = (bl: string, price: string) => ({
-      cpc: '4000000',
-      officeCode: 'MBA',
-      importerPin: 'P051234567A',
-      transportDocumentNumber: bl,
-      invoiceCurrency: 'USD',
-      invoiceAmount: price,
-      incoterm: 'FOB',
-      freight: '100.00',
-      documents: [{ code: 'N380', reference: 'INV-1' }],
-      items: [
-        {
-          hsCode: '8471.30.00',
-          description: 'Laptop computers',
-          originCountry: 'CN',
-          quantity: '50',
-          unit: 'NAR',
-          netMassKg: '100',
-          grossMassKg: '400',
-          packages: 10,
-          itemPrice: price,
-        },
-      ],
-      lodge: true,
-    });
-    const dear = await agent.post('/api/v1/declarations', body(bls[0]!, '12000.00'));
+    const bls = await lodgeManifest(2);
+    const dear = await agent.post('/api/v1/declarations', declarationBody(bls[0]!, '12000.00'));
     expectStatus(dear, 201);
     expect(dear.body.selectivity).toEqual({ channel: 'green' });
 
-    const cheap = await agent.post('/api/v1/declarations', body(bls[1]!, '2000.00'));
+    const cheap = await agent.post('/api/v1/declarations', declarationBody(bls[1]!, '2000.00'));
     expectStatus(cheap, 201);
     expect(cheap.body.selectivity).toEqual({ channel: 'red' });
 
@@ -193,6 +192,34 @@ describe('a lodged declaration hitting a rule', () => {
       reference: cheap.body.reference,
     });
     expect(selection.body.rules).toMatchObject([{ version: 1, channel: 'red', items: [1] }]);
+  });
+
+  it('matches the seller and the country of dispatch declared on the header', async () => {
+    const rule = await analyst.post('/api/v1/risk/rules', {
+      name: 'Transhipped via Jebel Ali by a known seller',
+      reason: 'goods of this seller re-routed through AE: check origin certificates',
+      channel: 'yellow',
+      priority: 20,
+      validFrom: '2026-01-01',
+      criteria: { sellers: ['Gulf Re-export Trading LLC'], departureCountries: ['AE'] },
+    });
+    expectStatus(rule, 201);
+    const bls = await lodgeManifest(2);
+    const bad = await agent.post('/api/v1/declarations', declarationBody(bls[0]!, '12000.00', { departureCountry: 'XX', sellerCountry: 'ZZ' }));
+    expectStatus(bad, 422);
+    expect(bad.body.errors.map((e: { pointer: string }) => e.pointer).sort()).toEqual(['/departureCountry', '/sellerCountry']);
+
+    const lodged = await agent.post('/api/v1/declarations', declarationBody(bls[0]!, '12000.00', { sellerName: 'GULF RE-EXPORT  Trading llc', sellerCountry: 'ae', departureCountry: 'ae' }));
+    expectStatus(lodged, 201);
+    expect(lodged.body).toMatchObject({ selectivity: { channel: 'yellow' }, seller: { name: 'GULF RE-EXPORT  Trading llc', country: 'AE' }, departureCountry: 'AE' });
+    const selection = await officer.get(`/api/v1/risk/selections/${lodged.body.id}`);
+    expect(selection.body.rules).toMatchObject([{ id: rule.body.id, version: 1, channel: 'yellow' }]);
+    expect(selection.body.reasons[0]).toContain('re-routed through AE');
+
+    // Shipped from China by the same seller: the rule does not apply.
+    const direct = await agent.post('/api/v1/declarations', declarationBody(bls[1]!, '12000.00', { sellerName: 'Gulf Re-export Trading LLC', departureCountry: 'CN' }));
+    expectStatus(direct, 201);
+    expect(direct.body.selectivity).toEqual({ channel: 'green' });
   });
 });
 

@@ -24,6 +24,9 @@ function dataColumns(body: DeclarationBody) {
     freight: body.freight ?? null,
     insurance: body.insurance ?? null,
     exchange_rate: body.exchangeRate ?? null,
+    seller_name: body.sellerName?.trim() ?? null,
+    seller_country: body.sellerCountry?.toUpperCase() ?? null,
+    departure_country: body.departureCountry?.toUpperCase() ?? null,
     documents: JSON.stringify(body.documents ?? []),
   };
 }
@@ -61,6 +64,9 @@ export function bodyOf(row: DeclarationRow, items: DeclarationItemRow[]): Declar
     ...(row.freight === null ? {} : { freight: row.freight }),
     ...(row.insurance === null ? {} : { insurance: row.insurance }),
     ...(row.exchange_rate === null ? {} : { exchangeRate: row.exchange_rate }),
+    ...(row.seller_name === null ? {} : { sellerName: row.seller_name }),
+    ...(row.seller_country === null ? {} : { sellerCountry: row.seller_country }),
+    ...(row.departure_country === null ? {} : { departureCountry: row.departure_country }),
     documents: row.documents,
     items: items.map((i) => ({
       hsCode: i.hs_code,

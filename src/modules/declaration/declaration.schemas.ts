@@ -49,6 +49,9 @@ const declarationFields = {
   freight: Type.Optional(Money('Freight to the port of import, invoice currency; required for EXW, FCA, FAS, FOB')),
   insurance: Type.Optional(Money('Insurance, invoice currency; default 1% of C&F when the price does not include it')),
   exchangeRate: Type.Optional(Type.String({ pattern: '^\\d{1,9}(\\.\\d{1,6})?$', description: 'KES per unit of the invoice currency; default the rate in force on the assessment date' })),
+  sellerName: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Seller (consignor) as named on the invoice' })),
+  sellerCountry: Type.Optional(Type.String({ minLength: 2, maxLength: 2, description: 'ISO 3166 alpha-2 country of the seller' })),
+  departureCountry: Type.Optional(Type.String({ minLength: 2, maxLength: 2, description: 'ISO 3166 alpha-2 country of dispatch (where the goods were shipped from)' })),
   documents: Type.Optional(
     Type.Array(
       Type.Object(

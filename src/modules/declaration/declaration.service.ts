@@ -150,6 +150,9 @@ export function declarationService(deps: DeclarationServiceDeps) {
       invoiceCurrency: body.invoiceCurrency.toUpperCase(),
       invoiceAmount: body.invoiceAmount,
       exchangeRate: lodged.assessment.exchangeRate.rate,
+      sellerName: body.sellerName?.trim() ?? null,
+      sellerCountry: body.sellerCountry?.toUpperCase() ?? null,
+      departureCountry: body.departureCountry?.toUpperCase() ?? null,
       incoterm: body.incoterm.toUpperCase(),
       assessedTotal: lodged.assessment.total,
       items: body.items.map((item, index) => {

@@ -44,6 +44,10 @@ export interface DeclarationTables {
     freight: Numeric | null;
     insurance: Numeric | null;
     exchange_rate: Numeric | null;
+    /** Seller (consignor) named on the invoice, and its country; country of dispatch. */
+    seller_name: ColumnType<string | null, string | null | undefined, string | null>;
+    seller_country: ColumnType<string | null, string | null | undefined, string | null>;
+    departure_country: ColumnType<string | null, string | null | undefined, string | null>;
     documents: ColumnType<DeclaredDocument[], string | undefined, string>;
     assessment: NullableJson;
     /** 'YYYY-MM-DD': the date whose rules the assessment used. */

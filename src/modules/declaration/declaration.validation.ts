@@ -109,6 +109,13 @@ export async function checkLodgement(tx: Tx, deps: LodgementDeps, lodging: Lodgi
     errors.add('/exchangeRate', 'invalid_decimal', 'must be a positive number of KES per unit of the invoice currency');
   }
 
+  for (const field of ['sellerCountry', 'departureCountry'] as const) {
+    const country = body[field];
+    if (country !== undefined && !refs.countries.has(country.toUpperCase())) {
+      errors.add(`/${field}`, 'unknown_country', `"${country}" is not an ISO 3166 alpha-2 country code (e.g. CN, AE, UG)`);
+    }
+  }
+
   // Documents.
   const documents = body.documents ?? [];
   documents.forEach((d, j) => {

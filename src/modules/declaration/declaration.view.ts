@@ -34,6 +34,8 @@ export function declarationView(row: DeclarationRow, items: DeclarationItemRow[]
       insurance: row.insurance,
       exchangeRate: row.exchange_rate,
     },
+    seller: { name: row.seller_name, country: row.seller_country },
+    departureCountry: row.departure_country,
     documents: row.documents,
     items: items.map((i) => ({
       itemNo: i.item_no,
