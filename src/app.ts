@@ -22,7 +22,8 @@ import { findTransportDocument, findTransportDocumentById, manifestRoutes, manif
 import { paymentRoutes, paymentService } from '#modules/payment/index.ts';
 import { deliverToTerminal, releaseRoutes, releaseService } from '#modules/release/index.ts';
 import { declarationRoutes, declarationService } from '#modules/declaration/index.ts';
-import { riskEngine, riskRoutes, riskService } from '#modules/risk/index.ts';
+import { recordOutcome, riskEngine, riskRoutes, riskService } from '#modules/risk/index.ts';
+import { inspectionRoutes, inspectionService } from '#modules/inspection/index.ts';
 
 export interface AppDeps {
   config: Config;
@@ -56,8 +57,17 @@ export function services(database: Database, clock: Clock, config: Config) {
   const riskEngineInstance = riskEngine({ db: database.db, clock, organisationName: async (q, id) => (await parties.organisation(q, id))?.name });
   const risk = { engine: riskEngineInstance, service: riskService({ clock, engine: riskEngineInstance, parties }) };
   // Payment and release report back into the declaration's lifecycle inside their own
-  // transactions: paid with the bank's confirmation, exited with the gate-out.
-  const payments = paymentService({ db: database.db, clock, prnValidityDays: config.prnValidityDays, onSettled: (tx, settlement) => declarations.onSettled(tx, settlement) });
+  // transactions: paid with the bank's confirmation, exited with the gate-out. Verification hears
+  // of the payment after the declaration: a paid difference passes its control.
+  const payments = paymentService({
+    db: database.db,
+    clock,
+    prnValidityDays: config.prnValidityDays,
+    onSettled: async (tx, settlement) => {
+      await declarations.onSettled(tx, settlement);
+      await inspection.onSettled(tx, settlement);
+    },
+  });
   const release = releaseService({ db: database.db, clock, onExited: (tx, exit) => declarations.onExited(tx, exit) });
   const declarations = declarationService({
     db: database.db,
@@ -73,12 +83,26 @@ export function services(database: Database, clock: Clock, config: Config) {
     payment: payments,
     release,
     selectivity: risk.engine,
+    // A yellow, red or blue declaration becomes a verification task in the lodgement's transaction.
+    onSelected: (tx, selected) => inspection.onSelected(tx, selected),
+  });
+  const inspection = inspectionService({
+    db: database.db,
+    clock,
+    declarations,
+    payment: payments,
+    // The closed task's outcome is the risk engine's next training label.
+    outcomes: { recordOutcome: (tx, outcome) => recordOutcome(tx, { ...outcome, at: clock.now() }) },
+    officers: identity,
+    reference,
   });
   // Arrival may re-assess pre-arrival declarations and release those already paid; a release
   // order goes to the terminal's inbox.
   outbox.subscribe('manifest.arrived', (event, db) => declarations.onArrival(event, db));
   outbox.subscribe('release.issued', deliverToTerminal);
-  return { outbox, reference, tariff, calculator, identity, parties, manifests, payments, release, declarations, risk };
+  // A declaration cancelled or rejected under verification closes its task.
+  outbox.subscribe('declaration.status_changed', (event, db) => inspection.onDeclarationStatusChanged(event, db));
+  return { outbox, reference, tariff, calculator, identity, parties, manifests, payments, release, declarations, risk, inspection };
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -156,6 +180,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(paymentRoutes({ db: deps.database.db, clock, payments: s.payments }));
   await app.register(releaseRoutes({ db: deps.database.db, release: s.release }));
   await app.register(declarationRoutes({ db: deps.database.db, declarations: s.declarations }));
+  await app.register(inspectionRoutes({ db: deps.database.db, inspection: s.inspection }));
   await app.register(riskRoutes({ db: deps.database.db, clock, risk: s.risk.service, engine: s.risk.engine, reference: s.reference }));
   // Rules, settings and the active model are read once before the first lodgement.
   app.addHook('onReady', async () => s.risk.engine.refresh());
