@@ -142,6 +142,7 @@ export async function trainCommand(db: Kysely<DB>, args: TrainArgs, clock: Clock
     log(`${p.padStart(5)}%   ${show(m.precision[p]).padStart(9)}   ${show(m.recall[p]).padStart(6)}`);
   }
   const c = trained.thresholds.cutoffs;
-  log(`cut-offs for red ${trained.thresholds.targetRates.red * 100}% / yellow ${trained.thresholds.targetRates.yellow * 100}%: red >= ${show(c.red)}, yellow >= ${show(c.yellow)}`);
+  const rate = (x: number): string => `${Number((x * 100).toPrecision(3))}%`;
+  log(`cut-offs for red ${rate(trained.thresholds.targetRates.red)} / yellow ${rate(trained.thresholds.targetRates.yellow)}: red >= ${show(c.red)}, yellow >= ${show(c.yellow)}`);
   return 0;
 }
