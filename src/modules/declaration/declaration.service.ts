@@ -44,6 +44,11 @@ export interface DeclarationServiceDeps extends LodgementDeps {
    * its task (or raises it after an amendment) atomically with the lodgement.
    */
   onSelected?: (tx: Tx, selected: SelectedDeclaration) => Promise<unknown>;
+  /**
+   * The number of the declaration's open verification task, if any: its control is then recorded
+   * on the task by the officer drawn for it, not through recordControl by any officer.
+   */
+  verificationTaskOf?: (q: Kysely<DB>, declarationId: string) => Promise<string | undefined>;
 }
 
 /** Who asks, as the routes know it. */
@@ -632,6 +637,10 @@ export function declarationService(deps: DeclarationServiceDeps) {
     /** Records the officer's control of a yellow or red declaration; passed may complete the release. */
     async recordControl(tx: Tx, caller: Caller, id: string, body: ControlBody): Promise<DeclarationView> {
       const row = await lockFor(tx, caller, id, 'customs');
+      const task = await deps.verificationTaskOf?.(tx, id);
+      if (task) {
+        throw conflict(`Declaration ${row.reference ?? id} is under verification (task ${task}): the officer the task was drawn for records the findings on it`, { state: row.status, task });
+      }
       if (!controllableStatuses.includes(row.status)) {
         throw conflict(`The declaration is ${row.status}; a control result is recorded only while it is ${controllableStatuses.join(', ')}`, { state: row.status });
       }

@@ -211,6 +211,12 @@ describe('selection and visibility', () => {
     expect((await agent.post(`/api/v1/inspection/tasks/${task.id}/reassign`, { reason: 'please' })).status).toBe(403);
     expect((await analyst.post('/api/v1/inspection/duty', { officeCode: 'MBA', onDuty: true })).status).toBe(403);
     expect((await agent.post('/api/v1/inspection/duty', { officeCode: 'MBA', onDuty: true })).status).toBe(403);
+    // Nobody passes the control around the task, not even the officer it was drawn for.
+    for (const client of [other, (await assigned(d.id)).officer]) {
+      const bypass = await client.post(`/api/v1/declarations/${d.id}/control`, { result: 'passed', findings: 'looked fine' });
+      expect(bypass.status).toBe(409);
+      expect(bypass.body.task).toBe(task.number);
+    }
     // Nothing to answer yet: the declarant's response waits for findings.
     expect((await agent.post(`/api/v1/declarations/${d.id}/verification-response`, { response: 'accept' })).status).toBe(409);
   });

@@ -751,6 +751,11 @@ export function inspectionService(deps: InspectionServiceDeps) {
       return taskView(task, viewer);
     },
 
+    /** The number of the declaration's task not yet closed, if any. */
+    async liveTaskNumber(q: Kysely<DB>, declarationId: string): Promise<string | undefined> {
+      return (await repo.liveTaskOf(q, declarationId))?.number;
+    },
+
     /** Payment module callback (after the declaration's), inside the bank's transaction. */
     async onSettled(tx: Tx, settlement: { declarationId: string; prn: string }): Promise<void> {
       const task = await repo.taskAwaitingPayment(tx, settlement.declarationId);
