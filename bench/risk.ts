@@ -7,6 +7,7 @@
  * ../shared/data/kcs/df_syn_valid_eng.csv (2021 Q1). Prints a table, then as the last line
  * one JSON object with the figures.
  */
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadKcsCsv, rocAuc, selectionMetrics, trainRiskModel } from '../src/modules/risk/model/index.ts';
@@ -50,6 +51,12 @@ function parseArgs(argv: string[]): { train: string[]; test: string; seed: numbe
 
 function main(): void {
   const args = parseArgs(process.argv.slice(2));
+  for (const f of [...args.train, args.test]) {
+    if (!existsSync(f)) {
+      console.error(`bench:risk: ${f} not found (the KCS files live in ../shared/data/kcs, see its README)`);
+      process.exit(2);
+    }
+  }
   const trainRows: RiskTrainingRow[] = [];
   for (const f of args.train) {
     trainRows.push(...loadKcsCsv(f));
@@ -71,6 +78,7 @@ function main(): void {
   // Scoring throughput: single thread, in process, at least ~1 s.
   let scored = 0;
   let sink = 0;
+  const c0 = process.cpuUsage();
   const s0 = performance.now();
   let elapsed = 0;
   do {
@@ -81,6 +89,8 @@ function main(): void {
     elapsed = performance.now() - s0;
   } while (elapsed < 1000);
   const scoresPerSecond = scored / (elapsed / 1000);
+  const cpu = process.cpuUsage(c0);
+  const scoresPerCpuSecond = scored / ((cpu.user + cpu.system) / 1e6);
   if (Number.isNaN(sink)) {
     console.log('(NaN score seen)');
   }
@@ -96,9 +106,13 @@ function main(): void {
       [`${p}%`, String(k), sel.precision[p]!.toFixed(3), sel.recall[p]!.toFixed(3)].map((v) => pad(v, 10)).join(''),
     );
   }
-  console.log(`\nROC AUC         ${auc.toFixed(4)}`);
+  console.log(`\nn (test rows)   ${testRows.length}`);
+  console.log(`ROC AUC         ${auc.toFixed(4)}`);
   console.log(`train seconds   ${trainSeconds.toFixed(2)}`);
-  console.log(`scores/second   ${Math.round(scoresPerSecond).toLocaleString('en-US')}`);
+  console.log(
+    `scores/second   ${Math.round(scoresPerSecond).toLocaleString('en-US')} ` +
+      `(${Math.round(scoresPerCpuSecond).toLocaleString('en-US')} per CPU second; one thread)`,
+  );
 
   const params = model.gbdtParams;
   console.log(

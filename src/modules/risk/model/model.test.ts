@@ -3,9 +3,9 @@ import { RiskModel, trainRiskModel } from './model.ts';
 import { rocAuc } from './metrics.ts';
 import { syntheticRows } from './test-data.ts';
 
-const train = syntheticRows(3000, 1);
+const train = syntheticRows(2000, 1);
 const test = syntheticRows(1000, 2);
-const model = trainRiskModel(train, { seed: 7, gbdt: { nRounds: 60 } });
+const model = trainRiskModel(train, { seed: 7, gbdt: { nRounds: 40 } });
 
 describe('risk model', () => {
   it('learns the fraud mechanism and generalises to new declarations', () => {
@@ -26,8 +26,8 @@ describe('risk model', () => {
   });
 
   it('reports training metrics', () => {
-    expect(model.metrics).toMatchObject({ rows: 3000, trees: 60, features: model.features.size });
-    expect(model.metrics.fraudRate).toBeCloseTo(train.reduce((s, r) => s + r.fraud, 0) / 3000, 12);
+    expect(model.metrics).toMatchObject({ rows: 2000, trees: 40, features: model.features.size });
+    expect(model.metrics.fraudRate).toBeCloseTo(train.reduce((s, r) => s + r.fraud, 0) / 2000, 12);
     expect(model.metrics.auc).toBeGreaterThan(0.7);
     expect(Object.keys(model.metrics.precision)).toEqual(['1', '2', '5', '10']);
     expect(model.metrics.trainSeconds).toBeGreaterThan(0);

@@ -35,7 +35,7 @@ function defined<T extends object>(o: Overrides<T> | undefined): Partial<T> {
 
 /** Recommended settings (chosen on the KCS 2020 -> 2021Q1 benchmark, see bench/risk.ts). */
 export const DEFAULT_RISK_GBDT: Partial<GbdtParams> = {
-  nRounds: 150,
+  nRounds: 120,
   learningRate: 0.1,
   maxLeaves: 31,
   maxDepth: 0,
