@@ -8,6 +8,10 @@ import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../src/platform/db/database.ts';
 import { Rng } from '../src/modules/risk/model/index.ts';
+import { fixedClock } from '../src/platform/clock.ts';
+import { inTransaction } from '../src/platform/db/transaction.ts';
+import { recordOutcome, riskEngine } from '../src/modules/risk/index.ts';
+import { declaration, fixedId } from './risk-fixtures.ts';
 import { testDatabase, type TestDatabase } from './db.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -163,6 +167,43 @@ describe('forodha risk train', { timeout: 300_000 }, () => {
         { version: 1, active: true },
         { version: 2, active: false },
       ]);
+    });
+  });
+
+  it('trains from the inspected declarations of the database (--from-db)', async () => {
+    // 80 decided and inspected declarations: the importer P0000000F0X cheats, the others rarely.
+    await withDb(async ({ db }) => {
+      const clock = fixedClock('2026-06-15T08:00:00Z');
+      const engine = riskEngine({ db, clock });
+      for (let i = 0; i < 80; i++) {
+        const cheat = i % 4 === 0;
+        const d = declaration(
+          { SIGINON: fixedId(10 + (i % 3)), NMOTORS: fixedId(20 + (i % 8)) },
+          { importerPin: `P0000000F${i % 8}X`, date: `2026-05-${String(1 + (i % 28)).padStart(2, '0')}` },
+          { netMassKg: String(50 + i) },
+        );
+        await inTransaction(db, async (tx) => {
+          await engine.record(tx, d, await engine.evaluate(d, tx));
+          await recordOutcome(tx, {
+            declarationId: d.declarationId,
+            inspected: true,
+            discrepancy: cheat ? i % 8 === 0 || i % 3 !== 0 : i % 13 === 0,
+            extraRevenue: '0',
+            findings: null,
+            officerId: null,
+          });
+        });
+      }
+    });
+    const r = cli('risk', 'train', '--from-db', '--rounds', '20');
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/database: 80 item rows of inspected declarations/);
+    expect(r.out).toMatch(/model v3 /);
+    await withDb(async ({ db }) => {
+      const m = await db.selectFrom('risk_model').selectAll().where('version', '=', 3).executeTakeFirstOrThrow();
+      expect(m.trained_on).toMatchObject({ source: 'database', rows: 80, split: 'time', from: '2026-05-01', to: '2026-05-28' });
+      expect(m.active).toBe(false);
     });
   });
 
