@@ -85,7 +85,7 @@ export function services(database: Database, clock: Clock, config: Config) {
     selectivity: risk.engine,
     // A yellow, red or blue declaration becomes a verification task in the lodgement's transaction.
     onSelected: (tx, selected) => inspection.onSelected(tx, selected),
-    verificationTaskOf: (q, declarationId) => inspection.liveTaskNumber(q, declarationId),
+    verificationOf: (q, declarationId) => inspection.hold(q, declarationId),
   });
   const inspection = inspectionService({
     db: database.db,

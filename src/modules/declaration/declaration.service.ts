@@ -45,10 +45,11 @@ export interface DeclarationServiceDeps extends LodgementDeps {
    */
   onSelected?: (tx: Tx, selected: SelectedDeclaration) => Promise<unknown>;
   /**
-   * The number of the declaration's open verification task, if any: its control is then recorded
-   * on the task by the officer drawn for it, not through recordControl by any officer.
+   * The declaration's open verification task, if any: its control is then recorded on the task
+   * by the officer drawn for it, not through recordControl; and the declarant may amend only if
+   * verification says so (the officer's corrections, not the declarant's, follow a selection).
    */
-  verificationTaskOf?: (q: Kysely<DB>, declarationId: string) => Promise<string | undefined>;
+  verificationOf?: (q: Kysely<DB>, declarationId: string) => Promise<{ task: string; amendable: boolean } | undefined>;
 }
 
 /** Who asks, as the routes know it. */
@@ -537,6 +538,14 @@ export function declarationService(deps: DeclarationServiceDeps) {
           { state: row.status, action: 'amend', allowedActions: declarationLifecycle.allowed(row.status) },
         );
       }
+      const verification = await deps.verificationOf?.(tx, id);
+      if (verification && !verification.amendable) {
+        throw conflict(`Declaration ${row.reference ?? id} is under verification (task ${verification.task}): it cannot be amended until the check is done; the officer records any corrections`, {
+          state: row.status,
+          action: 'amend',
+          task: verification.task,
+        });
+      }
       const { reason, ...declared } = body;
       const refs = await deps.reference.sets();
       const regime = declared.regime ?? refs.procedureCodes.get(declared.cpc)?.regime ?? '';
@@ -637,9 +646,12 @@ export function declarationService(deps: DeclarationServiceDeps) {
     /** Records the officer's control of a yellow or red declaration; passed may complete the release. */
     async recordControl(tx: Tx, caller: Caller, id: string, body: ControlBody): Promise<DeclarationView> {
       const row = await lockFor(tx, caller, id, 'customs');
-      const task = await deps.verificationTaskOf?.(tx, id);
-      if (task) {
-        throw conflict(`Declaration ${row.reference ?? id} is under verification (task ${task}): the officer the task was drawn for records the findings on it`, { state: row.status, task });
+      const verification = await deps.verificationOf?.(tx, id);
+      if (verification) {
+        throw conflict(`Declaration ${row.reference ?? id} is under verification (task ${verification.task}): the officer the task was drawn for records the findings on it`, {
+          state: row.status,
+          task: verification.task,
+        });
       }
       if (!controllableStatuses.includes(row.status)) {
         throw conflict(`The declaration is ${row.status}; a control result is recorded only while it is ${controllableStatuses.join(', ')}`, { state: row.status });

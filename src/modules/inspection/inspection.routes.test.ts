@@ -75,7 +75,7 @@ async function lodge(items: Item[], documents: { code: string; reference: string
   });
   const res = await agent.post('/api/v1/declarations', { ...body, lodge: true });
   expectStatus(res, 201);
-  return res.body as { id: string; reference: string; status: string; assessment: { total: string }; selectivity: { channel: string } };
+  return { ...(res.body as { id: string; reference: string; status: string; assessment: { total: string }; selectivity: { channel: string } }), body };
 }
 
 async function register(id: string): Promise<string> {
@@ -217,6 +217,10 @@ describe('selection and visibility', () => {
       expect(bypass.status).toBe(409);
       expect(bypass.body.task).toBe(task.number);
     }
+    // Nor does the declarant amend a declaration selected for a check.
+    const amend = await agent.post(`/api/v1/declarations/${d.id}/amend`, { ...d.body, reason: 'better price' });
+    expect(amend.status).toBe(409);
+    expect(amend.body.task).toBe(task.number);
     // Nothing to answer yet: the declarant's response waits for findings.
     expect((await agent.post(`/api/v1/declarations/${d.id}/verification-response`, { response: 'accept' })).status).toBe(409);
   });
@@ -351,6 +355,8 @@ describe('findings', () => {
       ['8517.13.00', 'CN', false],
       ['6109.10.00', 'CN', false],
     ]);
+    // The declarant cannot amend the corrections away before paying.
+    expect((await agent.post(`/api/v1/declarations/${d.id}/amend`, { ...d.body, reason: 'back to the certificate' })).status).toBe(409);
     const prn = await register(d.id);
     expect((await declaration(d.id)).payment.amountDue).toBe(asFound.assessment.total);
     await pay(prn, asFound.assessment.total);
@@ -419,6 +425,10 @@ describe("the declarant's answer and the supervisor's decision", () => {
   it('does not hold a blue declaration: released at once, audited after, the difference asked afterwards', async () => {
     const d = await lodge([tshirts('80000.00', { hsCode: '6110.20.00', description: 'Jerseys of cotton' })]);
     expect(d.selectivity).toEqual({ channel: 'blue' });
+    // A post-clearance audit does not stop the declarant amending before registration.
+    const task0 = await verification(supervisor, d.id);
+    expectStatus(await agent.post(`/api/v1/declarations/${d.id}/amend`, { ...d.body, reason: 'description corrected' }), 200);
+    expect((await verification(supervisor, d.id)).id).toBe(task0.id);
     const prn = await register(d.id);
     await pay(prn, d.assessment.total);
     expect(await declaration(d.id)).toMatchObject({ status: 'released', control: { status: 'none' } });

@@ -751,9 +751,15 @@ export function inspectionService(deps: InspectionServiceDeps) {
       return taskView(task, viewer);
     },
 
-    /** The number of the declaration's task not yet closed, if any. */
-    async liveTaskNumber(q: Kysely<DB>, declarationId: string): Promise<string | undefined> {
-      return (await repo.liveTaskOf(q, declarationId))?.number;
+    /**
+     * The declaration's task not yet closed, if any, and whether the declarant may still amend:
+     * not once selected for a documentary or physical check (else the declarant could undo the
+     * officer's corrections, or tidy the declaration up before the officer looks), only while a
+     * post-clearance audit has not started its findings.
+     */
+    async hold(q: Kysely<DB>, declarationId: string): Promise<{ task: string; amendable: boolean } | undefined> {
+      const task = await repo.liveTaskOf(q, declarationId);
+      return task && { task: task.number, amendable: task.kind === 'post_clearance' && (task.status === 'open' || task.status === 'assigned') };
     },
 
     /** Payment module callback (after the declaration's), inside the bank's transaction. */
