@@ -130,8 +130,7 @@ beforeAll(async () => {
   for (const [name, client] of [...Object.entries(officers), ['kra.supervisor', supervisor] as const]) {
     ids[name] = (await client.get('/api/v1/me')).body.id;
   }
-  // The analyst's rules; no random selection, so only the rules decide in these tests.
-  expectStatus(await analyst.post('/api/v1/risk/settings', { key: 'random.rate', value: 0, validFrom: '2026-06-01', note: 'tests: rules only' }), 201);
+  // The analyst's rules (startJourney turns random selection off: only the rules decide here).
   const rule = (name: string, channel: string, hsCodes: string[], reason: string) =>
     analyst.post('/api/v1/risk/rules', { name, reason, channel, priority: 10, validFrom: '2026-01-01', criteria: { hsCodes } });
   for (const res of [
