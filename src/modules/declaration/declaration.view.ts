@@ -113,7 +113,10 @@ export function summaryView(row: DeclarationRow, viewer: Principal) {
   };
 }
 
-/** Removes what only customs may read (risk reasons, scores) from an audit record's details. */
+/**
+ * Removes what only customs may read from an audit record's details: risk reasons and scores, and
+ * which officer a verification task was drawn for (nobody should know whom to approach).
+ */
 export function withoutRisk(value: unknown): unknown {
   if (Array.isArray(value)) {
     return value.map(withoutRisk);
@@ -128,4 +131,4 @@ export function withoutRisk(value: unknown): unknown {
   return value;
 }
 
-const riskKeys = new Set(['risk', 'reasons', 'channelReasons', 'score', 'riskScore', 'selectivityVersion']);
+const riskKeys = new Set(['risk', 'reasons', 'channelReasons', 'score', 'riskScore', 'selectivityVersion', 'assignedOfficer', 'previousOfficer']);

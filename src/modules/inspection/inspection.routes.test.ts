@@ -194,6 +194,9 @@ describe('selection and visibility', () => {
     const actions = forAgent.body.events.map((e: { action: string }) => e.action);
     expect(actions).toEqual(expect.arrayContaining(['declaration.assessed', 'verification.task_created', 'verification.allocated']));
     expect(forAgent.text).not.toContain('under-valued');
+    // Nor whom the task was drawn for.
+    expect(forAgent.text).not.toContain(task.assignedOfficer.id);
+    expect(forAgent.text).not.toContain(task.assignedOfficer.name);
     expect((await supervisor.get(`/api/v1/timeline?declaration=${d.reference}`)).text).toContain('under-valued');
   });
 
