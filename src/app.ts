@@ -13,7 +13,7 @@ import { installErrorHandler } from '#platform/http/error-handler.ts';
 import { installMetrics } from '#platform/http/metrics.ts';
 import { OutboxWorker } from '#platform/events/outbox.ts';
 import { referenceRoutes, referenceService } from '#modules/reference/index.ts';
-import { tariffRepository, tariffRoutes, tariffService } from '#modules/tariff/index.ts';
+import { TariffCache, cachedReads, tariffRepository, tariffRoutes, tariffService } from '#modules/tariff/index.ts';
 import { calculatorRoutes, calculatorService } from '#modules/assessment/index.ts';
 import { installAuth } from '#platform/http/auth.ts';
 import { identityRoutes, identityService } from '#modules/identity/index.ts';
@@ -48,7 +48,9 @@ declare module 'fastify' {
 export function services(database: Database, clock: Clock, config: Config) {
   const outbox = new OutboxWorker(database.db, { pollMs: config.outboxPollMs });
   const reference = referenceService(database.db);
-  const tariff = tariffService(tariffRepository(database.db));
+  // Tariff lines, rates and settings are read through one short-lived cache shared by every request.
+  const tariffCache = new TariffCache();
+  const tariff = tariffService(cachedReads(tariffRepository(database.db), tariffCache));
   const calculator = calculatorService({ tariff, reference, clock });
   const identity = identityService(database.db, clock);
   const parties = partiesService(database.db, clock);
@@ -75,7 +77,7 @@ export function services(database: Database, clock: Clock, config: Config) {
     reference,
     // Bound to the declaration's own transaction (PGlite has a single connection).
     ratesFor: (q) => {
-      const tariffInTx = tariffService(tariffRepository(q));
+      const tariffInTx = tariffService(cachedReads(tariffRepository(q), tariffCache));
       return { tariff: tariffInTx, calculator: calculatorService({ tariff: tariffInTx, reference, clock }) };
     },
     parties,

@@ -5,3 +5,4 @@ export { loadNationalSettings, loadSampleTariff, sampleFiles } from './tariff.se
 export { normaliseHsCode, formatHsCode } from './hs-code.ts';
 export { settingSpecs, settingKeys } from './national-settings.ts';
 export { tariffRoutes } from './tariff.routes.ts';
+export { TariffCache, cachedReads } from './tariff.cache.ts';
