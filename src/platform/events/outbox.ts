@@ -128,15 +128,14 @@ export class OutboxWorker {
       }
       return rows;
     });
-    let delivered = 0;
+    const delivered: string[] = [];
     for (const row of claimed) {
       const event: OutboxEvent = { id: row.id, topic: row.topic, key: row.key, payload: row.payload, createdAt: row.created_at, attempts: row.attempts + 1 };
       try {
         for (const subscriber of this.subscribers.get(row.topic) ?? []) {
           await subscriber(event, this.db);
         }
-        await this.db.updateTable('outbox').set({ delivered_at: sql<Date>`now()`, last_error: null }).where('id', '=', row.id).execute();
-        delivered++;
+        delivered.push(row.id);
       } catch (err) {
         // Back off exponentially; the event stays in the outbox until its subscribers take it.
         const delaySeconds = Math.min(2 ** row.attempts, 3600);
@@ -148,6 +147,10 @@ export class OutboxWorker {
           .execute();
       }
     }
-    return delivered;
+    // One statement marks the whole batch; a crash before it only means those events come again.
+    if (delivered.length > 0) {
+      await this.db.updateTable('outbox').set({ delivered_at: sql<Date>`now()`, last_error: null }).where('id', 'in', delivered).execute();
+    }
+    return delivered.length;
   }
 }
