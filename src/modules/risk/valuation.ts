@@ -51,6 +51,7 @@ interface Cached {
 
 export class ValuationReferences {
   private readonly cache = new Map<string, Cached>();
+  private readonly inflight = new Map<string, Promise<UnitValueReference | null>>();
 
   /** Forget every cached reference (tests, or after a bulk load of declarations). */
   clear(): void {
@@ -94,17 +95,8 @@ export class ValuationReferences {
         if (!q) {
           continue;
         }
-        hit = {
-          at: args.now,
-          value: await this.compute(q, {
-            basis: args.basis,
-            level,
-            code,
-            origin,
-            unit,
-            percentile: args.percentile,
-          }),
-        };
+        const spec = { basis: args.basis, level, code, origin, unit, percentile: args.percentile };
+        hit = { at: args.now, value: await this.computeOnce(key, q, spec) };
         this.cache.set(key, hit);
       }
       if (hit.value && hit.value.entries >= args.minEntries) {
@@ -112,6 +104,30 @@ export class ValuationReferences {
       }
     }
     return null;
+  }
+
+  /**
+   * One computation per key at a time: when the cache expires under load, the declarations
+   * lodged meanwhile wait for the query already running instead of each scanning the history.
+   */
+  private async computeOnce(key: string, q: Q, spec: Parameters<ValuationReferences['compute']>[1]): Promise<UnitValueReference | null> {
+    const running = this.inflight.get(key);
+    if (running) {
+      try {
+        return await running;
+      } catch {
+        // The transaction that ran it failed; compute on ours.
+      }
+    }
+    const mine = this.compute(q, spec);
+    this.inflight.set(key, mine);
+    try {
+      return await mine;
+    } finally {
+      if (this.inflight.get(key) === mine) {
+        this.inflight.delete(key);
+      }
+    }
   }
 
   private async compute(
