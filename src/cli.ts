@@ -7,11 +7,13 @@ import { importRates, importTariff, type ImportReport } from '#modules/tariff/in
 import { parseTrainArgs, trainCommand, trainUsage } from '#modules/risk/index.ts';
 import { systemClock } from '#platform/clock.ts';
 import { prepareDatabase } from './setup.ts';
+import { verifyAudit } from '#modules/audit/index.ts';
 
 const usage = `forodha <command>
 
   tariff import FILE.csv [--dry-run] [--by NAME]   load a tariff version (all-or-nothing)
   rates import FILE.csv [--dry-run] [--by NAME]    load exchange rates (all-or-nothing)
+  audit verify                                     recompute the audit trail's hash chains; exit 1 on tampering
   migrate                                          apply database migrations
   seed [--demo]                                    load reference data, settings (and the demo tariff)
   risk train (--from-db | --csv FILE ...) [--activate]
@@ -76,6 +78,16 @@ export async function run(argv: string[]): Promise<number> {
     return withDatabase(async ({ db }) => {
       await prepareDatabase(db, { demo: false });
       return trainCommand(db, parsed, systemClock, (line) => console.log(line));
+    });
+  }
+  if (command === 'audit' && sub === 'verify') {
+    return withDatabase(async ({ db }) => {
+      const report = await verifyAudit(db);
+      console.log(`audit trail: ${report.events} records in ${report.streams} chains; ${report.ok ? 'every chain verifies' : `${report.problems.length} problem(s)`}`);
+      for (const p of report.problems) {
+        console.error(`  ${p.stream}${p.seq === undefined ? '' : ` record ${p.seq}`}: ${p.problem}`);
+      }
+      return report.ok ? 0 : 1;
     });
   }
   if (command === 'migrate') {

@@ -42,6 +42,12 @@ describe('forodha tariff import', { timeout: 180_000 }, () => {
     expect(again.out).toMatch(/loaded 0, unchanged 2/);
   });
 
+  it('verifies the audit trail from the command line', () => {
+    const r = cli(dataDir, 'audit', 'verify');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/audit trail: \d+ records in \d+ chains; every chain verifies/);
+  });
+
   it('refuses clearly while another process holds the embedded database, changing nothing', async () => {
     const held = await openDatabase({ databaseUrl: undefined, dataDir, holder: 'the Forodha server' });
     try {
