@@ -8,16 +8,14 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { readCsv } from '../src/platform/csv.ts';
 import { Dec } from '../src/platform/money.ts';
 import { assess, type ItemInput } from '../src/modules/assessment/index.ts';
 import { measureFrom } from '../src/modules/tariff/tariff.service.ts';
 import { normaliseHsCode, sampleFiles } from '../src/modules/tariff/index.ts';
 import { rulesAt } from '../test/rules.ts';
+import { runLoad, startServer, type LoadResult } from './harness.ts';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const seconds = Number(args[args.indexOf('--seconds') + 1] || 10) || 10;
 const date = '2025-03-01';
@@ -75,52 +73,11 @@ async function inProcess() {
   return { items, seconds: elapsed, itemsPerSecond: Math.round(items / elapsed), tariffLines: lines.length };
 }
 
-async function waitForHealth(url: string, server: ReturnType<typeof spawn>) {
-  for (let i = 0; i < 240; i++) {
-    if (server.exitCode !== null) {
-      throw new Error('server exited');
-    }
-    try {
-      if ((await fetch(`${url}/health`)).ok) {
-        return;
-      }
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error('server did not start');
-}
-
-interface LoadResult {
-  requests: number;
-  requestsPerSecond: number;
-  p50Ms: number;
-  p90Ms: number;
-  p99Ms: number;
-  maxMs: number;
-  errors: number;
-}
-
-function runLoad(opts: Record<string, string | number>): Promise<LoadResult> {
-  return new Promise((resolve, reject) => {
-    const argv = Object.entries(opts).flatMap(([k, v]) => [`--${k}`, String(v)]);
-    const child = spawn(path.join(root, 'node_modules/.bin/tsx'), [path.join(root, 'bench/load.ts'), ...argv], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').at(-1)!) as LoadResult) : reject(new Error(`load exited ${code}`))));
-  });
-}
-
 async function overHttp(): Promise<LoadResult & { database: string }> {
-  const port = 3950 + Math.floor(Math.random() * 40);
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'forodha-bench-'));
-  const env = { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'warn', DEMO: 'true', CALCULATOR_RATE_LIMIT: '1000000' };
-  const server = spawn(path.join(root, 'node_modules/.bin/tsx'), [path.join(root, 'src/main.ts')], { env, stdio: ['ignore', 'ignore', 'inherit'] });
-  const url = `http://127.0.0.1:${port}`;
+  const server = await startServer({ DATA_DIR: dataDir, DEMO: 'true', CALCULATOR_RATE_LIMIT: '1000000' }, 3950);
   try {
-    await waitForHealth(url, server);
-    const body = {
+    const body = JSON.stringify({
       date,
       currency: 'USD',
       items: [
@@ -128,12 +85,12 @@ async function overHttp(): Promise<LoadResult & { database: string }> {
         { vehicle: { fuel: 'petrol', engineCc: 1800 }, originCountry: 'JP', fob: '8000', freight: '1200' },
         { hsCode: '3004.90.00', originCountry: 'IN', fob: '5000' },
       ],
-    };
-    await runLoad({ url: `${url}/api/v1/calculator`, body: JSON.stringify(body), seconds: 2, connections: 8 }); // warm-up
-    return { database: process.env.DATABASE_URL ? 'postgres' : 'pglite', ...(await runLoad({ url: `${url}/api/v1/calculator`, body: JSON.stringify(body), seconds, connections: 16 })) };
+    });
+    const url = `${server.url}/api/v1/calculator`;
+    await runLoad({ url, body, seconds: 2, connections: 8 }); // warm-up
+    return { database: process.env.DATABASE_URL ? 'postgres' : 'pglite', ...(await runLoad({ url, body, seconds, connections: 16 })) };
   } finally {
-    server.kill('SIGTERM');
-    await new Promise((r) => server.once('exit', r));
+    await server.stop();
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
 }

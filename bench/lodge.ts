@@ -9,11 +9,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { runLoad, startServer, type LoadResult } from './harness.ts';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const opt = (name: string, fallback: string) => {
   const i = args.indexOf(`--${name}`);
@@ -23,8 +21,8 @@ const seconds = Number(opt('seconds', '20'));
 const connections = Number(opt('connections', '32'));
 const fixedRate = Number(opt('rate', '200'));
 const databaseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/forodha_bench';
-const port = 3900 + Math.floor(Math.random() * 50);
-const url = `http://127.0.0.1:${port}`;
+/** The server's address, known once it has started. */
+let url = '';
 
 async function recreateDatabase() {
   const target = new URL(databaseUrl);
@@ -36,10 +34,6 @@ async function recreateDatabase() {
   await client.query(`drop database if exists ${name} with (force)`);
   await client.query(`create database ${name}`);
   await client.end();
-}
-
-function tsx(script: string, scriptArgs: string[], env: NodeJS.ProcessEnv, stdout: 'pipe' | 'ignore') {
-  return spawn(path.join(root, 'node_modules/.bin/tsx'), [path.join(root, script), ...scriptArgs], { env, stdio: ['ignore', stdout, 'inherit'] });
 }
 
 async function call(method: string, pathname: string, body: unknown, headers: Record<string, string>) {
@@ -86,37 +80,14 @@ function declaration(bl: string) {
   };
 }
 
-interface LoadResult {
-  requests: number;
-  requestsPerSecond: number;
-  p50Ms: number;
-  p90Ms: number;
-  p99Ms: number;
-  maxMs: number;
-  errors: number;
-  statuses: Record<string, number>;
-}
-
 function load(extra: Record<string, string | number>, bodiesFile: string): Promise<LoadResult> {
-  const argv = Object.entries({ url: `${url}/api/v1/declarations`, 'bodies-file': bodiesFile, headers: JSON.stringify({ 'x-api-key': 'demo-siginon-key' }), ...extra }).flatMap(([k, v]) => [`--${k}`, String(v)]);
-  const child = tsx('bench/load.ts', argv, process.env, 'pipe');
-  let out = '';
-  child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
-  return new Promise((resolve, reject) => child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').at(-1)!) as LoadResult) : reject(new Error(`load exited ${code}`)))));
+  return runLoad({ url: `${url}/api/v1/declarations`, 'bodies-file': bodiesFile, headers: JSON.stringify({ 'x-api-key': 'demo-siginon-key' }), ...extra });
 }
 
 await recreateDatabase();
-const server = tsx('src/main.ts', [], { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', DEMO: 'true', LOG_LEVEL: 'warn' }, 'ignore');
+const server = await startServer({ DATABASE_URL: databaseUrl, DEMO: 'true' }, 3900);
+url = server.url;
 try {
-  for (let i = 0; ; i++) {
-    if (i > 240 || server.exitCode !== null) {
-      throw new Error('server did not start');
-    }
-    if (await fetch(`${url}/health`).then((r) => r.ok, () => false)) {
-      break;
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
   const bls = await lodgeManifests();
   const bodiesFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'forodha-lodge-')), 'bodies.json');
   fs.writeFileSync(bodiesFile, JSON.stringify(bls.map(declaration)));
@@ -134,6 +105,5 @@ try {
     }),
   );
 } finally {
-  server.kill('SIGTERM');
-  await new Promise((r) => server.once('exit', r));
+  await server.stop();
 }

@@ -1,5 +1,6 @@
 // Reading CSV files with the line number of every record, so an importer can say exactly which
 // line is wrong. Lines starting with # are comments; blank lines are skipped.
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { parse } from 'csv-parse';
 
@@ -41,6 +42,6 @@ export async function readCsv(file: string, options: CsvReadOptions = {}): Promi
   return { header: header ?? [], records };
 }
 
-export function sha256File(file: string): Promise<string> {
-  return import('node:crypto').then(({ createHash }) => createHash('sha256').update(fs.readFileSync(file)).digest('hex'));
+export function sha256File(file: string): string {
+  return createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 }

@@ -1,6 +1,7 @@
 // What the declaration module needs from the modules around it, stated as narrow interfaces so
 // the lifecycle can be read (and tested) without their insides. The composition root (app.ts)
 // passes the real parties, manifest, payment and release services, which satisfy these shapes.
+import type { IssueReleaseInput } from '#modules/release/index.ts';
 import type { Kysely } from 'kysely';
 import type { DB } from '../../schema.ts';
 import type { Tx } from '#platform/db/transaction.ts';
@@ -82,19 +83,8 @@ export interface PaymentPort {
   balance(q: Q, declarationId: string): Promise<{ due: string; paid: string; balance: string; credit: string }>;
 }
 
-export interface ReleaseRequest {
-  declarationId: string;
-  declarationReference: string;
-  declarantOrgId: string;
-  importerOrgId: string;
-  transportDocumentId: string;
-  transportDocumentNumber: string;
-  officeCode: string;
-  packages: number;
-  grossMassKg: string;
-  actor: Actor;
-  requestId?: string | null;
-}
+/** What a release order needs: the release module's own input type, not a copy of it. */
+export type ReleaseRequest = IssueReleaseInput;
 
 export interface ReleasePort {
   issueReleaseOrder(tx: Tx, request: ReleaseRequest): Promise<{ number: string; releasedAt: Date }>;

@@ -1,7 +1,7 @@
 // National settings are data with validity dates (VAT rate, levies, rounding, valuation method...).
 // Each key has a parser that checks its value, so a bad setting is refused when it is loaded,
 // not discovered in the middle of an assessment.
-import { Dec, parseDecimal, type RoundingMode } from '#platform/money.ts';
+import { parseDecimal, type Dec, type RoundingMode } from '#platform/money.ts';
 import { usedVehicleMethods, type DepreciationBand, type NationalRules, type RuleRef, type UsedVehicleMethod } from '#modules/assessment/index.ts';
 
 type Parser<T> = (value: unknown) => T;
@@ -119,4 +119,3 @@ export function nationalRulesFrom(rows: SettingRow[]): { rules: NationalRules } 
   return { rules: rules as unknown as NationalRules };
 }
 
-export { Dec };

@@ -309,7 +309,7 @@ export async function importTariff(db: Kysely<DB>, file: string, options: Import
     return sortErrors(report);
   }
   progress(`checked ${lines.length} rows`);
-  const checksum = await sha256File(file);
+  const checksum = sha256File(file);
   return load(db, report, options, async (tx) => {
     await tariffWrites.lockTariff(tx);
     const existing = await tariffWrites.existingLines(tx, [...new Set(lines.map((l) => l.hs_code))]);
@@ -404,7 +404,7 @@ export async function importRates(db: Kysely<DB>, file: string, options: ImportO
     }
     return sortErrors(report);
   }
-  const checksum = await sha256File(file);
+  const checksum = sha256File(file);
   return load(db, report, options, async (tx) => {
     await tariffWrites.lockRates(tx);
     const existing = await tariffWrites.existingRates(tx, [...new Set(rates.map((r) => r.currency))]);

@@ -1,0 +1,59 @@
+// What the benchmarks share: starting the real server in its own process, waiting for it to
+// answer, and driving it with the load generator (bench/load.ts) in another process.
+import path from 'node:path';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+export function tsx(script: string, args: string[], env: NodeJS.ProcessEnv, stdout: 'pipe' | 'ignore'): ChildProcess {
+  return spawn(path.join(root, 'node_modules/.bin/tsx'), [path.join(root, script), ...args], { env, stdio: ['ignore', stdout, 'inherit'] });
+}
+
+export interface Server {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** Starts `npm start`'s entry point with these settings on a free-ish port and waits for /health. */
+export async function startServer(env: NodeJS.ProcessEnv, portBase: number): Promise<Server> {
+  const port = portBase + Math.floor(Math.random() * 40);
+  const child = tsx('src/main.ts', [], { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' }, 'ignore');
+  const url = `http://127.0.0.1:${port}`;
+  const stop = async () => {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+  };
+  for (let i = 0; i < 240; i++) {
+    if (child.exitCode !== null) {
+      throw new Error('server exited before answering');
+    }
+    if (await fetch(`${url}/health`).then((r) => r.ok, () => false)) {
+      return { url, stop };
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  await stop();
+  throw new Error('server did not start');
+}
+
+export interface LoadResult {
+  requests: number;
+  requestsPerSecond: number;
+  p50Ms: number;
+  p90Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  errors: number;
+  statuses: Record<string, number>;
+}
+
+/** Runs bench/load.ts with these options (--url, --body or --bodies-file, --seconds, --connections or --rate ...). */
+export function runLoad(options: Record<string, string | number>): Promise<LoadResult> {
+  const child = tsx('bench/load.ts', Object.entries(options).flatMap(([k, v]) => [`--${k}`, String(v)]), process.env, 'pipe');
+  let out = '';
+  child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
+  return new Promise((resolve, reject) =>
+    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').at(-1)!) as LoadResult) : reject(new Error(`load generator exited ${code}`)))),
+  );
+}
