@@ -18,7 +18,7 @@ import { calculatorRoutes, calculatorService } from '#modules/assessment/index.t
 import { installAuth } from '#platform/http/auth.ts';
 import { identityRoutes, identityService } from '#modules/identity/index.ts';
 import { partiesRoutes, partiesService } from '#modules/parties/index.ts';
-import { findTransportDocument, findTransportDocumentById, manifestRoutes, manifestService } from '#modules/manifest/index.ts';
+import { findTransportDocument, findTransportDocumentById, findTransportDocuments, manifestRoutes, manifestService } from '#modules/manifest/index.ts';
 import { paymentRoutes, paymentService } from '#modules/payment/index.ts';
 import { deliverToTerminal, releaseRoutes, releaseService } from '#modules/release/index.ts';
 import { declarationRoutes, declarationService } from '#modules/declaration/index.ts';
@@ -81,7 +81,7 @@ export function services(database: Database, clock: Clock, config: Config) {
       return { tariff: tariffInTx, calculator: calculatorService({ tariff: tariffInTx, reference, clock }) };
     },
     parties,
-    manifest: { findTransportDocument, findTransportDocumentById },
+    manifest: { findTransportDocument, findTransportDocumentById, findTransportDocuments },
     payment: payments,
     release,
     selectivity: risk.engine,

@@ -147,6 +147,18 @@ export async function untilStatus(client: Client, id: string, status: string, ti
   }, timeoutMs);
 }
 
+/**
+ * Puts a demo officer on (or off) duty at an office, as the roster does: a supervisor sets it
+ * (kra.supervisor, or kra.supervisor2 for kra.supervisor itself), never the officer.
+ */
+export async function roster(server: TestServer, username: string, officeCode: string, onDuty = true) {
+  const officerId = (await (await server.as(username)).get('/api/v1/me')).body.id as string;
+  const by = await server.as(username === 'kra.supervisor' ? 'kra.supervisor2' : 'kra.supervisor');
+  const res = await by.post('/api/v1/inspection/duty', { officeCode, onDuty, officerId });
+  expectStatus(res, 200);
+  return res.body as { duty: { officer: { id: string } }; allocated: string[]; handedBack: string[] };
+}
+
 export interface Journey {
   server: TestServer;
   /** The outbox worker runs in the background (always, now that it delivers outside transactions). */

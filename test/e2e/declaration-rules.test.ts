@@ -226,12 +226,26 @@ describe('lifecycle', () => {
     expect(control.body.state).toBe('none');
 
     expectStatus(await agent.post(`/api/v1/declarations/${draft.id}/register`), 200);
-    const amend = await agent.post(`/api/v1/declarations/${draft.id}/amend`, declarationBody(bl.spare));
-    expectStatus(amend, 409);
-    expect(amend.body.state).toBe('registered');
+    // From registration on the declarant asks an officer, with a reason.
+    const unexplained = await agent.post(`/api/v1/declarations/${draft.id}/amend`, declarationBody(bl.spare));
+    expectStatus(unexplained, 422);
+    expect(unexplained.body.errors[0]).toMatchObject({ pointer: '/reason', code: 'required' });
+    const amend = await agent.post(`/api/v1/declarations/${draft.id}/amend`, { ...declarationBody(bl.spare), reason: 'seller name missing' });
+    expectStatus(amend, 202);
+    expect(amend.body).toMatchObject({ status: 'registered', pendingRequest: { kind: 'amend', status: 'pending' } });
     expect((await officer.post(`/api/v1/declarations/${draft.id}/query`, { reason: 'why so cheap?' })).body).toMatchObject({ status: 409, state: 'registered' });
+    // One request at a time.
+    const second = await agent.post(`/api/v1/declarations/${draft.id}/cancel`, { reason: 'duplicate entry' });
+    expectStatus(second, 409);
+    expect(second.body.request).toBe(amend.body.pendingRequest.id);
+    expectStatus(await agent.post(`/api/v1/declarations/${draft.id}/requests/${amend.body.pendingRequest.id}/withdraw`), 200);
 
-    expectStatus(await agent.post(`/api/v1/declarations/${draft.id}/cancel`, { reason: 'duplicate entry' }), 200);
+    const cancel = await agent.post(`/api/v1/declarations/${draft.id}/cancel`, { reason: 'duplicate entry' });
+    expectStatus(cancel, 202);
+    expect(cancel.body.status).toBe('registered');
+    const approved = await officer.post(`/api/v1/declarations/${draft.id}/requests/${cancel.body.pendingRequest.id}/decision`, { approve: true, reason: 'the other entry covers the goods' });
+    expectStatus(approved, 200);
+    expect(approved.body.status).toBe('cancelled');
     const again = await agent.post(`/api/v1/declarations/${draft.id}/cancel`, { reason: 'duplicate entry' });
     expectStatus(again, 409);
     expect(again.body.state).toBe('cancelled');
@@ -273,7 +287,9 @@ describe('lifecycle', () => {
     const prn = (await agent.post(`/api/v1/declarations/${declared.id}/register`)).body.payment.prn;
     const paid = await journey.server.key('demo-kcb-key').post('/api/v1/payments', { prn, amount: declared.assessment.total, bankReference: `KCB-R-${declared.reference}`, paidAt: '2026-06-15T08:00:00+03:00' });
     expectStatus(paid, 201);
-    const cancelled = await agent.post(`/api/v1/declarations/${declared.id}/cancel`, { reason: 'the goods were shipped to the wrong port' });
+    const asked = await agent.post(`/api/v1/declarations/${declared.id}/cancel`, { reason: 'the goods were shipped to the wrong port' });
+    expectStatus(asked, 202);
+    const cancelled = await officer.post(`/api/v1/declarations/${declared.id}/requests/${asked.body.pendingRequest.id}/decision`, { approve: true, reason: 'bill of lading shows Dar es Salaam' });
     expectStatus(cancelled, 200);
     expect(cancelled.body).toMatchObject({ status: 'cancelled', payment: { refundDue: declared.assessment.total } });
   });

@@ -21,6 +21,7 @@ export type AgentCheck = { ok: true } | { ok: false; code: string; message: stri
 
 export interface PartiesPort {
   organisationByPin(q: Q, pin: string): Promise<OrganisationRef | undefined>;
+  organisationByCode(q: Q, code: string): Promise<OrganisationRef | undefined>;
   organisation(q: Q, id: string): Promise<OrganisationRef | undefined>;
   agentMayActFor(q: Q, args: { agentOrgId: string; clientOrgId: string; date: string }): Promise<AgentCheck>;
   isAeo(q: Q, orgId: string): Promise<boolean>;
@@ -46,8 +47,10 @@ export interface TransportDocumentRef {
 }
 
 export interface ManifestPort {
-  /** By number; a 409 when two carriers' manifests carry the same number. */
-  findTransportDocument(q: Q, number: string, options?: { forUpdate?: boolean }): Promise<TransportDocumentRef | undefined>;
+  /** By number (and carrier or manifest); a 409 when two carriers' manifests carry the same number and the options do not say which. */
+  findTransportDocument(q: Q, number: string, options?: { forUpdate?: boolean; carrierOrgId?: string; manifestReference?: string }): Promise<TransportDocumentRef | undefined>;
+  /** Every active document with this number, narrowed by carrier or manifest. */
+  findTransportDocuments(q: Q, number: string, options?: { carrierOrgId?: string; manifestReference?: string }): Promise<TransportDocumentRef[]>;
   findTransportDocumentById(q: Q, id: string, options?: { forUpdate?: boolean }): Promise<TransportDocumentRef | undefined>;
 }
 

@@ -3,11 +3,14 @@ import { sql, type Kysely, type Updateable } from 'kysely';
 import type { DB } from '../../schema.ts';
 import type { Tx } from '#platform/db/transaction.ts';
 import { Dec } from '#platform/money.ts';
-import type { DeclarationItemRow, DeclarationRow, DeclarationStatus, DeclarationTables } from './declaration.tables.ts';
+import type { DeclarationItemRow, DeclarationRequestRow, DeclarationRow, DeclarationStatus, DeclarationTables, RequestKind } from './declaration.tables.ts';
 import type { DeclarationBody } from './declaration.schemas.ts';
 import { liveStatuses } from './declaration.state.ts';
 
 type Q = Kysely<DB>;
+
+/** An HS code as digits only: 8471.30.00 and 84713000 are the same line. */
+const hsDigits = (code: string): string => code.replace(/\D/g, '');
 export type DeclarationPatch = Omit<Updateable<DeclarationTables['declaration']>, 'id' | 'version' | 'updated_at'>;
 
 /** The declared data (header and items) as columns; the body is the API's shape of the same. */
@@ -18,6 +21,8 @@ function dataColumns(body: DeclarationBody) {
     office_code: body.officeCode.toUpperCase(),
     importer_pin: body.importerPin.toUpperCase(),
     transport_document_number: body.transportDocumentNumber,
+    carrier_code: body.carrierCode?.toUpperCase() ?? null,
+    manifest_reference: body.manifestReference?.toUpperCase() ?? null,
     invoice_currency: body.invoiceCurrency.toUpperCase(),
     invoice_amount: body.invoiceAmount,
     incoterm: body.incoterm.toUpperCase(),
@@ -58,6 +63,8 @@ export function bodyOf(row: DeclarationRow, items: DeclarationItemRow[]): Declar
     officeCode: row.office_code,
     importerPin: row.importer_pin,
     transportDocumentNumber: row.transport_document_number,
+    ...(row.carrier_code === null ? {} : { carrierCode: row.carrier_code }),
+    ...(row.manifest_reference === null ? {} : { manifestReference: row.manifest_reference }),
     invoiceCurrency: row.invoice_currency,
     invoiceAmount: row.invoice_amount,
     incoterm: row.incoterm,
@@ -88,6 +95,7 @@ export function bodyOf(row: DeclarationRow, items: DeclarationItemRow[]): Declar
 export interface ListFilter {
   organisationId?: string;
   status?: string;
+  pendingRequest?: boolean;
   createdFrom?: Date;
   createdBefore?: Date;
   after?: { createdAt: Date; id: string };
@@ -196,6 +204,10 @@ export const declarationRepository = {
     if (filter.status !== undefined) {
       query = query.where('status', '=', filter.status as DeclarationStatus);
     }
+    if (filter.pendingRequest !== undefined) {
+      const waiting = sql<boolean>`exists (select 1 from declaration_request r where r.declaration_id = declaration.id and r.status = 'pending')`;
+      query = query.where(filter.pendingRequest ? waiting : sql<boolean>`not ${waiting}`);
+    }
     if (filter.createdFrom) {
       query = query.where('created_at', '>=', filter.createdFrom);
     }
@@ -207,6 +219,104 @@ export const declarationRepository = {
       query = query.where((eb) => eb.or([eb('created_at', '<', createdAt), eb.and([eb('created_at', '=', createdAt), eb('id', '<', id)])]));
     }
     return query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(filter.limit).execute();
+  },
+
+  /**
+   * Earlier declarations of the consignment, for the risk engine: every other lodged declaration
+   * on the transport document, and the importer's cancelled or rejected declarations since
+   * `since` with exactly the same HS codes (the goods declared again on another document).
+   */
+  async priorDeclarations(q: Q, args: { declarationId: string; transportDocumentId: string; importerOrgId: string; hsCodes: string[]; since: Date }) {
+    const sameDocument = await q
+      .selectFrom('declaration')
+      .select(['id', 'reference', 'channel', 'status', 'lodged_at', 'cancelled_at', 'updated_at'])
+      .where('transport_document_id', '=', args.transportDocumentId)
+      .where('id', '<>', args.declarationId)
+      .where('channel', 'is not', null)
+      .where('reference', 'is not', null)
+      .execute();
+    const abandoned = await q
+      .selectFrom('declaration')
+      .select(['id', 'reference', 'channel', 'status', 'lodged_at', 'cancelled_at', 'updated_at'])
+      .where('importer_org_id', '=', args.importerOrgId)
+      .where('status', 'in', ['cancelled', 'rejected'])
+      .where('id', '<>', args.declarationId)
+      .where('channel', 'is not', null)
+      .where('channel', '<>', 'green')
+      .where('updated_at', '>=', args.since)
+      .where((eb) => eb.or([eb('transport_document_id', 'is', null), eb('transport_document_id', '<>', args.transportDocumentId)]))
+      .orderBy('updated_at', 'desc')
+      .limit(200)
+      .execute();
+    const wanted = [...new Set(args.hsCodes.map(hsDigits))].sort().join(',');
+    const items = await this.itemsOf(
+      q,
+      abandoned.map((d) => d.id),
+    );
+    const sameGoods = abandoned.filter((d) => [...new Set((items.get(d.id) ?? []).map((i) => hsDigits(i.hs_code)))].sort().join(',') === wanted);
+    return { sameDocument, sameGoods };
+  },
+
+  async insertRequest(
+    tx: Tx,
+    r: { id: string; declarationId: string; kind: RequestKind; reason: string; body: unknown; preview: unknown; by: { orgId: string; id: string; name: string }; at: Date },
+  ): Promise<DeclarationRequestRow> {
+    return tx
+      .insertInto('declaration_request')
+      .values({
+        id: r.id,
+        declaration_id: r.declarationId,
+        kind: r.kind,
+        status: 'pending',
+        reason: r.reason,
+        body: r.body === null ? null : JSON.stringify(r.body),
+        preview: r.preview === null ? null : JSON.stringify(r.preview),
+        requested_by_org: r.by.orgId,
+        requested_by_id: r.by.id,
+        requested_by_name: r.by.name,
+        requested_at: r.at,
+        decided_by_id: null,
+        decided_by_name: null,
+        decided_at: null,
+        decision_reason: null,
+        effect: null,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  },
+
+  pendingRequest(q: Q, declarationId: string, options: { forUpdate?: boolean } = {}): Promise<DeclarationRequestRow | undefined> {
+    const query = q.selectFrom('declaration_request').selectAll().where('declaration_id', '=', declarationId).where('status', '=', 'pending');
+    return (options.forUpdate ? query.forUpdate() : query).executeTakeFirst();
+  },
+
+  /** Pending requests of many declarations at once (for lists). */
+  async pendingRequestsOf(q: Q, ids: string[]): Promise<Map<string, DeclarationRequestRow>> {
+    if (ids.length === 0) {
+      return new Map();
+    }
+    const rows = await q.selectFrom('declaration_request').selectAll().where('declaration_id', 'in', ids).where('status', '=', 'pending').execute();
+    return new Map(rows.map((r) => [r.declaration_id, r]));
+  },
+
+  requests(q: Q, declarationId: string): Promise<DeclarationRequestRow[]> {
+    return q.selectFrom('declaration_request').selectAll().where('declaration_id', '=', declarationId).orderBy('requested_at', 'desc').orderBy('id').execute();
+  },
+
+  async decideRequest(tx: Tx, id: string, decision: { status: 'approved' | 'refused' | 'withdrawn'; by: { id: string; name: string }; at: Date; reason: string; effect: unknown }): Promise<DeclarationRequestRow> {
+    return tx
+      .updateTable('declaration_request')
+      .set({
+        status: decision.status,
+        decided_by_id: decision.by.id,
+        decided_by_name: decision.by.name,
+        decided_at: decision.at,
+        decision_reason: decision.reason,
+        effect: decision.effect === null ? null : JSON.stringify(decision.effect),
+      })
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
   },
 
   /** Items of many declarations at once (for lists and timelines). */

@@ -12,10 +12,11 @@ import { invalid } from '#platform/http/problem.ts';
 import type { Tx } from '#platform/db/transaction.ts';
 import type { Caller, DeclarationService } from './declaration.service.ts';
 import type { DeclarationView } from './declaration.view.ts';
-import { AmendBody, ControlBody, CreateBody, IdParams, ListQuery, ReasonBody, ReferenceParams, TimelineQuery } from './declaration.schemas.ts';
+import { AmendBody, ControlBody, CreateBody, IdParams, ListQuery, ReasonBody, ReferenceParams, RequestDecisionBody, RequestParams, TimelineQuery } from './declaration.schemas.ts';
 
 const declarants = ['agent', 'trader'] as const;
 const officers = ['officer', 'supervisor'] as const;
+const requestNote = 'From registration on (a PRN issued) the change is not made at once: the answer is 202 with the declaration and its pendingRequest, which an officer approves or refuses.';
 const readers = ['agent', 'trader', 'officer', 'supervisor', 'risk_analyst', 'admin'] as const;
 const followers = ['agent', 'trader', 'carrier', 'officer', 'supervisor', 'risk_analyst', 'admin'] as const;
 const keyNote = 'Send an Idempotency-Key header: a retry with the same key and body returns the first answer; another body with it is a 422.';
@@ -40,10 +41,16 @@ export function declarationRoutes(deps: { db: Kysely<DB>; declarations: Declarat
     return { principal: principalOf(request), actor: actorOf(request), requestId: request.id, ...(version === undefined ? {} : { expectedVersion: version }) };
   };
   /** One change: in one idempotent transaction, answered with the declaration and its ETag. */
-  const change = async (request: FastifyRequest, reply: FastifyReply, status: number, work: (tx: Tx, c: Caller) => Promise<DeclarationView>) => {
+  const change = async (request: FastifyRequest, reply: FastifyReply, status: number, work: (tx: Tx, c: Caller) => Promise<DeclarationView>) =>
+    changeOrRequest(request, reply, async (tx, c) => ({ view: await work(tx, c), requested: false }), status);
+  /** A change the declarant may make at once (status), or only ask an officer for (202). */
+  const changeOrRequest = async (request: FastifyRequest, reply: FastifyReply, work: (tx: Tx, c: Caller) => Promise<{ view: DeclarationView; requested: boolean }>, status = 200) => {
     const c = caller(request);
     await declarations.ready();
-    const body = await idempotent(deps.db, request, reply, async (tx) => ({ status, body: await work(tx, c) }));
+    const body = await idempotent(deps.db, request, reply, async (tx) => {
+      const done = await work(tx, c);
+      return { status: done.requested ? 202 : status, body: done.view };
+    });
     void reply.header('etag', `"${body.version}"`);
     return body;
   };
@@ -82,14 +89,14 @@ export function declarationRoutes(deps: { db: Kysely<DB>; declarations: Declarat
       {
         schema: {
           tags: ['declarations'],
-          summary: 'Replace the declared data (draft, lodged, assessed or queried); lodged declarations are re-assessed',
-          description: `The body is the whole declaration as it should be. Answering a query is an amendment. From registration on, amendments are refused (409): cancel and lodge again. ${keyNote} ${matchNote}`,
+          summary: 'Replace the declared data; lodged declarations are re-assessed; registered or paid ones are amended only on an officer approval',
+          description: `The body is the whole declaration as it should be. Answering a query is an amendment. ${requestNote} Such a request needs a reason; it may not change the importer, the transport document, the office, the regime or the exchange rate. ${keyNote} ${matchNote}`,
           params: IdParams,
           body: AmendBody,
         },
         config: { access: declarants },
       },
-      async (request, reply) => change(request, reply, 200, (tx, c) => declarations.amend(tx, c, request.params.id, request.body)),
+      async (request, reply) => changeOrRequest(request, reply, (tx, c) => declarations.amend(tx, c, request.params.id, request.body)),
     );
 
     app.post(
@@ -112,13 +119,46 @@ export function declarationRoutes(deps: { db: Kysely<DB>; declarations: Declarat
         schema: {
           tags: ['declarations'],
           summary: 'Cancel before release (declarant); a paid cancellation records the refund due',
-          description: `${keyNote} ${matchNote}`,
+          description: `${requestNote} An open verification stays open. ${keyNote} ${matchNote}`,
           params: IdParams,
           body: ReasonBody,
         },
         config: { access: declarants },
       },
-      async (request, reply) => change(request, reply, 200, (tx, c) => declarations.cancel(tx, c, request.params.id, request.body.reason)),
+      async (request, reply) => changeOrRequest(request, reply, (tx, c) => declarations.cancel(tx, c, request.params.id, request.body.reason)),
+    );
+
+    app.get(
+      '/api/v1/declarations/:id/requests',
+      {
+        schema: { tags: ['declarations'], summary: 'Requests to amend or cancel the registered declaration, newest first, with their decisions', params: IdParams },
+        config: { access: readers },
+      },
+      async (request) => declarations.requests(principalOf(request), request.params.id),
+    );
+
+    app.post(
+      '/api/v1/declarations/:id/requests/:requestId/decision',
+      {
+        schema: {
+          tags: ['declarations'],
+          summary: "An officer approves or refuses the declarant's request to amend or cancel a registered declaration, with a reason",
+          description: `Approving an amendment re-assesses the declaration (a replacement PRN before payment, a supplementary PRN or a refund due after) and selects it again (the channel never falls). ${keyNote}`,
+          params: RequestParams,
+          body: RequestDecisionBody,
+        },
+        config: { access: officers },
+      },
+      async (request, reply) => change(request, reply, 200, (tx, c) => declarations.decideRequest(tx, c, request.params.id, request.params.requestId, request.body)),
+    );
+
+    app.post(
+      '/api/v1/declarations/:id/requests/:requestId/withdraw',
+      {
+        schema: { tags: ['declarations'], summary: 'The declarant takes back its pending request', description: keyNote, params: RequestParams },
+        config: { access: declarants },
+      },
+      async (request, reply) => change(request, reply, 200, (tx, c) => declarations.withdrawRequest(tx, c, request.params.id, request.params.requestId)),
     );
 
     app.post(
@@ -199,7 +239,8 @@ export function declarationRoutes(deps: { db: Kysely<DB>; declarations: Declarat
         schema: {
           tags: ['declarations'],
           summary: 'Every step of a consignment (manifest, arrival, declaration, payment, release, gate-out) with time and actor',
-          description: 'By bl (transport document number) or declaration (reference). For the importer, its authorised agents, the carrier of the B/L and customs; 404 for anyone else.',
+          description:
+            'By bl (transport document number; add carrier=CODE or manifest=REFERENCE when two carriers use the number) or declaration (reference). For the importer, its authorised agents, the carrier of the B/L and customs; 404 for anyone else. Each reads what its audience may: customs every step; the trade its figures and the reasons addressed to it, customs people as the administration; the carrier the steps of its B/L without figures.',
           querystring: TimelineQuery,
         },
         config: { access: followers },

@@ -43,6 +43,10 @@ const declarationFields = {
   officeCode: Type.String({ minLength: 3, maxLength: 3, description: 'Customs office where the goods are, e.g. MBA', examples: ['MBA'] }),
   importerPin: Type.String({ minLength: 1, maxLength: 20, description: "Importer's KRA PIN, e.g. P051234567A" }),
   transportDocumentNumber: Type.String({ minLength: 1, maxLength: 35, description: 'Bill of lading / air waybill number on the manifest' }),
+  carrierCode: Type.Optional(
+    Type.String({ pattern: '^[A-Za-z0-9]{2,16}$', description: 'The carrier whose manifest lists the document (organisation code, e.g. MAERSK); needed when two carriers use the same number' }),
+  ),
+  manifestReference: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9]{4,32}$', description: 'Or the manifest that lists it (e.g. 2026MBAMF000123)' })),
   invoiceCurrency: Type.String({ minLength: 3, maxLength: 3, description: 'ISO 4217 currency of the invoice' }),
   invoiceAmount: Money('Invoice total; must equal the sum of the items prices to the cent'),
   incoterm: Type.String({ minLength: 3, maxLength: 3, description: `Incoterms 2020: ${incoterms.join(', ')}` }),
@@ -95,11 +99,22 @@ export const ControlBody = Type.Object(
 export type ControlBody = Static<typeof ControlBody>;
 
 export const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
+export const RequestParams = Type.Object({ id: Type.String({ format: 'uuid' }), requestId: Type.String({ format: 'uuid' }) });
+
+export const RequestDecisionBody = Type.Object(
+  {
+    approve: Type.Boolean({ description: 'true: the amendment or cancellation is made; false: it is refused and the declaration stands' }),
+    reason: Type.String({ minLength: 3, maxLength: 2000, description: 'Why, for the declarant and the record' }),
+  },
+  { additionalProperties: false },
+);
+export type RequestDecisionBody = Static<typeof RequestDecisionBody>;
 export const ReferenceParams = Type.Object({ reference: Type.String({ minLength: 1, maxLength: 32 }) });
 
 export const ListQuery = Type.Object(
   {
     status: Type.Optional(Type.String({ description: 'Only declarations in this status' })),
+    pendingRequest: Type.Optional(Type.Boolean({ description: 'Only declarations with a request to amend or cancel waiting for an officer (the officers\' queue)' })),
     from: Type.Optional(Type.String({ format: 'date', description: 'Created on or after this date (Nairobi)' })),
     to: Type.Optional(Type.String({ format: 'date', description: 'Created on or before this date (Nairobi)' })),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
@@ -112,6 +127,8 @@ export type ListQuery = Static<typeof ListQuery>;
 export const TimelineQuery = Type.Object(
   {
     bl: Type.Optional(Type.String({ minLength: 1, maxLength: 35, description: 'Transport document (B/L, AWB) number' })),
+    carrier: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9]{2,16}$', description: 'With bl: the carrier (organisation code) whose document it is, when the number is not unique' })),
+    manifest: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9]{4,32}$', description: 'With bl: or the manifest reference' })),
     declaration: Type.Optional(Type.String({ minLength: 1, maxLength: 32, description: 'Declaration reference' })),
   },
   { additionalProperties: false },

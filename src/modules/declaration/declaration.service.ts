@@ -17,21 +17,23 @@ import { inTransaction, type Tx } from '#platform/db/transaction.ts';
 import { localDate, type Clock } from '#platform/clock.ts';
 import { Dec, fixed } from '#platform/money.ts';
 import { newId, nextSerial, reference as tradeReference } from '#platform/ids.ts';
-import { conflict, forbidden, invalid, notFound, ProblemError } from '#platform/http/problem.ts';
+import { conflict, FieldErrors, forbidden, invalid, notFound, ProblemError } from '#platform/http/problem.ts';
 import { isCustoms, type Principal } from '#platform/http/auth.ts';
 import { publish, type OutboxEvent } from '#platform/events/outbox.ts';
 import { recordAudit, systemActor, timeline as auditTimeline, type Actor } from '#modules/audit/index.ts';
-import { needsControl, type Channel, type DeclarationForRisk, type Selectivity } from '#modules/risk/index.ts';
-import type { DeclarationRow, DeclarationStatus } from './declaration.tables.ts';
+import { needsControl, type Channel, type DeclarationForRisk, type PriorDeclaration, type Selectivity } from '#modules/risk/index.ts';
+import { documentSubject } from '#modules/manifest/index.ts';
+import type { DeclarationRequestRow, DeclarationRow, DeclarationStatus, RequestKind } from './declaration.tables.ts';
 import { amendableStatuses, controllableStatuses, controlLifecycle, declarationLifecycle, type DeclarationAction } from './declaration.state.ts';
-import type { AmendBody, ControlBody, CreateBody, DeclarationBody, ListQuery, TimelineQuery } from './declaration.schemas.ts';
+import type { AmendBody, ControlBody, CreateBody, DeclarationBody, ListQuery, RequestDecisionBody, TimelineQuery } from './declaration.schemas.ts';
 import { bodyOf, declarationRepository as repo, type DeclarationPatch } from './declaration.repository.ts';
 import { checkLodgement, goodsFrom, type LodgementDeps, type Lodged } from './declaration.validation.ts';
 import { corrected } from './declaration.corrections.ts';
 import type { Correction, CorrectionEffect, SelectedDeclaration, VerificationSubject } from '#modules/inspection/index.ts';
 import { AssessmentErrors, assessGoods, rulesKey, slipOf, type StoredAssessment } from './declaration.assessment.ts';
 import type { GateOut, ManifestArrived, PaymentPort, ReleasePort, Settlement, TransportDocumentRef } from './declaration.ports.ts';
-import { declarationView, summaryView, withoutRisk, type DeclarationView } from './declaration.view.ts';
+import { declarationView, requestView, summaryView, type DeclarationView } from './declaration.view.ts';
+import { timelineEntry, type TimelineEntry } from './declaration.timeline.ts';
 
 export interface DeclarationServiceDeps extends LodgementDeps {
   db: Kysely<DB>;
@@ -67,6 +69,11 @@ const awaitingArrival: readonly DeclarationStatus[] = ['assessed', 'queried', 'r
 const channelRank: Record<Channel, number> = { green: 0, blue: 1, yellow: 2, red: 3 };
 
 const money = (d: Dec | string) => fixed(new Dec(d), 2);
+/**
+ * How far back the consignment's earlier declarations are read for the risk engine; its setting
+ * consignment.inheritDays (at most 365) decides which of them count.
+ */
+const inheritanceWindowDays = 366;
 
 /** Who may see a declaration: customs, its declarant, and its importer once it is lodged. */
 export function maySee(viewer: Principal, row: DeclarationRow): boolean {
@@ -76,8 +83,25 @@ export function maySee(viewer: Principal, row: DeclarationRow): boolean {
 export function declarationService(deps: DeclarationServiceDeps) {
   const { db, clock } = deps;
 
+  /** A declaration's steps belong to its reference, its transport document (by id: numbers repeat across carriers) and its PRN. */
   function subjectsOf(row: DeclarationRow, ...more: (string | null | undefined)[]): string[] {
-    return [row.reference, row.transport_document_number, row.prn, ...more].filter((s): s is string => typeof s === 'string' && s !== '');
+    const document = row.transport_document_id ? documentSubject(row.transport_document_id) : null;
+    return [row.reference, document, row.prn, ...more].filter((s): s is string => typeof s === 'string' && s !== '');
+  }
+
+  /**
+   * An agent acts for its client only while its licence and the client's authorisation are in
+   * force: checked on every action, not only at lodgement, so a revoked agent cannot go on
+   * registering or cancelling. The importer acting for itself needs no authority.
+   */
+  async function checkAuthority(q: Kysely<DB>, organisationId: string, row: DeclarationRow): Promise<void> {
+    if (row.importer_org_id === null || row.importer_org_id === organisationId || row.declarant_org_id !== organisationId) {
+      return;
+    }
+    const check = await deps.parties.agentMayActFor(q, { agentOrgId: organisationId, clientOrgId: row.importer_org_id, date: localDate(clock.now()) });
+    if (!check.ok) {
+      throw new ProblemError({ type: 'forbidden', title: 'Forbidden', status: 403, detail: `${check.message}; an agent acts for a client only while both are in force`, code: check.code });
+    }
   }
 
   /** The audit record of a change (and its outbox event when the status moved). */
@@ -120,6 +144,9 @@ export function declarationService(deps: DeclarationServiceDeps) {
     if (as === 'declarant' && row.declarant_org_id !== caller.principal.organisationId) {
       throw forbidden(`Only the declarant of ${row.reference ?? 'this declaration'} may do this`);
     }
+    if (as === 'declarant') {
+      await checkAuthority(tx, caller.principal.organisationId, row);
+    }
     if (caller.expectedVersion !== undefined && caller.expectedVersion !== row.version) {
       throw new ProblemError({
         type: 'precondition-failed',
@@ -138,8 +165,29 @@ export function declarationService(deps: DeclarationServiceDeps) {
     return tradeReference({ year, office, kind: regime, serial: await nextSerial(tx, `dec_${year}_${office}_${regime}`) });
   }
 
-  function riskInput(row: DeclarationRow, body: DeclarationBody, lodged: Lodged, reference: string, aeo: boolean, today: string): DeclarationForRisk {
+  /** Earlier declarations of this consignment, whose selection follows the goods (see the risk engine). */
+  async function priorOf(tx: Tx, row: DeclarationRow, body: DeclarationBody, lodged: Lodged): Promise<PriorDeclaration[]> {
+    const { sameDocument, sameGoods } = await repo.priorDeclarations(tx, {
+      declarationId: row.id,
+      transportDocumentId: lodged.document.id,
+      importerOrgId: lodged.importer.id,
+      hsCodes: body.items.map((i) => i.hsCode),
+      since: new Date(clock.now().getTime() - inheritanceWindowDays * 86_400_000),
+    });
+    const prior = (d: (typeof sameDocument)[number], relation: PriorDeclaration['relation']): PriorDeclaration => ({
+      declarationId: d.id,
+      reference: d.reference ?? d.id,
+      channel: d.channel ?? 'green',
+      status: d.status,
+      relation,
+      at: (d.cancelled_at ?? (d.status === 'rejected' ? d.updated_at : d.lodged_at) ?? d.updated_at).toISOString(),
+    });
+    return [...sameDocument.map((d) => prior(d, 'same_document')), ...sameGoods.map((d) => prior(d, 'same_goods'))];
+  }
+
+  function riskInput(row: DeclarationRow, body: DeclarationBody, lodged: Lodged, reference: string, aeo: boolean, today: string, consignment: PriorDeclaration[]): DeclarationForRisk {
     return {
+      consignment,
       declarationId: row.id,
       reference,
       date: today,
@@ -193,6 +241,7 @@ export function declarationService(deps: DeclarationServiceDeps) {
     const acceptanceDate = row.lodged_at ? localDate(row.lodged_at) : today;
     const lodged = await checkLodgement(tx, deps, {
       declarationId: row.id,
+      knownDocumentId: row.transport_document_id,
       body,
       declarant: { organisationId: row.declarant_org_id, organisationKind: caller.principal.organisationKind },
       today,
@@ -200,14 +249,22 @@ export function declarationService(deps: DeclarationServiceDeps) {
     });
     const reference = row.reference ?? (await newReference(tx, today.slice(0, 4), body.officeCode.toUpperCase(), lodged.regime));
     const aeo = await deps.parties.isAeo(tx, lodged.importer.id);
+    const prior = await priorOf(tx, row, body, lodged);
     // In the lodgement's transaction: the engine's decision commits or rolls back with it.
-    const selected = await deps.selectivity.assign(riskInput(row, body, lodged, reference, aeo, today), tx);
+    const selected = await deps.selectivity.assign(riskInput(row, body, lodged, reference, aeo, today, prior), tx);
     let channel = selected.channel;
     const reasons = [...selected.reasons];
     if (row.channel && channelRank[row.channel] > channelRank[channel]) {
       reasons.push(`channel kept at ${row.channel} from the earlier lodgement: an amendment does not lower the channel (selected now: ${channel})`);
       channel = row.channel;
     }
+    // A rate the declarant gave (no official rate for the currency) is checked before release.
+    const rate = lodged.assessment.exchangeRate;
+    if (rate.source === 'declared' && lodged.assessment.currency !== 'KES' && channelRank[channel] < channelRank.yellow) {
+      reasons.push(`exchange rate ${rate.rate} KES per ${lodged.assessment.currency} declared (no official rate in force): documentary check of the rate`);
+      channel = 'yellow';
+    }
+    const carrier = await deps.parties.organisation(tx, lodged.document.carrierOrgId);
     const assessedStatus = declarationLifecycle.next(lodgedStatus, 'assess');
 
     // One write for both steps (lodged, then assessed); each step keeps its own audit record.
@@ -220,6 +277,7 @@ export function declarationService(deps: DeclarationServiceDeps) {
         regime: lodged.regime,
         importer_org_id: lodged.importer.id,
         transport_document_id: lodged.document.id,
+        carrier_code: carrier?.code ?? body.carrierCode?.toUpperCase() ?? null,
         lodged_at: row.lodged_at ?? now,
         query: null,
         assessment: JSON.stringify(lodged.assessment),
@@ -237,7 +295,7 @@ export function declarationService(deps: DeclarationServiceDeps) {
       now,
       2,
     );
-    const lodgedRow: DeclarationRow = { ...row, status: lodgedStatus, reference, version: row.version + 1, updated_at: now };
+    const lodgedRow: DeclarationRow = { ...row, status: lodgedStatus, reference, transport_document_id: lodged.document.id, version: row.version + 1, updated_at: now };
     await record(tx, row, lodgedRow, {
       action: action === 'lodge' ? 'declaration.lodged' : 'declaration.amended',
       actor: caller.actor,
@@ -250,11 +308,13 @@ export function declarationService(deps: DeclarationServiceDeps) {
         declarationId: row.id,
         reference,
         transportDocumentNumber: lodged.document.number,
+        transportDocumentId: lodged.document.id,
         declarantOrgId: row.declarant_org_id,
         importerOrgId: lodged.importer.id,
         officeCode: body.officeCode.toUpperCase(),
         channel,
         reasons,
+        priorDeclarationIds: prior.map((p) => p.declarationId),
         requestId: caller.requestId,
       });
     }
@@ -422,12 +482,13 @@ export function declarationService(deps: DeclarationServiceDeps) {
   }
 
   async function view(q: Kysely<DB>, row: DeclarationRow, viewer: Principal): Promise<DeclarationView> {
-    const [items, declarant, importer] = await Promise.all([
+    const [items, declarant, importer, pending] = await Promise.all([
       repo.items(q, row.id),
       deps.parties.organisation(q, row.declarant_org_id),
       row.importer_org_id ? deps.parties.organisation(q, row.importer_org_id) : undefined,
+      repo.pendingRequest(q, row.id),
     ]);
-    return declarationView(row, items, viewer, { declarant, importer });
+    return declarationView(row, items, viewer, { declarant, importer }, pending ? requestView(pending, isCustoms(viewer)) : null);
   }
 
   /** Organisations that may follow a consignment: its carrier, importer, the importer's agents; customs always. */
@@ -472,6 +533,220 @@ export function declarationService(deps: DeclarationServiceDeps) {
     }
   }
 
+  /**
+   * What a new assessment of a registered or paid declaration asks for: before the first PRN is
+   * paid, a replacement PRN for the new total (part payment carried over); once paid, a
+   * supplementary PRN for more, or a refund due for less. The caller stores the patch.
+   */
+  async function differenceDue(tx: Tx, row: DeclarationRow, assessment: StoredAssessment, context: { actor: Actor; requestId: string | null; why: string }) {
+    const difference = new Dec(assessment.total).minus(row.assessed_total ?? 0);
+    const patch: DeclarationPatch = {};
+    const effect: Pick<CorrectionEffect, 'prn' | 'refundDue'> = {};
+    let paidByCarryOver = false;
+    if (difference.isZero() || !row.reference || !row.importer_org_id) {
+      return { patch, effect, paidByCarryOver, difference };
+    }
+    const prnFor = async (amount: string) =>
+      deps.payment.issuePrn(tx, {
+        declarationId: row.id,
+        declarationReference: row.reference as string,
+        declarantOrgId: row.declarant_org_id,
+        importerOrgId: row.importer_org_id as string,
+        amount,
+        slip: await slip(tx, row, assessment),
+        actor: context.actor,
+        requestId: context.requestId,
+      });
+    if (row.status === 'registered' && new Dec(assessment.total).isZero()) {
+      await deps.payment.cancelPrn(tx, { declarationId: row.id, reason: `nothing to pay after ${context.why}`, actor: context.actor, requestId: context.requestId });
+      patch.prn = null;
+      paidByCarryOver = true;
+    } else if (row.status === 'registered') {
+      const issued = await prnFor(assessment.total);
+      patch.prn = issued.prn;
+      effect.prn = { prn: issued.prn, amount: issued.amount, status: issued.status, kind: 'replacement' };
+      paidByCarryOver = issued.status === 'paid';
+    } else if (['paid', 'released', 'exited'].includes(row.status) && difference.isPositive()) {
+      const issued = await prnFor(money(difference));
+      patch.prn = issued.prn;
+      effect.prn = { prn: issued.prn, amount: issued.amount, status: issued.status, kind: 'supplementary' };
+    } else if (['paid', 'released', 'exited'].includes(row.status)) {
+      patch.refund_due = money(difference.negated().plus(row.refund_due ?? 0));
+      effect.refundDue = money(difference.negated());
+    }
+    return { patch, effect, paidByCarryOver, difference };
+  }
+
+  /** Cancels the declaration: an open PRN is cancelled and what was paid becomes refundable. An open verification stays open. */
+  async function cancelNow(tx: Tx, row: DeclarationRow, context: { actor: Actor; requestId: string | null; reason: string }): Promise<DeclarationRow> {
+    const status = declarationLifecycle.next(row.status, 'cancel');
+    const patch: DeclarationPatch = { status, cancelled_at: clock.now(), status_reason: context.reason };
+    let refund: string | undefined;
+    if (row.status === 'registered') {
+      await deps.payment.cancelPrn(tx, { declarationId: row.id, reason: `declaration cancelled: ${context.reason}`, actor: context.actor, requestId: context.requestId });
+    }
+    if (row.status === 'paid' || row.status === 'registered') {
+      const balance = await deps.payment.balance(tx, row.id);
+      const paid = new Dec(balance.paid);
+      if (paid.isPositive()) {
+        refund = money(paid);
+        patch.refund_due = refund;
+      }
+    }
+    const cancelled = await repo.update(tx, row.id, patch, clock.now());
+    await record(tx, row, cancelled, {
+      action: 'declaration.cancelled',
+      actor: context.actor,
+      requestId: context.requestId,
+      reason: refund ? `${context.reason} (KES ${refund} paid is refundable)` : context.reason,
+      details: refund ? { refundDue: refund } : {},
+    });
+    return cancelled;
+  }
+
+  /**
+   * After registration the declarant asks: an amendment is checked now (every lodgement rule)
+   * and its effect shown to the officer who decides; a cancellation waits for an officer too.
+   */
+  async function requestChange(tx: Tx, caller: Caller, row: DeclarationRow, kind: RequestKind, reason: string, body?: DeclarationBody): Promise<DeclarationRow> {
+    const pending = await repo.pendingRequest(tx, row.id, { forUpdate: true });
+    if (pending) {
+      throw conflict(`Declaration ${row.reference ?? row.id} already has a ${pending.kind} request waiting for an officer (requested ${pending.requested_at.toISOString()}); withdraw it first or wait for the decision`, {
+        state: row.status,
+        request: pending.id,
+      });
+    }
+    let preview: Record<string, unknown> | null = null;
+    if (kind === 'amend' && body) {
+      const lodged = await checkAmendmentRequest(tx, caller, row, body);
+      preview = { totalBefore: money(row.assessed_total ?? '0'), totalAfter: lodged.assessment.total, difference: money(new Dec(lodged.assessment.total).minus(row.assessed_total ?? 0)), totalsAfter: lodged.assessment.totals };
+    }
+    const now = clock.now();
+    const request = await repo.insertRequest(tx, {
+      id: newId(),
+      declarationId: row.id,
+      kind,
+      reason,
+      body: body ?? null,
+      preview,
+      by: { orgId: caller.principal.organisationId, id: caller.actor.id, name: caller.actor.name },
+      at: now,
+    });
+    const after = await repo.update(tx, row.id, {}, now);
+    await record(tx, row, after, {
+      action: 'declaration.request_made',
+      actor: caller.actor,
+      requestId: caller.requestId,
+      reason,
+      details: { request: request.id, kind, ...(preview ?? {}) },
+    });
+    return after;
+  }
+
+  /**
+   * An amendment after registration keeps what the PRN and the release hang on: the importer,
+   * the transport document, the office, the regime and the exchange rate fixed at acceptance;
+   * the goods and figures may change. Checked like a lodgement, on the same rules.
+   */
+  async function checkAmendmentRequest(tx: Tx, caller: Caller, row: DeclarationRow, body: DeclarationBody): Promise<Lodged> {
+    const errors = new FieldErrors();
+    const same = (a: string | undefined | null, b: string | undefined | null) => (a ?? '').trim().toUpperCase() === (b ?? '').trim().toUpperCase();
+    const fixedFields: [keyof DeclarationBody, string | null][] = [
+      ['importerPin', row.importer_pin],
+      ['transportDocumentNumber', row.transport_document_number],
+      ['officeCode', row.office_code],
+      ['exchangeRate', row.exchange_rate],
+    ];
+    for (const [field, stored] of fixedFields) {
+      const given = body[field] as string | undefined;
+      const equal = field === 'exchangeRate' ? (given === undefined ? stored === null : stored !== null && new Dec(given).equals(stored)) : same(given, stored);
+      if (!equal) {
+        errors.add(`/${field}`, 'not_amendable_after_registration', `cannot change once the declaration is registered (it is ${stored ?? 'not given'}); cancel it and lodge a new declaration instead`);
+      }
+    }
+    const refs = await deps.reference.sets();
+    if (refs.procedureCodes.get(body.cpc)?.regime !== row.regime) {
+      errors.add('/cpc', 'not_amendable_after_registration', `must stay a procedure code of regime ${row.regime} once the declaration is registered`);
+    }
+    errors.throwIfAny();
+    const verification = await deps.verificationOf?.(tx, row.id);
+    if (verification && !verification.amendable) {
+      throw conflict(`Declaration ${row.reference ?? row.id} is under verification (task ${verification.task}): it cannot be amended until the check is done; the officer records any corrections`, {
+        state: row.status,
+        action: 'amend',
+        task: verification.task,
+      });
+    }
+    const now = clock.now();
+    return checkLodgement(tx, deps, {
+      declarationId: row.id,
+      knownDocumentId: row.transport_document_id,
+      body: { ...body, regime: row.regime },
+      declarant: { organisationId: row.declarant_org_id, organisationKind: caller.principal.organisationKind },
+      today: localDate(now),
+      acceptanceDate: row.lodged_at ? localDate(row.lodged_at) : localDate(now),
+    });
+  }
+
+  /** An officer's approval of an amendment: the new goods and figures, the difference asked or refunded, selection run again (never lower). */
+  async function approveAmendment(tx: Tx, caller: Caller, row: DeclarationRow, request: DeclarationRequestRow, decision: string) {
+    if (row.status !== 'registered' && row.status !== 'paid') {
+      throw conflict(`The declaration is ${row.status}: an amendment is approved only while it is registered or paid (after release it is a post-clearance matter)`, { state: row.status });
+    }
+    const body = request.body as DeclarationBody;
+    const lodged = await checkAmendmentRequest(tx, caller, row, body);
+    await repo.replaceData(tx, row.id, { ...body, regime: row.regime });
+    const context = { actor: caller.actor, requestId: caller.requestId, why: 'the approved amendment' };
+    const due = await differenceDue(tx, row, lodged.assessment, context);
+    // The amended goods are selected again; the channel never falls.
+    const reference = row.reference as string;
+    const aeo = await deps.parties.isAeo(tx, lodged.importer.id);
+    const prior = await priorOf(tx, row, body, lodged);
+    const selected = await deps.selectivity.assign(riskInput(row, body, lodged, reference, aeo, localDate(clock.now()), prior), tx);
+    const channel = row.channel && channelRank[row.channel] > channelRank[selected.channel] ? row.channel : selected.channel;
+    const reasons = channel === selected.channel ? selected.reasons : [...selected.reasons, `channel kept at ${channel}: an amendment does not lower the channel (selected now: ${selected.channel})`];
+    const raised = channel !== row.channel;
+    const patch: DeclarationPatch = {
+      assessment: JSON.stringify(lodged.assessment),
+      assessment_date: lodged.assessment.date,
+      assessment_basis: lodged.basis,
+      assessed_total: lodged.assessment.total,
+      channel,
+      channel_reasons: JSON.stringify(reasons),
+      risk_score: selected.score,
+      selectivity_version: selected.version,
+      ...(raised && needsControl(channel) && row.control_status === 'none' ? { control_status: 'pending' as const } : {}),
+      ...due.patch,
+    };
+    let after = await repo.update(tx, row.id, patch, clock.now());
+    await record(tx, row, after, {
+      action: 'declaration.amended_on_request',
+      actor: caller.actor,
+      requestId: caller.requestId,
+      reason: `${request.reason} (approved: ${decision})`,
+      details: { assessmentDate: lodged.assessment.date, basis: lodged.basis, total: lodged.assessment.total, totals: lodged.assessment.totals, totalBefore: money(row.assessed_total ?? '0'), totalAfter: lodged.assessment.total, difference: money(due.difference), channel, risk: { reasons, score: selected.score, version: selected.version }, ...due.effect },
+      subjects: [row.prn],
+    });
+    if (deps.onSelected && channel !== 'green') {
+      await deps.onSelected(tx, {
+        declarationId: row.id,
+        reference,
+        transportDocumentNumber: lodged.document.number,
+        transportDocumentId: lodged.document.id,
+        declarantOrgId: row.declarant_org_id,
+        importerOrgId: lodged.importer.id,
+        officeCode: row.office_code,
+        channel,
+        reasons,
+        requestId: caller.requestId,
+      });
+    }
+    if (due.paidByCarryOver) {
+      after = await markPaid(tx, after, after.prn === null ? 'nothing to pay after the approved amendment' : 'payments already received cover the amended amount', caller.requestId);
+    }
+    return { after, effect: { difference: money(due.difference), totalBefore: money(row.assessed_total ?? '0'), totalAfter: lodged.assessment.total, ...due.effect } };
+  }
+
   function effectOf(row: DeclarationRow, c: { old: StoredAssessment; changes: CorrectionEffect['changes']; assessment: StoredAssessment }, status: string): CorrectionEffect {
     return {
       changes: c.changes,
@@ -484,6 +759,78 @@ export function declarationService(deps: DeclarationServiceDeps) {
       declarationStatus: status,
     };
   }
+
+  interface Consignment {
+    documentId: string;
+    document: TransportDocumentRef | undefined;
+    declarations: DeclarationRow[];
+    audience: 'customs' | 'trade' | 'carrier';
+    asked?: DeclarationRow;
+  }
+
+  /** The consignment of a declaration, for a viewer who may follow it. */
+  async function consignmentOfDeclaration(viewer: Principal, reference: string, bl: string | undefined): Promise<Consignment> {
+    const asked = await repo.findByReference(db, reference);
+    const sameNumber = (a: string, b: string) => a.trim().toUpperCase() === b.trim().toUpperCase();
+    if (!asked?.transport_document_id || (bl !== undefined && !sameNumber(bl, asked.transport_document_number))) {
+      throw notFound(`Consignment ${reference}`);
+    }
+    const documentId = asked.transport_document_id;
+    const document = await deps.manifest.findTransportDocumentById(db, documentId);
+    const declarations = await declarationsOn(documentId);
+    const audience = await mayFollow(viewer, document, declarations);
+    if (!audience) {
+      throw notFound(`Consignment ${reference}`);
+    }
+    return { documentId, document, declarations, audience: followerAudience(audience), asked };
+  }
+
+  /** The consignment of a transport document number (with its carrier or manifest when the number is not unique). */
+  async function consignmentOfDocument(viewer: Principal, query: TimelineQuery): Promise<Consignment> {
+    const number = query.bl as string;
+    let carrierOrgId: string | undefined;
+    if (query.carrier !== undefined) {
+      const carrier = await deps.parties.organisationByCode(db, query.carrier);
+      if (carrier?.kind !== 'carrier') {
+        throw notFound(`Consignment ${number} of carrier ${query.carrier}`);
+      }
+      carrierOrgId = carrier.id;
+    }
+    const candidates = await deps.manifest.findTransportDocuments(db, number, {
+      ...(carrierOrgId === undefined ? {} : { carrierOrgId }),
+      ...(query.manifest === undefined ? {} : { manifestReference: query.manifest }),
+    });
+    // Only documents this viewer may follow count: another carrier's B/L of the same number is
+    // neither shown nor mentioned.
+    const followable: Consignment[] = [];
+    for (const document of candidates) {
+      const declarations = await declarationsOn(document.id);
+      const audience = await mayFollow(viewer, document, declarations);
+      if (audience) {
+        followable.push({ documentId: document.id, document, declarations, audience: followerAudience(audience) });
+      }
+    }
+    const only = followable[0];
+    if (!only) {
+      throw notFound(`Consignment ${number}`);
+    }
+    if (followable.length > 1) {
+      throw invalid([
+        {
+          pointer: '/querystring/bl',
+          code: 'ambiguous_transport_document',
+          message: `${number} is on ${followable.length} manifests you may follow (${followable.map((c) => c.document?.manifestReference ?? '?').join(', ')}); add carrier=CODE or manifest=REFERENCE`,
+        },
+      ]);
+    }
+    return only;
+  }
+
+  async function declarationsOn(documentId: string): Promise<DeclarationRow[]> {
+    return (await repo.onDocument(db, { id: documentId }, declarationStatusesExceptDraft)).filter((d) => d.reference !== null);
+  }
+
+  const followerAudience = (follower: 'customs' | 'party' | 'carrier'): Consignment['audience'] => (follower === 'party' ? 'trade' : follower);
 
   const service = {
     tryRelease,
@@ -530,8 +877,16 @@ export function declarationService(deps: DeclarationServiceDeps) {
      * declaration is validated, assessed and selected again (answering a query). From
      * registration on the PRN's figures stand: cancel and lodge again instead.
      */
-    async amend(tx: Tx, caller: Caller, id: string, body: AmendBody): Promise<DeclarationView> {
+    async amend(tx: Tx, caller: Caller, id: string, body: AmendBody): Promise<{ view: DeclarationView; requested: boolean }> {
       const row = await lockFor(tx, caller, id, 'declarant');
+      if (row.status === 'registered' || row.status === 'paid') {
+        const { reason, ...declared } = body;
+        if (reason === undefined || reason.trim().length < 3) {
+          throw invalid([{ pointer: '/reason', code: 'required', message: 'an amendment after registration is a request to an officer: say why (at least 3 characters)' }]);
+        }
+        const asked = await requestChange(tx, caller, row, 'amend', reason.trim(), declared);
+        return { view: await view(tx, asked, caller.principal), requested: true };
+      }
       if (!amendableStatuses.includes(row.status)) {
         throw conflict(
           `The declaration is ${row.status}; it can be amended only while ${amendableStatuses.join(', ')} (before registration): once a PRN is issued its figures stand, so cancel it and lodge a new declaration`,
@@ -556,10 +911,10 @@ export function declarationService(deps: DeclarationServiceDeps) {
         const importer = await deps.parties.organisationByPin(tx, declared.importerPin);
         const edited = await repo.update(tx, id, { status: declarationLifecycle.next(row.status, action), importer_org_id: importer?.id ?? null }, clock.now());
         await record(tx, row, edited, { action: 'declaration.edited', actor: caller.actor, requestId: caller.requestId, reason: reason ?? null, details: { items: declared.items.length } });
-        return view(tx, edited, caller.principal);
+        return { view: await view(tx, edited, caller.principal), requested: false };
       }
       const amended = await lodgeAndAssess(tx, caller, row, normalised, 'amend', reason ?? (row.status === 'queried' ? 'answer to the query' : undefined));
-      return view(tx, amended, caller.principal);
+      return { view: await view(tx, amended, caller.principal), requested: false };
     },
 
     /** Registers the assessed declaration: a PRN to pay, or straight to paid when nothing is due. */
@@ -598,32 +953,78 @@ export function declarationService(deps: DeclarationServiceDeps) {
       return view(tx, registered, caller.principal);
     },
 
-    /** Cancels before release. A paid cancellation records the refund due; an open PRN is cancelled. */
-    async cancel(tx: Tx, caller: Caller, id: string, reason: string): Promise<DeclarationView> {
+    /**
+     * Cancels before registration at once; from registration (a PRN issued) to release it is a
+     * request an officer approves or refuses. A paid cancellation records the refund due; an open
+     * PRN is cancelled; an open verification stays open (it follows the goods).
+     */
+    async cancel(tx: Tx, caller: Caller, id: string, reason: string): Promise<{ view: DeclarationView; requested: boolean }> {
       const row = await lockFor(tx, caller, id, 'declarant');
-      const status = declarationLifecycle.next(row.status, 'cancel');
-      const patch: DeclarationPatch = { status, cancelled_at: clock.now(), status_reason: reason };
-      let refund: string | undefined;
-      if (row.status === 'registered') {
-        await deps.payment.cancelPrn(tx, { declarationId: id, reason: `declaration cancelled: ${reason}`, actor: caller.actor, requestId: caller.requestId });
+      declarationLifecycle.next(row.status, 'cancel');
+      if (row.status === 'registered' || row.status === 'paid') {
+        const asked = await requestChange(tx, caller, row, 'cancel', reason);
+        return { view: await view(tx, asked, caller.principal), requested: true };
       }
-      if (row.status === 'paid' || row.status === 'registered') {
-        const balance = await deps.payment.balance(tx, id);
-        const paid = new Dec(balance.paid);
-        if (paid.isPositive()) {
-          refund = money(paid);
-          patch.refund_due = refund;
+      const cancelled = await cancelNow(tx, row, { actor: caller.actor, requestId: caller.requestId, reason });
+      return { view: await view(tx, cancelled, caller.principal), requested: false };
+    },
+
+    /** An officer approves or refuses the declarant's request to amend or cancel a registered declaration. */
+    async decideRequest(tx: Tx, caller: Caller, id: string, requestId: string, body: RequestDecisionBody): Promise<DeclarationView> {
+      const row = await lockFor(tx, caller, id, 'customs');
+      const request = await repo.pendingRequest(tx, id, { forUpdate: true });
+      if (request?.id !== requestId) {
+        const known = (await repo.requests(tx, id)).find((r) => r.id === requestId);
+        if (!known) {
+          throw notFound(`Request ${requestId} of declaration ${row.reference ?? id}`);
         }
+        throw conflict(`Request ${requestId} was already ${known.status}`, { state: known.status });
       }
-      const cancelled = await repo.update(tx, id, patch, clock.now());
-      await record(tx, row, cancelled, {
-        action: 'declaration.cancelled',
+      const now = clock.now();
+      let after = row;
+      let effect: Record<string, unknown> | null = null;
+      if (body.approve && request.kind === 'cancel') {
+        declarationLifecycle.next(row.status, 'cancel');
+        after = await cancelNow(tx, row, { actor: caller.actor, requestId: caller.requestId, reason: `${request.reason} (cancellation approved: ${body.reason})` });
+        effect = { refundDue: after.refund_due };
+      } else if (body.approve) {
+        const approved = await approveAmendment(tx, caller, row, request, body.reason);
+        after = approved.after;
+        effect = approved.effect;
+      }
+      const decided = await repo.decideRequest(tx, request.id, { status: body.approve ? 'approved' : 'refused', by: { id: caller.actor.id, name: caller.actor.name }, at: now, reason: body.reason, effect });
+      const latest = after === row ? await repo.update(tx, id, {}, now) : after;
+      await record(tx, after, latest, {
+        action: body.approve ? 'declaration.request_approved' : 'declaration.request_refused',
         actor: caller.actor,
         requestId: caller.requestId,
-        reason: refund ? `${reason} (KES ${refund} paid is refundable)` : reason,
-        details: refund ? { refundDue: refund } : {},
+        reason: body.reason,
+        details: { request: decided.id, kind: decided.kind, ...(effect ?? {}) },
       });
-      return view(tx, cancelled, caller.principal);
+      return view(tx, latest, caller.principal);
+    },
+
+    /** The declarant takes back its pending request. */
+    async withdrawRequest(tx: Tx, caller: Caller, id: string, requestId: string): Promise<DeclarationView> {
+      const row = await lockFor(tx, caller, id, 'declarant');
+      const request = await repo.pendingRequest(tx, id, { forUpdate: true });
+      if (request?.id !== requestId) {
+        throw notFound(`Pending request ${requestId} of declaration ${row.reference ?? id}`);
+      }
+      const now = clock.now();
+      await repo.decideRequest(tx, request.id, { status: 'withdrawn', by: { id: caller.actor.id, name: caller.actor.name }, at: now, reason: 'withdrawn by the declarant', effect: null });
+      const after = await repo.update(tx, id, {}, now);
+      await record(tx, row, after, { action: 'declaration.request_withdrawn', actor: caller.actor, requestId: caller.requestId, details: { request: request.id, kind: request.kind } });
+      return view(tx, after, caller.principal);
+    },
+
+    /** Every request made on a declaration, newest first. */
+    async requests(viewer: Principal, id: string) {
+      const row = await repo.find(db, id);
+      if (!row || !maySee(viewer, row)) {
+        throw notFound(`Declaration ${id}`);
+      }
+      return { items: (await repo.requests(db, id)).map((r) => requestView(r, isCustoms(viewer))) };
     },
 
     /** An officer's query: the declaration waits in "queried" until the declarant amends it. */
@@ -702,6 +1103,7 @@ export function declarationService(deps: DeclarationServiceDeps) {
       const rows = await repo.list(db, {
         ...(isCustoms(viewer) ? {} : { organisationId: viewer.organisationId }),
         ...(query.status === undefined ? {} : { status: query.status }),
+        ...(query.pendingRequest === undefined ? {} : { pendingRequest: query.pendingRequest }),
         ...(query.from === undefined ? {} : { createdFrom: nairobiMidnight(query.from, 0) }),
         ...(query.to === undefined ? {} : { createdBefore: nairobiMidnight(query.to, 1) }),
         ...(after ? { after } : {}),
@@ -709,40 +1111,31 @@ export function declarationService(deps: DeclarationServiceDeps) {
       });
       const page = rows.slice(0, limit);
       const last = page.at(-1);
+      const pending = await repo.pendingRequestsOf(
+        db,
+        page.map((r) => r.id),
+      );
       return {
-        items: page.map((r) => summaryView(r, viewer)),
+        items: page.map((r) => {
+          const request = pending.get(r.id);
+          return summaryView(r, viewer, request ? requestView(request, isCustoms(viewer)) : null);
+        }),
         nextCursor: rows.length > limit && last ? encodeCursor(last) : null,
       };
     },
 
-    /** Every audited step of a consignment, for those who may follow it; 404 for anyone else. */
+    /**
+     * Every audited step of a consignment, for those who may follow it (404 for anyone else), as
+     * their audience may read it (declaration.timeline.ts). A consignment is one transport
+     * document, found by its number and, when two carriers use the number, its carrier or
+     * manifest; or by a declaration's reference.
+     */
     async timeline(viewer: Principal, query: TimelineQuery) {
       if (query.bl === undefined && query.declaration === undefined) {
         throw invalid([{ pointer: '/querystring/bl', code: 'required', message: 'give bl (a transport document number) or declaration (a declaration reference)' }]);
       }
-      let number = query.bl;
-      if (query.declaration !== undefined) {
-        const declaration = await repo.findByReference(db, query.declaration);
-        if (!declaration || (number !== undefined && number !== declaration.transport_document_number)) {
-          throw notFound(`Consignment ${query.declaration}`);
-        }
-        number = declaration.transport_document_number;
-      }
-      const blNumber = number as string;
-      let document: TransportDocumentRef | undefined;
-      try {
-        document = await deps.manifest.findTransportDocument(db, blNumber);
-      } catch (err) {
-        // The same number on two carriers' manifests: follow the declarations alone.
-        if (!(err instanceof ProblemError) || err.status !== 409) {
-          throw err;
-        }
-      }
-      const declarations = (await repo.onDocument(db, { number: document?.number ?? blNumber }, declarationStatusesExceptDraft)).filter((d) => d.reference !== null);
-      const audience = document || declarations.length > 0 ? await mayFollow(viewer, document, declarations) : undefined;
-      if (!audience) {
-        throw notFound(`Consignment ${query.bl ?? query.declaration ?? ''}`);
-      }
+      const followed = query.declaration !== undefined ? await consignmentOfDeclaration(viewer, query.declaration, query.bl) : await consignmentOfDocument(viewer, query);
+      const { documentId, document, declarations, audience, asked } = followed;
       // Each declaration's own references: the entity ids its audit records carry.
       const owner = new Map<string, DeclarationRow>();
       for (const d of declarations) {
@@ -752,9 +1145,8 @@ export function declarationService(deps: DeclarationServiceDeps) {
           }
         }
       }
-      const asked = query.declaration === undefined ? undefined : declarations.find((d) => d.reference === query.declaration?.toUpperCase());
-      const followed = asked ? [asked] : declarations;
-      const subjects = [document?.number ?? blNumber, ...followed.flatMap((d) => [d.reference, d.prn, d.release_order_number])].filter((s): s is string => !!s);
+      const shown = asked ? [asked] : declarations;
+      const subjects = [documentSubject(documentId), ...shown.flatMap((d) => [d.reference, d.prn, d.release_order_number])].filter((s): s is string => !!s);
       let events = await auditTimeline(db, [...new Set(subjects)]);
       if (asked) {
         // One declaration asked for: the B/L's own steps and this declaration's, not its siblings'.
@@ -763,20 +1155,31 @@ export function declarationService(deps: DeclarationServiceDeps) {
           return of === undefined || of.id === asked.id;
         });
       }
+      const organisationNames = new Map<string, string>();
+      for (const orgId of new Set(events.map((e) => e.actor.organisationId).filter((o): o is string => o !== null && o !== viewer.organisationId))) {
+        const org = await deps.parties.organisation(db, orgId);
+        if (org) {
+          organisationNames.set(orgId, org.name);
+        }
+      }
+      const context = { audience, viewerOrgId: viewer.organisationId, organisationNames, documentId, declarationOf: (entityId: string) => owner.get(entityId)?.reference ?? null };
+      const entries = events.map((e) => timelineEntry(e, context)).filter((e): e is TimelineEntry => e !== undefined);
       return {
-        transportDocument: document
-          ? { number: document.number, manifestReference: document.manifestReference, expectedArrival: document.expectedArrival.toISOString(), actualArrival: document.actualArrival?.toISOString() ?? null }
-          : { number: blNumber },
-        declarations: declarations.map((d) => ({ reference: d.reference, status: d.status, prn: d.prn, releaseOrderNumber: d.release_order_number })),
-        events: events.map((e) => ({
-          at: e.at.toISOString(),
-          action: e.action,
-          entityType: e.entityType,
-          declaration: owner.get(e.entityId)?.reference ?? null,
-          actor: { name: e.actor.name, role: e.actor.role },
-          reason: e.reason,
-          details: detailsFor(audience, e.entityType, e.after, document?.number ?? blNumber),
+        transportDocument: {
+          id: documentId,
+          number: document?.number ?? asked?.transport_document_number ?? query.bl ?? null,
+          manifestReference: document?.manifestReference ?? null,
+          expectedArrival: document?.expectedArrival.toISOString() ?? null,
+          actualArrival: document?.actualArrival?.toISOString() ?? null,
+        },
+        declarations: declarations.map((d) => ({
+          reference: d.reference,
+          status: d.status,
+          // The carrier learns the goods may leave, not what was paid.
+          ...(audience === 'carrier' ? {} : { prn: d.prn }),
+          releaseOrderNumber: d.release_order_number,
         })),
+        events: entries,
       };
     },
 
@@ -829,40 +1232,11 @@ export function declarationService(deps: DeclarationServiceDeps) {
       }
       const c = await correctedAssessment(tx, row, corrections);
       const effect = effectOf(row, c, row.status);
-      const difference = new Dec(effect.difference);
       await repo.replaceData(tx, row.id, c.body);
-      const patch: DeclarationPatch = { assessment: JSON.stringify(c.assessment), assessed_total: c.assessment.total };
-      let paidByCarryOver = false;
-      if (!difference.isZero() && row.reference && row.importer_org_id) {
-        const prnFor = async (amount: string) =>
-          deps.payment.issuePrn(tx, {
-            declarationId: row.id,
-            declarationReference: row.reference as string,
-            declarantOrgId: row.declarant_org_id,
-            importerOrgId: row.importer_org_id as string,
-            amount,
-            slip: await slip(tx, row, c.assessment),
-            actor: context.actor,
-            requestId: context.requestId,
-          });
-        if (row.status === 'registered' && new Dec(c.assessment.total).isZero()) {
-          await deps.payment.cancelPrn(tx, { declarationId: row.id, reason: 'nothing to pay after verification', actor: context.actor, requestId: context.requestId });
-          patch.prn = null;
-          paidByCarryOver = true;
-        } else if (row.status === 'registered') {
-          const issued = await prnFor(c.assessment.total);
-          patch.prn = issued.prn;
-          effect.prn = { prn: issued.prn, amount: issued.amount, status: issued.status, kind: 'replacement' };
-          paidByCarryOver = issued.status === 'paid';
-        } else if (['paid', 'released', 'exited'].includes(row.status) && difference.isPositive()) {
-          const issued = await prnFor(money(difference));
-          patch.prn = issued.prn;
-          effect.prn = { prn: issued.prn, amount: issued.amount, status: issued.status, kind: 'supplementary' };
-        } else if (['paid', 'released', 'exited'].includes(row.status)) {
-          patch.refund_due = money(difference.negated().plus(row.refund_due ?? 0));
-          effect.refundDue = money(difference.negated());
-        }
-      }
+      const due = await differenceDue(tx, row, c.assessment, { ...context, why: 'verification' });
+      Object.assign(effect, due.effect);
+      const patch: DeclarationPatch = { assessment: JSON.stringify(c.assessment), assessed_total: c.assessment.total, ...due.patch };
+      const paidByCarryOver = due.paidByCarryOver;
       let after = await repo.update(tx, row.id, patch, clock.now());
       await record(tx, row, after, {
         action: 'declaration.corrected',
@@ -877,6 +1251,14 @@ export function declarationService(deps: DeclarationServiceDeps) {
         effect.declarationStatus = after.status;
       }
       return effect;
+    },
+
+    /** Refuses (403) an agent that may no longer act for the declaration's importer. */
+    async checkAuthority(q: Kysely<DB>, organisationId: string, declarationId: string): Promise<void> {
+      const row = await repo.find(q, declarationId);
+      if (row) {
+        await checkAuthority(q, organisationId, row);
+      }
     },
 
     /** Verification passed the control: release follows if the declaration is paid and arrived. */
@@ -970,26 +1352,6 @@ function describeChanges(old: StoredAssessment, fresh: StoredAssessment): string
     }
   }
   return changes.join(', ');
-}
-
-/**
- * What a follower of the consignment may read of an audit record: customs everything; the
- * importer and its agents no risk reasons and, of a manifest, only their own B/L; the carrier
- * the steps of the declaration and payment but not their figures.
- */
-function detailsFor(audience: 'customs' | 'party' | 'carrier', entityType: string, after: unknown, bl: string): unknown {
-  if (audience === 'customs') {
-    return after;
-  }
-  if (audience === 'carrier' && ['declaration', 'payment_reference', 'payment'].includes(entityType)) {
-    return null;
-  }
-  const details = withoutRisk(after);
-  if (details !== null && typeof details === 'object' && Array.isArray((details as { documents?: unknown }).documents)) {
-    const documents = (details as { documents: { number?: unknown }[] }).documents.filter((d) => d.number === bl);
-    return { ...details, documents };
-  }
-  return details;
 }
 
 function encodeCursor(row: DeclarationRow): string {

@@ -11,6 +11,9 @@ export type DeclarationStatus = (typeof declarationStatuses)[number];
 export type ControlStatus = 'none' | 'pending' | 'passed' | 'failed';
 export type AssessmentBasis = 'expected-arrival' | 'actual-arrival';
 
+export type RequestKind = 'cancel' | 'amend';
+export type RequestStatus = 'pending' | 'approved' | 'refused' | 'withdrawn';
+
 export interface DeclaredDocument {
   code: string;
   reference: string;
@@ -38,6 +41,9 @@ export interface DeclarationTables {
     importer_org_id: string | null;
     transport_document_id: string | null;
     transport_document_number: string;
+    /** The carrier (organisation code) or manifest (reference) that names the document, when the declarant gave one. */
+    carrier_code: ColumnType<string | null, string | null | undefined, string | null>;
+    manifest_reference: ColumnType<string | null, string | null | undefined, string | null>;
     invoice_currency: string;
     invoice_amount: Numeric;
     incoterm: string;
@@ -77,6 +83,28 @@ export interface DeclarationTables {
     exited_at: OptionalTimestamp;
     cancelled_at: OptionalTimestamp;
   };
+  /** After registration the declarant asks to amend or cancel; an officer decides. */
+  declaration_request: {
+    id: string;
+    declaration_id: string;
+    kind: RequestKind;
+    status: RequestStatus;
+    reason: string;
+    /** The amended declaration (amend), in the API's shape. */
+    body: NullableJson;
+    /** What the amendment would change, worked out when it was asked (totals and difference). */
+    preview: NullableJson;
+    requested_by_org: string;
+    requested_by_id: string;
+    requested_by_name: string;
+    requested_at: Date;
+    decided_by_id: string | null;
+    decided_by_name: string | null;
+    decided_at: Date | null;
+    decision_reason: string | null;
+    /** What the approval did (refund due, new PRN, ...). */
+    effect: NullableJson;
+  };
   declaration_item: {
     declaration_id: string;
     item_no: number;
@@ -96,4 +124,5 @@ export interface DeclarationTables {
 }
 
 export type DeclarationRow = Selectable<DeclarationTables['declaration']>;
+export type DeclarationRequestRow = Selectable<DeclarationTables['declaration_request']>;
 export type DeclarationItemRow = Selectable<DeclarationTables['declaration_item']>;

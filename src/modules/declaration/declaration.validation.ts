@@ -4,7 +4,7 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../../schema.ts';
 import { Dec, fixed, parseDecimal, sum } from '#platform/money.ts';
-import { FieldErrors } from '#platform/http/problem.ts';
+import { FieldErrors, ProblemError } from '#platform/http/problem.ts';
 import { localDate } from '#platform/clock.ts';
 import type { Tx } from '#platform/db/transaction.ts';
 import type { ReferenceService } from '#modules/reference/index.ts';
@@ -38,6 +38,8 @@ export interface LodgementDeps {
 
 export interface Lodging {
   declarationId: string;
+  /** The transport document the declaration was lodged on before (amendments keep it without asking again). */
+  knownDocumentId?: string | null;
   body: DeclarationBody;
   declarant: { organisationId: string; organisationKind: string };
   /** Today in Nairobi: the agent's licence and authority must cover it. */
@@ -183,10 +185,8 @@ export async function checkLodgement(tx: Tx, deps: LodgementDeps, lodging: Lodgi
   // The transport document: on a manifest, for this regime, consigned to the importer, not over-declared.
   const packages = body.items.reduce((n, i) => n + i.packages, 0);
   const grossMassKg = sum(body.items.map((i) => new Dec(i.grossMassKg)));
-  const document = await deps.manifest.findTransportDocument(tx, body.transportDocumentNumber, { forUpdate: true });
-  if (!document) {
-    errors.add('/transportDocumentNumber', 'unknown_transport_document', `no manifest carries transport document ${body.transportDocumentNumber}; the carrier must lodge its manifest first`);
-  } else {
+  const document = await transportDocumentOf(tx, deps, lodging, errors);
+  if (document) {
     if (rule && !rule.cargoCategories.includes(document.cargoCategory)) {
       errors.add(
         '/transportDocumentNumber',
@@ -220,8 +220,10 @@ export async function checkLodgement(tx: Tx, deps: LodgementDeps, lodging: Lodgi
   }
 
   // Rates in force on arrival: actual if the conveyance has arrived, else expected (pre-arrival).
+  // A conveyance still expected arrives today at the earliest: an expected arrival already past
+  // (a late vessel) never selects an older day's rates.
   const basis: AssessmentBasis = document?.actualArrival ? 'actual-arrival' : 'expected-arrival';
-  const assessmentDate = document ? localDate(document.actualArrival ?? document.expectedArrival) : undefined;
+  const assessmentDate = document ? (document.actualArrival ? localDate(document.actualArrival) : laterDate(localDate(document.expectedArrival), lodging.today)) : undefined;
 
   let exchangeRate: FixedRate | undefined;
   if (refs.currencies.has(currency)) {
@@ -254,6 +256,55 @@ export async function checkLodgement(tx: Tx, deps: LodgementDeps, lodging: Lodgi
   return { regime, importer, document, basis, goods, assessment, packages, grossMassKg };
 }
 
+const laterDate = (a: string, b: string): string => (a > b ? a : b);
+
+/**
+ * The transport document, named without ambiguity: by its number and, when two carriers use the
+ * number, by the carrier or the manifest. A declaration lodged before keeps its document.
+ */
+async function transportDocumentOf(tx: Tx, deps: LodgementDeps, lodging: Lodging, errors: FieldErrors): Promise<TransportDocumentRef | undefined> {
+  const { body } = lodging;
+  const number = body.transportDocumentNumber;
+  if (lodging.knownDocumentId) {
+    const known = await deps.manifest.findTransportDocumentById(tx, lodging.knownDocumentId, { forUpdate: true });
+    if (known && known.number === normalisedNumber(number)) {
+      return known;
+    }
+  }
+  let carrierOrgId: string | undefined;
+  if (body.carrierCode !== undefined) {
+    const carrier = await deps.parties.organisationByCode(tx, body.carrierCode);
+    if (carrier?.kind !== 'carrier') {
+      errors.add('/carrierCode', 'unknown_carrier', `"${body.carrierCode}" is not the code of a registered carrier (e.g. MAERSK)`);
+      return undefined;
+    }
+    carrierOrgId = carrier.id;
+  }
+  const options = { forUpdate: true, ...(carrierOrgId === undefined ? {} : { carrierOrgId }), ...(body.manifestReference === undefined ? {} : { manifestReference: body.manifestReference }) };
+  let document: TransportDocumentRef | undefined;
+  try {
+    document = await deps.manifest.findTransportDocument(tx, number, options);
+  } catch (err) {
+    if (!(err instanceof ProblemError) || err.status !== 409) {
+      throw err;
+    }
+    errors.add(
+      '/transportDocumentNumber',
+      'ambiguous_transport_document',
+      `${number} is on the manifests of more than one carrier; name yours with carrierCode (the carrier's code, e.g. MAERSK) or manifestReference`,
+    );
+    return undefined;
+  }
+  if (!document) {
+    const named = carrierOrgId !== undefined || body.manifestReference !== undefined ? ' of that carrier or manifest' : '';
+    errors.add('/transportDocumentNumber', 'unknown_transport_document', `no manifest${named} carries transport document ${number}; the carrier must lodge its manifest first`);
+  }
+  return document;
+}
+
+/** Document numbers as the manifest keeps them (trimmed, upper case). */
+const normalisedNumber = (number: string): string => number.trim().toUpperCase();
+
 /** A trader declares for itself; a clearing agent only for clients that authorised it, while licensed. */
 async function checkDeclarant(tx: Tx, deps: LodgementDeps, lodging: Lodging, importer: OrganisationRef, errors: FieldErrors): Promise<void> {
   const { declarant } = lodging;
@@ -272,16 +323,26 @@ async function checkDeclarant(tx: Tx, deps: LodgementDeps, lodging: Lodging, imp
 
 /** The exchange rate of the entry: declared, or the rate in force on the day it was accepted. */
 async function fixRate(rates: Rates, currency: string, declared: Dec | undefined, acceptanceDate: string, errors: FieldErrors): Promise<FixedRate | undefined> {
-  if (declared) {
-    return declared.isZero() ? undefined : { rate: declared.toString(), source: 'declared' };
-  }
   if (currency === 'KES') {
     return { rate: '1', source: 'declared' };
   }
   const { rates: found, missing } = await rates.tariff.exchangeRates([currency], acceptanceDate);
   const rate = found.get(currency);
   if (!rate || rate.ref.kind === 'declared' || missing.length > 0) {
+    // No official rate for the currency: the declared one is taken, and checked by an officer (see lodgeAndAssess).
+    if (declared) {
+      return declared.isZero() ? undefined : { rate: declared.toString(), source: 'declared' };
+    }
     errors.add('/exchangeRate', 'exchange_rate_missing', missing[0]?.message ?? `no ${currency} rate is in force on ${acceptanceDate}; declare exchangeRate`);
+    return undefined;
+  }
+  // The rate in force when the entry is accepted applies: the declarant does not choose its own.
+  if (declared && !declared.equals(rate.rate)) {
+    errors.add(
+      '/exchangeRate',
+      'exchange_rate_not_official',
+      `the ${currency} rate in force on ${acceptanceDate} is ${rate.rate.toString()} KES; leave exchangeRate out, or declare exactly that rate`,
+    );
     return undefined;
   }
   const ref = rate.ref;

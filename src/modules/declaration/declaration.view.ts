@@ -1,7 +1,10 @@
-// How a declaration is shown. Risk reasons, score and rule version are for customs only: a
-// trader or agent who learnt why a declaration went red would learn how to avoid the check.
-import { isCustoms, type Principal } from '#platform/http/auth.ts';
-import type { DeclarationItemRow, DeclarationRow } from './declaration.tables.ts';
+// How a declaration is shown, written once per audience as a whitelist of fields
+// (platform/http/audience.ts). Risk reasons, score and rule version are for customs only: a
+// trader or agent who learnt why a declaration went red would learn how to avoid the check. Nor
+// does the trade learn which officer queried or controlled it: nobody should know whom to approach.
+import { audienceOf, viewFor, type Whitelist } from '#platform/http/audience.ts';
+import type { Principal } from '#platform/http/auth.ts';
+import type { DeclarationItemRow, DeclarationRequestRow, DeclarationRow } from './declaration.tables.ts';
 import { declarationLifecycle } from './declaration.state.ts';
 import type { StoredAssessment } from './declaration.assessment.ts';
 
@@ -12,10 +15,70 @@ export interface PartyNames {
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
-export function declarationView(row: DeclarationRow, items: DeclarationItemRow[], viewer: Principal, names: PartyNames) {
-  const customs = isCustoms(viewer);
+/** What the declarant and the importer read: everything but the risk engine's reasons and the officers' names. */
+const tradeFields = [
+  'id',
+  'reference',
+  'status',
+  'version',
+  'regime',
+  'cpc',
+  'officeCode',
+  'declarant',
+  'importer',
+  'transportDocument',
+  'invoice',
+  'seller',
+  'departureCountry',
+  'documents',
+  'items',
+  'assessment',
+  'selectivity.channel',
+  'control.status',
+  'control.record.result',
+  'control.record.findings',
+  'control.record.at',
+  'payment',
+  'releaseOrderNumber',
+  'query.reason',
+  'query.at',
+  'statusReason',
+  'pendingRequest',
+  'allowedActions',
+  'createdAt',
+  'updatedAt',
+  'lodgedAt',
+  'assessedAt',
+  'registeredAt',
+  'paidAt',
+  'releasedAt',
+  'exitedAt',
+  'cancelledAt',
+] as const;
+
+const declarationFields: Whitelist = {
+  customs: [...tradeFields.filter((f) => !f.includes('.')), 'selectivity', 'control', 'query'],
+  trade: tradeFields,
+  // Carriers, banks and terminals never read a declaration: they see a B/L's timeline, a PRN or a release order.
+  carrier: [],
+  bank: [],
+  terminal: [],
+};
+
+const summaryFields: Whitelist = {
+  customs: ['id', 'reference', 'status', 'version', 'regime', 'cpc', 'officeCode', 'declarantOrgId', 'importerPin', 'transportDocumentNumber', 'assessedTotal', 'channel', 'channelReasons', 'controlStatus', 'prn', 'pendingRequest', 'createdAt', 'lodgedAt', 'releasedAt'],
+  trade: ['id', 'reference', 'status', 'version', 'regime', 'cpc', 'officeCode', 'declarantOrgId', 'importerPin', 'transportDocumentNumber', 'assessedTotal', 'channel', 'controlStatus', 'prn', 'pendingRequest', 'createdAt', 'lodgedAt', 'releasedAt'],
+  carrier: [],
+  bank: [],
+  terminal: [],
+};
+
+/** A declaration as the audience may read it; id, version and status are in every view that exists. */
+export type DeclarationView = Record<string, unknown> & { id: string; version: number; status: string };
+
+export function declarationView(row: DeclarationRow, items: DeclarationItemRow[], viewer: Principal, names: PartyNames, pendingRequest: unknown = null): DeclarationView {
   const assessment = row.assessment as StoredAssessment | null;
-  return {
+  const full = {
     id: row.id,
     reference: row.reference,
     status: row.status,
@@ -25,7 +88,8 @@ export function declarationView(row: DeclarationRow, items: DeclarationItemRow[]
     officeCode: row.office_code,
     declarant: { organisationId: row.declarant_org_id, name: names.declarant?.name ?? null, code: names.declarant?.code ?? null },
     importer: { pin: row.importer_pin, organisationId: row.importer_org_id, name: names.importer?.name ?? null },
-    transportDocument: { id: row.transport_document_id, number: row.transport_document_number },
+    // The carrier names the document without ambiguity (two carriers may use one number).
+    transportDocument: { id: row.transport_document_id, number: row.transport_document_number, carrierCode: row.carrier_code, manifestReference: row.manifest_reference },
     invoice: {
       currency: row.invoice_currency,
       amount: row.invoice_amount,
@@ -52,19 +116,9 @@ export function declarationView(row: DeclarationRow, items: DeclarationItemRow[]
       cpc: i.cpc ?? row.cpc,
       ...(i.vehicle ? { vehicle: i.vehicle } : {}),
     })),
-    assessment: assessment
-      ? {
-          // date: whose rules; currency: the invoice's; every amount is in KES.
-          basis: row.assessment_basis,
-          ...assessment,
-        }
-      : null,
-    selectivity: row.channel
-      ? {
-          channel: row.channel,
-          ...(customs ? { reasons: row.channel_reasons, score: row.risk_score, version: row.selectivity_version } : {}),
-        }
-      : null,
+    // date: whose rules; currency: the invoice's; every amount is in KES.
+    assessment: assessment ? { basis: row.assessment_basis, ...assessment } : null,
+    selectivity: row.channel ? { channel: row.channel, reasons: row.channel_reasons, score: row.risk_score, version: row.selectivity_version } : null,
     control: { status: row.control_status, ...(row.control ? { record: row.control } : {}) },
     payment: {
       prn: row.prn,
@@ -75,6 +129,7 @@ export function declarationView(row: DeclarationRow, items: DeclarationItemRow[]
     releaseOrderNumber: row.release_order_number,
     query: row.query,
     statusReason: row.status_reason,
+    pendingRequest,
     allowedActions: declarationLifecycle.allowed(row.status).filter((a) => !['assess', 'settle', 'release', 'exit', 'edit'].includes(a)),
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
@@ -86,12 +141,11 @@ export function declarationView(row: DeclarationRow, items: DeclarationItemRow[]
     exitedAt: iso(row.exited_at),
     cancelledAt: iso(row.cancelled_at),
   };
+  return viewFor(full, declarationFields, audienceOf(viewer)) as DeclarationView;
 }
 
-export type DeclarationView = ReturnType<typeof declarationView>;
-
-export function summaryView(row: DeclarationRow, viewer: Principal) {
-  return {
+export function summaryView(row: DeclarationRow, viewer: Principal, pendingRequest: unknown = null) {
+  const full = {
     id: row.id,
     reference: row.reference,
     status: row.status,
@@ -104,31 +158,40 @@ export function summaryView(row: DeclarationRow, viewer: Principal) {
     transportDocumentNumber: row.transport_document_number,
     assessedTotal: row.assessed_total,
     channel: row.channel,
-    ...(isCustoms(viewer) ? { channelReasons: row.channel_reasons } : {}),
+    channelReasons: row.channel_reasons,
     controlStatus: row.control_status,
     prn: row.prn,
+    pendingRequest,
     createdAt: row.created_at.toISOString(),
     lodgedAt: iso(row.lodged_at),
     releasedAt: iso(row.released_at),
   };
+  return viewFor(full, summaryFields, audienceOf(viewer));
 }
+
+export const declarationWhitelists = { declaration: declarationFields, summary: summaryFields };
 
 /**
- * Removes what only customs may read from an audit record's details: risk reasons and scores, and
- * which officer a verification task was drawn for (nobody should know whom to approach).
+ * A request to amend or cancel a registered declaration. The trade reads what it asked, what the
+ * amendment would change and the decision with its reason; customs also read who decided.
  */
-export function withoutRisk(value: unknown): unknown {
-  if (Array.isArray(value)) {
-    return value.map(withoutRisk);
-  }
-  if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.entries(value as Record<string, unknown>)
-        .filter(([k]) => !riskKeys.has(k))
-        .map(([k, v]) => [k, withoutRisk(v)]),
-    );
-  }
-  return value;
+export function requestView(r: DeclarationRequestRow, customs: boolean) {
+  return {
+    id: r.id,
+    kind: r.kind,
+    status: r.status,
+    reason: r.reason,
+    requestedAt: r.requested_at.toISOString(),
+    requestedBy: r.requested_by_name,
+    preview: r.preview,
+    ...(r.kind === 'amend' ? { amendment: r.body } : {}),
+    decision: r.decided_at
+      ? {
+          at: r.decided_at.toISOString(),
+          reason: r.decision_reason,
+          ...(customs || r.status === 'withdrawn' ? { by: r.decided_by_name } : {}),
+          effect: r.effect,
+        }
+      : null,
+  };
 }
-
-const riskKeys = new Set(['risk', 'reasons', 'channelReasons', 'score', 'riskScore', 'selectivityVersion', 'assignedOfficer', 'previousOfficer']);

@@ -14,12 +14,18 @@ export interface SelectedDeclaration {
   declarationId: string;
   reference: string;
   transportDocumentNumber: string;
+  transportDocumentId: string;
   declarantOrgId: string;
   importerOrgId: string;
   officeCode: string;
   channel: 'green' | 'yellow' | 'red' | 'blue';
   /** Why it was selected, in words (customs only). */
   reasons: string[];
+  /**
+   * Earlier declarations of the same consignment (cancelled, or on the same document): a check
+   * still open on one of them carries over to this declaration, with the officer it was drawn for.
+   */
+  priorDeclarationIds?: string[];
   requestId?: string | null;
 }
 
@@ -90,6 +96,8 @@ export interface DeclarationPort {
   applyCorrection(tx: Tx, declarationId: string, corrections: Correction[], context: { actor: Actor; requestId: string | null; reason: string }): Promise<CorrectionEffect>;
   /** The officer's control is passed: release follows if the declaration is paid and arrived. */
   passControl(tx: Tx, declarationId: string, context: { findings: string; actor: Actor; requestId: string | null }): Promise<void>;
+  /** Refuses (403) an organisation that may no longer act on the declaration: an agent whose licence or authority lapsed. */
+  checkAuthority(q: Q, organisationId: string, declarationId: string): Promise<void>;
 }
 
 export interface BalancePort {

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { Dec } from '#platform/money.ts';
 import type { Client } from '../../../test/server.ts';
-import { blNumber, declarationBody, expectStatus, lodgeManifest, startJourney, type Journey } from '../../../test/e2e/cargo.ts';
+import { blNumber, declarationBody, expectStatus, lodgeManifest, roster, startJourney, type Journey } from '../../../test/e2e/cargo.ts';
 
 let journey: Journey;
 let agent: Client;
@@ -141,7 +141,7 @@ beforeAll(async () => {
   ]) {
     expectStatus(res, 201);
   }
-  for (let i = 0; i < 14; i++) {
+  for (let i = 0; i < 20; i++) {
     bls.push(blNumber('V'));
   }
   const manifest = await lodgeManifest(
@@ -151,8 +151,8 @@ beforeAll(async () => {
   );
   expectStatus(await server.key('demo-maersk-key').post(`/api/v1/manifests/${manifest.id}/arrival`, { actualArrival: '2026-06-15T07:30:00+03:00' }), 200);
   await journey.settle();
-  for (const client of Object.values(officers)) {
-    expectStatus(await client.post('/api/v1/inspection/duty', { officeCode: 'MBA', onDuty: true }), 200);
+  for (const name of Object.keys(officers)) {
+    await roster(server, name, 'MBA');
   }
 });
 
@@ -192,9 +192,10 @@ describe('selection and visibility', () => {
     const forAgent = await agent.get(`/api/v1/timeline?declaration=${d.reference}`);
     expectStatus(forAgent, 200);
     const actions = forAgent.body.events.map((e: { action: string }) => e.action);
-    expect(actions).toEqual(expect.arrayContaining(['declaration.assessed', 'verification.task_created', 'verification.allocated']));
+    expect(actions).toEqual(expect.arrayContaining(['declaration.assessed', 'verification.task_created']));
     expect(forAgent.text).not.toContain('under-valued');
-    // Nor whom the task was drawn for.
+    // Nor whom the task was drawn for, nor even that it was drawn.
+    expect(actions).not.toContain('verification.allocated');
     expect(forAgent.text).not.toContain(task.assignedOfficer.id);
     expect(forAgent.text).not.toContain(task.assignedOfficer.name);
     expect((await supervisor.get(`/api/v1/timeline?declaration=${d.reference}`)).text).toContain('under-valued');
@@ -213,6 +214,10 @@ describe('selection and visibility', () => {
     expect((await agent.post(`/api/v1/inspection/tasks/${task.id}/reassign`, { reason: 'please' })).status).toBe(403);
     expect((await analyst.post('/api/v1/inspection/duty', { officeCode: 'MBA', onDuty: true })).status).toBe(403);
     expect((await agent.post('/api/v1/inspection/duty', { officeCode: 'MBA', onDuty: true })).status).toBe(403);
+    // Nobody rosters themselves, and an officer rosters nobody.
+    expect((await other.post('/api/v1/inspection/duty', { officeCode: 'MBA', onDuty: true })).status).toBe(403);
+    expect((await other.post('/api/v1/inspection/duty', { officeCode: 'MBA', onDuty: true, officerId: ids['kra.supervisor'] })).status).toBe(403);
+    expect((await supervisor.post('/api/v1/inspection/duty', { officeCode: 'MBA', onDuty: true, officerId: ids['kra.supervisor'] })).status).toBe(403);
     // Nobody passes the control around the task, not even the officer it was drawn for.
     for (const client of [other, (await assigned(d.id)).officer]) {
       const bypass = await client.post(`/api/v1/declarations/${d.id}/control`, { result: 'passed', findings: 'looked fine' });
@@ -471,35 +476,51 @@ describe('duty and reassignment', () => {
   });
 
   it('lets a task wait while nobody is on duty and draws it when an officer comes on duty; a supervisor does not decide their own findings', async () => {
+    // Officers go off duty themselves at the end of a shift.
     for (const client of Object.values(officers)) {
       expectStatus(await client.post('/api/v1/inspection/duty', { officeCode: 'MBA', onDuty: false }), 200);
     }
     const d = await lodge([tshirts('100000.00')]);
     const waiting = await verification(supervisor, d.id);
     expect(waiting).toMatchObject({ status: 'open', assignedOfficer: null });
-    // The supervisor (also an officer) comes on duty: the waiting task is theirs by the draw.
-    const onDuty = await supervisor.post('/api/v1/inspection/duty', { officeCode: 'MBA', onDuty: true });
-    expectStatus(onDuty, 200);
-    expect(onDuty.body.allocated).toContain(waiting.number);
+    // The supervisor (also an officer) is rostered on duty by the other supervisor: the waiting task is theirs by the draw.
+    const onDuty = await roster(journey.server, 'kra.supervisor', 'MBA');
+    expect(onDuty.allocated).toContain(waiting.number);
     const task = await verification(supervisor, d.id);
     expect(task.assignedOfficer.id).toBe(ids['kra.supervisor']);
     await findings(supervisor, task.id, { result: 'discrepancy', corrections: [{ itemNo: 1, itemPrice: '120000.00' }], remarks: 'low price' });
     await respond(agent, d.id, { response: 'reject', reason: 'the price is right' });
     expect((await supervisor.post(`/api/v1/inspection/tasks/${task.id}/decision`, { uphold: true, reason: 'mine' })).status).toBe(403);
     expectStatus(await supervisor.post('/api/v1/inspection/duty', { officeCode: 'MBA', onDuty: false }), 200);
-    for (const client of Object.values(officers)) {
-      expectStatus(await client.post('/api/v1/inspection/duty', { officeCode: 'MBA', onDuty: true }), 200);
+    for (const name of Object.keys(officers)) {
+      await roster(journey.server, name, 'MBA');
     }
-    const roster = await supervisor.get('/api/v1/inspection/duty?officeCode=MBA');
-    expect(roster.body.officers.map((o: { officer: { id: string } }) => o.officer.id).sort()).toEqual([ids['kra.officer'], ids['kra.officer2']].sort());
+    const onDutyNow = await supervisor.get('/api/v1/inspection/duty?officeCode=MBA');
+    expect(onDutyNow.body.officers.map((o: { officer: { id: string } }) => o.officer.id).sort()).toEqual([ids['kra.officer'], ids['kra.officer2']].sort());
   });
 
-  it('closes the task of a declaration cancelled under verification', async () => {
+  it('keeps the check of a declaration cancelled under verification open until a supervisor withdraws it', async () => {
     const d = await lodge([tshirts('100000.00')]);
     expectStatus(await agent.post(`/api/v1/declarations/${d.id}/cancel`, { reason: 'wrong consignee' }), 200);
     await journey.settle();
-    expect(await verification(supervisor, d.id)).toMatchObject({ status: 'closed', outcome: 'withdrawn' });
+    // The goods are still in the port: cancelling does not end their check.
+    const open = await verification(supervisor, d.id);
+    expect(open).toMatchObject({ status: 'assigned', outcome: null });
+    const { officer } = await assigned(d.id);
+    const refused = await officer.post(`/api/v1/inspection/tasks/${open.id}/findings`, { result: 'no_discrepancy', remarks: 'as declared' });
+    expect(refused.status).toBe(409);
+    expect((await officer.post(`/api/v1/inspection/tasks/${open.id}/withdraw`, { reason: 'goods re-exported' })).status).toBe(403);
+    const withdrawn = await supervisor.post(`/api/v1/inspection/tasks/${open.id}/withdraw`, { reason: 'goods re-exported under customs control' });
+    expectStatus(withdrawn, 200);
+    expect(withdrawn.body).toMatchObject({ status: 'closed', outcome: 'withdrawn' });
     const events = await journey.server.database.db.selectFrom('audit_event').select('action').where(sql<boolean>`${d.reference} = any(subject_refs)`).execute();
     expect(events.map((e) => e.action)).toContain('verification.withdrawn');
+  });
+
+  it('closes the task of a declaration rejected by customs', async () => {
+    const d = await lodge([tshirts('100000.00')]);
+    expectStatus(await supervisor.post(`/api/v1/declarations/${d.id}/reject`, { reason: 'goods prohibited under the permit regime' }), 200);
+    await journey.settle();
+    expect(await verification(supervisor, d.id)).toMatchObject({ status: 'closed', outcome: 'withdrawn' });
   });
 });

@@ -10,7 +10,7 @@ import { actorOf, principalOf } from '#platform/http/auth.ts';
 import { idempotent } from '#platform/http/idempotency.ts';
 import type { Tx } from '#platform/db/transaction.ts';
 import type { Caller, InspectionService } from './inspection.service.ts';
-import { DecisionBody, DutyBody, DutyQuery, FindingsBody, IdParams, ReassignBody, ResponseBody, TaskListQuery } from './inspection.schemas.ts';
+import { DecisionBody, DutyBody, DutyQuery, FindingsBody, IdParams, ReassignBody, ResponseBody, TaskListQuery, WithdrawBody } from './inspection.schemas.ts';
 
 const officers = ['officer'] as const;
 const supervisors = ['supervisor'] as const;
@@ -35,8 +35,8 @@ export function inspectionRoutes(deps: { db: Kysely<DB>; inspection: InspectionS
       {
         schema: {
           tags: ['verification'],
-          summary: 'Come on or go off duty at an office (officers; supervisors may set it for an officer)',
-          description: `Coming on duty draws the tasks waiting at the office; going off duty hands back the tasks still awaiting your findings, drawn again among those on duty. ${keyNote}`,
+          summary: 'A supervisor rosters an officer on or off duty at an office; an officer may only go off duty themselves',
+          description: `Nobody puts themselves on duty (they would choose which tasks they are drawn for). Coming on duty draws the tasks waiting at the office; going off duty hands back the tasks still awaiting the officer's findings, drawn again among those on duty. ${keyNote}`,
           body: DutyBody,
         },
         config: { access: onDuty },
@@ -104,6 +104,21 @@ export function inspectionRoutes(deps: { db: Kysely<DB>; inspection: InspectionS
         config: { access: supervisors },
       },
       async (request, reply) => change(request, reply, (tx, c) => inspection.reassign(tx, c, request.params.id, request.body)),
+    );
+
+    app.post(
+      '/api/v1/inspection/tasks/:id/withdraw',
+      {
+        schema: {
+          tags: ['verification'],
+          summary: 'End the check of a cancelled declaration whose goods will not be declared again (supervisor), with a reason',
+          description: `A cancelled declaration's check stays open and carries over to the next declaration of the goods; withdraw it only when there will be none. ${keyNote}`,
+          params: IdParams,
+          body: WithdrawBody,
+        },
+        config: { access: supervisors },
+      },
+      async (request, reply) => change(request, reply, (tx, c) => inspection.withdraw(tx, c, request.params.id, request.body.reason)),
     );
 
     app.post(

@@ -10,8 +10,8 @@ const Quantity = (description: string) => Type.String({ pattern: '^\\d{1,14}(\\.
 export const DutyBody = Type.Object(
   {
     officeCode: Type.String({ minLength: 2, maxLength: 8, description: 'Customs office, e.g. MBA' }),
-    onDuty: Type.Boolean({ description: 'true: on duty at the office, tasks are drawn for you; false: off duty, tasks awaiting your findings are drawn again' }),
-    officerId: Type.Optional(Type.String({ format: 'uuid', description: 'Supervisors only: the officer whose duty you set (default yourself)' })),
+    onDuty: Type.Boolean({ description: 'true: on duty at the office, tasks are drawn for the officer; false: off duty, tasks awaiting their findings are drawn again' }),
+    officerId: Type.Optional(Type.String({ format: 'uuid', description: 'The officer a supervisor rosters (never themselves); leave it out only to go off duty yourself' })),
   },
   { additionalProperties: false },
 );
@@ -60,6 +60,9 @@ export const ReassignBody = Type.Object(
   { additionalProperties: false },
 );
 export type ReassignBody = Static<typeof ReassignBody>;
+
+export const WithdrawBody = Type.Object({ reason: Type.String({ minLength: 3, maxLength: 2000, description: 'Why the check ends (goods re-exported, abandoned, ...)' }) }, { additionalProperties: false });
+export type WithdrawBody = Static<typeof WithdrawBody>;
 
 export const DecisionBody = Type.Object(
   {

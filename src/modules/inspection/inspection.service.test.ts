@@ -53,6 +53,7 @@ const declarations: DeclarationPort = {
   passControl: async (_tx, id) => {
     passed.push(id);
   },
+  checkAuthority: async () => undefined,
 };
 
 function callerOf(id: string, name: string, roles: Role[]): Caller {
@@ -81,6 +82,7 @@ function selection(officeCode = 'MBA', channel: SelectedDeclaration['channel'] =
     declarationId: randomUUID(),
     reference: `2026${officeCode}IM4${String(seq).padStart(6, '0')}`,
     transportDocumentNumber: `MAEU${seq}`,
+    transportDocumentId: randomUUID(),
     declarantOrgId,
     importerOrgId,
     officeCode,
@@ -90,7 +92,8 @@ function selection(officeCode = 'MBA', channel: SelectedDeclaration['channel'] =
 }
 
 const select = (s: SelectedDeclaration) => inTransaction(database.db, (tx) => inspection.onSelected(tx, s));
-const duty = (who: Officer, officeCode: string, onDuty: boolean, by: Caller = who.caller) =>
+/** Duty as the roster sets it: a supervisor (never the officer), unless `by` says otherwise. */
+const duty = (who: Officer, officeCode: string, onDuty: boolean, by: Caller = o('mba.roster').caller) =>
   inTransaction(database.db, (tx) => inspection.setDuty(tx, by, { officeCode, onDuty, ...(by === who.caller ? {} : { officerId: who.id }) }));
 const clear = (taskId: string, who: Officer) => inTransaction(database.db, (tx) => inspection.recordFindings(tx, who.caller, taskId, { result: 'no_discrepancy', remarks: 'goods as declared' }));
 const taskRow = (id: string) => database.db.selectFrom('verification_task').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
@@ -136,6 +139,7 @@ beforeAll(async () => {
     await newOfficer(name);
   }
   await newOfficer('mba.supervisor', ['supervisor', 'officer']);
+  await newOfficer('mba.roster', ['supervisor']);
   await newOfficer('risk.only', ['risk_analyst']);
 });
 
@@ -147,7 +151,7 @@ const o = (name: string) => officers.get(name)!;
 const mbaCrew = () => ['mba.a', 'mba.b', 'mba.c', 'mba.d'].map((n) => o(n).id);
 
 describe('duty', () => {
-  it('puts officers on duty at an office, and a supervisor may do it for them', async () => {
+  it('has supervisors roster officers to offices; an officer only goes off duty alone', async () => {
     for (const name of ['mba.a', 'mba.b', 'mba.c']) {
       const res = await duty(o(name), 'mba', true);
       expect(res.duty).toMatchObject({ officeCode: 'MBA', onDuty: true, officer: { id: o(name).id } });
@@ -155,15 +159,27 @@ describe('duty', () => {
     await duty(o('mba.d'), 'MBA', true, o('mba.supervisor').caller);
     await duty(o('jka.a'), 'JKA', true);
     await duty(o('mba.off'), 'MBA', true);
-    await duty(o('mba.off'), 'MBA', false);
+    // Going off duty is the officer's own to do (end of a shift).
+    await duty(o('mba.off'), 'MBA', false, o('mba.off').caller);
     const roster = await inspection.dutyRoster({ officeCode: 'MBA' });
     expect(roster.officers.map((r) => r.officer.id).sort()).toEqual(mbaCrew().sort());
     const audit = await database.db.selectFrom('audit_event').select(['action', 'reason']).where('entity_type', '=', 'officer_duty').where('entity_id', '=', o('mba.d').id).execute();
     expect(audit).toEqual([{ action: 'officer.on_duty', reason: 'set by supervisor Officer mba.supervisor' }]);
   });
 
+  it('never lets anyone put themselves on duty: they would choose the office whose waiting tasks they get', async () => {
+    const self = await expectProblem(duty(o('mba.off'), 'MBA', true, o('mba.off').caller), 403);
+    expect(self.message).toMatch(/Nobody puts themselves on duty/);
+    // A supervisor who is also an officer is rostered by another supervisor too.
+    await expectProblem(
+      inTransaction(database.db, (tx) => inspection.setDuty(tx, o('mba.supervisor').caller, { officeCode: 'MBA', onDuty: true, officerId: o('mba.supervisor').id })),
+      403,
+    );
+    expect((await inspection.dutyRoster({ officeCode: 'MBA' })).officers.map((r) => r.officer.id)).not.toContain(o('mba.off').id);
+  });
+
   it('refuses duty to non-officers, other officers setting it, and unknown offices', async () => {
-    await expectProblem(duty(o('risk.only'), 'MBA', true), 403);
+    await expectProblem(duty(o('risk.only'), 'MBA', true), 422, '/officerId');
     await expectProblem(
       inTransaction(database.db, (tx) => inspection.setDuty(tx, o('mba.a').caller, { officeCode: 'MBA', onDuty: true, officerId: o('mba.b').id })),
       403,
@@ -216,7 +232,7 @@ describe('allocation', () => {
     expect(Math.max(...loads) - Math.min(...loads)).toBeLessThanOrEqual(1);
   });
 
-  it('records the draw in the audit trail under the declaration reference and the B/L', async () => {
+  it('records the draw in the audit trail under the declaration reference and the B/L (by document id)', async () => {
     const s = selection('MBA', 'yellow');
     const task = (await select(s))!;
     expect(task.kind).toBe('documentary');
@@ -227,7 +243,8 @@ describe('allocation', () => {
       .orderBy('id')
       .execute();
     expect(events.map((e) => e.action)).toEqual(['verification.task_created', 'verification.allocated']);
-    expect(events[1]?.subject_refs).toEqual(expect.arrayContaining([s.reference, s.transportDocumentNumber, task.number]));
+    // The B/L by its id: two carriers may use one number, a timeline must not mix them.
+    expect(events[1]?.subject_refs).toEqual(expect.arrayContaining([s.reference, `td:${s.transportDocumentId}`, task.number]));
     expect(events[1]?.reason).toMatch(/drawn at random among \d of 4 officers on duty at MBA/);
     // The risk reasons stay with customs: they are not in the trail the trade can follow.
     expect(JSON.stringify(events)).not.toContain('chassis');
@@ -284,9 +301,9 @@ describe('reassignment and findings', () => {
     const other = mbaCrew().find((id) => id !== task.assigned_officer_id)!;
     const named = await inTransaction(database.db, (tx) => inspection.reassign(tx, supervisor, task.id, { officerId: other, reason: 'conflict of interest declared' }));
     expect(named.status).toBe('assigned');
-    expect((named as { assignedOfficer: { id: string } }).assignedOfficer.id).toBe(other);
+    expect((named as unknown as { assignedOfficer: { id: string } }).assignedOfficer.id).toBe(other);
     const drawn = await inTransaction(database.db, (tx) => inspection.reassign(tx, supervisor, task.id, { reason: 'officer called to the scanner' }));
-    expect((drawn as { assignedOfficer: { id: string } }).assignedOfficer.id).not.toBe(other);
+    expect((drawn as unknown as { assignedOfficer: { id: string } }).assignedOfficer.id).not.toBe(other);
     const audit = await database.db.selectFrom('audit_event').select(['action', 'reason', 'actor_name']).where('entity_id', '=', task.id).where('action', '=', 'verification.reassigned').orderBy('id').execute();
     expect(audit.map((a) => a.reason)).toEqual(['conflict of interest declared', expect.stringMatching(/^officer called to the scanner; drawn at random among/)]);
     expect(audit.every((a) => a.actor_name === 'Officer mba.supervisor')).toBe(true);

@@ -22,6 +22,7 @@ import { conflict, FieldErrors, forbidden, invalid, notFound, ProblemError } fro
 import { isCustoms, type Principal } from '#platform/http/auth.ts';
 import { publish, type OutboxEvent } from '#platform/events/outbox.ts';
 import { recordAudit, systemActor, type Actor } from '#modules/audit/index.ts';
+import { documentSubject } from '#modules/manifest/index.ts';
 import type { TaskKind, TaskOutcome, TaskRow, DutyRow } from './inspection.tables.ts';
 import { taskLifecycle, type TaskAction } from './inspection.state.ts';
 import { inspectionRepository as repo, type TaskPatch } from './inspection.repository.ts';
@@ -87,13 +88,15 @@ const kindRank: Record<TaskKind, number> = { post_clearance: 0, documentary: 1, 
 const paidStatuses = new Set(['paid', 'released', 'exited']);
 
 const money = (d: Dec | string) => fixed(new Dec(d), 2);
+const closedWord = { clear: 'cleared', overturn: 'overturned', settle: 'settled', withdraw: 'withdrawn', carry_over: 'carried_forward' } as const;
 
 export function inspectionService(deps: InspectionServiceDeps) {
   const { db, clock } = deps;
   const random = deps.random ?? cryptoRandomInt;
 
+  /** A task's steps belong to the declaration, its transport document (by id) and the task number. */
   function subjectsOf(task: TaskRow): string[] {
-    return [task.declaration_reference, task.transport_document_number, task.number];
+    return [task.declaration_reference, task.transport_document_id ? documentSubject(task.transport_document_id) : task.transport_document_number, task.number];
   }
 
   function historyOf(task: TaskRow): HistoryEntry[] {
@@ -215,7 +218,7 @@ export function inspectionService(deps: InspectionServiceDeps) {
   async function close(
     tx: Tx,
     task: TaskRow,
-    action: 'clear' | 'overturn' | 'settle' | 'withdraw',
+    action: 'clear' | 'overturn' | 'settle' | 'withdraw' | 'carry_over',
     outcome: TaskOutcome,
     context: { actor: Actor; requestId: string | null; reason: string; patch?: TaskPatch; details?: Record<string, unknown> },
   ): Promise<TaskRow> {
@@ -225,8 +228,12 @@ export function inspectionService(deps: InspectionServiceDeps) {
       requestId: context.requestId,
       reason: context.reason,
       details: { outcome, ...context.details },
-      auditAction: `verification.${action === 'clear' ? 'cleared' : action === 'overturn' ? 'overturned' : action === 'settle' ? 'settled' : 'withdrawn'}`,
+      auditAction: `verification.${closedWord[action]}`,
     });
+    // A check carried over goes on under the next declaration: no label, no control passed yet.
+    if (outcome === 'carried_over') {
+      return closed;
+    }
     const findings = closed.findings as Findings | null;
     if (findings) {
       const discrepancy = outcome === 'discrepancy_settled' || (outcome === 'withdrawn' && findings.result === 'discrepancy');
@@ -401,6 +408,83 @@ export function inspectionService(deps: InspectionServiceDeps) {
     return isCustoms(principal) || isParty(principal, task);
   }
 
+  /**
+   * The check of a cancelled declaration carries over to the declaration that declares the same
+   * goods again: its task closes as carried over and the new declaration's task goes straight to
+   * the officer it was drawn for (or is drawn again if that officer is off duty), at the more
+   * demanding of the two checks. Cancelling and lodging again neither ends a check nor draws
+   * another officer.
+   */
+  async function carryOver(tx: Tx, selected: SelectedDeclaration, kind: TaskKind): Promise<TaskRow | undefined> {
+    let earlier: TaskRow | undefined;
+    for (const declarationId of selected.priorDeclarationIds ?? []) {
+      const task = await repo.liveTaskOf(tx, declarationId, { forUpdate: true });
+      const status = task ? (await deps.declarations.forVerification(tx, declarationId))?.status : undefined;
+      if (task && status === 'cancelled' && (!earlier || kindRank[task.kind] > kindRank[earlier.kind])) {
+        earlier = task;
+      }
+    }
+    if (!earlier) {
+      return undefined;
+    }
+    const requestId = selected.requestId ?? null;
+    const now = clock.now();
+    const carriedKind = kindRank[earlier.kind] > kindRank[kind] ? earlier.kind : kind;
+    const number = await newNumber(tx, selected.officeCode);
+    await close(tx, earlier, 'carry_over', 'carried_over', {
+      actor: systemActor,
+      requestId,
+      reason: `the goods were declared again as ${selected.reference}: the check goes on as ${number}`,
+      details: { carriedTo: number },
+    });
+    const officer = earlier.assigned_officer_id ? (await repo.onDutyWithLoad(tx, selected.officeCode)).find((c) => c.officerId === earlier.assigned_officer_id) : undefined;
+    const task = await repo.insertTask(tx, {
+      id: newId(),
+      number,
+      declaration_id: selected.declarationId,
+      declaration_reference: selected.reference,
+      transport_document_number: selected.transportDocumentNumber,
+      transport_document_id: selected.transportDocumentId,
+      declarant_org_id: selected.declarantOrgId,
+      importer_org_id: selected.importerOrgId,
+      office_code: selected.officeCode,
+      kind: carriedKind,
+      channel: carriedKind === 'physical' ? 'red' : carriedKind === 'documentary' ? 'yellow' : 'blue',
+      risk_reasons: JSON.stringify(selected.reasons),
+      status: officer ? 'assigned' : 'open',
+      assigned_officer_id: officer?.officerId ?? null,
+      assigned_officer_name: officer?.officerName ?? null,
+      assigned_at: officer ? now : null,
+      carried_from: earlier.number,
+      history: JSON.stringify([
+        {
+          at: now.toISOString(),
+          action: 'carried_over',
+          from: null,
+          to: officer ? 'assigned' : 'open',
+          by: { id: systemActor.id, name: systemActor.name, role: systemActor.role },
+          reason: `continues ${earlier.number} of cancelled declaration ${earlier.declaration_reference}`,
+          ...(officer ? { officer: { id: officer.officerId, name: officer.officerName } } : {}),
+        },
+      ]),
+      created_at: now,
+      updated_at: now,
+    });
+    await recordAudit(tx, {
+      actor: systemActor,
+      action: 'verification.carried_over',
+      entityType: 'verification_task',
+      entityId: task.id,
+      subjects: subjectsOf(task),
+      after: { number: task.number, kind: task.kind, status: task.status, carriedFrom: earlier.number, ...(officer ? { assignedOfficer: { id: officer.officerId, name: officer.officerName } } : {}) },
+      reason: `the check of cancelled declaration ${earlier.declaration_reference} (${earlier.number}) goes on under ${selected.reference}`,
+      requestId,
+      at: now,
+    });
+    await publish(tx, 'verification.task_created', task.id, { taskId: task.id, number: task.number, declarationId: task.declaration_id, reference: task.declaration_reference, officeCode: task.office_code, kind: task.kind });
+    return officer ? task : allocate(tx, task, { actor: systemActor, requestId, reason: `${earlier.assigned_officer_name ?? 'the officer'} of ${earlier.number} is not on duty at ${selected.officeCode}` });
+  }
+
   const service = {
     /** Loads what is cached (reference sets) outside any transaction; call before opening one. */
     async ready(): Promise<void> {
@@ -446,6 +530,10 @@ export function inspectionService(deps: InspectionServiceDeps) {
         });
         return after;
       }
+      const carried = await carryOver(tx, selected, kind);
+      if (carried) {
+        return carried;
+      }
       const now = clock.now();
       const task = await repo.insertTask(tx, {
         id: newId(),
@@ -453,6 +541,7 @@ export function inspectionService(deps: InspectionServiceDeps) {
         declaration_id: selected.declarationId,
         declaration_reference: selected.reference,
         transport_document_number: selected.transportDocumentNumber,
+        transport_document_id: selected.transportDocumentId,
         declarant_org_id: selected.declarantOrgId,
         importer_org_id: selected.importerOrgId,
         office_code: selected.officeCode,
@@ -494,8 +583,12 @@ export function inspectionService(deps: InspectionServiceDeps) {
       if (caller.principal.kind !== 'user') {
         throw forbidden('Duty is for officers who log in, not for API keys');
       }
+      // Whoever chose their own office would choose which waiting tasks they are drawn for.
+      if (self && body.onDuty) {
+        throw forbidden('Nobody puts themselves on duty: a supervisor rosters officers to offices (officerId); you may only go off duty yourself');
+      }
       if (!self && !caller.principal.roles.includes('supervisor')) {
-        throw forbidden("Only a supervisor may set another officer's duty; leave officerId out to set your own");
+        throw forbidden("Only a supervisor may set another officer's duty; leave officerId out to go off duty yourself");
       }
       const errors = new FieldErrors();
       if (!refs.offices.has(officeCode)) {
@@ -584,6 +677,12 @@ export function inspectionService(deps: InspectionServiceDeps) {
       }
       taskLifecycle.next(task.status, body.result === 'no_discrepancy' ? 'clear' : 'discrepancy');
       const subject = await subjectOf(tx, task);
+      if (subject.status === 'cancelled') {
+        throw conflict(`Declaration ${subject.reference} was cancelled: task ${task.number} waits for the goods to be declared again (it carries over), or a supervisor withdraws it`, {
+          state: task.status,
+          declarationStatus: subject.status,
+        });
+      }
       const corrections = await checkCorrections(subject, body);
       const findings: Findings = {
         result: body.result,
@@ -620,6 +719,7 @@ export function inspectionService(deps: InspectionServiceDeps) {
       if (!task || !isParty(caller.principal, task)) {
         throw notFound(`Verification of declaration ${declarationId}`);
       }
+      await deps.declarations.checkAuthority(tx, caller.principal.organisationId, declarationId);
       const action: TaskAction = body.response === 'accept' ? 'accept' : body.response === 'reject' ? 'reject' : 'protest';
       taskLifecycle.next(task.status, action);
       if (action !== 'accept' && body.reason === undefined) {
@@ -677,6 +777,20 @@ export function inspectionService(deps: InspectionServiceDeps) {
         state: task.status,
         reviewStatus: task.review_status,
       });
+    },
+
+    /** A supervisor ends the check of a cancelled declaration whose goods will not be declared again (re-exported, abandoned...). */
+    async withdraw(tx: Tx, caller: Caller, id: string, reason: string): Promise<TaskView> {
+      const task = await lockTask(tx, id);
+      taskLifecycle.next(task.status, 'withdraw');
+      const subject = await subjectOf(tx, task);
+      if (subject.status !== 'cancelled') {
+        throw conflict(`Declaration ${subject.reference} is ${subject.status}: only the check of a cancelled declaration is withdrawn; otherwise the officer records findings`, {
+          state: task.status,
+          declarationStatus: subject.status,
+        });
+      }
+      return taskView(await close(tx, task, 'withdraw', 'withdrawn', { actor: caller.actor, requestId: caller.requestId, reason }), caller.principal);
     },
 
     /** A supervisor moves a task to a named officer on duty, or draws another at random. */
@@ -771,12 +885,14 @@ export function inspectionService(deps: InspectionServiceDeps) {
     },
 
     /**
-     * Outbox subscriber for `declaration.status_changed`: a declaration cancelled or rejected while
-     * under verification closes its task (withdrawn). Idempotent: a closed task is left alone.
+     * Outbox subscriber for `declaration.status_changed`: a declaration rejected by customs while
+     * under verification closes its task (withdrawn). A cancelled one keeps its check open: the
+     * goods are still there and follow the next declaration (carry-over), or a supervisor
+     * withdraws the check. Idempotent: a closed task is left alone.
      */
     async onDeclarationStatusChanged(event: OutboxEvent, database: Kysely<DB>): Promise<void> {
       const payload = event.payload as { declarationId?: string; to?: string };
-      if (!payload.declarationId || (payload.to !== 'cancelled' && payload.to !== 'rejected')) {
+      if (!payload.declarationId || payload.to !== 'rejected') {
         return;
       }
       const declarationId = payload.declarationId;

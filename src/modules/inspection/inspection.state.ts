@@ -8,12 +8,14 @@
 //
 // Nobody takes a task: "allocate" is the system's random draw among the officers on duty, and
 // "reassign" a supervisor's, always with a reason. An officer going off duty hands back the tasks
-// still waiting for findings ("unassign"), which are drawn again. A declaration cancelled or
-// rejected while under verification closes its task ("withdraw").
+// still waiting for findings ("unassign"), which are drawn again. A declaration rejected while
+// under verification closes its task ("withdraw"); a cancelled one does not: its check stays open
+// and moves, with its officer, to the declaration that declares the goods again ("carry_over"),
+// or a supervisor withdraws it.
 import { stateMachine } from '#platform/state-machine.ts';
 import type { TaskStatus } from './inspection.tables.ts';
 
-export type TaskAction = 'allocate' | 'reassign' | 'unassign' | 'clear' | 'discrepancy' | 'accept' | 'protest' | 'reject' | 'uphold' | 'overturn' | 'settle' | 'withdraw';
+export type TaskAction = 'allocate' | 'reassign' | 'unassign' | 'clear' | 'discrepancy' | 'accept' | 'protest' | 'reject' | 'uphold' | 'overturn' | 'settle' | 'withdraw' | 'carry_over';
 
 export const taskLifecycle = stateMachine<TaskStatus, TaskAction>('verification task', {
   allocate: { from: ['open'], to: 'assigned' },
@@ -29,6 +31,7 @@ export const taskLifecycle = stateMachine<TaskStatus, TaskAction>('verification 
   overturn: { from: ['escalated'], to: 'closed' },
   settle: { from: ['awaiting_payment'], to: 'closed' },
   withdraw: { from: ['open', 'assigned', 'awaiting_declarant', 'escalated', 'awaiting_payment'], to: 'closed' },
+  carry_over: { from: ['open', 'assigned', 'awaiting_declarant', 'escalated', 'awaiting_payment'], to: 'closed' },
 });
 
 /** Tasks an officer is working on: what "load" counts when tasks are drawn. */

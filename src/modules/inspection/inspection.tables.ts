@@ -14,7 +14,7 @@ export const taskStatuses = ['open', 'assigned', 'awaiting_declarant', 'escalate
 export type TaskStatus = (typeof taskStatuses)[number];
 
 /** How a closed task ended. */
-export type TaskOutcome = 'no_discrepancy' | 'discrepancy_settled' | 'overturned' | 'withdrawn';
+export type TaskOutcome = 'no_discrepancy' | 'discrepancy_settled' | 'overturned' | 'withdrawn' | 'carried_over';
 
 /** The review of a payment under protest: it stays pending after the goods are released. */
 export type ReviewStatus = 'pending' | 'upheld' | 'overturned';
@@ -27,6 +27,10 @@ export interface InspectionTables {
     declaration_id: string;
     declaration_reference: string;
     transport_document_number: string;
+    /** The transport document by id (null only for tasks older than the column). */
+    transport_document_id: ColumnType<string | null, string | null | undefined, string | null>;
+    /** The task of a cancelled declaration this one continues, with its officer. */
+    carried_from: ColumnType<string | null, string | null | undefined, string | null>;
     declarant_org_id: string;
     importer_org_id: string;
     office_code: string;

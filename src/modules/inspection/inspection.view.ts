@@ -1,15 +1,57 @@
-// How a verification task is shown. Customs see everything: why the declaration was selected,
-// who holds the task, every step. The declarant and the importer see the status of their
+// How a verification task is shown, written once per audience as a whitelist of fields
+// (platform/http/audience.ts). Customs see everything: why the declaration was selected, who
+// holds the task, every step. The declarant and the importer see the status of their
 // declaration's verification, the findings and corrections, the difference and what to pay,
-// never the risk reasons (that would teach how to avoid a check) nor which officer holds it.
-import { isCustoms, type Principal } from '#platform/http/auth.ts';
+// never the risk reasons (that would teach how to avoid a check) nor which officer holds it or
+// decided (nobody should know whom to approach). Carriers, banks and terminals see no task.
+import { audienceOf, viewFor, type Whitelist } from '#platform/http/audience.ts';
+import type { Principal } from '#platform/http/auth.ts';
 import type { TaskRow } from './inspection.tables.ts';
 import { taskLifecycle } from './inspection.state.ts';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
-export function taskView(row: TaskRow, viewer: Principal) {
-  const common = {
+const tradeFields = [
+  'id',
+  'number',
+  'declaration',
+  'officeCode',
+  'kind',
+  'channel',
+  'status',
+  'findings.result',
+  'findings.corrections',
+  'findings.remarks',
+  'findings.at',
+  'amendment',
+  'difference',
+  'response',
+  'decision.uphold',
+  'decision.reason',
+  'decision.at',
+  'decision.on',
+  'reviewStatus',
+  'payment',
+  'outcome',
+  'carriedFrom',
+  'version',
+  'createdAt',
+  'updatedAt',
+  'closedAt',
+] as const;
+
+export const taskWhitelist: Whitelist = {
+  customs: [...tradeFields.filter((f) => !f.includes('.')), 'findings', 'decision', 'riskReasons', 'assignedOfficer', 'assignedAt', 'history', 'allowedActions'],
+  trade: tradeFields,
+  carrier: [],
+  bank: [],
+  terminal: [],
+};
+
+export type TaskView = Record<string, unknown> & { id: string; number: string; status: string };
+
+export function taskView(row: TaskRow, viewer: Principal): TaskView {
+  const full = {
     id: row.id,
     number: row.number,
     declaration: { id: row.declaration_id, reference: row.declaration_reference, transportDocumentNumber: row.transport_document_number },
@@ -17,49 +59,24 @@ export function taskView(row: TaskRow, viewer: Principal) {
     kind: row.kind,
     channel: row.channel,
     status: row.status,
-    findings: partyFindings(row.findings),
+    findings: row.findings,
     amendment: row.amendment,
     difference: row.difference,
     response: row.response,
-    decision: partyDecision(row.decision),
+    decision: row.decision,
     reviewStatus: row.review_status,
     payment: row.prn ? { prn: row.prn, amount: row.prn_amount } : null,
     outcome: row.outcome,
+    carriedFrom: row.carried_from,
     version: row.version,
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
     closedAt: iso(row.closed_at),
-  };
-  if (!isCustoms(viewer)) {
-    return common;
-  }
-  return {
-    ...common,
-    findings: row.findings,
-    decision: row.decision,
     riskReasons: row.risk_reasons,
     assignedOfficer: row.assigned_officer_id ? { id: row.assigned_officer_id, name: row.assigned_officer_name } : null,
     assignedAt: iso(row.assigned_at),
     history: row.history,
-    allowedActions: taskLifecycle.allowed(row.status).filter((a) => a !== 'allocate' && a !== 'unassign' && a !== 'withdraw' && a !== 'settle'),
+    allowedActions: taskLifecycle.allowed(row.status).filter((a) => !['allocate', 'unassign', 'withdraw', 'settle', 'carry_over'].includes(a)),
   };
-}
-
-export type TaskView = ReturnType<typeof taskView>;
-
-/** The findings without who recorded them. */
-function partyFindings(findings: unknown): unknown {
-  if (findings === null || typeof findings !== 'object') {
-    return findings;
-  }
-  const { result, corrections, remarks, at } = findings as Record<string, unknown>;
-  return { result, corrections, remarks, at };
-}
-
-function partyDecision(decision: unknown): unknown {
-  if (decision === null || typeof decision !== 'object') {
-    return decision;
-  }
-  const { uphold, reason, at, on } = decision as Record<string, unknown>;
-  return { uphold, reason, at, on };
+  return viewFor(full, taskWhitelist, audienceOf(viewer)) as TaskView;
 }

@@ -1,7 +1,7 @@
 // The manifest module's public surface: the only file other modules import.
 export { manifestService, type ManifestService, type Caller, type Runner, type ListQuery } from './manifest.service.ts';
 export { manifestRoutes } from './manifest.routes.ts';
-export { findTransportDocument, findTransportDocumentById, writeOff, type FindOptions, type WriteOffQuantity } from './transport-document.ts';
+export { documentSubject, findTransportDocument, findTransportDocumentById, findTransportDocuments, writeOff, type FindOptions, type WriteOffQuantity } from './transport-document.ts';
 export type { TransportDocumentInfo, ManifestView, DocumentView } from './manifest.views.ts';
 export type { LodgementInput, DocumentInput, ContainerInput, AmendmentInput, AmendmentEntry, SupplementaryInput } from './manifest.rules.ts';
 export { manifestLifecycle } from './manifest.state.ts';

@@ -37,7 +37,7 @@ import {
   type SupplementaryInput,
 } from './manifest.rules.ts';
 import { draftOf, manifestView, type ManifestView } from './manifest.views.ts';
-import { findTransportDocument } from './transport-document.ts';
+import { documentSubject, findTransportDocument } from './transport-document.ts';
 
 /** Who is asking, and how the audit trail records them. */
 export interface Caller {
@@ -62,8 +62,27 @@ export interface ListQuery {
   officeCode?: string;
 }
 
+// Dates that decide which rates apply are not the trade's to move (README "Manifests", dates):
 /** Arrival may be reported a little ahead of the server's clock, not hours ahead. */
 const arrivalClockToleranceMs = 15 * 60 * 1000;
+/** A conveyance arrives after its manifest was lodged, give or take the time it takes to file it. */
+const arrivalBeforeLodgingToleranceMs = 60 * 60 * 1000;
+/** An expected arrival may lie a day behind (a late vessel's manifest), never further. */
+const expectedArrivalPastToleranceMs = 24 * 3_600_000;
+/** Nor more than a year ahead: no manifest is lodged for a voyage further off. */
+const expectedArrivalHorizonMs = 366 * 24 * 3_600_000;
+
+/** Refuses an expected arrival far in the past (whose old rates a pre-arrival entry would take) or the future. */
+function checkExpectedArrivalWindow(eta: Date | undefined, now: Date, pointer: string, errors: FieldErrors): void {
+  if (eta === undefined) {
+    return;
+  }
+  if (eta.getTime() < now.getTime() - expectedArrivalPastToleranceMs) {
+    errors.add(pointer, 'arrival_in_past', `${eta.toISOString()} is more than 24 hours ago: give the conveyance's current expected arrival, or confirm its arrival once it is in`);
+  } else if (eta.getTime() > now.getTime() + expectedArrivalHorizonMs) {
+    errors.add(pointer, 'arrival_too_far_ahead', `${eta.toISOString()} is more than a year ahead; lodge the manifest nearer the voyage`);
+  }
+}
 
 export function manifestService(deps: ManifestServiceDeps) {
   const { db, clock } = deps;
@@ -218,7 +237,10 @@ export function manifestService(deps: ManifestServiceDeps) {
       action: change.kind === 'amendment' ? 'manifest.amended' : 'manifest.supplementary_lodged',
       entityType: 'manifest',
       entityId: m.id,
-      subjects: [m.reference, ...summary.added, ...summary.changed, ...summary.removed],
+      subjects: [
+        m.reference,
+        ...[...plan.added.map((a) => ids.get(a.draft.number) as string), ...plan.changed.map((c) => c.current.id), ...plan.removed.map((r) => r.current.id)].map(documentSubject),
+      ],
       before: {
         version: m.version,
         expectedArrival: m.expected_arrival.toISOString(),
@@ -249,6 +271,7 @@ export function manifestService(deps: ManifestServiceDeps) {
         const carrierOrgId = caller.principal.organisationId;
         const errors = new FieldErrors();
         const expectedArrival = checkHeader(input, ref, errors);
+        checkExpectedArrivalWindow(expectedArrival, clock.now(), '/expectedArrival', errors);
         const documents = input.documents ?? [];
         if (documents.length === 0) {
           errors.add('/documents', 'no_documents', 'a manifest lists at least one transport document');
@@ -300,13 +323,12 @@ export function manifestService(deps: ManifestServiceDeps) {
           ),
         );
         const view = await snapshot(tx, m.id, 'original', null, caller, now);
-        const numbers = view.documents.map((d) => d.number);
         await recordAudit(tx, {
           actor: caller.actor,
           action: 'manifest.lodged',
           entityType: 'manifest',
           entityId: m.id,
-          subjects: [reference, ...numbers],
+          subjects: [reference, ...view.documents.map((d) => documentSubject(d.id))],
           after: view,
           requestId: caller.requestId ?? null,
           at: now,
@@ -334,6 +356,7 @@ export function manifestService(deps: ManifestServiceDeps) {
         const reason = checkReason(input.reason, errors);
         const entries: AmendmentEntry[] = input.documents ?? [];
         const eta = input.expectedArrival === undefined || input.expectedArrival === null ? undefined : checkArrival(input.expectedArrival, '/expectedArrival', errors);
+        checkExpectedArrivalWindow(eta, clock.now(), '/expectedArrival', errors);
         if (entries.length === 0 && eta === undefined && errors.empty) {
           errors.add('/documents', 'nothing_to_amend', 'list the documents to add, change or remove, or give a new expectedArrival');
         }
@@ -390,6 +413,12 @@ export function manifestService(deps: ManifestServiceDeps) {
         const at = checkArrival(input.actualArrival, '/actualArrival', errors);
         if (at && at.getTime() > clock.now().getTime() + arrivalClockToleranceMs) {
           errors.add('/actualArrival', 'in_future', `${input.actualArrival} is in the future; confirm arrival once the conveyance is in`);
+        } else if (at && at.getTime() < m.created_at.getTime() - arrivalBeforeLodgingToleranceMs) {
+          errors.add(
+            '/actualArrival',
+            'before_manifest',
+            `${input.actualArrival} is before manifest ${m.reference} was lodged (${m.created_at.toISOString()}); the arrival may be at most an hour earlier than the lodging`,
+          );
         }
         errors.throwIfAny();
         const actualArrival = at as Date;
@@ -407,7 +436,7 @@ export function manifestService(deps: ManifestServiceDeps) {
           action: 'manifest.arrived',
           entityType: 'manifest',
           entityId: m.id,
-          subjects: [m.reference, ...documents.map((d) => d.number)],
+          subjects: [m.reference, ...documents.map((d) => documentSubject(d.id))],
           before: { status: m.status },
           after: { status: 'arrived', actualArrival: actualArrival.toISOString() },
           requestId: caller.requestId ?? null,

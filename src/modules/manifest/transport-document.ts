@@ -13,6 +13,12 @@ import { manifestLifecycle } from './manifest.state.ts';
 import { mass, transportDocumentInfo, type TransportDocumentInfo } from './manifest.views.ts';
 import { normaliseNumber } from './manifest.rules.ts';
 
+/**
+ * The audit subject of a transport document: its id, not its number, because two carriers may
+ * use the same B/L number and a timeline must never mix their consignments.
+ */
+export const documentSubject = (documentId: string): string => `td:${documentId}`;
+
 export interface FindOptions {
   /** Lock the document row (SELECT ... FOR UPDATE) for the rest of the transaction. */
   forUpdate?: boolean;
@@ -39,6 +45,15 @@ export async function findTransportDocument(q: Q, number: string, opts: FindOpti
   }
   const row = rows[0];
   return row ? transportDocumentInfo(row) : undefined;
+}
+
+/** Every active document with this number (one per carrier at most), narrowed by the options. */
+export async function findTransportDocuments(q: Q, number: string, opts: Omit<FindOptions, 'forUpdate'> = {}): Promise<TransportDocumentInfo[]> {
+  const rows = await manifestRepository.documentsByNumber(q, normaliseNumber(number), {
+    ...(opts.manifestReference === undefined ? {} : { manifestReference: opts.manifestReference.trim().toUpperCase() }),
+    ...(opts.carrierOrgId === undefined ? {} : { carrierOrgId: opts.carrierOrgId }),
+  });
+  return rows.map(transportDocumentInfo);
 }
 
 /** The same, by the document's id. */
@@ -110,7 +125,7 @@ export async function writeOff(
     action: 'transport_document.written_off',
     entityType: 'transport_document',
     entityId: doc.id,
-    subjects: [doc.manifest_reference, doc.number],
+    subjects: [doc.manifest_reference, documentSubject(doc.id)],
     before,
     after: { ...after, packages: quantity.packages, grossMassKg: mass(massKg) },
     reason: opts.reason ?? null,

@@ -36,6 +36,8 @@ const users: { username: string; org: string; displayName: string; roles: string
   { username: 'kra.officer', org: 'KRA', displayName: 'Achieng Otieno', roles: ['officer'] },
   { username: 'kra.officer2', org: 'KRA', displayName: 'Brian Kiprop', roles: ['officer'] },
   { username: 'kra.supervisor', org: 'KRA', displayName: 'Grace Wanjiru', roles: ['supervisor', 'officer'] },
+  // Supervisors roster officers, never themselves: a second one rosters the first.
+  { username: 'kra.supervisor2', org: 'KRA', displayName: 'Samuel Kiptoo', roles: ['supervisor', 'officer'] },
   { username: 'kra.risk', org: 'KRA', displayName: 'Hassan Abdi', roles: ['risk_analyst'] },
   { username: 'kra.admin', org: 'KRA', displayName: 'Esther Mutua', roles: ['admin'] },
   { username: 'maersk.ops', org: 'MAERSK', displayName: 'Peter Mwangi', roles: ['carrier'] },

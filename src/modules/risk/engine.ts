@@ -1,13 +1,15 @@
 // The risk engine: the channel of a declaration at lodgement, and why.
 //
 //   1. prohibited and restricted goods                     -> red, always (AEO or not, never random)
+//      the consignment's earlier declarations (same B/L, or the same importer's same goods
+//      cancelled or rejected within consignment.inheritDays) -> their highest channel
 //   2. the analysts' rules, by priority                     -> the rule's channel
 //   3. watchlists (importers, declarants, sellers, HS)      -> the list's channel (yellow or red)
 //   4. valuation: a unit value below the usual range         -> yellow (setting)
 //   5. the learned model's score against cut-offs set as target inspection rates
 //      (AEO importers: the rates times aeo.factor)          -> red / yellow
-//   6. otherwise green: a seeded random draw per declaration (AEO: rate times aeo.factor)
-//                                                            -> yellow / red, marked random
+//   6. otherwise green: a cryptographic random draw at lodgement, recorded (AEO: rate times
+//      aeo.factor)                                          -> yellow / red, marked random
 //
 // The declaration goes to the most demanding channel any step asks for (red > yellow > blue >
 // green); every hit is recorded (rule id and version, list entry, valuation figures, model
@@ -19,7 +21,7 @@ import type { DB } from '../../schema.ts';
 import type { Tx } from '#platform/db/transaction.ts';
 import type { Clock } from '#platform/clock.ts';
 import { newId } from '#platform/ids.ts';
-import type { Channel, DeclarationForRisk, Selectivity, SelectivityResult } from './selectivity.ts';
+import type { Channel, DeclarationForRisk, PriorDeclaration, Selectivity, SelectivityResult } from './selectivity.ts';
 import {
   channelRank,
   compileProhibited,
@@ -38,11 +40,11 @@ import { ValuationReferences, type ValuationFlag } from './valuation.ts';
 import { ActiveModelCache, type ActiveModel } from './model-store.ts';
 import { cutoffsFor } from './thresholds.ts';
 import { riskInputs } from './risk-input.ts';
-import { randomSelection } from './random.ts';
+import { cryptoDraw, randomSelection, type Draw, type RandomSelection } from './random.ts';
 
 type Q = Kysely<DB>;
 
-export type Source = 'prohibited' | 'rule' | 'watchlist' | 'valuation' | 'model' | 'random';
+export type Source = 'prohibited' | 'consignment' | 'rule' | 'watchlist' | 'valuation' | 'model' | 'random';
 
 export interface RuleHitRecord {
   id: string;
@@ -80,7 +82,11 @@ export interface Decision {
   watchlists: WatchlistHitRecord[];
   prohibited: ProhibitedHitRecord[];
   valuation: ValuationFlag[];
+  /** Earlier declarations of the consignment whose channel this one inherits. */
+  consignment: PriorDeclaration[];
   random: boolean;
+  /** The draw, when one was made (otherwise green): selection < rate selects, channel < redShare makes it red. */
+  draw: RandomSelection['draw'] | null;
   aeo: boolean;
   selectedBy: Source[];
   reasons: string[];
@@ -112,9 +118,11 @@ export interface RiskEngineDeps {
   modelCheckSeconds?: number;
   /** Names organisations in explanations (the model knows declarants by id). */
   organisationName?: (q: Q, id: string) => Promise<string | undefined>;
+  /** The random draw: cryptographic by default; tests pass a seeded one. */
+  draw?: Draw;
 }
 
-const sourceOrder: Source[] = ['prohibited', 'rule', 'watchlist', 'valuation', 'model', 'random'];
+const sourceOrder: Source[] = ['prohibited', 'consignment', 'rule', 'watchlist', 'valuation', 'model', 'random'];
 const itemsText = (items: number[], all: number): string => (items.length === 0 || items.length === all ? '' : ` (item${items.length > 1 ? 's' : ''} ${items.join(', ')})`);
 const pct = (x: number): string => `${Number((x * 100).toPrecision(3))}%`;
 const score3 = (x: number): string => x.toFixed(3);
@@ -156,6 +164,7 @@ export function riskEngine(deps: RiskEngineDeps) {
   const valuation = new ValuationReferences();
   const models = new ActiveModelCache(deps.modelCheckSeconds ?? 30);
   const names = new Map<string, string>();
+  const drawNumbers = deps.draw ?? cryptoDraw;
   let snapshot: Snapshot | null = null;
   let stale = true;
 
@@ -177,6 +186,26 @@ export function riskEngine(deps: RiskEngineDeps) {
       names.set(id, name);
     }
     return name;
+  }
+
+  /**
+   * Selection follows the consignment: a declaration on a transport document that an earlier
+   * declaration already took to a channel inherits it (cancelled, rejected or live), and so does
+   * the same importer's same goods declared again after a cancellation or rejection, within the
+   * setting's days. Cancelling a red declaration and lodging it again gains nothing.
+   */
+  function inherited(d: DeclarationForRisk, settings: RiskSettings, decision: Decision, asks: Ask[]): void {
+    const since = Date.parse(`${d.date}T00:00:00Z`) - settings['consignment.inheritDays'] * 86_400_000;
+    const followed = (d.consignment ?? []).filter((p) => p.channel !== 'green' && (p.relation === 'same_document' || Date.parse(p.at) >= since));
+    for (const prior of followed) {
+      decision.consignment.push(prior);
+      const on = prior.relation === 'same_document' ? `on the same transport document ${d.transportDocumentNumber}` : 'for the same goods of the same importer';
+      asks.push({
+        source: 'consignment',
+        channel: prior.channel,
+        lines: [`channel ${prior.channel} of declaration ${prior.reference} (${prior.status}) ${on}: selection follows the consignment`],
+      });
+    }
   }
 
   function hardRules(d: DeclarationForRisk, snap: Snapshot, decision: Decision, asks: Ask[]): void {
@@ -297,12 +326,12 @@ export function riskEngine(deps: RiskEngineDeps) {
     }
     if (channel === 'green') {
       const draw = randomSelection({
-        seed: settings['random.seed'],
-        declarationId: d.declarationId,
+        draw: drawNumbers(),
         rate: settings['random.rate'],
         redShare: settings['random.redShare'],
         factor: d.importerAeo ? settings['aeo.factor'] : 1,
       });
+      decision.draw = draw.draw;
       if (draw.selected && draw.channel) {
         channel = draw.channel;
         decision.random = true;
@@ -364,13 +393,16 @@ export function riskEngine(deps: RiskEngineDeps) {
         watchlists: [],
         prohibited: [],
         valuation: [],
+        consignment: [],
         random: false,
+        draw: null,
         aeo: d.importerAeo,
         selectedBy: [],
         reasons: [],
         version: '',
       };
       const asks: Ask[] = [];
+      inherited(d, settings, decision, asks);
       hardRules(d, snap, decision, asks);
       decision.valuation = await valuation.check(
         q,
@@ -433,6 +465,8 @@ export function riskEngine(deps: RiskEngineDeps) {
           prohibited: JSON.stringify(decision.prohibited),
           valuation: JSON.stringify(decision.valuation),
           random: decision.random,
+          random_draw: decision.draw ? JSON.stringify(decision.draw) : null,
+          consignment: JSON.stringify(decision.consignment),
           aeo: decision.aeo,
           selected_by: decision.selectedBy,
           reasons: JSON.stringify(decision.reasons),

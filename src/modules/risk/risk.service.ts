@@ -734,6 +734,8 @@ export function riskService(deps: RiskServiceDeps) {
         prohibited: r.prohibited,
         valuation: r.valuation,
         random: r.random,
+        randomDraw: r.random_draw,
+        consignment: r.consignment,
         aeo: r.aeo,
         selectedBy: r.selected_by,
         reasons: r.reasons,

@@ -17,8 +17,11 @@ export interface RiskSettings {
   'random.rate': number;
   /** Share of random selections that go red; the rest go yellow. */
   'random.redShare': number;
-  /** Seed of the per-declaration draw: the same declaration and seed always draw the same. */
-  'random.seed': string;
+  /**
+   * Days a cancelled or rejected declaration's channel follows the same importer's same goods
+   * declared again on another transport document (on the same one it always follows).
+   */
+  'consignment.inheritDays': number;
   /** Multiplies the model's and the random selection's rates for AEO importers. */
   'aeo.factor': number;
   /** Flag a unit value below this percentile of comparable accepted entries. */
@@ -40,7 +43,7 @@ export const defaultSettings: RiskSettings = {
   'model.explain': 3,
   'random.rate': 0.02,
   'random.redShare': 0.25,
-  'random.seed': 'forodha-random-1',
+  'consignment.inheritDays': 90,
   'aeo.factor': 0.25,
   'valuation.percentile': 0.1,
   'valuation.minEntries': 20,
@@ -81,12 +84,7 @@ const parsers: { [K in SettingKey]: (value: unknown) => RiskSettings[K] } = {
   'model.explain': count(0, 10),
   'random.rate': share,
   'random.redShare': share,
-  'random.seed': (value) => {
-    if (typeof value !== 'string' || value.length === 0 || value.length > 100) {
-      throw new Error('must be a text of 1 to 100 characters');
-    }
-    return value;
-  },
+  'consignment.inheritDays': count(0, 365),
   'aeo.factor': share,
   'valuation.percentile': (value) => {
     const p = share(value);

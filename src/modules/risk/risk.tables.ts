@@ -110,8 +110,12 @@ export interface RiskTables {
     prohibited: Json;
     valuation: Json;
     random: boolean;
+    /** The cryptographic draw at lodgement: { selection, channel, rate, redShare } (null when not drawn). */
+    random_draw: NullableJson;
+    /** Earlier declarations of the consignment whose channel this one inherited: [{ declarationId, reference, channel, status, relation }]. */
+    consignment: ColumnType<unknown, string | undefined, string>;
     aeo: boolean;
-    /** Which checks asked for the final channel: prohibited, rule, watchlist, valuation, model, random. */
+    /** Which checks asked for the final channel: prohibited, consignment, rule, watchlist, valuation, model, random. */
     selected_by: ColumnType<string[], string[], string[]>;
     reasons: Json;
     /** The facts the engine saw (DeclarationForRisk): the features of the next training. */

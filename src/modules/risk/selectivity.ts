@@ -41,6 +41,12 @@ export interface DeclarationForRisk {
   incoterm: string;
   /** Duties and taxes assessed, KES. */
   assessedTotal: string;
+  /**
+   * Earlier declarations of the same consignment: on the same transport document (any status),
+   * or of the same importer and goods that were cancelled or rejected. Their channel follows the
+   * goods, so cancelling a red declaration and lodging it again draws nothing new.
+   */
+  consignment?: PriorDeclaration[] | undefined;
   items: {
     itemNo: number;
     hsCode: string;
@@ -56,6 +62,17 @@ export interface DeclarationForRisk {
     /** Import duty rate applied, percent, when ad valorem. */
     dutyRate: string | null;
   }[];
+}
+
+export interface PriorDeclaration {
+  declarationId: string;
+  reference: string;
+  channel: Channel;
+  status: string;
+  /** same_document: on the same transport document; same_goods: same importer and HS codes, cancelled or rejected. */
+  relation: 'same_document' | 'same_goods';
+  /** When it was cancelled or rejected (ISO), or lodged when still live. */
+  at: string;
 }
 
 export interface SelectivityResult {
