@@ -3,6 +3,7 @@
 // rate with the AEO reduction (statistically, with fixed declaration ids).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RuleBody } from '../src/modules/risk/risk.schemas.ts';
+import { riskEngine, type PriorDeclaration } from '../src/modules/risk/index.ts';
 import { analyst, declaration, fixedId, riskBench, seedAccepted, withinBinomial, type RiskBench } from './risk-fixtures.ts';
 
 let bench: RiskBench;
@@ -484,7 +485,7 @@ describe('valuation reference', () => {
 });
 
 describe('random selection', () => {
-  it('selects about random.rate of otherwise-green declarations (binomial bounds), reproducibly, marked random', async () => {
+  it('selects about random.rate of otherwise-green declarations (binomial bounds), marked random, each decision explained by its recorded draw', async () => {
     const n = 10_000;
     let selected = 0;
     let red = 0;
@@ -495,10 +496,14 @@ describe('random selection', () => {
         date: '2027-01-15',
       });
       const decision = await bench.engine.evaluate(d, bench.db);
+      // The record alone says why: selected when the draw is below the rate, red below the red share.
+      const draw = decision.draw!;
+      expect(draw).toMatchObject({ rate: 0.02, redShare: 0.25 });
+      expect(decision.random).toBe(draw.selection < draw.rate);
       if (decision.random) {
         selected++;
         expect(decision.selectedBy).toEqual(['random']);
-        expect(['yellow', 'red']).toContain(decision.channel);
+        expect(decision.channel).toBe(draw.channel < draw.redShare ? 'red' : 'yellow');
         if (decision.channel === 'red') {
           red++;
         }
@@ -506,6 +511,7 @@ describe('random selection', () => {
         expect(decision.channel).toBe('green');
       }
       const aeo = await bench.engine.evaluate({ ...d, importerAeo: true }, bench.db);
+      expect(aeo.draw?.rate).toBeCloseTo(0.005, 10);
       if (aeo.random) {
         aeoSelected++;
       }
@@ -517,24 +523,23 @@ describe('random selection', () => {
     // AEO importers: 2% x 0.25 = 0.5%: 50 expected.
     expect(withinBinomial(aeoSelected, n, 0.005)).toMatchObject({ ok: true });
     expect(aeoSelected).toBeLessThan(selected);
-
-    // The same declaration draws the same, every time.
-    const again = await bench.engine.evaluate(
-      declaration(bench.orgs, {
-        declarationId: fixedId(7),
-        date: '2027-01-15',
-      }),
-      bench.db,
-    );
-    const once = await bench.engine.evaluate(
-      declaration(bench.orgs, {
-        declarationId: fixedId(7),
-        date: '2027-01-15',
-      }),
-      bench.db,
-    );
-    expect([again.random, again.channel]).toEqual([once.random, once.channel]);
   }, 120_000);
+
+  it('draws from a cryptographic generator: nothing the declarant holds (its declaration id, a seed) predicts the draw', async () => {
+    // The engine as the server builds it, with no draw given.
+    const engine = riskEngine({ db: bench.db, clock: bench.clock });
+    const d = declaration(bench.orgs, { declarationId: fixedId(7), date: '2027-01-15' });
+    const draws = new Set<number>();
+    for (let i = 0; i < 20; i++) {
+      draws.add((await engine.evaluate(d, bench.db)).draw!.selection);
+    }
+    // The same declaration draws anew every time (20 equal 32-bit draws would be a broken generator).
+    expect(draws.size).toBeGreaterThan(15);
+    // And the public seed setting is gone: nothing to predict it from.
+    const settings = await bench.risk.settings(bench.db, '2027-01-15');
+    expect(Object.keys(settings.inForce)).not.toContain('random.seed');
+    expect(settings.keys).not.toContain('random.seed');
+  });
 
   it('never draws a declaration a hard rule already selected', async () => {
     const d = declaration(bench.orgs, { date: '2027-01-15' }, { hsCode: '9301.10.00' });
@@ -543,5 +548,40 @@ describe('random selection', () => {
       expect(decision.random).toBe(false);
       expect(decision.channel).toBe('red');
     }
+  });
+});
+
+describe('selection follows the consignment', () => {
+  const prior = (over: Partial<PriorDeclaration>): PriorDeclaration => ({
+    declarationId: fixedId(90_000),
+    reference: '2027MBAIM4000001',
+    channel: 'red',
+    status: 'cancelled',
+    relation: 'same_document',
+    at: '2027-01-10T09:00:00.000Z',
+    ...over,
+  });
+
+  it('gives a declaration the highest channel of the earlier declarations on its transport document, whatever their age', async () => {
+    const d = declaration(bench.orgs, { date: '2027-01-15', consignment: [prior({ channel: 'yellow' }), prior({ channel: 'red', at: '2026-01-01T00:00:00.000Z' })] });
+    const decision = await bench.engine.evaluate(d, bench.db);
+    expect(decision.channel).toBe('red');
+    expect(decision.selectedBy).toEqual(['consignment']);
+    expect(decision.random).toBe(false);
+    expect(decision.draw).toBeNull();
+    expect(decision.consignment).toHaveLength(2);
+    expect(decision.reasons[0]).toMatch(/channel red of declaration 2027MBAIM4000001 \(cancelled\) on the same transport document .*: selection follows the consignment/);
+  });
+
+  it('follows the same goods of the same importer cancelled within consignment.inheritDays, not older, and never a green one', async () => {
+    const recent = declaration(bench.orgs, { date: '2027-01-15', consignment: [prior({ relation: 'same_goods', at: '2026-12-01T00:00:00.000Z' })] });
+    expect((await bench.engine.evaluate(recent, bench.db)).channel).toBe('red');
+    // 90 days by default: a cancellation in September 2026 no longer follows the goods in January 2027.
+    const old = declaration(bench.orgs, { date: '2027-01-15', consignment: [prior({ relation: 'same_goods', at: '2026-09-01T00:00:00.000Z' })] });
+    const decided = await bench.engine.evaluate(old, bench.db);
+    expect(decided.consignment).toEqual([]);
+    expect(decided.selectedBy).not.toContain('consignment');
+    const green = declaration(bench.orgs, { date: '2027-01-15', consignment: [prior({ channel: 'green' })] });
+    expect((await bench.engine.evaluate(green, bench.db)).consignment).toEqual([]);
   });
 });

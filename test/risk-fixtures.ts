@@ -8,7 +8,8 @@ import { fixedClock, type Clock } from '../src/platform/clock.ts';
 import { inTransaction, type Tx } from '../src/platform/db/transaction.ts';
 import { referenceService } from '../src/modules/reference/index.ts';
 import { partiesService } from '../src/modules/parties/index.ts';
-import { riskEngine, riskService, type DeclarationForRisk, type RiskEngine, type RiskService } from '../src/modules/risk/index.ts';
+import { riskEngine, riskService, type DeclarationForRisk, type Draw, type RiskEngine, type RiskService } from '../src/modules/risk/index.ts';
+import { Rng } from '../src/modules/risk/model/prng.ts';
 import { testDatabase, type TestDatabase } from './db.ts';
 
 export const analyst = {
@@ -34,6 +35,12 @@ export interface RiskBench {
   close(): Promise<void>;
 }
 
+/** A seeded stand-in for the cryptographic draw, so counts over many declarations are the same every run. */
+export function seededDraw(seed: number): Draw {
+  const rng = new Rng(seed);
+  return () => [rng.next(), rng.next()];
+}
+
 export async function riskBench(at = '2026-06-15T08:00:00Z'): Promise<RiskBench> {
   const database = await testDatabase();
   const db = database.db;
@@ -43,6 +50,7 @@ export async function riskBench(at = '2026-06-15T08:00:00Z'): Promise<RiskBench>
     db,
     clock,
     organisationName: async (q, id) => (await parties.organisation(q, id))?.name,
+    draw: seededDraw(2026),
   });
   const risk = riskService({ clock, engine, parties });
   const sets = await referenceService(db).sets();
@@ -68,7 +76,7 @@ export async function riskBench(at = '2026-06-15T08:00:00Z'): Promise<RiskBench>
 type Item = DeclarationForRisk['items'][number];
 
 let serial = 0;
-/** A declaration id that is the same on every run (the random draw depends on it). */
+/** A declaration id that is the same on every run. */
 export const fixedId = (n: number): string => `00000000-0000-4000-8000-${n.toString(16).padStart(12, '0')}`;
 
 /**

@@ -31,6 +31,8 @@ export interface PartiesPort {
 export interface TransportDocumentRef {
   id: string;
   number: string;
+  /** active, or removed by an amendment of its manifest. */
+  status: string;
   manifestId: string;
   manifestReference: string;
   carrierOrgId: string;
@@ -40,6 +42,8 @@ export interface TransportDocumentRef {
   remainingPackages: number;
   remainingMassKg: string;
   cargoCategory: string;
+  /** Containers the document lists (ISO 6346 numbers). */
+  containers: { number: string }[];
   expectedArrival: Date;
   actualArrival: Date | null;
   officeCode: string;
@@ -51,7 +55,7 @@ export interface ManifestPort {
   findTransportDocument(q: Q, number: string, options?: { forUpdate?: boolean; carrierOrgId?: string; manifestReference?: string }): Promise<TransportDocumentRef | undefined>;
   /** Every active document with this number, narrowed by carrier or manifest. */
   findTransportDocuments(q: Q, number: string, options?: { carrierOrgId?: string; manifestReference?: string }): Promise<TransportDocumentRef[]>;
-  findTransportDocumentById(q: Q, id: string, options?: { forUpdate?: boolean }): Promise<TransportDocumentRef | undefined>;
+  findTransportDocumentById(q: Q, id: string, options?: { forUpdate?: boolean; includeRemoved?: boolean }): Promise<TransportDocumentRef | undefined>;
 }
 
 export interface PrnRequest {

@@ -224,12 +224,13 @@ export const declarationRepository = {
   /**
    * Earlier declarations of the consignment, for the risk engine: every other lodged declaration
    * on the transport document, and the importer's cancelled or rejected declarations since
-   * `since` with exactly the same HS codes (the goods declared again on another document).
+   * `since` with exactly the same HS codes on another document (the service keeps those whose
+   * goods moved to this one).
    */
   async priorDeclarations(q: Q, args: { declarationId: string; transportDocumentId: string; importerOrgId: string; hsCodes: string[]; since: Date }) {
     const sameDocument = await q
       .selectFrom('declaration')
-      .select(['id', 'reference', 'channel', 'status', 'lodged_at', 'cancelled_at', 'updated_at'])
+      .select(['id', 'reference', 'channel', 'status', 'lodged_at', 'cancelled_at', 'updated_at', 'transport_document_id'])
       .where('transport_document_id', '=', args.transportDocumentId)
       .where('id', '<>', args.declarationId)
       .where('channel', 'is not', null)
@@ -237,7 +238,7 @@ export const declarationRepository = {
       .execute();
     const abandoned = await q
       .selectFrom('declaration')
-      .select(['id', 'reference', 'channel', 'status', 'lodged_at', 'cancelled_at', 'updated_at'])
+      .select(['id', 'reference', 'channel', 'status', 'lodged_at', 'cancelled_at', 'updated_at', 'transport_document_id'])
       .where('importer_org_id', '=', args.importerOrgId)
       .where('status', 'in', ['cancelled', 'rejected'])
       .where('id', '<>', args.declarationId)
@@ -300,7 +301,7 @@ export const declarationRepository = {
   },
 
   requests(q: Q, declarationId: string): Promise<DeclarationRequestRow[]> {
-    return q.selectFrom('declaration_request').selectAll().where('declaration_id', '=', declarationId).orderBy('requested_at', 'desc').orderBy('id').execute();
+    return q.selectFrom('declaration_request').selectAll().where('declaration_id', '=', declarationId).orderBy('seq', 'desc').execute();
   },
 
   async decideRequest(tx: Tx, id: string, decision: { status: 'approved' | 'refused' | 'withdrawn'; by: { id: string; name: string }; at: Date; reason: string; effect: unknown }): Promise<DeclarationRequestRow> {

@@ -174,6 +174,19 @@ export function declarationService(deps: DeclarationServiceDeps) {
       hsCodes: body.items.map((i) => i.hsCode),
       since: new Date(clock.now().getTime() - inheritanceWindowDays * 86_400_000),
     });
+    // The same goods on another document: only when the goods moved there (the earlier document
+    // was removed from this one's manifest: a B/L reissued under a new number) or when the two
+    // share a container; a regular importer's next shipment of the same kind of goods is another
+    // consignment.
+    const containers = new Set(lodged.document.containers.map((c) => c.number));
+    const moved: typeof sameGoods = [];
+    for (const d of sameGoods) {
+      const earlier = d.transport_document_id ? await deps.manifest.findTransportDocumentById(tx, d.transport_document_id, { includeRemoved: true }) : undefined;
+      const reissued = earlier?.status === 'removed' && earlier.manifestId === lodged.document.manifestId;
+      if (reissued || earlier?.containers.some((c) => containers.has(c.number))) {
+        moved.push(d);
+      }
+    }
     const prior = (d: (typeof sameDocument)[number], relation: PriorDeclaration['relation']): PriorDeclaration => ({
       declarationId: d.id,
       reference: d.reference ?? d.id,
@@ -182,7 +195,7 @@ export function declarationService(deps: DeclarationServiceDeps) {
       relation,
       at: (d.cancelled_at ?? (d.status === 'rejected' ? d.updated_at : d.lodged_at) ?? d.updated_at).toISOString(),
     });
-    return [...sameDocument.map((d) => prior(d, 'same_document')), ...sameGoods.map((d) => prior(d, 'same_goods'))];
+    return [...sameDocument.map((d) => prior(d, 'same_document')), ...moved.map((d) => prior(d, 'same_goods'))];
   }
 
   function riskInput(row: DeclarationRow, body: DeclarationBody, lodged: Lodged, reference: string, aeo: boolean, today: string, consignment: PriorDeclaration[]): DeclarationForRisk {

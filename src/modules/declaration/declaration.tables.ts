@@ -86,6 +86,8 @@ export interface DeclarationTables {
   /** After registration the declarant asks to amend or cancel; an officer decides. */
   declaration_request: {
     id: string;
+    /** Order of asking (requests of one declaration are listed newest first). */
+    seq: ColumnType<string, never, never>;
     declaration_id: string;
     kind: RequestKind;
     status: RequestStatus;

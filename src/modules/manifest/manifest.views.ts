@@ -141,6 +141,8 @@ export function draftOf(row: DocumentRow, numbersById: ReadonlyMap<string, strin
 export interface TransportDocumentInfo {
   id: string;
   number: string;
+  /** active, or removed by an amendment of its manifest. */
+  status: DocumentRow['status'];
   kind: DocumentRow['kind'];
   manifestId: string;
   manifestReference: string;
@@ -170,6 +172,7 @@ export function transportDocumentInfo(d: DocumentWithManifest): TransportDocumen
   return {
     id: d.id,
     number: d.number,
+    status: d.status,
     kind: d.kind,
     manifestId: d.manifest_id,
     manifestReference: d.manifest_reference,

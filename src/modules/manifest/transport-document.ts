@@ -56,10 +56,10 @@ export async function findTransportDocuments(q: Q, number: string, opts: Omit<Fi
   return rows.map(transportDocumentInfo);
 }
 
-/** The same, by the document's id. */
-export async function findTransportDocumentById(q: Q, id: string, opts: { forUpdate?: boolean } = {}): Promise<TransportDocumentInfo | undefined> {
-  const row = await manifestRepository.documentById(q, id, opts);
-  return row && row.status === 'active' ? transportDocumentInfo(row) : undefined;
+/** The same, by the document's id; a document removed from its manifest only when asked for (includeRemoved). */
+export async function findTransportDocumentById(q: Q, id: string, opts: { forUpdate?: boolean; includeRemoved?: boolean } = {}): Promise<TransportDocumentInfo | undefined> {
+  const row = await manifestRepository.documentById(q, id, opts.forUpdate === undefined ? {} : { forUpdate: opts.forUpdate });
+  return row && (row.status === 'active' || opts.includeRemoved === true) ? transportDocumentInfo(row) : undefined;
 }
 
 export interface WriteOffQuantity {

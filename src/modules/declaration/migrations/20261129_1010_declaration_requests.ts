@@ -13,6 +13,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     alter table declaration add column manifest_reference text;
     create table declaration_request (
       id uuid primary key,
+      seq bigserial not null,
       declaration_id uuid not null references declaration (id),
       kind text not null check (kind in ('cancel', 'amend')),
       status text not null check (status in ('pending', 'approved', 'refused', 'withdrawn')),
@@ -32,7 +33,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       check (kind <> 'amend' or body is not null)
     );
     create unique index declaration_request_pending on declaration_request (declaration_id) where status = 'pending';
-    create index declaration_request_of on declaration_request (declaration_id, requested_at desc);
+    create index declaration_request_of on declaration_request (declaration_id, seq desc);
     create index declaration_importer_cancelled on declaration (importer_org_id, cancelled_at) where status in ('cancelled', 'rejected')
   `,
   );
