@@ -1,5 +1,7 @@
 // forodha <command>: administration from the shell, against the configured database.
+import type { Kysely } from 'kysely';
 import { loadConfig, ConfigError } from './config.ts';
+import type { DB } from './schema.ts';
 import { openDatabase, type Database } from '#platform/db/database.ts';
 import { DataLockedError } from '#platform/db/lock.ts';
 import { migrateToLatest } from '#platform/db/migrate.ts';
@@ -85,7 +87,13 @@ export async function run(argv: string[]): Promise<number> {
     });
   }
   if (command === 'audit' && sub !== undefined && ['verify', 'checkpoint', 'keygen'].includes(sub)) {
-    return auditCommand(sub, rest, { config: loadConfig(), withDatabase: (work) => withDatabase(({ db }) => work(db)) });
+    // The audit tables must be current (the checkpoint columns), as for every other command.
+    const migrated = <T>(work: (db: Kysely<DB>) => Promise<T>) =>
+      withDatabase(async ({ db }) => {
+        await migrateToLatest(db);
+        return work(db);
+      });
+    return auditCommand(sub, rest, { config: loadConfig(), withDatabase: migrated });
   }
   if (command === 'migrate') {
     const config = loadConfig();
