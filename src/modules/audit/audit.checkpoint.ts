@@ -56,7 +56,7 @@ interface Previous {
 const first: Previous = { n: 0, hash: genesis, xmin: '0', events: 0, key: undefined };
 
 /** A big first checkpoint (an existing database) is split so no line grows without bound. */
-const headsPerLine = 1000;
+const defaultHeadsPerLine = 1000;
 
 /** Several processes may share one database and one file: one writes at a time. */
 const writerLock = 7_310_946_114_501;
@@ -174,6 +174,8 @@ export interface CheckpointOptions {
   key: SigningKey;
   /** Write a line even when no chain moved (the command line does: it shows the writer is alive). */
   force?: boolean;
+  /** Most chain heads on one line (default 1000): a big first checkpoint is split over several. */
+  headsPerLine?: number;
   now?: () => Date;
 }
 
@@ -211,6 +213,7 @@ export async function takeCheckpoint(db: Kysely<DB>, options: CheckpointOptions)
     const events = previous.events + Number(count);
     const bodies: CheckpointBody[] = [];
     let prev = previous;
+    const headsPerLine = options.headsPerLine ?? defaultHeadsPerLine;
     for (let i = 0; i === 0 || i < moved.length; i += headsPerLine) {
       const heads = Object.fromEntries(moved.slice(i, i + headsPerLine).map((h) => [h.stream, [h.stream_seq, h.hash]])) as CheckpointBody['heads'];
       const body: CheckpointBody = { v: 1, n: prev.n + 1, at, xmin: cut.xmin, events, heads, prev: prev.hash, key: options.key.keyId };
