@@ -38,7 +38,8 @@ afterAll(() => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-describe('forodha audit keygen', () => {
+// Each command is a new process that loads the whole application: allow for a busy machine.
+describe('forodha audit keygen', { timeout: 180_000 }, () => {
   it('writes a private key only its owner can read, and its public key; never overwrites', () => {
     const file = path.join(dir, 'keys', 'audit.pem');
     const r = cli({}, 'audit', 'keygen', file);
