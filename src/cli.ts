@@ -96,11 +96,11 @@ export async function run(argv: string[]): Promise<number> {
     return auditCommand(sub, rest, { config: loadConfig(), withDatabase: migrated });
   }
   if (command === 'migrate') {
-    const config = loadConfig();
-    if (config.databaseOwnerUrl !== undefined) {
+    const ownerUrl = loadConfig().databaseOwnerUrl;
+    if (ownerUrl !== undefined) {
       return withDatabase(async ({ db }) => {
         const role = await applicationRole(db);
-        const applied = await asOwner(config.databaseOwnerUrl as string, async (owner) => {
+        const applied = await asOwner(ownerUrl, async (owner) => {
           const names = await migrateToLatest(owner);
           await grantApplicationRole(owner, role.name);
           return names;
