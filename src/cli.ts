@@ -1,20 +1,26 @@
 // forodha <command>: administration from the shell, against the configured database.
+import type { Kysely } from 'kysely';
 import { loadConfig, ConfigError } from './config.ts';
+import type { DB } from './schema.ts';
 import { openDatabase, type Database } from '#platform/db/database.ts';
 import { DataLockedError } from '#platform/db/lock.ts';
 import { migrateToLatest } from '#platform/db/migrate.ts';
 import { importRates, importTariff, type ImportReport } from '#modules/tariff/index.ts';
 import { parseTrainArgs, trainCommand, trainUsage } from '#modules/risk/index.ts';
 import { systemClock } from '#platform/clock.ts';
-import { prepareDatabase } from './setup.ts';
-import { verifyAudit } from '#modules/audit/index.ts';
+import { applicationRole, asOwner, grantApplicationRole, prepareDatabase } from './setup.ts';
+import { auditCommand } from '#modules/audit/index.ts';
 
 const usage = `forodha <command>
 
   tariff import FILE.csv [--dry-run] [--by NAME]   load a tariff version (all-or-nothing)
   rates import FILE.csv [--dry-run] [--by NAME]    load exchange rates (all-or-nothing)
-  audit verify                                     recompute the audit trail's hash chains; exit 1 on tampering
-  migrate                                          apply database migrations
+  audit verify [--public-key FILE] [--checkpoints FILE] [--max-age SECONDS]
+                                                   check the hash chains against the signed checkpoints; exit 1 on any problem
+  audit checkpoint                                 sign and append a checkpoint of every chain head (AUDIT_CHECKPOINT_FILE)
+  audit keygen FILE                                write an Ed25519 key pair for checkpoints: FILE (private, 0600) and FILE.pub
+  migrate                                          apply database migrations (as DATABASE_OWNER_URL when set, then grant)
+  db grant [ROLE]                                  grant the application role (default: DATABASE_URL's) what it needs, as DATABASE_OWNER_URL
   seed [--demo]                                    load reference data, settings (and the demo tariff)
   risk train (--from-db | --csv FILE ...) [--activate]
                                                    train a risk model, store it with its metrics
@@ -80,22 +86,45 @@ export async function run(argv: string[]): Promise<number> {
       return trainCommand(db, parsed, systemClock, (line) => console.log(line));
     });
   }
-  if (command === 'audit' && sub === 'verify') {
-    return withDatabase(async ({ db }) => {
-      const report = await verifyAudit(db);
-      console.log(`audit trail: ${report.events} records in ${report.streams} chains; ${report.ok ? 'every chain verifies' : `${report.problems.length} problem(s)`}`);
-      for (const p of report.problems) {
-        console.error(`  ${p.stream}${p.seq === undefined ? '' : ` record ${p.seq}`}: ${p.problem}`);
-      }
-      return report.ok ? 0 : 1;
-    });
+  if (command === 'audit' && sub !== undefined && ['verify', 'checkpoint', 'keygen'].includes(sub)) {
+    // The audit tables must be current (the checkpoint columns), as for every other command.
+    const migrated = <T>(work: (db: Kysely<DB>) => Promise<T>) =>
+      withDatabase(async ({ db }) => {
+        await migrateToLatest(db);
+        return work(db);
+      });
+    return auditCommand(sub, rest, { config: loadConfig(), withDatabase: migrated });
   }
   if (command === 'migrate') {
+    const ownerUrl = loadConfig().databaseOwnerUrl;
+    if (ownerUrl !== undefined) {
+      return withDatabase(async ({ db }) => {
+        const role = await applicationRole(db);
+        const applied = await asOwner(ownerUrl, async (owner) => {
+          const names = await migrateToLatest(owner);
+          await grantApplicationRole(owner, role.name);
+          return names;
+        });
+        console.log(`${applied.length ? `applied: ${applied.join(', ')}` : 'database is up to date'}; privileges granted to ${role.name}`);
+        return 0;
+      });
+    }
     return withDatabase(async ({ db }) => {
       const applied = await migrateToLatest(db);
       console.log(applied.length ? `applied: ${applied.join(', ')}` : 'database is up to date');
       return 0;
     });
+  }
+  if (command === 'db' && sub === 'grant') {
+    const ownerUrl = loadConfig().databaseOwnerUrl;
+    if (ownerUrl === undefined) {
+      console.error('forodha db grant: set DATABASE_OWNER_URL (the schema owner) and DATABASE_URL (the application role)');
+      return 2;
+    }
+    const role = rest[0] ?? (await withDatabase(async ({ db }) => (await applicationRole(db)).name));
+    await asOwner(ownerUrl, (owner) => grantApplicationRole(owner, role));
+    console.log(`privileges granted to ${role}: rows of ordinary tables, select and insert on the audit trail, no truncate, no ownership`);
+    return 0;
   }
   if (command === 'seed') {
     return withDatabase(async ({ db }) => {

@@ -27,6 +27,16 @@ export interface Config {
   shutdownGraceSeconds: number;
   /** Days a payment registration number (PRN) stays valid, to the end of that Nairobi day. */
   prnValidityDays: number;
+  /** Schema owner's connection string: migrations and grants run as it, the server as DATABASE_URL's role. */
+  databaseOwnerUrl: string | undefined;
+  /** Ed25519 private key (PEM) that signs audit checkpoints; unset = no checkpoints. */
+  auditSigningKey: string | undefined;
+  /** Create auditSigningKey when missing: only for the embedded database's default key in dataDir. */
+  auditCreateKey: boolean;
+  /** Append-only file of signed audit checkpoints (JSON lines). */
+  auditCheckpointFile: string | undefined;
+  /** Seconds between checkpoints taken by the server; 0 = none (run `forodha audit checkpoint` instead). */
+  auditCheckpointSeconds: number;
 }
 
 export class ConfigError extends Error {}
@@ -81,5 +91,31 @@ export function loadConfig(env: Env = process.env): Config {
     outboxWorker: boolean(env, 'OUTBOX_WORKER', true),
     shutdownGraceSeconds: integer(env, 'SHUTDOWN_GRACE_SECONDS', 20, 0, 600),
     prnValidityDays: integer(env, 'PRN_VALIDITY_DAYS', 14, 1, 365),
+    databaseOwnerUrl: ownerUrl(env, databaseUrl),
+    ...auditSettings(env, databaseUrl === undefined, path.resolve(env.DATA_DIR ?? 'data')),
+    auditCheckpointSeconds: integer(env, 'AUDIT_CHECKPOINT_SECONDS', 60, 0, 86_400),
+  };
+}
+
+function ownerUrl(env: Env, databaseUrl: string | undefined): string | undefined {
+  const owner = env.DATABASE_OWNER_URL || undefined;
+  if (owner !== undefined && databaseUrl === undefined) {
+    throw new ConfigError('DATABASE_OWNER_URL needs DATABASE_URL (the application role): the embedded database has no roles');
+  }
+  return owner;
+}
+
+// The embedded database keeps its signing key and checkpoint file in DATA_DIR so checkpoints are on
+// out of the box; a PostgreSQL deployment names both, kept away from the database's administrators.
+function auditSettings(env: Env, embedded: boolean, dataDir: string) {
+  const key = env.AUDIT_SIGNING_KEY || undefined;
+  const file = env.AUDIT_CHECKPOINT_FILE || undefined;
+  if (!embedded && (key === undefined) !== (file === undefined)) {
+    throw new ConfigError(`AUDIT_SIGNING_KEY and AUDIT_CHECKPOINT_FILE go together: set both, or neither`);
+  }
+  return {
+    auditSigningKey: key === undefined ? (embedded ? path.join(dataDir, 'audit-signing-key.pem') : undefined) : path.resolve(key),
+    auditCreateKey: embedded && key === undefined,
+    auditCheckpointFile: file === undefined ? (embedded ? path.join(dataDir, 'audit-checkpoints.jsonl') : undefined) : path.resolve(file),
   };
 }

@@ -1,16 +1,19 @@
 // npm start: config -> database (PGlite or DATABASE_URL) -> migrate -> reference and demo data -> listen.
 import { loadConfig, ConfigError } from './config.ts';
-import { openDatabase } from '#platform/db/database.ts';
 import { DataLockedError } from '#platform/db/lock.ts';
 import { buildApp } from './app.ts';
-import { prepareDatabase } from './setup.ts';
+import { openPreparedDatabase } from './setup.ts';
+import { AuditKeyError, startAuditCheckpoints } from '#modules/audit/index.ts';
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolSize, holder: 'the Forodha server' });
-  const prepared = await prepareDatabase(database.db, { demo: config.demo });
+  const { database, prepared, warnings } = await openPreparedDatabase(config, { poolSize: config.dbPoolSize, holder: 'the Forodha server' });
   const app = await buildApp({ config, database });
   app.log.info({ database: database.location, migrations: prepared.migrations.length, demo: prepared.demo }, 'database ready');
+  for (const warning of warnings) {
+    app.log.warn(warning);
+  }
+  const checkpoints = startAuditCheckpoints(database.db, config, app.log);
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -25,6 +28,7 @@ async function main(): Promise<void> {
     }, config.shutdownGraceSeconds * 1000);
     timer.unref();
     await app.close();
+    await checkpoints?.stop();
     await database.close();
     process.exit(0);
   };
@@ -51,7 +55,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  if (err instanceof ConfigError || err instanceof DataLockedError) {
+  if (err instanceof ConfigError || err instanceof DataLockedError || err instanceof AuditKeyError) {
     console.error(`forodha: ${err.message}`);
     process.exit(2);
   }

@@ -5,11 +5,13 @@ import pg from 'pg';
 import { inject } from 'vitest';
 import { openDatabase, openMemoryDatabase, type Database } from '../src/platform/db/database.ts';
 import { prepareDatabase } from '../src/setup.ts';
-import { withDatabaseName } from './global-setup.ts';
+import { applicationRole, withDatabaseName, withRole } from './global-setup.ts';
 
 export interface TestDatabase extends Database {
-  /** Connection string of this copy (real PostgreSQL only), for tests that start other processes. */
+  /** Connection string of this copy as the application role (real PostgreSQL only), for tests that start other processes. */
   url?: string;
+  /** The same copy as its owner (real PostgreSQL only): for tests that play a hostile administrator. */
+  ownerUrl?: string;
 }
 
 export async function testDatabase(options: { demo?: boolean } = {}): Promise<TestDatabase> {
@@ -28,10 +30,12 @@ export async function testDatabase(options: { demo?: boolean } = {}): Promise<Te
     await admin.end();
   }
   const copyUrl = withDatabaseName(url, name);
-  const database = await openDatabase({ databaseUrl: copyUrl, dataDir: '', poolSize: 10 });
+  const appUrl = withRole(copyUrl, applicationRole);
+  const database = await openDatabase({ databaseUrl: appUrl, dataDir: '', poolSize: 10 });
   return {
     ...database,
-    url: copyUrl,
+    url: appUrl,
+    ownerUrl: copyUrl,
     close: async () => {
       await database.close();
       const dropper = new pg.Client({ connectionString: url });
@@ -40,4 +44,15 @@ export async function testDatabase(options: { demo?: boolean } = {}): Promise<Te
       await dropper.end();
     },
   };
+}
+
+/**
+ * The schema owner's connection to a test database: a separate connection as the owner on
+ * PostgreSQL; on PGlite (one user, who owns everything) the database itself.
+ */
+export async function ownerOf(database: TestDatabase): Promise<Database> {
+  if (database.ownerUrl === undefined) {
+    return { ...database, close: async () => undefined };
+  }
+  return openDatabase({ databaseUrl: database.ownerUrl, dataDir: '', poolSize: 2 });
 }

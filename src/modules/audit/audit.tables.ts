@@ -22,6 +22,16 @@ export interface AuditTables {
     request_id: string | null;
     prev_hash: string;
     hash: string;
+    /** Transaction that wrote the record (xid8, as text): checkpoints cut by it. Not hashed. */
+    xid: Generated<string>;
   };
   audit_stream: { stream: string; seq: number; head_hash: string };
+  audit_checkpoint: {
+    n: number;
+    at: ColumnType<Date, Date | string, never>;
+    /** The checkpoint's transaction cut (xmin is a reserved column name). */
+    cut: string;
+    events: ColumnType<string, number | string, never>;
+    line_hash: string;
+  };
 }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
-import { testDatabase, type TestDatabase } from '../../../test/db.ts';
+import { ownerOf, testDatabase, type TestDatabase } from '../../../test/db.ts';
 import { inTransaction } from '#platform/db/transaction.ts';
 import { recordAudit, timeline, verifyAudit, systemActor } from './index.ts';
 
@@ -26,9 +26,15 @@ describe('audit trail', () => {
     expect(await verifyAudit(database.db)).toMatchObject({ ok: true, streams: 3, events: 5, problems: [] });
   });
 
-  it('refuses updates and deletes', async () => {
-    await expect(sql`update audit_event set reason = 'edited'`.execute(database.db)).rejects.toThrow(/append-only/);
-    await expect(sql`delete from audit_event`.execute(database.db)).rejects.toThrow(/append-only/);
+  it('refuses updates, deletes and truncation, even to the owner while the guards are on', async () => {
+    const owner = await ownerOf(database);
+    try {
+      await expect(sql`update audit_event set reason = 'edited'`.execute(owner.db)).rejects.toThrow(/append-only/);
+      await expect(sql`delete from audit_event`.execute(owner.db)).rejects.toThrow(/append-only/);
+      await expect(sql`truncate audit_event, audit_stream`.execute(owner.db)).rejects.toThrow(/append-only/);
+    } finally {
+      await owner.close();
+    }
   });
 
   it('finds a consignment’s steps by any of its references, oldest first', async () => {
@@ -38,11 +44,16 @@ describe('audit trail', () => {
     expect(await timeline(database.db, ['2026MBAIM4000001', 'OTHER'])).toHaveLength(4);
   });
 
-  it('detects a changed record and a removed one (when someone bypasses the guard)', async () => {
-    await sql`alter table audit_event disable trigger audit_event_append_only`.execute(database.db);
-    await sql`update audit_event set reason = 'rewritten' where action = 'assessed'`.execute(database.db);
-    await sql`delete from audit_event where entity_id = 'm2'`.execute(database.db);
-    await sql`alter table audit_event enable trigger audit_event_append_only`.execute(database.db);
+  it('detects a changed record and a removed one (when the owner bypasses the guard)', async () => {
+    const owner = await ownerOf(database);
+    try {
+      await sql`alter table audit_event disable trigger audit_event_append_only`.execute(owner.db);
+      await sql`update audit_event set reason = 'rewritten' where action = 'assessed'`.execute(owner.db);
+      await sql`delete from audit_event where entity_id = 'm2'`.execute(owner.db);
+      await sql`alter table audit_event enable trigger audit_event_append_only`.execute(owner.db);
+    } finally {
+      await owner.close();
+    }
     const report = await verifyAudit(database.db);
     expect(report.ok).toBe(false);
     expect(report.problems).toEqual(
