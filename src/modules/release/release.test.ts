@@ -9,6 +9,7 @@ import type { Principal } from '#platform/http/auth.ts';
 import { ProblemError } from '#platform/http/problem.ts';
 import { verifyAudit, type Actor } from '#modules/audit/index.ts';
 import { referenceService } from '#modules/reference/index.ts';
+import { partiesService, type PartiesService } from '#modules/parties/index.ts';
 import { findTransportDocument, findTransportDocumentById, manifestService, type ManifestService } from '#modules/manifest/index.ts';
 import { callerOf, demoPrincipal, sampleLodgement } from '../manifest/manifest.fixtures.ts';
 import { startModuleServer, type ModuleServer } from '../payment/payment.testkit.ts';
@@ -19,6 +20,7 @@ import { deliverToTerminal, releaseService, type Exit, type ReleaseService } fro
 let server: ModuleServer;
 let release: ReleaseService;
 let manifests: ManifestService;
+let parties: PartiesService;
 let exits: Exit[] = [];
 let terminal: Client;
 const org: Record<string, string> = {};
@@ -91,6 +93,7 @@ const gateOut = (number: string, body: Record<string, unknown>) => terminal.post
 
 beforeAll(async () => {
   server = await startModuleServer(({ database, clock }) => {
+    parties = partiesService(database.db, clock);
     release = releaseService({
       db: database.db,
       clock,
@@ -98,13 +101,13 @@ beforeAll(async () => {
         exits.push(exit);
       },
     });
-    return releaseRoutes({ db: database.db, release });
+    return releaseRoutes({ db: database.db, release, officesServed: (orgId) => parties.officesServed(orgId) });
   });
   const db = server.database.db;
   for (const o of await db.selectFrom('organisation').select(['id', 'code']).execute()) {
     org[o.code] = o.id;
   }
-  manifests = manifestService({ db, reference: referenceService(db), clock: server.clock });
+  manifests = manifestService({ db, reference: referenceService(db), clock: server.clock, officesServed: (orgId) => parties.officesServed(orgId) });
   principals.maersk = await demoPrincipal(db, 'MAERSK', ['carrier'], 'maersk.ops');
   principals.kpa = await demoPrincipal(db, 'KPA', ['terminal'], 'kpa-system');
   terminal = server.key('demo-kpa-key');
