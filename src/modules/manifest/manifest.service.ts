@@ -480,7 +480,7 @@ export function manifestService(deps: ManifestServiceDeps) {
       return manifestView(m, visible, all);
     },
 
-    /** Every version of the manifest, for its carrier, customs and the terminal. */
+    /** Every version of the manifest, for its carrier, customs and a terminal serving its office. */
     async versions(principal: Principal, id: string) {
       const m = await repo.manifest(db, id);
       if (!m || !seesWhole(principal, await officesOf(principal), m)) {
