@@ -54,7 +54,7 @@ export function services(database: Database, clock: Clock, config: Config) {
   const calculator = calculatorService({ tariff, reference, clock });
   const identity = identityService(database.db, clock);
   const parties = partiesService(database.db, clock);
-  const manifests = manifestService({ db: database.db, reference, clock });
+  const manifests = manifestService({ db: database.db, reference, clock, officesServed: (orgId) => parties.officesServed(orgId) });
   // The risk engine chooses the channel at lodgement; analysts manage its rules through riskService.
   const riskEngineInstance = riskEngine({ db: database.db, clock, organisationName: async (q, id) => (await parties.organisation(q, id))?.name });
   const risk = { engine: riskEngineInstance, service: riskService({ clock, engine: riskEngineInstance, parties }) };
@@ -181,7 +181,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(partiesRoutes({ db: deps.database.db, parties: s.parties }));
   await app.register(manifestRoutes({ db: deps.database.db, manifests: s.manifests }));
   await app.register(paymentRoutes({ db: deps.database.db, clock, payments: s.payments }));
-  await app.register(releaseRoutes({ db: deps.database.db, release: s.release }));
+  await app.register(releaseRoutes({ db: deps.database.db, release: s.release, officesServed: (orgId) => s.parties.officesServed(orgId) }));
   await app.register(declarationRoutes({ db: deps.database.db, declarations: s.declarations }));
   await app.register(inspectionRoutes({ db: deps.database.db, inspection: s.inspection }));
   await app.register(riskRoutes({ db: deps.database.db, clock, risk: s.risk.service, engine: s.risk.engine, reference: s.reference }));

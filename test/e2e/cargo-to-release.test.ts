@@ -68,7 +68,7 @@ describe('cargo to release', () => {
     expectStatus(registered, 200);
     expect(registered.body.status).toBe('registered');
     const prn = registered.body.payment.prn as string;
-    expect(prn).toMatch(/^2026PRN\d{10}$/);
+    expect(prn).toMatch(/^2026PRN\d{12}$/);
     const again = await agent.post(`/api/v1/declarations/${declared.id}/register`, undefined, { idempotencyKey: key });
     expect(again.status).toBe(200);
     expect(again.headers.get('idempotent-replayed')).toBe('true');

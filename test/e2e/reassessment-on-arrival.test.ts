@@ -40,7 +40,7 @@ beforeAll(async () => {
   registered.payment = (await agent.post(`/api/v1/declarations/${registered.id}/register`)).body.payment;
   const paid = before.paid!;
   const prn = (await agent.post(`/api/v1/declarations/${paid.id}/register`)).body.payment.prn;
-  expectStatus(await journey.server.key('demo-kcb-key').post('/api/v1/payments', { prn, amount: paid.assessment.total, bankReference: `KCB-${paid.reference}`, paidAt: '2024-12-20T07:30:00+03:00' }), 201);
+  expectStatus(await journey.server.key('demo-kcb-key').post('/api/v1/payments', { prn, amount: paid.assessment.total, bankReference: `KCB-${paid.reference}`, paidAt: '2024-12-20T08:05:00+03:00' }), 201);
 
   // The vessel is two days late: it arrives under the new levy.
   journey.server.clock.set('2024-12-28T07:00:00Z');
@@ -80,7 +80,7 @@ describe('re-assessment on arrival', () => {
     expect(stale.body.outcome).toBe('unallocated');
     expect((await agent.get(`/api/v1/declarations/${old.id}`)).body.status).toBe('registered');
 
-    expectStatus(await bank.post('/api/v1/payments', { prn: after.payment.prn, amount: after.assessment.total, bankReference: `KCB-NEW-${old.reference}`, paidAt: '2024-12-28T09:40:00+03:00' }), 201);
+    expectStatus(await bank.post('/api/v1/payments', { prn: after.payment.prn, amount: after.assessment.total, bankReference: `KCB-NEW-${old.reference}`, paidAt: '2024-12-28T10:02:00+03:00' }), 201);
     const released = (await untilStatus(agent, old.id, 'released')).value;
     expect(released.releaseOrderNumber).toBeTruthy();
 

@@ -30,6 +30,8 @@ export interface ListFilter {
   consigneePins?: string[];
   status?: ManifestStatus;
   officeCode?: string;
+  /** Only manifests at one of these offices (a terminal's). */
+  officeCodes?: readonly string[];
   after?: { createdAt: Date; id: string };
   limit: number;
 }
@@ -151,6 +153,9 @@ export const manifestRepository = {
     }
     if (filter.officeCode !== undefined) {
       query = query.where('m.office_code', '=', filter.officeCode);
+    }
+    if (filter.officeCodes !== undefined) {
+      query = query.where('m.office_code', 'in', [...filter.officeCodes]);
     }
     if (filter.after !== undefined) {
       const after = filter.after;

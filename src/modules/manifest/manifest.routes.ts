@@ -68,7 +68,7 @@ export function manifestRoutes(deps: { db: Kysely<DB>; manifests: ManifestServic
       {
         schema: {
           tags: ['manifests'],
-          summary: 'Confirm the conveyance arrived (the carrier, the terminal or customs)',
+          summary: 'Confirm the conveyance arrived (the carrier, a terminal serving the office, or customs)',
           description: `Confirming again with the same time answers the same; another time is a 409. Publishes manifest.arrived. ${idempotencyNote}`,
           params: IdParams,
           body: ArrivalBody,
@@ -93,7 +93,7 @@ export function manifestRoutes(deps: { db: Kysely<DB>; manifests: ManifestServic
         schema: {
           tags: ['manifests'],
           summary: 'Manifests you may see, newest first (cursor pagination)',
-          description: 'A carrier sees its own; customs and terminals all; traders and agents those carrying their (clients\') consignments.',
+          description: 'A carrier sees its own; customs all; terminals those at the offices they serve; traders and agents those carrying their (clients\') consignments.',
           querystring: ListQuery,
         },
         config: { access: readers },

@@ -4,6 +4,7 @@ import type { Principal } from '#platform/http/auth.ts';
 import { ProblemError } from '#platform/http/problem.ts';
 import { inTransaction } from '#platform/db/transaction.ts';
 import { referenceService } from '#modules/reference/index.ts';
+import { partiesService } from '#modules/parties/index.ts';
 import { timeline } from '#modules/audit/index.ts';
 import { testDatabase, type TestDatabase } from '../../../test/db.ts';
 import { manifestService, type ManifestService } from './manifest.service.ts';
@@ -44,7 +45,8 @@ const lodge = (input: LodgementInput, who: Principal = p.maersk as Principal) =>
 
 beforeAll(async () => {
   database = await testDatabase();
-  service = manifestService({ db: database.db, reference: referenceService(database.db), clock });
+  const parties = partiesService(database.db, clock);
+  service = manifestService({ db: database.db, reference: referenceService(database.db), clock, officesServed: (orgId) => parties.officesServed(orgId) });
   p.maersk = await demoPrincipal(database.db, 'MAERSK', ['carrier'], 'maersk.ops');
   p.cma = await demoPrincipal(database.db, 'CMA', ['carrier'], 'cma.ops');
   p.kpa = await demoPrincipal(database.db, 'KPA', ['terminal'], 'kpa-system');

@@ -53,6 +53,8 @@ export interface ManifestServiceDeps {
   db: Kysely<DB>;
   reference: Pick<ReferenceService, 'sets' | 'list'>;
   clock: Clock;
+  /** The customs offices a terminal organisation serves (the parties module's); a terminal acts only there. */
+  officesServed: (organisationId: string) => Promise<readonly string[]>;
 }
 
 export interface ListQuery {
@@ -95,9 +97,17 @@ export function manifestService(deps: ManifestServiceDeps) {
   }
 
   const sees = {
-    everything: (p: Principal) => isCustoms(p) || p.roles.includes('terminal'),
+    everything: (p: Principal) => isCustoms(p),
     asCarrier: (p: Principal, m: Pick<ManifestRow, 'carrier_org_id'>) => p.roles.includes('carrier') && p.organisationId === m.carrier_org_id,
+    /** A terminal sees whole manifests, but only at the offices it serves (`offices` from officesOf). */
+    asTerminal: (offices: readonly string[], m: Pick<ManifestRow, 'office_code'>) => offices.includes(m.office_code),
   };
+  const seesWhole = (p: Principal, offices: readonly string[], m: ManifestRow) => sees.everything(p) || sees.asCarrier(p, m) || sees.asTerminal(offices, m);
+
+  /** The offices a terminal caller serves, none for anyone else; read before any transaction opens. */
+  function officesOf(p: Principal): Promise<readonly string[]> {
+    return p.roles.includes('terminal') ? deps.officesServed(p.organisationId) : Promise.resolve([]);
+  }
 
   /** PINs whose consignments this caller follows: its own, and its clients' when it is an agent. */
   function consigneePins(q: Kysely<DB> | Tx, p: Principal): Promise<string[]> {
@@ -106,7 +116,7 @@ export function manifestService(deps: ManifestServiceDeps) {
 
   /** The documents of a manifest this caller may see; undefined when it may see none of it. */
   async function visibleDocuments(q: Kysely<DB> | Tx, p: Principal, m: ManifestRow, documents: DocumentRow[]): Promise<DocumentRow[] | undefined> {
-    if (sees.everything(p) || sees.asCarrier(p, m)) {
+    if (seesWhole(p, await officesOf(p), m)) {
       return documents;
     }
     const pins = new Set(await consigneePins(q, p));
@@ -404,9 +414,10 @@ export function manifestService(deps: ManifestServiceDeps) {
      * customs. Confirming again with the same time answers the same; another time is a 409.
      */
     async confirmArrival(caller: Caller, id: string, input: { actualArrival: string }, run: Runner = plainRun): Promise<ManifestView> {
+      const offices = await officesOf(caller.principal);
       return run(async (tx) => {
         const m = await repo.manifest(tx, id, { forUpdate: true });
-        if (!m || !(sees.everything(caller.principal) || sees.asCarrier(caller.principal, m))) {
+        if (!m || !seesWhole(caller.principal, offices, m)) {
           throw notFound(`Manifest ${id}`);
         }
         const errors = new FieldErrors();
@@ -498,10 +509,10 @@ export function manifestService(deps: ManifestServiceDeps) {
       return manifestView(m, visible, all);
     },
 
-    /** Every version of the manifest, for its carrier, customs and the terminal. */
+    /** Every version of the manifest, for its carrier, customs and a terminal serving its office. */
     async versions(principal: Principal, id: string) {
       const m = await repo.manifest(db, id);
-      if (!m || !(sees.everything(principal) || sees.asCarrier(principal, m))) {
+      if (!m || !seesWhole(principal, await officesOf(principal), m)) {
         throw notFound(`Manifest ${id}`);
       }
       const rows = await repo.versions(db, m.id);
@@ -523,8 +534,11 @@ export function manifestService(deps: ManifestServiceDeps) {
         ...(query.officeCode ? { officeCode: query.officeCode.toUpperCase() } : {}),
       };
       let rows;
+      const offices = await officesOf(principal);
       if (sees.everything(principal)) {
         rows = await repo.list(db, filter);
+      } else if (principal.roles.includes('terminal')) {
+        rows = offices.length === 0 ? [] : await repo.list(db, { ...filter, officeCodes: offices });
       } else if (principal.roles.includes('carrier')) {
         rows = await repo.list(db, { ...filter, carrierOrgId: principal.organisationId });
       } else {
@@ -536,7 +550,7 @@ export function manifestService(deps: ManifestServiceDeps) {
       return {
         items: page.map((m) => {
           const { documents: _d, ...header } = manifestView(m, []);
-          return { ...header, documentCount: sees.everything(principal) || sees.asCarrier(principal, m) ? m.document_count : null };
+          return { ...header, documentCount: seesWhole(principal, offices, m) ? m.document_count : null };
         }),
         nextCursor: rows.length > limit && last ? encodeCursor(last.created_at, last.id) : null,
       };

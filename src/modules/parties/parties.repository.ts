@@ -16,6 +16,8 @@ export interface OrganisationRow {
   licence_valid_to: string | null;
   aeo: boolean;
   created_at: Date;
+  /** Customs offices a terminal serves; null for other kinds. */
+  office_codes: string[] | null;
 }
 
 export interface AuthorisationRow {
@@ -43,6 +45,7 @@ export interface NewOrganisation {
   licenceValidFrom: string | null;
   licenceValidTo: string | null;
   aeo: boolean;
+  officeCodes: string[] | null;
 }
 
 function authorisations(q: Q) {
@@ -104,9 +107,19 @@ export function partiesRepository() {
           licence_valid_from: o.licenceValidFrom,
           licence_valid_to: o.licenceValidTo,
           aeo: o.aeo,
+          office_codes: o.officeCodes,
         })
         .returningAll()
         .executeTakeFirstOrThrow();
+    },
+
+    /** Which of these office codes the customs offices reference list does not know. */
+    async unknownOffices(q: Q, codes: readonly string[]): Promise<string[]> {
+      if (codes.length === 0) {
+        return [];
+      }
+      const known = new Set((await q.selectFrom('customs_office').select('code').where('code', 'in', [...codes]).execute()).map((r) => r.code));
+      return codes.filter((c) => !known.has(c));
     },
 
     async lockOrganisation(q: Q, id: string): Promise<OrganisationRow | undefined> {

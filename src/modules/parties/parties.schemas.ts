@@ -15,6 +15,7 @@ export const OrganisationReply = Type.Object({
   ]),
   aeo: Type.Boolean({ description: 'Authorised economic operator' }),
   createdAt: Type.String({ format: 'date-time' }),
+  officeCodes: Type.Union([Type.Array(Type.String()), Type.Null()], { description: 'Terminals: the customs offices they serve (e.g. ["MBA"]); null for other kinds' }),
 });
 
 export const NewOrganisationBody = Type.Object(
@@ -27,6 +28,13 @@ export const NewOrganisationBody = Type.Object(
     licenceValidFrom: Type.Optional(IsoDate),
     licenceValidTo: Type.Optional(IsoDate),
     aeo: Type.Optional(Type.Boolean()),
+    officeCodes: Type.Optional(
+      Type.Array(Type.String({ pattern: '^[A-Za-z0-9]{3}$' }), {
+        minItems: 1,
+        maxItems: 50,
+        description: 'Terminals only, required: the customs offices it serves (codes of /api/v1/reference/offices, e.g. MBA)',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

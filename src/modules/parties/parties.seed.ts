@@ -17,6 +17,8 @@ interface DemoOrganisation {
   pin?: string;
   licence?: [number: string, from: string, to: string];
   aeo?: boolean;
+  /** Terminals: the customs offices they serve. */
+  offices?: string[];
 }
 
 const organisations: DemoOrganisation[] = [
@@ -29,7 +31,7 @@ const organisations: DemoOrganisation[] = [
   { code: 'NMOTORS', kind: 'trader', name: 'Nairobi Motors Ltd', pin: 'P051234567A' },
   { code: 'MTRADERS', kind: 'trader', name: 'Mombasa Traders Ltd', pin: 'P051234568B', aeo: true },
   { code: 'KCB', kind: 'bank', name: 'KCB Bank Kenya' },
-  { code: 'KPA', kind: 'terminal', name: 'Kenya Ports Authority' },
+  { code: 'KPA', kind: 'terminal', name: 'Kenya Ports Authority', offices: ['MBA'] },
 ];
 
 const users: { username: string; org: string; displayName: string; roles: string[] }[] = [
@@ -85,6 +87,7 @@ async function seedOrganisations(tx: Tx): Promise<{ added: number; ids: Map<stri
         licence_valid_from: o.licence?.[1] ?? null,
         licence_valid_to: o.licence?.[2] ?? null,
         aeo: o.aeo ?? false,
+        office_codes: o.kind === 'terminal' ? (o.offices ?? []) : null,
       })),
     )
     .onConflict((oc) => oc.column('code').doNothing())

@@ -35,6 +35,8 @@ export interface OrganisationView {
   licence: { number: string; validFrom: string | null; validTo: string | null; validToday: boolean } | null;
   aeo: boolean;
   createdAt: string;
+  /** Terminals: the customs offices they serve; null for other kinds. */
+  officeCodes: string[] | null;
 }
 
 export type AuthorisationStatus = 'in_force' | 'not_yet_in_force' | 'expired' | 'revoked';
@@ -60,6 +62,7 @@ export function organisationView(o: OrganisationRow, today: string): Organisatio
     licence: o.licence_number === null ? null : { number: o.licence_number, validFrom: o.licence_valid_from, validTo: o.licence_valid_to, validToday: licenceValidOn(o, today) },
     aeo: o.aeo,
     createdAt: o.created_at.toISOString(),
+    officeCodes: o.office_codes,
   };
 }
 
@@ -120,7 +123,11 @@ export interface NewOrganisationInput {
   licenceValidFrom?: string | undefined;
   licenceValidTo?: string | undefined;
   aeo?: boolean | undefined;
+  officeCodes?: string[] | undefined;
 }
+
+/** How long a terminal's offices are kept in memory: a change is in effect everywhere within this. */
+export const officesCacheMs = 30_000;
 
 function checkLicence(errors: FieldErrors, kind: OrganisationKind, l: { licenceNumber?: string | undefined; licenceValidFrom?: string | undefined; licenceValidTo?: string | undefined }): void {
   const given = l.licenceNumber !== undefined || l.licenceValidFrom !== undefined || l.licenceValidTo !== undefined;
@@ -143,6 +150,21 @@ function checkLicence(errors: FieldErrors, kind: OrganisationKind, l: { licenceN
   }
 }
 
+/** Office codes a terminal serves: required of terminals, refused for anyone else; trimmed, upper-cased, no repeats. */
+function checkOffices(errors: FieldErrors, kind: OrganisationKind, officeCodes: string[] | undefined): string[] | null {
+  if (kind !== 'terminal') {
+    if (officeCodes !== undefined) {
+      errors.add('/officeCodes', 'offices_not_applicable', `only terminals serve customs offices; this organisation is a ${kind}`);
+    }
+    return null;
+  }
+  if (officeCodes === undefined || officeCodes.length === 0) {
+    errors.add('/officeCodes', 'required', 'a terminal acts only at the customs offices it serves: list them (e.g. ["MBA"])');
+    return null;
+  }
+  return [...new Set(officeCodes.map((c) => c.trim().toUpperCase()))];
+}
+
 export type AgentCheck = { ok: true } | { ok: false; code: 'not_authorised' | 'licence_expired' | 'not_an_agent'; message: string };
 
 /** True when the organisation's licence covers the date (both ends included). */
@@ -150,9 +172,11 @@ export function licenceValidOn(org: Pick<OrganisationRow, 'licence_valid_from' |
   return org.licence_valid_from !== null && org.licence_valid_from <= date && (org.licence_valid_to === null || org.licence_valid_to >= date);
 }
 
-export function partiesService(_db: Kysely<DB>, clock: Clock) {
+export function partiesService(db: Kysely<DB>, clock: Clock) {
   const repo = partiesRepository();
   const today = (): string => localDate(clock.now());
+  // Terminals' offices are asked on every terminal request and change rarely: kept briefly.
+  const officesCache = new Map<string, { offices: readonly string[]; until: number }>();
 
   async function visibleAuthorisation(q: Q, caller: { organisationId: string; organisationKind: string }, id: string): Promise<AuthorisationRow> {
     const a = await repo.authorisationById(q, id);
@@ -186,6 +210,11 @@ export function partiesService(_db: Kysely<DB>, clock: Clock) {
         errors.add('/pin', 'required', 'a trader is identified on declarations by its KRA PIN (e.g. P051234567A)');
       }
       checkLicence(errors, input.kind, input);
+      const officeCodes = checkOffices(errors, input.kind, input.officeCodes);
+      for (const unknown of officeCodes === null ? [] : await repo.unknownOffices(tx, officeCodes)) {
+        const at = input.officeCodes?.findIndex((c) => c.trim().toUpperCase() === unknown) ?? -1;
+        errors.add(`/officeCodes/${at}`, 'unknown_office', `${unknown} is not a customs office (see /api/v1/reference/offices)`);
+      }
       errors.throwIfAny();
       if (await repo.organisationByCode(tx, code)) {
         throw conflict(`An organisation with code ${code} already exists`);
@@ -203,6 +232,7 @@ export function partiesService(_db: Kysely<DB>, clock: Clock) {
         licenceValidFrom: input.licenceValidFrom ?? null,
         licenceValidTo: input.licenceValidTo ?? null,
         aeo: input.aeo ?? false,
+        officeCodes,
       });
       const view = organisationView(created, today());
       await recordAudit(tx, { actor: caller.actor, action: 'organisation.created', entityType: 'organisation', entityId: created.id, subjects: [code], after: view, requestId: caller.requestId });
@@ -335,6 +365,22 @@ export function partiesService(_db: Kysely<DB>, clock: Clock) {
 
     organisation(q: Q, id: string): Promise<OrganisationRow | undefined> {
       return repo.organisationById(q, id);
+    },
+
+    /**
+     * The customs offices a terminal organisation serves; none for any other organisation. Kept
+     * for officesCacheMs. Reads through the database handle, so call it before a transaction opens.
+     */
+    async officesServed(organisationId: string): Promise<readonly string[]> {
+      const now = clock.now().getTime();
+      const cached = officesCache.get(organisationId);
+      if (cached && cached.until > now) {
+        return cached.offices;
+      }
+      const org = await repo.organisationById(db, organisationId);
+      const offices = Object.freeze(org?.kind === 'terminal' ? [...(org.office_codes ?? [])] : []);
+      officesCache.set(organisationId, { offices, until: now + officesCacheMs });
+      return offices;
     },
 
     organisationByCode(q: Q, code: string): Promise<OrganisationRow | undefined> {

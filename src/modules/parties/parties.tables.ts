@@ -15,6 +15,8 @@ export interface PartiesTables {
     licence_valid_to: string | null;
     aeo: Generated<boolean>;
     created_at: ColumnType<Date, Date | string | undefined, never>;
+    /** Customs offices a terminal serves (required of terminals, null for every other kind). */
+    office_codes: ColumnType<string[] | null, string[] | null | undefined, string[] | null>;
   };
   agent_authorisation: {
     id: string;

@@ -8,6 +8,7 @@ import type { Client } from '../../../test/server.ts';
 import { paymentRoutes } from './payment.routes.ts';
 import { paymentService, type PaymentService, type Settlement } from './payment.service.ts';
 import { startModuleServer, type ModuleServer } from './payment.testkit.ts';
+import { prnOf } from './prn.ts';
 
 let server: ModuleServer;
 let payments: PaymentService;
@@ -63,7 +64,8 @@ async function newPrn(amount: string, importerName = 'Nairobi Motors Ltd') {
 
 let ref = 0;
 const bankRef = () => `KCB${Date.now()}${++ref}`;
-const paidAt = '2026-06-15T10:30:00+03:00';
+// The test clock stands at 08:00Z, when the PRNs are issued: paid at once, in Nairobi time.
+const paidAt = '2026-06-15T11:00:00+03:00';
 const confirm = (prn: string, amount: string, reference = bankRef(), opts: { idempotencyKey?: string } = {}) =>
   bank.post('/api/v1/payments', { prn, amount, bankReference: reference, paidAt }, opts);
 
@@ -119,7 +121,7 @@ describe('bank confirmations', () => {
     expect(part.body).toMatchObject({ outcome: 'under', prnStatus: 'partly_paid', paidTotal: '600.50', balance: '399.50' });
     expect(part.body.message).toMatch(/399\.50 remains/);
     expect(settled).toEqual([]);
-    const view = await bank.get(`/api/v1/payment-references/${p.prn}`);
+    const view = await bank.get(`/api/v1/payment-references/${p.prn}?amount=399.50`);
     expect(view.body).toEqual({ prn: p.prn, currency: 'KES', amountDue: '399.50', status: 'partly_paid', validUntil: p.validUntil.toISOString() });
     const rest = await confirm(p.prn, '399.50');
     expect(rest.body).toMatchObject({ outcome: 'exact', prnStatus: 'paid', paidTotal: '1000.00', balance: '0.00' });
@@ -187,9 +189,10 @@ describe('bank confirmations', () => {
   });
 
   it('an unknown PRN is a 404 so the bank does not take the money', async () => {
-    const res = await confirm('2026PRN9999999999', '100');
+    const unknown = prnOf('2026', '99999999999');
+    const res = await confirm(unknown, '100');
     expect(res.status).toBe(404);
-    expect(res.body).toMatchObject({ status: 404, detail: 'Payment registration number 2026PRN9999999999 was not found' });
+    expect(res.body).toMatchObject({ status: 404, detail: `Payment registration number ${unknown} was not found` });
   });
 
   it('money on a cancelled PRN is recorded as unallocated for refund, never dropped', async () => {
@@ -238,20 +241,23 @@ describe('who sees a PRN', () => {
       expect(res.body.payments).toEqual([expect.objectContaining({ amount: '500.00', outcome: 'under' })]);
       expect(res.body.slip.totals).toEqual({ ID: '25000.00', VAT: '20000.00', EXD: '60925.00' });
     }
-    const banked = await bank.get(`/api/v1/payment-references/${p.prn}`);
+    const banked = await bank.get(`/api/v1/payment-references/${p.prn}?amount=1500`);
     expect(Object.keys(banked.body).sort()).toEqual(['amountDue', 'currency', 'prn', 'status', 'validUntil']);
     expect((await (await server.as('mtraders.owner')).get(`/api/v1/payment-references/${p.prn}`)).status).toBe(404);
     expect((await (await server.as('bollore.agent')).get(`/api/v1/payment-references/${p.prn}`)).status).toBe(404);
     expect((await (await server.as('maersk.ops')).get(`/api/v1/payment-references/${p.prn}`)).status).toBe(403);
-    expect((await bank.get('/api/v1/payment-references/2026PRN9999999998')).status).toBe(404);
+    expect((await bank.get(`/api/v1/payment-references/${prnOf('2026', '99999999998')}?amount=1500`)).status).toBe(404);
   });
 
   it('shows an open PRN past its validity as expired with nothing to pay', async () => {
     const p = await newPrn('100.00');
     server.clock.set('2026-07-15T08:00:00Z');
     try {
-      const res = await bank.get(`/api/v1/payment-references/${p.prn}`);
+      // The declarant's system key (a login session would not last the month).
+      const res = await server.key('demo-siginon-key').get(`/api/v1/payment-references/${p.prn}`);
       expect(res.body).toMatchObject({ status: 'expired', amountDue: '0.00' });
+      // Nothing is due on it any more, so a bank quoting what the e-slip said is told nothing.
+      expect((await bank.get(`/api/v1/payment-references/${p.prn}?amount=100`)).status).toBe(404);
     } finally {
       server.clock.set('2026-06-15T08:00:00Z');
     }
@@ -304,5 +310,198 @@ describe('the e-slip', () => {
     expect((await officer.get(`/api/v1/payment-references/${p.prn}/eslip`)).text).toContain('This PRN is CANCELLED. Do not pay it.');
     expect((await bank.get(`/api/v1/payment-references/${p.prn}/eslip`)).status).toBe(403);
     expect((await (await server.as('mtraders.owner')).get(`/api/v1/payment-references/${p.prn}/eslip`)).status).toBe(404);
+  });
+});
+
+/** The PRN with two neighbouring digits swapped (a typing slip), or one digit changed where they are equal. */
+function mistyped(prn: string): string {
+  const digits = prn.slice(7).split('');
+  const i = digits.findIndex((d, k) => d !== digits[k + 1] && k + 1 < digits.length);
+  if (i >= 0) {
+    [digits[i], digits[i + 1]] = [digits[i + 1] as string, digits[i] as string];
+  } else {
+    digits[0] = String((Number(digits[0]) + 1) % 10);
+  }
+  return prn.slice(0, 7) + digits.join('');
+}
+
+describe('PRNs as the bank types them', () => {
+  it('refuses a mistyped PRN with a 422 naming the field, on every route, and records nothing', async () => {
+    const p = await newPrn('100.00');
+    const typo = mistyped(p.prn);
+    expect(typo).not.toBe(p.prn);
+    const paid = await confirm(typo, '100');
+    expect(paid.status).toBe(422);
+    expect(paid.body.errors).toEqual([expect.objectContaining({ pointer: '/prn', code: 'prn_check_digit' })]);
+    expect(paid.body.errors[0].message).toContain(typo);
+    const read = await (await server.as('nmotors.owner')).get(`/api/v1/payment-references/${typo}`);
+    expect(read.status).toBe(422);
+    expect(read.body.errors).toEqual([expect.objectContaining({ pointer: '/params/prn', code: 'prn_check_digit' })]);
+    const slipOf = await (await server.as('nmotors.owner')).get(`/api/v1/payment-references/${typo}/eslip`);
+    expect(slipOf.status).toBe(422);
+    expect(await paymentCount(p.prn)).toBe(0);
+    expect((await prnRow(p.prn)).paid_total).toBe('0.00');
+  });
+});
+
+describe("a bank's look-up of a PRN", () => {
+  it('shows the amount due and status only to a bank quoting the amount due to the cent', async () => {
+    const p = await newPrn('2000.00');
+    await confirm(p.prn, '500');
+    const right = await bank.get(`/api/v1/payment-references/${p.prn}?amount=1500`);
+    expect(right.status).toBe(200);
+    expect(right.body).toEqual({ prn: p.prn, currency: 'KES', amountDue: '1500.00', status: 'partly_paid', validUntil: p.validUntil.toISOString() });
+    expect((await bank.get(`/api/v1/payment-references/${p.prn}?amount=1500.00`)).status).toBe(200);
+  });
+
+  it('answers a wrong amount exactly as it answers an unknown PRN', async () => {
+    const p = await newPrn('2000.00');
+    const unknown = prnOf('2026', '12345678901');
+    for (const wrong of ['1999.99', '2000.01', '2000000', '1']) {
+      const res = await bank.get(`/api/v1/payment-references/${p.prn}?amount=${wrong}`);
+      expect(res.status, wrong).toBe(404);
+      expect({ ...res.body, instance: undefined, detail: undefined }).toEqual({ ...(await bank.get(`/api/v1/payment-references/${unknown}?amount=${wrong}`)).body, instance: undefined, detail: undefined });
+      expect(res.body.detail).toBe(`Payment registration number ${p.prn} was not found`);
+      expect(JSON.stringify(res.body)).not.toContain('2000.00');
+    }
+  });
+
+  it('without an amount, a bank gets the same 422 whether the PRN exists or not', async () => {
+    const p = await newPrn('2000.00');
+    const known = await bank.get(`/api/v1/payment-references/${p.prn}`);
+    const unknown = await bank.get(`/api/v1/payment-references/${prnOf('2026', '12345678902')}`);
+    for (const res of [known, unknown]) {
+      expect(res.status).toBe(422);
+      expect(res.body.errors).toEqual([expect.objectContaining({ pointer: '/querystring/amount', code: 'required' })]);
+    }
+    expect(known.body.detail).toBe(unknown.body.detail);
+    const zero = await bank.get(`/api/v1/payment-references/${p.prn}?amount=0`);
+    expect(zero.status).toBe(422);
+    expect(zero.body.errors).toEqual([expect.objectContaining({ pointer: '/querystring/amount', code: 'invalid_amount' })]);
+  });
+
+  it('lets the declarant, the importer and customs read the PRN without quoting an amount', async () => {
+    const p = await newPrn('2000.00');
+    for (const username of ['siginon.agent', 'nmotors.owner', 'kra.officer']) {
+      const res = await (await server.as(username)).get(`/api/v1/payment-references/${p.prn}`);
+      expect(res.status, username).toBe(200);
+      expect(res.body).toMatchObject({ prn: p.prn, amount: '2000.00', amountDue: '2000.00' });
+    }
+  });
+});
+
+describe('when a payment was made', () => {
+  it('refuses a paidAt before the PRN was issued (beyond 5 minutes of clock difference) or in the future, naming both bounds', async () => {
+    const p = await newPrn('100.00');
+    const at = (paidAtIso: string) => bank.post('/api/v1/payments', { prn: p.prn, amount: '100', bankReference: bankRef(), paidAt: paidAtIso });
+    for (const early of ['2000-01-01T00:00:00Z', '2026-06-15T07:54:59Z']) {
+      const res = await at(early);
+      expect(res.status, early).toBe(422);
+      expect(res.body.errors).toEqual([expect.objectContaining({ pointer: '/paidAt', code: 'paid_at_out_of_range' })]);
+      expect(res.body.errors[0].message).toContain('2026-06-15T07:55:00.000Z');
+      expect(res.body.errors[0].message).toContain('2026-06-15T08:05:00.000Z');
+    }
+    const late = await at('2026-06-15T08:05:01Z');
+    expect(late.status).toBe(422);
+    expect(late.body.errors).toEqual([expect.objectContaining({ pointer: '/paidAt', code: 'paid_at_out_of_range' })]);
+    expect(await paymentCount(p.prn)).toBe(0);
+    // Within the clock difference either way is accepted.
+    expect((await bank.post('/api/v1/payments', { prn: p.prn, amount: '40', bankReference: bankRef(), paidAt: '2026-06-15T07:55:00Z' })).status).toBe(201);
+    expect((await bank.post('/api/v1/payments', { prn: p.prn, amount: '60', bankReference: bankRef(), paidAt: '2026-06-15T08:05:00Z' })).status).toBe(201);
+    expect((await prnRow(p.prn)).status).toBe('paid');
+  });
+
+  it('honours a payment made within the validity that the bank confirms after it ended', async () => {
+    const p = await newPrn('100.00');
+    server.clock.set('2026-07-02T08:00:00Z');
+    try {
+      const res = await bank.post('/api/v1/payments', { prn: p.prn, amount: '100', bankReference: bankRef(), paidAt: '2026-06-29T20:00:00Z' });
+      expect(res.status).toBe(201);
+      expect(res.body).toMatchObject({ outcome: 'exact', prnStatus: 'paid' });
+    } finally {
+      server.clock.set('2026-06-15T08:00:00Z');
+    }
+  });
+});
+
+describe('what each audience sees (payment.views.ts)', () => {
+  const prnKeys = [
+    'amount',
+    'amountDue',
+    'cancelReason',
+    'cancelledAt',
+    'carriedOver',
+    'createdAt',
+    'currency',
+    'declarantOrgId',
+    'declarationId',
+    'declarationReference',
+    'importerOrgId',
+    'paidTotal',
+    'payments',
+    'prn',
+    'slip',
+    'status',
+    'supersededBy',
+    'validUntil',
+  ];
+
+  it('a bank: the PRN it quotes the amount of, and the receipt of its own confirmation', async () => {
+    const p = await newPrn('300.00');
+    const receipt = await confirm(p.prn, '100');
+    expect(Object.keys(receipt.body).sort()).toEqual([
+      'amount',
+      'balance',
+      'bankReference',
+      'credit',
+      'currency',
+      'message',
+      'outcome',
+      'paidAt',
+      'paidTotal',
+      'paymentId',
+      'prn',
+      'prnAmount',
+      'prnStatus',
+      'receivedAt',
+      'replayed',
+    ]);
+    const view = await bank.get(`/api/v1/payment-references/${p.prn}?amount=200`);
+    expect(Object.keys(view.body).sort()).toEqual(['amountDue', 'currency', 'prn', 'status', 'validUntil']);
+  });
+
+  it('the trade (declarant and importer): the PRN in full, its payments without the bank internals', async () => {
+    const p = await newPrn('300.00');
+    await confirm(p.prn, '100');
+    for (const username of ['siginon.agent', 'nmotors.owner']) {
+      const view = await (await server.as(username)).get(`/api/v1/payment-references/${p.prn}`);
+      expect(Object.keys(view.body).sort(), username).toEqual(prnKeys);
+      expect(Object.keys(view.body.payments[0]).sort(), username).toEqual(['amount', 'bankReference', 'credit', 'currency', 'outcome', 'paidAt', 'paymentId', 'prn', 'receivedAt']);
+    }
+  });
+
+  it('customs: everything, the paying bank and where the PRN stood after each payment included', async () => {
+    const p = await newPrn('300.00');
+    await confirm(p.prn, '100');
+    const view = await (await server.as('kra.officer')).get(`/api/v1/payment-references/${p.prn}`);
+    expect(Object.keys(view.body).sort()).toEqual(prnKeys);
+    expect(Object.keys(view.body.payments[0]).sort()).toEqual([
+      'amount',
+      'balance',
+      'bankOrgId',
+      'bankReference',
+      'credit',
+      'currency',
+      'message',
+      'outcome',
+      'paidAt',
+      'paidTotal',
+      'paymentId',
+      'prn',
+      'prnAmount',
+      'prnStatus',
+      'receivedAt',
+    ]);
+    expect(view.body.payments[0]).toMatchObject({ bankOrgId: org.KCB, amount: '100.00', prnStatus: 'partly_paid', paidTotal: '100.00', balance: '200.00' });
   });
 });

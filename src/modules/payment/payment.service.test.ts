@@ -8,6 +8,7 @@ import { verifyAudit, type Actor } from '#modules/audit/index.ts';
 import { testDatabase, type TestDatabase } from '../../../test/db.ts';
 import { mutableClock } from '../../../test/server.ts';
 import { paymentService, prnValidUntil, type PaymentService, type Settlement } from './payment.service.ts';
+import { dammCheckDigit, isValidPrn, prnOf } from './prn.ts';
 
 const clock = mutableClock('2026-06-15T08:00:00Z');
 const officer: Actor = { id: 'u-officer', name: 'Achieng Otieno', organisationId: null, role: 'officer' };
@@ -69,7 +70,8 @@ describe('issuing a PRN', () => {
   it('gives a trade-style number, valid to the end of the Nairobi day 14 days on, and audits it under the declaration', async () => {
     const d = newDeclaration();
     const issued = await issue(d, '125000.5');
-    expect(issued.prn).toMatch(/^2026PRN\d{10}$/);
+    expect(issued.prn).toMatch(/^2026PRN\d{12}$/);
+    expect(isValidPrn(issued.prn)).toBe(true);
     expect(issued.amount).toBe('125000.50');
     expect(issued.status).toBe('open');
     // 15 June 11:00 in Nairobi + 14 days -> 29 June 23:59:59.999 EAT = 20:59:59.999 UTC.
@@ -136,6 +138,83 @@ describe('issuing a PRN', () => {
     expect(second).toMatchObject({ status: 'paid', paidTotal: '900.00' });
     expect(await payments.balance(database.db, d.id)).toMatchObject({ due: '800.00', paid: '900.00', balance: '0.00', credit: '100.00' });
     expect(settled).toEqual([]);
+  });
+});
+
+describe('PRN numbers', () => {
+  /** Every PRN one wrong digit or one swap of neighbours away from `prn`. */
+  function slipsOf(prn: string): string[] {
+    const digits = prn.slice(0, 4) + prn.slice(7);
+    const asPrn = (d: string) => `${d.slice(0, 4)}PRN${d.slice(4)}`;
+    const slips: string[] = [];
+    for (let i = 0; i < digits.length; i++) {
+      for (let v = 0; v <= 9; v++) {
+        if (String(v) !== digits[i]) {
+          slips.push(asPrn(digits.slice(0, i) + String(v) + digits.slice(i + 1)));
+        }
+      }
+      const next = digits[i + 1];
+      if (next !== undefined && next !== digits[i]) {
+        slips.push(asPrn(digits.slice(0, i) + next + digits[i] + digits.slice(i + 2)));
+      }
+    }
+    return slips;
+  }
+
+  it('computes the Damm check digit as published (572 -> 4)', () => {
+    expect(dammCheckDigit('572')).toBe(4);
+    expect(isValidPrn(prnOf('2026', '00000000000'))).toBe(true);
+    expect(() => prnOf('2026', '123')).toThrow(RangeError);
+  });
+
+  it('issues many PRNs: all random-looking, well-formed, checked and different', async () => {
+    const issued: string[] = [];
+    for (let i = 0; i < 200; i++) {
+      issued.push((await issue(newDeclaration(), '10')).prn);
+    }
+    expect(new Set(issued).size).toBe(200);
+    for (const prn of issued) {
+      expect(prn).toMatch(/^2026PRN\d{12}$/);
+      expect(isValidPrn(prn)).toBe(true);
+    }
+    // Not a sequence: consecutive issues are far apart (a serial would differ by 1).
+    const gaps = issued.slice(1).map((prn, i) => Math.abs(Number(prn.slice(7, 18)) - Number((issued[i] as string).slice(7, 18))));
+    expect(gaps.filter((g) => g < 1000).length).toBeLessThan(5);
+  });
+
+  it('catches every single wrong digit and every swap of two neighbouring digits', async () => {
+    const prn = (await issue(newDeclaration(), '10')).prn;
+    const slips = slipsOf(prn);
+    expect(slips.length).toBeGreaterThanOrEqual(16 * 9);
+    expect(slips.filter(isValidPrn)).toEqual([]);
+  });
+
+  it('draws again when the number drawn is already issued', async () => {
+    const draws = ['11111111111', '11111111111', '11111111111', '22222222222'];
+    const scripted = paymentService({ db: database.db, clock, onSettled: async () => undefined, randomDigits: () => draws.shift() ?? '33333333333' });
+    const first = await inTransaction(database.db, (tx) =>
+      scripted.issuePrn(tx, { declarationId: randomUUID(), declarationReference: 'X1', declarantOrgId: randomUUID(), importerOrgId: randomUUID(), amount: '10', slip: {}, actor: officer }),
+    );
+    const second = await inTransaction(database.db, (tx) =>
+      scripted.issuePrn(tx, { declarationId: randomUUID(), declarationReference: 'X2', declarantOrgId: randomUUID(), importerOrgId: randomUUID(), amount: '10', slip: {}, actor: officer }),
+    );
+    expect(first.prn).toBe(prnOf('2026', '11111111111'));
+    expect(second.prn).toBe(prnOf('2026', '22222222222'));
+    expect(draws).toEqual([]);
+  });
+});
+
+describe('when a payment was made', () => {
+  it('refuses a paidAt more than 5 minutes before the PRN was issued, or more than 5 minutes ahead of now, and records nothing', async () => {
+    const d = newDeclaration();
+    const issued = await issue(d, '100');
+    for (const at of ['2026-06-15T07:54:59.999Z', '2026-06-15T08:05:00.001Z', '2000-01-01T00:00:00Z']) {
+      const problem = await pay(issued.prn, '100', new Date(at)).catch((err: unknown) => err);
+      expect(problem, at).toMatchObject({ status: 422, problem: { errors: [expect.objectContaining({ pointer: '/paidAt', code: 'paid_at_out_of_range' })] } });
+    }
+    expect(await actionsFor(issued.prn)).toEqual(['prn.issued']);
+    const edge = await pay(issued.prn, '100', new Date('2026-06-15T07:55:00Z'));
+    expect(edge.receipt).toMatchObject({ outcome: 'exact', prnStatus: 'paid' });
   });
 });
 

@@ -10,7 +10,7 @@ import type { DB } from '../../schema.ts';
 import type { Tx } from '#platform/db/transaction.ts';
 import { addDays, localDate, type Clock } from '#platform/clock.ts';
 import { Dec, fixed, parseDecimal, sum } from '#platform/money.ts';
-import { newId, nextSerial } from '#platform/ids.ts';
+import { newId } from '#platform/ids.ts';
 import { conflict, invalid, notFound } from '#platform/http/problem.ts';
 import { publish } from '#platform/events/outbox.ts';
 import { recordAudit, type Actor } from '#modules/audit/index.ts';
@@ -18,9 +18,19 @@ import { payableStatuses, prnLifecycle } from './payment.state.ts';
 import type { PaymentOutcome, PrnStatus } from './payment.tables.ts';
 import * as repo from './payment.repository.ts';
 import type { PaymentRow, PrnRow } from './payment.repository.ts';
+import { prnOf, randomPrnDigits, requireValidPrn } from './prn.ts';
 
 /** Default for the setting PRN_VALIDITY_DAYS: calendar days a PRN can be paid. */
 export const defaultPrnValidityDays = 14;
+
+/**
+ * Clocks disagree by a few minutes (the bank's, ours): a payment may be dated up to this much
+ * before its PRN was issued or after our now. Not a business rule, so not a setting.
+ */
+export const paidAtClockSkewMs = 5 * 60 * 1000;
+
+/** Draws for a fresh PRN before giving up: a collision among 10^11 numbers is rare, several in a row mean a broken random source. */
+const prnDraws = 5;
 
 /** Reported to the declaration module when a PRN's paid total reaches its amount. */
 export interface Settlement {
@@ -43,6 +53,8 @@ export interface PaymentServiceDeps {
    * the confirmation back (the bank gets an error and retries).
    */
   onSettled: (tx: Tx, settlement: Settlement) => Promise<void>;
+  /** The 11 random digits of a new PRN; default node:crypto. Tests pass their own to force a collision. */
+  randomDigits?: () => string;
 }
 
 export interface IssuePrnInput {
@@ -84,10 +96,14 @@ export interface BankConfirmation {
   requestId?: string | null;
 }
 
-/** What the bank is told about its confirmation (no declaration details: banks see only the PRN). */
+/**
+ * A payment on a PRN, with where the PRN stood after it. Each audience sees part of it
+ * (payment.views.ts): the confirming bank its own receipt, never whose declaration it is.
+ */
 export interface PaymentReceipt {
   paymentId: string;
   prn: string;
+  bankOrgId: string;
   bankReference: string;
   amount: string;
   currency: 'KES';
@@ -156,6 +172,7 @@ function receiptOf(p: PaymentRow, prn: PrnRow, message: string): PaymentReceipt 
   return {
     paymentId: p.id,
     prn: p.prn,
+    bankOrgId: p.bank_org_id,
     bankReference: p.bank_reference,
     amount: money(new Dec(p.amount)),
     currency: 'KES',
@@ -169,6 +186,27 @@ function receiptOf(p: PaymentRow, prn: PrnRow, message: string): PaymentReceipt 
     balance: (payableStatuses as string[]).includes(p.prn_status_after) ? money(remaining) : money(new Dec(0)),
     message,
   };
+}
+
+/** The receipt of a payment recorded earlier, as it read when it was recorded. */
+function storedReceipt(p: PaymentRow, prn: PrnRow): PaymentReceipt {
+  const left = Dec.max(new Dec(prn.amount).minus(new Dec(p.paid_total_after)), 0);
+  return receiptOf(p, prn, messageFor(p.outcome, p.prn_status_after, left, new Dec(p.credit), p.prn_status_after));
+}
+
+/** paidAt must lie between the PRN's issue and now, give or take the clock skew; a 422 naming both bounds otherwise. */
+function checkPaidAt(paidAt: Date, prn: PrnRow, now: Date): void {
+  const earliest = new Date(prn.created_at.getTime() - paidAtClockSkewMs);
+  const latest = new Date(now.getTime() + paidAtClockSkewMs);
+  if (Number.isNaN(paidAt.getTime()) || paidAt < earliest || paidAt > latest) {
+    throw invalid([
+      {
+        pointer: '/paidAt',
+        code: 'paid_at_out_of_range',
+        message: `must be between ${earliest.toISOString()} (PRN ${prn.prn} was issued at ${prn.created_at.toISOString()}) and ${latest.toISOString()} (now), each allowing ${paidAtClockSkewMs / 60_000} minutes of clock difference`,
+      },
+    ]);
+  }
 }
 
 /** A repeat of a bank's reference is the same confirmation only if it says the same thing. */
@@ -194,6 +232,18 @@ export function paymentService(deps: PaymentServiceDeps) {
   const validityDays = deps.prnValidityDays ?? defaultPrnValidityDays;
   if (!Number.isInteger(validityDays) || validityDays < 1) {
     throw new RangeError(`prnValidityDays must be a whole number of days >= 1, got ${validityDays}`);
+  }
+  const randomDigits = deps.randomDigits ?? randomPrnDigits;
+
+  /** A PRN of the year not yet issued: random draws until one is free (the unique index is the last word). */
+  async function freshPrn(tx: Tx, year: string): Promise<string> {
+    for (let draw = 1; draw <= prnDraws; draw++) {
+      const candidate = prnOf(year, randomDigits());
+      if (!(await repo.findPrn(tx, candidate))) {
+        return candidate;
+      }
+    }
+    throw new Error(`no free PRN after ${prnDraws} random draws: the random source is not random`);
   }
 
   async function cancelPayable(tx: Tx, rows: PrnRow[], reason: string, actor: Actor, requestId: string | null, supersededBy?: string): Promise<void> {
@@ -230,9 +280,9 @@ export function paymentService(deps: PaymentServiceDeps) {
         throw new RangeError(`issuePrn needs a positive KES amount with at most two decimals, got "${input.amount}"; a zero assessment needs no PRN`);
       }
       const now = deps.clock.now();
-      // One serial for all years (its sequence is created by the migration, so no transaction races
-      // to create it); the year in front keeps PRNs readable.
-      const prn = `${localDate(now).slice(0, 4)}PRN${String(await nextSerial(tx, 'prn')).padStart(10, '0')}`;
+      // Random, not a serial: a PRN must not lead to the next one. Two issues drawing the same
+      // free number at the same moment (odds 1 in 10^11) meet the unique index: one gets a 409.
+      const prn = await freshPrn(tx, localDate(now).slice(0, 4));
       const requestId = input.requestId ?? null;
       const previous = await repo.lockPayablePrns(tx, input.declarationId);
       const carried = sum(previous.map((p) => new Dec(p.paid_total)));
@@ -291,11 +341,13 @@ export function paymentService(deps: PaymentServiceDeps) {
      * reuses its reference for a different payment.
      */
     async confirmPayment(tx: Tx, c: BankConfirmation): Promise<{ receipt: PaymentReceipt; replayed: boolean }> {
+      requireValidPrn(c.prn, '/prn');
       const amount = parseAmount(c.amount, '/amount');
       const prn = await repo.lockPrn(tx, c.prn);
       if (!prn) {
         throw notFound(`Payment registration number ${c.prn}`);
       }
+      checkPaidAt(c.paidAt, prn, deps.clock.now());
       // Checked after the lock: a repeat racing its original sees it committed by now.
       const earlier = await repo.findPayment(tx, c.bankOrgId, c.bankReference);
       if (earlier) {
@@ -409,8 +461,7 @@ export function paymentService(deps: PaymentServiceDeps) {
         if (!ofPayment) {
           throw notFound(`Payment registration number ${earlier.prn}`);
         }
-        const left = Dec.max(new Dec(ofPayment.amount).minus(new Dec(earlier.paid_total_after)), 0);
-        return { receipt: receiptOf(earlier, ofPayment, messageFor(earlier.outcome, earlier.prn_status_after, left, new Dec(earlier.credit), earlier.prn_status_after)), replayed: true };
+        return { receipt: storedReceipt(earlier, ofPayment), replayed: true };
       }
     },
 
@@ -435,10 +486,10 @@ export function paymentService(deps: PaymentServiceDeps) {
       };
     },
 
-    /** A PRN with its payments, for the routes (which decide who sees what). */
-    async describe(q: Kysely<DB> | Tx, prn: string): Promise<{ prn: PrnRow; payments: PaymentRow[] } | undefined> {
+    /** A PRN with the receipts of its payments, for the routes (payment.views.ts decides who sees what). */
+    async describe(q: Kysely<DB> | Tx, prn: string): Promise<{ prn: PrnRow; payments: PaymentReceipt[] } | undefined> {
       const row = await repo.findPrn(q, prn);
-      return row ? { prn: row, payments: await repo.paymentsOf(q, prn) } : undefined;
+      return row ? { prn: row, payments: (await repo.paymentsOf(q, prn)).map((p) => storedReceipt(p, row)) } : undefined;
     },
 
     /** The status a reader should see: an open PRN past its validity is expired even before anything marks it. */

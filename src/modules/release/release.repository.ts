@@ -57,11 +57,18 @@ export async function postMessage(q: Q, message: { releaseOrderNumber: string; k
 }
 
 /**
- * Unacknowledged messages after the cursor, plus any never delivered: a message whose transaction
- * committed after a later one was already pulled still reaches the terminal.
+ * Unacknowledged messages of orders at these offices after the cursor, plus any never delivered: a
+ * message whose transaction committed after a later one was already pulled still reaches the terminal.
  */
-export function pendingMessages(tx: Tx, after: string | undefined, limit: number): Promise<TerminalMessageRow[]> {
-  let query = tx.selectFrom('terminal_message').selectAll().where('acknowledged_at', 'is', null);
+export async function pendingMessages(tx: Tx, offices: readonly string[], after: string | undefined, limit: number): Promise<TerminalMessageRow[]> {
+  if (offices.length === 0) {
+    return [];
+  }
+  let query = tx
+    .selectFrom('terminal_message')
+    .selectAll()
+    .where('acknowledged_at', 'is', null)
+    .where('release_order_number', 'in', tx.selectFrom('release_order').select('number').where('office_code', 'in', [...offices]));
   if (after !== undefined) {
     query = query.where((eb) => eb.or([eb('id', '>', after), eb('delivered_at', 'is', null)]));
   }

@@ -1,6 +1,9 @@
-// The terminal's side of release: pull release messages, acknowledge them, report gate-out.
-// Customs, terminals and the declaration's own parties read release orders.
+// The terminal's side of release: pull release messages, acknowledge them, report gate-out, each
+// only for orders at the offices the terminal serves (any other order answers 404, as if it did
+// not exist). Customs, those terminals and the declaration's own parties read release orders,
+// each through its view (release.views.ts).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import { Type } from 'typebox';
 import type { DB } from '../../schema.ts';
@@ -8,19 +11,24 @@ import { inTransaction } from '#platform/db/transaction.ts';
 import { actorOf, customsRoles, isCustoms, principalOf } from '#platform/http/auth.ts';
 import { idempotent } from '#platform/http/idempotency.ts';
 import { invalid, notFound } from '#platform/http/problem.ts';
-import { Dec, fixed } from '#platform/money.ts';
-import { messageView, type ReleaseService } from './release.service.ts';
+import type { ReleaseService } from './release.service.ts';
+import { releaseOrderFullView, releaseOrderView, type ReleaseAudience } from './release.views.ts';
 
 export interface ReleaseRouteDeps {
   db: Kysely<DB>;
   release: ReleaseService;
+  /** The customs offices a terminal organisation serves (the parties module's, briefly cached). */
+  officesServed: (organisationId: string) => Promise<readonly string[]>;
 }
 
 const NumberParams = Type.Object({ number: Type.String({ minLength: 1, maxLength: 40, description: 'Release order number, e.g. 2026MBARO000123' }) });
 
 export const GateOutBody = Type.Object(
   {
-    at: Type.String({ format: 'date-time', description: 'When the cargo passed the gate (ISO 8601 with zone)' }),
+    at: Type.String({
+      format: 'date-time',
+      description: 'When the cargo passed the gate (ISO 8601 with zone): not before the release order was issued nor in the future (5 minutes of clock difference allowed either way)',
+    }),
     gateReference: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._/:-]{0,63}$', description: "The terminal's own gate transaction reference" }),
     packages: Type.Optional(Type.Integer({ minimum: 0, description: 'Packages that left; default all packages released' })),
     grossMassKg: Type.Optional(Type.String({ pattern: '^\\d{1,11}(\\.\\d{1,3})?$', description: 'Kilograms that left; default all released' })),
@@ -29,6 +37,24 @@ export const GateOutBody = Type.Object(
 );
 
 export function releaseRoutes(deps: ReleaseRouteDeps): FastifyPluginAsyncTypebox {
+  /** The calling terminal's offices, read before any transaction opens (the embedded database has one connection). */
+  const officesOf = (request: FastifyRequest): Promise<readonly string[]> => deps.officesServed(principalOf(request).organisationId);
+
+  /** Customs, the declaration's own parties, a terminal serving the order's office; anyone else: none. */
+  async function audienceFor(request: FastifyRequest, order: { office_code: string; declarant_org_id: string; importer_org_id: string }): Promise<ReleaseAudience | undefined> {
+    const p = principalOf(request);
+    if (isCustoms(p)) {
+      return 'customs';
+    }
+    if (p.organisationId === order.declarant_org_id || p.organisationId === order.importer_org_id) {
+      return 'trade';
+    }
+    if (p.roles.includes('terminal') && (await officesOf(request)).includes(order.office_code)) {
+      return 'terminal';
+    }
+    return undefined;
+  }
+
   return (app) => {
     app.get(
       '/api/v1/terminal/messages',
@@ -46,15 +72,18 @@ export function releaseRoutes(deps: ReleaseRouteDeps): FastifyPluginAsyncTypebox
         },
         config: { access: ['terminal'] },
       },
-      async (request) =>
-        inTransaction(deps.db, (tx) =>
+      async (request) => {
+        const offices = await officesOf(request);
+        return inTransaction(deps.db, (tx) =>
           deps.release.pullMessages(tx, {
+            offices,
             ...(request.query.after === undefined ? {} : { after: request.query.after }),
             limit: request.query.limit ?? 100,
             actor: actorOf(request),
             requestId: request.id,
           }),
-        ),
+        );
+      },
     );
 
     app.post(
@@ -67,11 +96,13 @@ export function releaseRoutes(deps: ReleaseRouteDeps): FastifyPluginAsyncTypebox
         },
         config: { access: ['terminal'] },
       },
-      async (request, reply) =>
-        idempotent(deps.db, request, reply, async (tx) => {
-          const { message, replayed } = await deps.release.acknowledge(tx, { id: request.params.id, actor: actorOf(request), requestId: request.id });
+      async (request, reply) => {
+        const offices = await officesOf(request);
+        return idempotent(deps.db, request, reply, async (tx) => {
+          const { message, replayed } = await deps.release.acknowledge(tx, { id: request.params.id, offices, actor: actorOf(request), requestId: request.id });
           return { status: 200, body: { ...message, replayed } };
-        }),
+        });
+      },
     );
 
     app.post(
@@ -92,9 +123,11 @@ export function releaseRoutes(deps: ReleaseRouteDeps): FastifyPluginAsyncTypebox
         if (Number.isNaN(at.getTime())) {
           throw invalid([{ pointer: '/at', code: 'format', message: 'must be a date-time with zone, e.g. 2026-06-15T10:30:00+03:00' }]);
         }
+        const offices = await officesOf(request);
         return idempotent(deps.db, request, reply, async (tx) => {
           const { receipt, replayed } = await deps.release.gateOut(tx, {
             number: request.params.number,
+            offices,
             at,
             gateReference: request.body.gateReference,
             ...(request.body.packages === undefined ? {} : { packages: request.body.packages }),
@@ -119,32 +152,11 @@ export function releaseRoutes(deps: ReleaseRouteDeps): FastifyPluginAsyncTypebox
       },
       async (request) => {
         const found = await deps.release.describe(deps.db, request.params.number);
-        const p = principalOf(request);
-        const o = found?.order;
-        if (!found || !o || !(isCustoms(p) || p.roles.includes('terminal') || p.organisationId === o.declarant_org_id || p.organisationId === o.importer_org_id)) {
+        const audience = found && (await audienceFor(request, found.order));
+        if (!found || !audience) {
           throw notFound(`Release order ${request.params.number}`);
         }
-        const g = found.gateOut;
-        return {
-          number: o.number,
-          status: o.status,
-          declarationId: o.declaration_id,
-          declarationReference: o.declaration_reference,
-          transportDocumentNumber: o.transport_document_number,
-          officeCode: o.office_code,
-          packages: o.packages,
-          grossMassKg: fixed(new Dec(o.gross_mass_kg), 3),
-          releasedAt: o.released_at.toISOString(),
-          releasedBy: o.released_by,
-          exitedAt: o.exited_at?.toISOString() ?? null,
-          gateOut: g
-            ? { at: g.at.toISOString(), gateReference: g.gate_reference, packages: g.packages, grossMassKg: fixed(new Dec(g.gross_mass_kg), 3), recordedBy: g.recorded_by, recordedAt: g.recorded_at.toISOString() }
-            : null,
-          terminalMessages: found.messages.map((m) => {
-            const { payload: _payload, ...rest } = messageView(m);
-            return rest;
-          }),
-        };
+        return releaseOrderView(audience, releaseOrderFullView(found.order, found.gateOut, found.messages));
       },
     );
     return Promise.resolve();

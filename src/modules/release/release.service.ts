@@ -48,6 +48,8 @@ export interface IssueReleaseInput {
 
 export interface GateOutInput {
   number: string;
+  /** The offices the reporting terminal serves: an order at any other office is not found. */
+  offices: readonly string[];
   at: Date;
   gateReference: string;
   /** Default: all packages of the release. */
@@ -92,8 +94,24 @@ export interface TerminalMessageView {
 }
 
 const kg = (v: Dec | string) => fixed(new Dec(v), 3);
-/** Terminal clocks may run a few minutes ahead, not a day. */
-const futureToleranceMs = 5 * 60 * 1000;
+/**
+ * Clocks disagree by a few minutes (the terminal's, ours): a gate-out may be dated up to this much
+ * before its release order was issued or after our now. Not a business rule, so not a setting.
+ */
+export const gateOutClockSkewMs = 5 * 60 * 1000;
+
+/** The gate-out time must lie between the release and now, give or take the clock skew. */
+function checkGateOutTime(errors: FieldErrors, at: Date, order: ReleaseOrderRow, now: Date): void {
+  const earliest = new Date(order.released_at.getTime() - gateOutClockSkewMs);
+  const latest = new Date(now.getTime() + gateOutClockSkewMs);
+  if (at < earliest || at > latest) {
+    errors.add(
+      '/at',
+      'gate_out_time_out_of_range',
+      `must be between ${earliest.toISOString()} (release order ${order.number} was issued at ${order.released_at.toISOString()}) and ${latest.toISOString()} (now), each allowing ${gateOutClockSkewMs / 60_000} minutes of clock difference`,
+    );
+  }
+}
 
 export function messageView(m: TerminalMessageRow): TerminalMessageView {
   return {
@@ -218,7 +236,8 @@ export function releaseService(deps: ReleaseServiceDeps) {
      */
     async gateOut(tx: Tx, input: GateOutInput): Promise<{ receipt: GateOutReceipt; replayed: boolean }> {
       const order = await repo.lockOrder(tx, input.number);
-      if (!order) {
+      // Another office's order is none of this terminal's business: not found, as if it did not exist.
+      if (!order || !input.offices.includes(order.office_code)) {
         throw notFound(`Release order ${input.number}`);
       }
       const packages = input.packages ?? order.packages;
@@ -232,12 +251,7 @@ export function releaseService(deps: ReleaseServiceDeps) {
       }
       const now = deps.clock.now();
       const errors = new FieldErrors();
-      if (input.at.getTime() < order.released_at.getTime()) {
-        errors.add('/at', 'before_release', `must not be before the release at ${order.released_at.toISOString()}`);
-      }
-      if (input.at.getTime() > now.getTime() + futureToleranceMs) {
-        errors.add('/at', 'in_future', 'must not be in the future');
-      }
+      checkGateOutTime(errors, input.at, order, now);
       if (!Number.isInteger(packages) || packages < 0 || packages > order.packages) {
         errors.add('/packages', 'more_than_released', `must be a whole number from 0 to the ${order.packages} packages released`);
       }
@@ -280,9 +294,15 @@ export function releaseService(deps: ReleaseServiceDeps) {
       return { receipt, replayed: false };
     },
 
-    /** The terminal pulls its inbox: unacknowledged messages after the cursor (and any it never received); they become delivered. */
-    async pullMessages(tx: Tx, input: { after?: string; limit: number; actor: Actor; requestId?: string | null }): Promise<{ messages: TerminalMessageView[]; next: string | null }> {
-      const rows = await repo.pendingMessages(tx, input.after, input.limit);
+    /**
+     * The terminal pulls its inbox: unacknowledged messages of orders at the offices it serves, after
+     * the cursor (and any it never received); they become delivered.
+     */
+    async pullMessages(
+      tx: Tx,
+      input: { offices: readonly string[]; after?: string; limit: number; actor: Actor; requestId?: string | null },
+    ): Promise<{ messages: TerminalMessageView[]; next: string | null }> {
+      const rows = await repo.pendingMessages(tx, input.offices, input.after, input.limit);
       const now = deps.clock.now();
       const firstTime = rows.filter((r) => r.delivered_at === null);
       await repo.markDelivered(
@@ -307,10 +327,14 @@ export function releaseService(deps: ReleaseServiceDeps) {
       return { messages, next: rows.at(-1)?.id ?? input.after ?? null };
     },
 
-    /** The terminal confirms it took a message in; again is harmless. */
-    async acknowledge(tx: Tx, input: { id: string; actor: Actor; requestId?: string | null }): Promise<{ message: TerminalMessageView; replayed: boolean }> {
+    /** The terminal confirms it took in a message of an order at one of its offices; again is harmless. */
+    async acknowledge(
+      tx: Tx,
+      input: { id: string; offices: readonly string[]; actor: Actor; requestId?: string | null },
+    ): Promise<{ message: TerminalMessageView; replayed: boolean }> {
       const row = /^\d{1,18}$/.test(input.id) ? await repo.lockMessage(tx, input.id) : undefined;
-      if (!row) {
+      const order = row && (await repo.findOrder(tx, row.release_order_number));
+      if (!row || !order || !input.offices.includes(order.office_code)) {
         throw notFound(`Terminal message ${input.id}`);
       }
       if (row.acknowledged_at !== null) {

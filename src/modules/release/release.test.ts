@@ -9,6 +9,7 @@ import type { Principal } from '#platform/http/auth.ts';
 import { ProblemError } from '#platform/http/problem.ts';
 import { verifyAudit, type Actor } from '#modules/audit/index.ts';
 import { referenceService } from '#modules/reference/index.ts';
+import { partiesService, type PartiesService } from '#modules/parties/index.ts';
 import { findTransportDocument, findTransportDocumentById, manifestService, type ManifestService } from '#modules/manifest/index.ts';
 import { callerOf, demoPrincipal, sampleLodgement } from '../manifest/manifest.fixtures.ts';
 import { startModuleServer, type ModuleServer } from '../payment/payment.testkit.ts';
@@ -19,6 +20,7 @@ import { deliverToTerminal, releaseService, type Exit, type ReleaseService } fro
 let server: ModuleServer;
 let release: ReleaseService;
 let manifests: ManifestService;
+let parties: PartiesService;
 let exits: Exit[] = [];
 let terminal: Client;
 const org: Record<string, string> = {};
@@ -91,6 +93,7 @@ const gateOut = (number: string, body: Record<string, unknown>) => terminal.post
 
 beforeAll(async () => {
   server = await startModuleServer(({ database, clock }) => {
+    parties = partiesService(database.db, clock);
     release = releaseService({
       db: database.db,
       clock,
@@ -98,13 +101,13 @@ beforeAll(async () => {
         exits.push(exit);
       },
     });
-    return releaseRoutes({ db: database.db, release });
+    return releaseRoutes({ db: database.db, release, officesServed: (orgId) => parties.officesServed(orgId) });
   });
   const db = server.database.db;
   for (const o of await db.selectFrom('organisation').select(['id', 'code']).execute()) {
     org[o.code] = o.id;
   }
-  manifests = manifestService({ db, reference: referenceService(db), clock: server.clock });
+  manifests = manifestService({ db, reference: referenceService(db), clock: server.clock, officesServed: (orgId) => parties.officesServed(orgId) });
   principals.maersk = await demoPrincipal(db, 'MAERSK', ['carrier'], 'maersk.ops');
   principals.kpa = await demoPrincipal(db, 'KPA', ['terminal'], 'kpa-system');
   terminal = server.key('demo-kpa-key');
@@ -294,6 +297,63 @@ describe('gate-out', () => {
     expect(orderB.status).toBe('released');
     expect(await server.database.db.selectFrom('gate_out').select(sql<string>`count(*)`.as('n')).where('gate_reference', '=', 'KPA-G2-2').executeTakeFirstOrThrow()).toEqual({ n: '0' });
     expect(exits).toEqual([{ declarationId: a.declarationId, at: new Date(at) }]);
+  });
+});
+
+describe('the gate-out time', () => {
+  it('must lie between the release (less 5 minutes of clock difference) and now (plus 5 minutes); the 422 names both bounds', async () => {
+    const { first } = await arrivedCargo();
+    const order = await issue(first);
+    server.clock.advance(3_600_000);
+    const earliest = new Date(order.releasedAt.getTime() - 5 * 60_000);
+    const latest = new Date(server.clock.now().getTime() + 5 * 60_000);
+    for (const at of [new Date(earliest.getTime() - 1), new Date(latest.getTime() + 1), new Date('2000-01-01T00:00:00Z')]) {
+      const res = await gateOut(order.number, { at: at.toISOString(), gateReference: 'KPA-T-1' });
+      expect(res.status, at.toISOString()).toBe(422);
+      expect(res.body.errors).toEqual([expect.objectContaining({ pointer: '/at', code: 'gate_out_time_out_of_range' })]);
+      expect(res.body.errors[0].message).toContain(earliest.toISOString());
+      expect(res.body.errors[0].message).toContain(latest.toISOString());
+    }
+    expect(exits).toEqual([]);
+    expect(await findTransportDocumentById(server.database.db, first.id)).toMatchObject({ remainingPackages: 10 });
+    // A terminal clock a little behind ours is no reason to refuse the exit.
+    const ok = await gateOut(order.number, { at: earliest.toISOString(), gateReference: 'KPA-T-2' });
+    expect(ok.status).toBe(201);
+  });
+});
+
+describe('what each audience sees of a release order (release.views.ts)', () => {
+  const orderKeys = ['declarationReference', 'exitedAt', 'gateOut', 'grossMassKg', 'number', 'officeCode', 'packages', 'releasedAt', 'status', 'terminalMessages', 'transportDocumentNumber'];
+
+  it('customs everything; the terminal and the trade each their own part', async () => {
+    const { first } = await arrivedCargo();
+    const order = await issue(first);
+    await deliver();
+    await terminal.get('/api/v1/terminal/messages');
+    server.clock.advance(60_000);
+    expect((await gateOut(order.number, { at: server.clock.now().toISOString(), gateReference: 'KPA-V-1' })).status).toBe(201);
+    const read = async (client: Client) => {
+      const res = await client.get(`/api/v1/release-orders/${order.number}`);
+      expect(res.status).toBe(200);
+      return { order: Object.keys(res.body).sort(), gateOut: Object.keys(res.body.gateOut).sort(), message: Object.keys(res.body.terminalMessages[0]).sort() };
+    };
+    expect(await read(await server.as('kra.officer'))).toEqual({
+      order: [...orderKeys, 'declarationId', 'releasedBy'].sort(),
+      gateOut: ['at', 'gateReference', 'grossMassKg', 'packages', 'recordedAt', 'recordedBy'],
+      message: ['acknowledgedAt', 'createdAt', 'deliveredAt', 'id', 'kind', 'releaseOrderNumber'],
+    });
+    expect(await read(terminal)).toEqual({
+      order: orderKeys,
+      gateOut: ['at', 'gateReference', 'grossMassKg', 'packages', 'recordedAt'],
+      message: ['acknowledgedAt', 'createdAt', 'deliveredAt', 'id', 'kind', 'releaseOrderNumber'],
+    });
+    for (const username of ['siginon.agent', 'nmotors.owner']) {
+      expect(await read(await server.as(username)), username).toEqual({
+        order: [...orderKeys, 'declarationId'].sort(),
+        gateOut: ['at', 'gateReference', 'grossMassKg', 'packages'],
+        message: ['acknowledgedAt', 'createdAt', 'deliveredAt', 'kind'],
+      });
+    }
   });
 });
 
