@@ -12,7 +12,7 @@ import { newId, nextSerial, reference } from '#platform/ids.ts';
 import { conflict, FieldErrors, notFound } from '#platform/http/problem.ts';
 import { publish, type OutboxEvent } from '#platform/events/outbox.ts';
 import { recordAudit, systemActor, type Actor } from '#modules/audit/index.ts';
-import { writeOff } from '#modules/manifest/index.ts';
+import { documentSubject, writeOff } from '#modules/manifest/index.ts';
 import { releaseLifecycle } from './release.state.ts';
 import * as repo from './release.repository.ts';
 import type { GateOutRow, ReleaseOrderRow, TerminalMessageRow } from './release.repository.ts';
@@ -161,7 +161,7 @@ export async function deliverToTerminal(event: OutboxEvent, db: Kysely<DB>): Pro
         action: 'terminal_message.queued',
         entityType: 'release_order',
         entityId: message.releaseOrderNumber,
-        subjects: [message.declarationReference, message.transportDocumentNumber, message.releaseOrderNumber],
+        subjects: [message.declarationReference, message.releaseOrderNumber],
         after: { kind: 'release' },
       });
     }
@@ -221,7 +221,7 @@ export function releaseService(deps: ReleaseServiceDeps) {
         action: 'release_order.issued',
         entityType: 'release_order',
         entityId: number,
-        subjects: [input.declarationReference, input.transportDocumentNumber, number],
+        subjects: [input.declarationReference, documentSubject(input.transportDocumentId), number],
         after: { status: 'released', ...message },
         requestId: input.requestId ?? null,
         at: now,
@@ -283,7 +283,7 @@ export function releaseService(deps: ReleaseServiceDeps) {
         action: 'release_order.exited',
         entityType: 'release_order',
         entityId: order.number,
-        subjects: [order.declaration_reference, order.transport_document_number, order.number],
+        subjects: [order.declaration_reference, documentSubject(order.transport_document_id), order.number],
         before: { status: order.status },
         after: { status, gateReference: gate.gate_reference, at: input.at, packages, grossMassKg: gate.gross_mass_kg },
         requestId: input.requestId ?? null,
@@ -317,7 +317,7 @@ export function releaseService(deps: ReleaseServiceDeps) {
           action: 'terminal_message.delivered',
           entityType: 'release_order',
           entityId: r.release_order_number,
-          subjects: [...(payload ? [payload.declarationReference, payload.transportDocumentNumber] : []), r.release_order_number],
+          subjects: [...(payload ? [payload.declarationReference] : []), r.release_order_number],
           after: { message: r.id, kind: r.kind },
           requestId: input.requestId ?? null,
           at: now,
@@ -348,7 +348,7 @@ export function releaseService(deps: ReleaseServiceDeps) {
         action: 'terminal_message.acknowledged',
         entityType: 'release_order',
         entityId: row.release_order_number,
-        subjects: [...(payload ? [payload.declarationReference, payload.transportDocumentNumber] : []), row.release_order_number],
+        subjects: [...(payload ? [payload.declarationReference] : []), row.release_order_number],
         after: { message: row.id, kind: row.kind },
         requestId: input.requestId ?? null,
         at: now,
