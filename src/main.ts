@@ -3,13 +3,18 @@ import { loadConfig, ConfigError } from './config.ts';
 import { openDatabase } from '#platform/db/database.ts';
 import { DataLockedError } from '#platform/db/lock.ts';
 import { buildApp } from './app.ts';
-import { prepareDatabase } from './setup.ts';
+import { prepareDatabase, refuseExposedDemo } from './setup.ts';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolSize, holder: 'the Forodha server' });
   const prepared = await prepareDatabase(database.db, { demo: config.demo });
+  await refuseExposedDemo(database.db, config.host, new Date()).catch(async (err: unknown) => {
+    await database.close();
+    throw err;
+  });
   const app = await buildApp({ config, database });
+  const hasAdministrator = await app.services.identity.hasAdministrator(database.db);
   app.log.info({ database: database.location, migrations: prepared.migrations.length, demo: prepared.demo }, 'database ready');
 
   let stopping = false;
@@ -42,7 +47,8 @@ async function main(): Promise<void> {
       `  open          ${url}/docs   (API documentation)`,
       `  health        ${url}/health`,
       `  calculator    POST ${url}/api/v1/calculator`,
-      config.demo ? '  demo data     loaded (see README.md for the demo walk-through)' : '',
+      config.demo ? `  demo data     loaded, reachable from this machine only (HOST=${config.host}); see README.md for the walk-through` : '',
+      hasAdministrator ? '' : '  no administrator yet: npm run cli -- admin create --username NAME --name "FULL NAME" (the embedded database: stop the server first)',
       '',
     ]
       .filter((l) => l !== '')
