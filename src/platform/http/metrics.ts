@@ -6,7 +6,7 @@ import http from 'node:http';
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import client from 'prom-client';
-import { unauthorized } from './problem.ts';
+import { forbidden, unauthorized } from './problem.ts';
 
 export interface MetricsOptions {
   /** The scraper's secret on the main port (Basic auth password; the user name is not checked). */
@@ -58,6 +58,9 @@ export function installMetrics(app: FastifyInstance, options: MetricsOptions): c
   app.get('/metrics', { schema: { hide: true }, config: { access: 'public' } }, async (request, reply) => {
     const admin = request.principal?.roles.includes('admin') ?? false;
     if (!admin && !presentsToken(request, options.token)) {
+      if (request.principal) {
+        throw forbidden('Metrics are for administrators and the metrics scraper');
+      }
       void reply.header('www-authenticate', 'Basic realm="metrics"');
       throw unauthorized('Metrics need an administrator, or the METRICS_TOKEN as the HTTP Basic password');
     }
