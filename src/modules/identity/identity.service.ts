@@ -232,7 +232,7 @@ export function identityService(db: Kysely<DB>, clock: Clock, settings: Identity
       const cacheKey = `${kind}:${secretHash}`;
       const now = clock.now();
       const hit = cache.get(cacheKey);
-      if (hit && performance.now() - hit.cachedAt < cacheTtlMs && (hit.expiresAt === null || hit.expiresAt > now)) {
+      if (hit && performance.now() - hit.cachedAt < cacheTtlMs && hit.expiresAt > now) {
         return hit.principal;
       }
       cache.delete(cacheKey);
