@@ -154,7 +154,9 @@ export function identityRoutes(deps: IdentityRouteDeps): FastifyPluginAsyncTypeb
       '/api/v1/users',
       { schema: { tags: ['identity'], summary: 'Create a user of an organisation, with roles that suit it', body: NewUserBody, response: { 201: UserReply } }, config: { access: ['admin'] } },
       async (request, reply) =>
-        idempotent(db, request, reply, async (tx) => ({ status: 201, body: await identity.createUser(tx, contextOf(request), { ...request.body, organisation: await owner(tx, request.body) }) })),
+        withRetryAfter(reply, () =>
+          idempotent(db, request, reply, async (tx) => ({ status: 201, body: await identity.createUser(tx, contextOf(request), { ...request.body, organisation: await owner(tx, request.body) }) })),
+        ),
     );
 
     app.get(
