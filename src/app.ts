@@ -11,12 +11,13 @@ import type { Database } from '#platform/db/database.ts';
 import { systemClock, type Clock } from '#platform/clock.ts';
 import { installErrorHandler } from '#platform/http/error-handler.ts';
 import { installMetrics } from '#platform/http/metrics.ts';
+import { installSecurityHeaders } from '#platform/http/security-headers.ts';
 import { OutboxWorker } from '#platform/events/outbox.ts';
 import { referenceRoutes, referenceService } from '#modules/reference/index.ts';
 import { TariffCache, cachedReads, tariffRepository, tariffRoutes, tariffService } from '#modules/tariff/index.ts';
 import { calculatorRoutes, calculatorService } from '#modules/assessment/index.ts';
 import { installAuth } from '#platform/http/auth.ts';
-import { identityRoutes, identityService } from '#modules/identity/index.ts';
+import { identityRoutes, identityService, identitySettings } from '#modules/identity/index.ts';
 import { partiesRoutes, partiesService } from '#modules/parties/index.ts';
 import { findTransportDocument, findTransportDocumentById, findTransportDocuments, manifestRoutes, manifestService } from '#modules/manifest/index.ts';
 import { paymentRoutes, paymentService } from '#modules/payment/index.ts';
@@ -52,7 +53,7 @@ export function services(database: Database, clock: Clock, config: Config) {
   const tariffCache = new TariffCache();
   const tariff = tariffService(cachedReads(tariffRepository(database.db), tariffCache));
   const calculator = calculatorService({ tariff, reference, clock });
-  const identity = identityService(database.db, clock);
+  const identity = identityService(database.db, clock, identitySettings(config));
   const parties = partiesService(database.db, clock);
   const manifests = manifestService({ db: database.db, reference, clock, officesServed: (orgId) => parties.officesServed(orgId) });
   // The risk engine chooses the channel at lodgement; analysts manage its rules through riskService.
@@ -108,6 +109,11 @@ export function services(database: Database, clock: Clock, config: Config) {
   return { outbox, reference, tariff, calculator, identity, parties, manifests, payments, release, declarations, risk, inspection };
 }
 
+/** TRUST_PROXY as Fastify takes it: a hop count becomes "the first n hops". */
+function trustedProxies(setting: Config['trustProxy']): false | string[] | ((address: string, hop: number) => boolean) {
+  return typeof setting === 'number' ? (_address, hop) => hop < setting : setting;
+}
+
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const clock = deps.clock ?? systemClock;
   const app = Fastify({
@@ -120,6 +126,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ajv: { customOptions: { allErrors: true, coerceTypes: 'array', removeAdditional: false } },
     bodyLimit: 5 * 1024 * 1024,
     return503OnClosing: true,
+    // request.ip (rate limits, idempotency scope) is the client's only behind proxies we trust.
+    trustProxy: trustedProxies(deps.config.trustProxy),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.addHook('onRequest', async (request, reply) => {
@@ -133,6 +141,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     }
   });
   installErrorHandler(app);
+  installSecurityHeaders(app);
   const s = services(deps.database, clock, deps.config);
   installAuth(app, s.identity.authenticator);
 
@@ -143,20 +152,23 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       servers: [],
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  // No validator badge: it would send the API description to validator.swagger.io.
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { validatorUrl: null } });
   app.get('/openapi.json', { schema: { hide: true }, config: { access: 'public' } }, async () => app.swagger());
-  installMetrics(app);
+  installMetrics(app, { token: deps.config.metricsToken, port: deps.config.metricsPort, host: deps.config.metricsHost });
 
   app.get(
     '/health',
     { schema: { tags: ['platform'], summary: 'Liveness and database check' }, config: { access: 'public' } },
-    async (_request, reply) => {
+    async (request, reply) => {
       const started = performance.now();
       try {
         await sql`select 1`.execute(deps.database.db);
         return { status: 'ok', database: { kind: deps.database.kind, ok: true, latencyMs: Math.round((performance.now() - started) * 10) / 10 } };
       } catch (err) {
-        return reply.status(503).send({ status: 'unavailable', database: { kind: deps.database.kind, ok: false, error: (err as Error).message } });
+        // The reason goes to the log, not to whoever asks: it can name hosts, users and versions.
+        request.log.error({ err }, 'health check: the database did not answer');
+        return reply.status(503).send({ status: 'unavailable', database: { kind: deps.database.kind, ok: false } });
       }
     },
   );

@@ -10,6 +10,8 @@ import { parseTrainArgs, trainCommand, trainUsage } from '#modules/risk/index.ts
 import { systemClock } from '#platform/clock.ts';
 import { applicationRole, asOwner, grantApplicationRole, prepareDatabase } from './setup.ts';
 import { auditCommand } from '#modules/audit/index.ts';
+import { adminCreateCommand, adminUsage, commandLineActor, identityService, identitySettings, readPasswordFromStdin } from '#modules/identity/index.ts';
+import { disableDemoCredentials, partiesService } from '#modules/parties/index.ts';
 
 const usage = `forodha <command>
 
@@ -24,6 +26,9 @@ const usage = `forodha <command>
   seed [--demo]                                    load reference data, settings (and the demo tariff)
   risk train (--from-db | --csv FILE ...) [--activate]
                                                    train a risk model, store it with its metrics
+  admin create --username NAME --name "NAME" [--generate-password]
+                                                   create an administrator (password from stdin or a prompt)
+  demo disable                                     revoke the public demo API keys, deactivate demo users on the demo password
 
 Uses DATABASE_URL when set, else the embedded database in DATA_DIR (./data), which only one
 process may open: stop the server first, or run both against PostgreSQL.`;
@@ -94,6 +99,34 @@ export async function run(argv: string[]): Promise<number> {
         return work(db);
       });
     return auditCommand(sub, rest, { config: loadConfig(), withDatabase: migrated });
+  }
+  if (command === 'admin' && sub === 'create') {
+    const config = loadConfig();
+    return withDatabase(async ({ db }) => {
+      await prepareDatabase(db, { demo: false });
+      const deps = {
+        db,
+        identity: identityService(db, systemClock, identitySettings(config)),
+        parties: partiesService(db, systemClock),
+        readPassword: readPasswordFromStdin,
+        out: (line: string) => console.log(line),
+        err: (line: string) => console.error(line),
+      };
+      return adminCreateCommand(deps, rest);
+    });
+  }
+  if (command === 'admin') {
+    console.error(`usage: ${adminUsage}`);
+    return 2;
+  }
+  if (command === 'demo' && sub === 'disable') {
+    return withDatabase(async ({ db }) => {
+      await prepareDatabase(db, { demo: false });
+      const done = await disableDemoCredentials(db, commandLineActor('forodha demo disable'), systemClock.now());
+      console.log(`demo API keys revoked: ${done.apiKeysRevoked.length ? done.apiKeysRevoked.join(', ') : 'none active'}`);
+      console.log(`demo users deactivated: ${done.usersDeactivated.length ? done.usersDeactivated.join(', ') : 'none on the demo password'}`);
+      return 0;
+    });
   }
   if (command === 'migrate') {
     const ownerUrl = loadConfig().databaseOwnerUrl;

@@ -1,10 +1,12 @@
 // Every setting Forodha reads, parsed once from the environment. Documented in README.md.
+import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 
 export interface Config {
   /** TCP port of the HTTP server. */
   port: number;
-  /** Interface to listen on. */
+  /** Interface to listen on; loopback (this machine only) unless a deployment says otherwise. */
   host: string;
   /** PostgreSQL connection string; when unset the embedded PGlite database in dataDir is used. */
   databaseUrl: string | undefined;
@@ -12,13 +14,11 @@ export interface Config {
   dataDir: string;
   /** Maximum connections in the PostgreSQL pool. */
   dbPoolSize: number;
-  /** Load demo organisations, users and sample data on start. */
+  /** Load demo organisations, users and sample data on start (only ever on a loopback host). */
   demo: boolean;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Public duty calculator: requests per minute per client address. */
   calculatorRateLimit: number;
-  /** Secret that signs session tokens; generated per start when unset (sessions then end on restart). */
-  sessionSecret: string | undefined;
   /** Milliseconds between outbox polls when idle. */
   outboxPollMs: number;
   /** Run the outbox worker inside the server process. */
@@ -37,6 +37,32 @@ export interface Config {
   auditCheckpointFile: string | undefined;
   /** Seconds between checkpoints taken by the server; 0 = none (run `forodha audit checkpoint` instead). */
   auditCheckpointSeconds: number;
+  /** Proxies whose X-Forwarded-For is believed: false, a hop count, or their addresses/CIDRs. */
+  trustProxy: false | number | string[];
+  /** Port of a separate, unauthenticated metrics listener; undefined = none. */
+  metricsPort: number | undefined;
+  /** Interface of the metrics listener. */
+  metricsHost: string;
+  /** Token that lets a scraper read /metrics on the main port (HTTP Basic password). */
+  metricsToken: string | undefined;
+  /** Days an API key is valid when the issuer does not say. */
+  apiKeyDays: number;
+  /** The longest validity an API key may be issued with, in days. */
+  apiKeyMaxDays: number;
+  /** Hours a rotated API key keeps working beside its successor, unless the rotation says. */
+  apiKeyRotationOverlapHours: number;
+  /** Failed logins of one username (from any address) within the window that lock it. */
+  loginAccountFailures: number;
+  /** The window in which failed logins of one username are counted, in minutes. */
+  loginAccountWindowMinutes: number;
+  /** How long a username stays locked after too many failed logins, in minutes. */
+  loginLockoutMinutes: number;
+  /** Login attempts per second across all callers. */
+  loginRatePerSecond: number;
+  /** Password hashes computed at once (keep below the number of cores). */
+  passwordHashConcurrency: number;
+  /** Password hashes waiting for their turn; beyond that a login answers 503 at once. */
+  passwordHashQueue: number;
 }
 
 export class ConfigError extends Error {}
@@ -69,6 +95,64 @@ function boolean(env: Env, name: string, fallback: boolean): boolean {
   throw new ConfigError(`${name}="${raw}" is not valid: expected true or false`);
 }
 
+/** True when the address only accepts connections from this machine. */
+export function isLoopback(host: string): boolean {
+  const h = host.trim().toLowerCase().replace(/^\[|\]$/g, '');
+  if (h === 'localhost' || h === '::1') {
+    return true;
+  }
+  const v4 = h.startsWith('::ffff:') ? h.slice(7) : h;
+  return net.isIPv4(v4) && v4.startsWith('127.');
+}
+
+/** false, a number of proxy hops, or a list of proxy addresses and CIDR ranges. */
+function trustProxy(env: Env): false | number | string[] {
+  const raw = env.TRUST_PROXY?.trim();
+  if (raw === undefined || raw === '' || raw.toLowerCase() === 'false') {
+    return false;
+  }
+  if (/^\d+$/.test(raw)) {
+    return integer(env, 'TRUST_PROXY', 0, 0, 10) || false;
+  }
+  const entries = raw.split(',').map((e) => e.trim());
+  for (const entry of entries) {
+    const [address = '', bits, extra] = entry.split('/');
+    const family = net.isIP(address);
+    const max = family === 6 ? 128 : 32;
+    if (family === 0 || extra !== undefined || (bits !== undefined && !(/^\d+$/.test(bits) && Number(bits) <= max))) {
+      throw new ConfigError(`TRUST_PROXY="${raw}" is not valid: "${entry}" is not an IP address or CIDR range; give false, a hop count (1 for one load balancer) or addresses such as 10.0.0.0/8`);
+    }
+  }
+  return entries;
+}
+
+function optionalPort(env: Env, name: string): number | undefined {
+  return env[name] === undefined || env[name] === '' ? undefined : integer(env, name, 0, 0, 65535);
+}
+
+function secretSetting(env: Env, name: string, minLength: number): string | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') {
+    return undefined;
+  }
+  if (raw.length < minLength) {
+    throw new ConfigError(`${name} is too short: use at least ${minLength} random characters (e.g. openssl rand -base64 32)`);
+  }
+  return raw;
+}
+
+/** Demo mode loads public credentials: only where nobody else can reach them. */
+function demoMode(env: Env, host: string, embedded: boolean): boolean {
+  const demo = boolean(env, 'DEMO', embedded && isLoopback(host));
+  if (demo && !isLoopback(host)) {
+    throw new ConfigError(
+      `DEMO=true loads public credentials (password demo-password, keys demo-*-key) and is refused on HOST="${host}", which other machines can reach. ` +
+        'Run the demo on HOST=127.0.0.1 (the default), or unset DEMO for a real deployment.',
+    );
+  }
+  return demo;
+}
+
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 export function loadConfig(env: Env = process.env): Config {
@@ -77,16 +161,16 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError(`LOG_LEVEL="${logLevel}" is not valid: expected one of ${logLevels.join(', ')}`);
   }
   const databaseUrl = env.DATABASE_URL === '' ? undefined : env.DATABASE_URL;
+  const host = env.HOST === undefined || env.HOST === '' ? '127.0.0.1' : env.HOST;
   return {
     port: integer(env, 'PORT', 3000, 0, 65535),
-    host: env.HOST ?? '0.0.0.0',
+    host,
     databaseUrl,
     dataDir: path.resolve(env.DATA_DIR ?? 'data'),
     dbPoolSize: integer(env, 'DB_POOL_SIZE', 20, 1, 500),
-    demo: boolean(env, 'DEMO', databaseUrl === undefined),
+    demo: demoMode(env, host, databaseUrl === undefined),
     logLevel: logLevel as Config['logLevel'],
     calculatorRateLimit: integer(env, 'CALCULATOR_RATE_LIMIT', 120, 1, 1_000_000),
-    sessionSecret: env.SESSION_SECRET === '' ? undefined : env.SESSION_SECRET,
     outboxPollMs: integer(env, 'OUTBOX_POLL_MS', 500, 10, 60_000),
     outboxWorker: boolean(env, 'OUTBOX_WORKER', true),
     shutdownGraceSeconds: integer(env, 'SHUTDOWN_GRACE_SECONDS', 20, 0, 600),
@@ -94,6 +178,17 @@ export function loadConfig(env: Env = process.env): Config {
     databaseOwnerUrl: ownerUrl(env, databaseUrl),
     ...auditSettings(env, databaseUrl === undefined, path.resolve(env.DATA_DIR ?? 'data')),
     auditCheckpointSeconds: integer(env, 'AUDIT_CHECKPOINT_SECONDS', 60, 0, 86_400),
+    trustProxy: trustProxy(env),
+    metricsPort: optionalPort(env, 'METRICS_PORT'),
+    metricsHost: env.METRICS_HOST || '127.0.0.1',
+    metricsToken: secretSetting(env, 'METRICS_TOKEN', 16),
+    ...apiKeySettings(env),
+    loginAccountFailures: integer(env, 'LOGIN_ACCOUNT_FAILURES', 10, 1, 1000),
+    loginAccountWindowMinutes: integer(env, 'LOGIN_ACCOUNT_WINDOW_MINUTES', 15, 1, 1440),
+    loginLockoutMinutes: integer(env, 'LOGIN_LOCKOUT_MINUTES', 15, 1, 1440),
+    loginRatePerSecond: integer(env, 'LOGIN_RATE_PER_SECOND', 20, 1, 100_000),
+    passwordHashConcurrency: integer(env, 'PASSWORD_HASH_CONCURRENCY', Math.max(1, os.availableParallelism() - 1), 1, 64),
+    passwordHashQueue: integer(env, 'PASSWORD_HASH_QUEUE', 32, 0, 10_000),
   };
 }
 
@@ -118,4 +213,10 @@ function auditSettings(env: Env, embedded: boolean, dataDir: string) {
     auditCreateKey: embedded && key === undefined,
     auditCheckpointFile: file === undefined ? (embedded ? path.join(dataDir, 'audit-checkpoints.jsonl') : undefined) : path.resolve(file),
   };
+}
+
+function apiKeySettings(env: Env): Pick<Config, 'apiKeyDays' | 'apiKeyMaxDays' | 'apiKeyRotationOverlapHours'> {
+  const apiKeyMaxDays = integer(env, 'API_KEY_MAX_DAYS', 730, 1, 3650);
+  const apiKeyDays = integer(env, 'API_KEY_DAYS', Math.min(365, apiKeyMaxDays), 1, apiKeyMaxDays);
+  return { apiKeyDays, apiKeyMaxDays, apiKeyRotationOverlapHours: integer(env, 'API_KEY_ROTATION_OVERLAP_HOURS', 24, 0, 168) };
 }

@@ -2,13 +2,18 @@
 import { loadConfig, ConfigError } from './config.ts';
 import { DataLockedError } from '#platform/db/lock.ts';
 import { buildApp } from './app.ts';
-import { openPreparedDatabase } from './setup.ts';
+import { openPreparedDatabase, refuseExposedDemo } from './setup.ts';
 import { AuditKeyError, startAuditCheckpoints } from '#modules/audit/index.ts';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const { database, prepared, warnings } = await openPreparedDatabase(config, { poolSize: config.dbPoolSize, holder: 'the Forodha server' });
+  await refuseExposedDemo(database.db, config.host, new Date()).catch(async (err: unknown) => {
+    await database.close();
+    throw err;
+  });
   const app = await buildApp({ config, database });
+  const hasAdministrator = await app.services.identity.hasAdministrator(database.db);
   app.log.info({ database: database.location, migrations: prepared.migrations.length, demo: prepared.demo }, 'database ready');
   for (const warning of warnings) {
     app.log.warn(warning);
@@ -46,7 +51,8 @@ async function main(): Promise<void> {
       `  open          ${url}/docs   (API documentation)`,
       `  health        ${url}/health`,
       `  calculator    POST ${url}/api/v1/calculator`,
-      config.demo ? '  demo data     loaded (see README.md for the demo walk-through)' : '',
+      config.demo ? `  demo data     loaded, reachable from this machine only (HOST=${config.host}); see README.md for the walk-through` : '',
+      hasAdministrator ? '' : '  no administrator yet: npm run cli -- admin create --username NAME --name "FULL NAME" (the embedded database: stop the server first)',
       '',
     ]
       .filter((l) => l !== '')

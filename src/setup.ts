@@ -8,7 +8,8 @@ import { auditTablePrivileges } from '#modules/audit/index.ts';
 import { migrateToLatest } from '#platform/db/migrate.ts';
 import { loadReferenceData } from '#modules/reference/index.ts';
 import { loadNationalSettings, loadSampleTariff } from '#modules/tariff/index.ts';
-import { seedDemoParties } from '#modules/parties/index.ts';
+import { demoCredentialsInUse, seedDemoParties } from '#modules/parties/index.ts';
+import { ConfigError, isLoopback } from './config.ts';
 
 export interface PrepareResult {
   migrations: string[];
@@ -140,4 +141,22 @@ export async function grantApplicationRole(owner: Kysely<any>, role: string): Pr
     await sql`grant usage, select on all sequences in schema ${current} to ${grantee}`.execute(tx);
     await sql`grant usage, create on schema ${current} to ${grantee}`.execute(tx);
   });
+}
+
+/**
+ * The demo password and keys are published: a server that other machines can reach must not
+ * start while any of them still works (say ./data after a demo run), whatever DEMO says.
+ */
+export async function refuseExposedDemo(db: Kysely<DB>, host: string, now: Date): Promise<void> {
+  if (isLoopback(host)) {
+    return;
+  }
+  const inUse = await demoCredentialsInUse(db, now);
+  if (inUse.length > 0) {
+    throw new ConfigError(
+      `refusing to listen on HOST=${host}: this database still accepts the public demo credentials (${inUse.slice(0, 3).join('; ')}${inUse.length > 3 ? `; and ${inUse.length - 3} more` : ''}). ` +
+        'Turn them off first with `npm run cli -- demo disable` (it revokes the demo API keys and deactivates the demo users still on the demo password, audited), ' +
+        'or listen on HOST=127.0.0.1.',
+    );
+  }
 }

@@ -1,6 +1,7 @@
 // Logging in, sessions, API keys, users and organisations over real HTTP.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { identityService } from '../src/modules/identity/index.ts';
+import { identityService, identitySettings } from '../src/modules/identity/index.ts';
+import { loadConfig } from '../src/config.ts';
 import { seedDemoParties } from '../src/modules/parties/index.ts';
 import { startTestServer, type TestServer } from './server.ts';
 
@@ -200,7 +201,7 @@ describe('API keys (admin)', () => {
 describe('the credential cache', () => {
   it('keeps a key revoked by another process working only until the cache window ends', async () => {
     const db = server.database.db;
-    const identity = identityService(db, server.clock, { cacheTtlMs: 300 });
+    const identity = identityService(db, server.clock, { ...identitySettings(loadConfig({})), cacheTtlMs: 300 });
     const admin = await server.as('kra.admin');
     const issued = await admin.post('/api/v1/api-keys', { organisationCode: 'KPA', name: 'KPA yard planner', roles: ['terminal'] });
     expect(await identity.authenticator.authenticate({ apiKey: issued.body.key })).toMatchObject({ name: 'KPA yard planner' });

@@ -85,10 +85,10 @@ function client(base: string, credential: Record<string, string>): Client {
   };
 }
 
-export async function startTestServer(opts: { clock?: string } = {}): Promise<TestServer> {
+export async function startTestServer(opts: { clock?: string; env?: Record<string, string> } = {}): Promise<TestServer> {
   const database = await testDatabase();
   const clock = mutableClock(opts.clock ?? '2026-06-15T08:00:00Z');
-  const config = loadConfig({ LOG_LEVEL: 'silent', DEMO: 'true', OUTBOX_WORKER: 'false', CALCULATOR_RATE_LIMIT: '100000' });
+  const config = loadConfig({ LOG_LEVEL: 'silent', DEMO: 'true', OUTBOX_WORKER: 'false', CALCULATOR_RATE_LIMIT: '100000', ...opts.env });
   const app = await buildApp({ config, database, clock, logger: false });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();

@@ -1,6 +1,6 @@
 // The only file that touches the identity tables (app_user, api_key, user_session). Principals
 // are read joined with their organisation so that one query resolves a credential.
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { DB } from '../../schema.ts';
 import type { OrganisationKind } from '#modules/parties/index.ts';
 
@@ -13,8 +13,8 @@ export interface PrincipalRow {
   organisation_id: string;
   organisation_kind: OrganisationKind;
   organisation_name: string;
-  /** When the credential stops working on its own (sessions); null for API keys. */
-  expires_at: Date | null;
+  /** When the credential stops working on its own. */
+  expires_at: Date;
 }
 
 export interface UserRow {
@@ -39,7 +39,10 @@ export interface ApiKeyRow {
   roles: string[];
   created_at: Date;
   revoked_at: Date | null;
+  expires_at: Date;
+  replaced_by: string | null;
   organisation_code: string;
+  organisation_kind: OrganisationKind;
 }
 
 const userColumns = [
@@ -64,7 +67,10 @@ const keyColumns = [
   'api_key.roles',
   'api_key.created_at',
   'api_key.revoked_at',
+  'api_key.expires_at',
+  'api_key.replaced_by',
   'organisation.code as organisation_code',
+  'organisation.kind as organisation_kind',
 ] as const;
 
 export function identityRepository() {
@@ -90,8 +96,9 @@ export function identityRepository() {
         .executeTakeFirst();
     },
 
+    /** The key's holder, expired or not (the caller tells an expired key apart); never a revoked key. */
     async principalByApiKey(q: Q, keyHash: string): Promise<PrincipalRow | undefined> {
-      const row = await q
+      return q
         .selectFrom('api_key')
         .innerJoin('organisation', 'organisation.id', 'api_key.organisation_id')
         .select([
@@ -101,11 +108,11 @@ export function identityRepository() {
           'organisation.id as organisation_id',
           'organisation.kind as organisation_kind',
           'organisation.name as organisation_name',
+          'api_key.expires_at',
         ])
         .where('api_key.key_hash', '=', keyHash)
         .where('api_key.revoked_at', 'is', null)
         .executeTakeFirst();
-      return row && { ...row, expires_at: null };
     },
 
     async userByUsername(q: Q, username: string): Promise<UserRow | undefined> {
@@ -134,6 +141,16 @@ export function identityRepository() {
         .execute();
     },
 
+    async setPasswordHash(q: Q, id: string, passwordHash: string): Promise<void> {
+      await q.updateTable('app_user').set({ password_hash: passwordHash }).where('id', '=', id).execute();
+    },
+
+    /** Whether any active user holds the admin role (else the first one is made from the command line). */
+    async hasAdministrator(q: Q): Promise<boolean> {
+      const row = await q.selectFrom('app_user').select('id').where('active', '=', true).where(sql<boolean>`'admin' = any(roles)`).limit(1).executeTakeFirst();
+      return row !== undefined;
+    },
+
     async setUserActive(q: Q, id: string, active: boolean): Promise<void> {
       await q.updateTable('app_user').set({ active }).where('id', '=', id).execute();
     },
@@ -150,11 +167,17 @@ export function identityRepository() {
       return r.numUpdatedRows > 0n;
     },
 
-    async revokeSessionsOfUser(q: Q, userId: string, at: Date): Promise<void> {
-      await q.updateTable('user_session').set({ revoked_at: at }).where('user_id', '=', userId).where('revoked_at', 'is', null).execute();
+    /** Ends the user's open sessions (all, or all but the one with this token hash); returns how many. */
+    async revokeSessionsOfUser(q: Q, userId: string, at: Date, keepTokenHash?: string): Promise<number> {
+      let query = q.updateTable('user_session').set({ revoked_at: at }).where('user_id', '=', userId).where('revoked_at', 'is', null).where('expires_at', '>', at);
+      if (keepTokenHash !== undefined) {
+        query = query.where('token_hash', '<>', keepTokenHash);
+      }
+      const r = await query.executeTakeFirst();
+      return Number(r.numUpdatedRows);
     },
 
-    async insertApiKey(q: Q, key: { id: string; organisationId: string; name: string; keyPrefix: string; keyHash: string; roles: string[]; createdAt?: Date }): Promise<void> {
+    async insertApiKey(q: Q, key: { id: string; organisationId: string; name: string; keyPrefix: string; keyHash: string; roles: string[]; createdAt?: Date; expiresAt: Date }): Promise<void> {
       await q
         .insertInto('api_key')
         .values({
@@ -164,13 +187,20 @@ export function identityRepository() {
           key_prefix: key.keyPrefix,
           key_hash: key.keyHash,
           roles: key.roles,
+          expires_at: key.expiresAt,
           ...(key.createdAt ? { created_at: key.createdAt } : {}),
         })
         .execute();
     },
 
-    async apiKeyById(q: Q, id: string): Promise<ApiKeyRow | undefined> {
-      return q.selectFrom('api_key').innerJoin('organisation', 'organisation.id', 'api_key.organisation_id').select(keyColumns).where('api_key.id', '=', id).executeTakeFirst();
+    async apiKeyById(q: Q, id: string, options: { forUpdate?: boolean } = {}): Promise<ApiKeyRow | undefined> {
+      const query = q.selectFrom('api_key').innerJoin('organisation', 'organisation.id', 'api_key.organisation_id').select(keyColumns).where('api_key.id', '=', id);
+      // Locks the key's row: two rotations of one key at once make one successor, not two.
+      return (options.forUpdate ? query.forUpdate('api_key') : query).executeTakeFirst();
+    },
+
+    async replaceApiKey(q: Q, id: string, replacedBy: string, expiresAt: Date): Promise<void> {
+      await q.updateTable('api_key').set({ replaced_by: replacedBy, expires_at: expiresAt }).where('id', '=', id).execute();
     },
 
     async listApiKeys(q: Q, filter: { organisationId?: string }): Promise<ApiKeyRow[]> {

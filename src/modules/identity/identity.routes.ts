@@ -1,14 +1,16 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { DB } from '../../schema.ts';
 import { actorOf, principalOf } from '#platform/http/auth.ts';
 import { idempotent } from '#platform/http/idempotency.ts';
-import { invalid, notFound } from '#platform/http/problem.ts';
+import { forbidden, invalid, notFound } from '#platform/http/problem.ts';
 import { optionalBody, type PartiesService } from '#modules/parties/index.ts';
 import type { ChangeContext, IdentityService, OwnerOrganisation } from './identity.service.ts';
 import {
   ApiKeyReply,
+  ChangePasswordBody,
+  ChangePasswordReply,
   IdParams,
   IssuedApiKeyReply,
   LoginBody,
@@ -18,10 +20,16 @@ import {
   NewUserBody,
   OrganisationQuery,
   ReasonBody,
+  ResetPasswordBody,
+  ResetPasswordReply,
+  RotateApiKeyBody,
+  RotatedApiKeyReply,
   UserListQuery,
   UserReply,
 } from './identity.schemas.ts';
 import { anyRole } from './roles.ts';
+import { normaliseUsername, RetryLater } from './login-guard.ts';
+import { HasherBusy, sha256Hex } from './secrets.ts';
 
 export interface IdentityRouteDeps {
   db: Kysely<DB>;
@@ -34,9 +42,22 @@ function bearerOf(request: FastifyRequest): string | undefined {
   return typeof header === 'string' && header.toLowerCase().startsWith('bearer ') ? header.slice(7).trim() : undefined;
 }
 
+/** The username exactly as login will look it up, so padding or case cannot open a fresh bucket. */
 function usernameOf(body: unknown): string {
   const username = (body as { username?: unknown } | null | undefined)?.username;
-  return typeof username === 'string' ? username.toLowerCase() : '';
+  return typeof username === 'string' ? normaliseUsername(username) : '';
+}
+
+/** Refusals that know when to come back (lock-out, login rate, busy hash queue) carry Retry-After. */
+async function withRetryAfter<T>(reply: FastifyReply, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (err instanceof RetryLater || err instanceof HasherBusy) {
+      void reply.header('retry-after', String(err.retryAfterSeconds));
+    }
+    throw err;
+  }
 }
 
 const contextOf = (request: FastifyRequest): ChangeContext => ({ actor: actorOf(request), requestId: request.id });
@@ -70,12 +91,35 @@ export function identityRoutes(deps: IdentityRouteDeps): FastifyPluginAsyncTypeb
         config: {
           access: 'public',
           // Slows password guessing: per client address and username, counted after the body is read.
+          // The service adds a lock-out per username, a ceiling per second and the hash queue.
           rateLimit: { max: 30, timeWindow: '1 minute', hook: 'preHandler', keyGenerator: (req: FastifyRequest) => `${req.ip}:${usernameOf(req.body)}` },
         },
       },
-      async (request) => {
-        const session = await identity.login(request.body.username, request.body.password);
-        return { ...session, expiresAt: session.expiresAt.toISOString() };
+      async (request, reply) =>
+        withRetryAfter(reply, async () => {
+          const session = await identity.login(request.body.username, request.body.password);
+          return { ...session, expiresAt: session.expiresAt.toISOString() };
+        }),
+    );
+
+    app.post(
+      '/api/v1/auth/password',
+      {
+        schema: {
+          tags: ['identity'],
+          summary: 'Change your own password; your other sessions end, this one goes on',
+          body: ChangePasswordBody,
+          response: { 200: ChangePasswordReply },
+        },
+        config: { access: anyRole },
+      },
+      async (request, reply) => {
+        const p = principalOf(request);
+        const token = bearerOf(request);
+        if (p.kind !== 'user' || token === undefined) {
+          throw forbidden('Only a person logged in with a session has a password to change; API keys are rotated (POST /api/v1/api-keys/:id/rotate)');
+        }
+        return withRetryAfter(reply, () => identity.changePassword({ ...contextOf(request), sessionTokenHash: sha256Hex(token) }, request.body));
       },
     );
 
@@ -110,7 +154,9 @@ export function identityRoutes(deps: IdentityRouteDeps): FastifyPluginAsyncTypeb
       '/api/v1/users',
       { schema: { tags: ['identity'], summary: 'Create a user of an organisation, with roles that suit it', body: NewUserBody, response: { 201: UserReply } }, config: { access: ['admin'] } },
       async (request, reply) =>
-        idempotent(db, request, reply, async (tx) => ({ status: 201, body: await identity.createUser(tx, contextOf(request), { ...request.body, organisation: await owner(tx, request.body) }) })),
+        withRetryAfter(reply, () =>
+          idempotent(db, request, reply, async (tx) => ({ status: 201, body: await identity.createUser(tx, contextOf(request), { ...request.body, organisation: await owner(tx, request.body) }) })),
+        ),
     );
 
     app.get(
@@ -136,6 +182,30 @@ export function identityRoutes(deps: IdentityRouteDeps): FastifyPluginAsyncTypeb
           status: 200,
           body: await identity.deactivateUser(tx, contextOf(request), request.params.id, request.body.reason ?? null),
         }));
+        identity.forget(request.params.id);
+        return result;
+      },
+    );
+
+    app.post(
+      '/api/v1/users/:id/password',
+      {
+        schema: {
+          tags: ['identity'],
+          summary: "Set a new password for a user who lost theirs: all of the user's sessions end",
+          params: IdParams,
+          body: ResetPasswordBody,
+          response: { 200: ResetPasswordReply },
+        },
+        config: { access: ['admin'] },
+      },
+      async (request, reply) => {
+        const result = await withRetryAfter(reply, () =>
+          idempotent(db, request, reply, async (tx) => ({
+            status: 200,
+            body: await identity.resetPassword(tx, contextOf(request), request.params.id, { newPassword: request.body.newPassword, reason: request.body.reason ?? null }),
+          })),
+        );
         identity.forget(request.params.id);
         return result;
       },
@@ -173,6 +243,32 @@ export function identityRoutes(deps: IdentityRouteDeps): FastifyPluginAsyncTypeb
           return { items: [] };
         }
         return { items: await identity.apiKeys(db, org ? { organisationId: org.id } : {}) };
+      },
+    );
+
+    app.post(
+      '/api/v1/api-keys/:id/rotate',
+      {
+        schema: {
+          tags: ['identity'],
+          summary: 'Issue a successor with the same organisation, name and roles; the old key works for the overlap, then expires',
+          params: IdParams,
+          body: RotateApiKeyBody,
+          response: { 201: RotatedApiKeyReply },
+        },
+        preValidation: optionalBody,
+        config: { access: ['admin'] },
+      },
+      async (request, reply) => {
+        // As at issue: the new key is shown once and never stored, not even for a replay.
+        let issued: string | undefined;
+        const body = await idempotent(db, request, reply, async (tx) => {
+          const { view, key, previous } = await identity.rotateApiKey(tx, contextOf(request), request.params.id, { ...request.body, reason: request.body.reason ?? null });
+          issued = key;
+          return { status: 201, body: { ...view, previous } };
+        });
+        identity.forget(request.params.id);
+        return { ...body, key: issued ?? null };
       },
     );
 

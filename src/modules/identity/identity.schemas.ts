@@ -69,8 +69,19 @@ export const UserListQuery = Type.Object({
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
 });
 
+const KeyExpiry = Type.Optional(Type.String({ format: 'date-time', description: 'When the key stops working; default API_KEY_DAYS from now, at most API_KEY_MAX_DAYS' }));
+
 export const NewApiKeyBody = Type.Object(
-  { ...OrganisationChoice, name: Type.String({ minLength: 2, maxLength: 100, description: 'What system uses it, e.g. "Maersk manifest gateway"' }), roles: RoleList },
+  { ...OrganisationChoice, name: Type.String({ minLength: 2, maxLength: 100, description: 'What system uses it, e.g. "Maersk manifest gateway"' }), roles: RoleList, expiresAt: KeyExpiry },
+  { additionalProperties: false },
+);
+
+export const RotateApiKeyBody = Type.Object(
+  {
+    overlapHours: Type.Optional(Type.Integer({ minimum: 0, maximum: 168, description: 'Hours the old key keeps working beside the new one; default API_KEY_ROTATION_OVERLAP_HOURS' })),
+    expiresAt: KeyExpiry,
+    reason: Type.Optional(Type.String({ maxLength: 500 })),
+  },
   { additionalProperties: false },
 );
 
@@ -80,7 +91,10 @@ const ApiKeyFields = {
   keyPrefix: Type.String({ description: 'First 8 characters of the key, to tell keys apart' }),
   roles: Type.Array(Type.String()),
   createdAt: Type.String({ format: 'date-time' }),
+  expiresAt: Type.String({ format: 'date-time', description: 'After this the key is refused (401, saying it expired)' }),
   revokedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  replacedBy: Type.Union([Type.String({ format: 'uuid' }), Type.Null()], { description: 'The key issued when this one was rotated' }),
+  status: Type.Union([Type.Literal('active'), Type.Literal('expired'), Type.Literal('revoked')]),
   organisation: Type.Object({ id: Type.String({ format: 'uuid' }), code: Type.String() }),
 };
 
@@ -90,6 +104,31 @@ export const IssuedApiKeyReply = Type.Object({
   ...ApiKeyFields,
   key: Type.Union([Type.String(), Type.Null()], { description: 'The key, shown this once (send it as X-API-Key). Null on an idempotent replay: only its hash is kept.' }),
 });
+
+export const RotatedApiKeyReply = Type.Object({
+  ...IssuedApiKeyReply.properties,
+  previous: Type.Object(ApiKeyFields, { description: 'The old key, now expiring at the end of the overlap' }),
+});
+
+export const ChangePasswordBody = Type.Object(
+  {
+    currentPassword: Type.String({ minLength: 1, maxLength: 256 }),
+    newPassword: Type.String({ minLength: 1, maxLength: 256, description: 'At least 12 characters, not the current one' }),
+  },
+  { additionalProperties: false },
+);
+
+export const ChangePasswordReply = Type.Object({
+  passwordChangedAt: Type.String({ format: 'date-time' }),
+  otherSessionsEnded: Type.Integer({ description: 'Your other sessions, ended; this one goes on' }),
+});
+
+export const ResetPasswordBody = Type.Object(
+  { newPassword: Type.String({ minLength: 1, maxLength: 256, description: 'At least 12 characters' }), reason: Type.Optional(Type.String({ maxLength: 500 })) },
+  { additionalProperties: false },
+);
+
+export const ResetPasswordReply = Type.Object({ user: UserReply, sessionsEnded: Type.Integer() });
 
 export const OrganisationQuery = Type.Object({ organisationCode: Type.Optional(Type.String()) });
 

@@ -10,13 +10,14 @@ import type { Clock } from '#platform/clock.ts';
 import type { Authenticator, Principal, Role } from '#platform/http/auth.ts';
 import { newId } from '#platform/ids.ts';
 import { inTransaction } from '#platform/db/transaction.ts';
-import { conflict, FieldErrors, notFound, unauthorized } from '#platform/http/problem.ts';
+import { conflict, FieldErrors, invalid, notFound, unauthorized } from '#platform/http/problem.ts';
 import type { Tx } from '#platform/db/transaction.ts';
 import { recordAudit, type Actor } from '#modules/audit/index.ts';
 import type { OrganisationKind } from '#modules/parties/index.ts';
 import { identityRepository, type ApiKeyRow, type PrincipalRow, type UserRow } from './identity.repository.ts';
 import { isRole, rolesByKind } from './roles.ts';
-import { hashPassword, newSecret, sha256Hex, verifyPassword } from './secrets.ts';
+import { newSecret, passwordWeakness, PasswordHasher, sha256Hex } from './secrets.ts';
+import { AccountLockout, LoginRate, normaliseUsername, type LockoutPolicy } from './login-guard.ts';
 
 export const SESSION_HOURS = 8;
 export const CACHE_TTL_MS = 10_000;
@@ -63,11 +64,43 @@ export interface ApiKeyView {
   keyPrefix: string;
   roles: Role[];
   createdAt: string;
+  expiresAt: string;
   revokedAt: string | null;
+  /** The key that replaced this one when it was rotated. */
+  replacedBy: string | null;
+  status: 'active' | 'expired' | 'revoked';
   organisation: { id: string; code: string };
 }
 
-export const MIN_PASSWORD_LENGTH = 12;
+/** The settings the identity module runs with (from src/config.ts). */
+export interface IdentitySettings {
+  hasher: PasswordHasher;
+  lockout: LockoutPolicy;
+  loginRatePerSecond: number;
+  apiKeys: { days: number; maxDays: number; rotationOverlapHours: number };
+  /** How long a credential that worked is remembered in memory (tests shorten it). */
+  cacheTtlMs?: number;
+}
+
+/** The identity settings out of the configuration (src/config.ts). */
+export function identitySettings(c: {
+  passwordHashConcurrency: number;
+  passwordHashQueue: number;
+  loginAccountFailures: number;
+  loginAccountWindowMinutes: number;
+  loginLockoutMinutes: number;
+  loginRatePerSecond: number;
+  apiKeyDays: number;
+  apiKeyMaxDays: number;
+  apiKeyRotationOverlapHours: number;
+}): IdentitySettings {
+  return {
+    hasher: new PasswordHasher(c.passwordHashConcurrency, c.passwordHashQueue),
+    lockout: { failures: c.loginAccountFailures, windowMinutes: c.loginAccountWindowMinutes, lockoutMinutes: c.loginLockoutMinutes },
+    loginRatePerSecond: c.loginRatePerSecond,
+    apiKeys: { days: c.apiKeyDays, maxDays: c.apiKeyMaxDays, rotationOverlapHours: c.apiKeyRotationOverlapHours },
+  };
+}
 
 export function userView(u: UserRow): UserView {
   return {
@@ -81,16 +114,27 @@ export function userView(u: UserRow): UserView {
   };
 }
 
-export function apiKeyView(k: ApiKeyRow): ApiKeyView {
+export function apiKeyView(k: ApiKeyRow, now: Date): ApiKeyView {
   return {
     id: k.id,
     name: k.name,
     keyPrefix: k.key_prefix,
     roles: knownRoles(k.roles),
     createdAt: k.created_at.toISOString(),
+    expiresAt: k.expires_at.toISOString(),
     revokedAt: k.revoked_at?.toISOString() ?? null,
+    replacedBy: k.replaced_by,
+    status: k.revoked_at !== null ? 'revoked' : k.expires_at <= now ? 'expired' : 'active',
     organisation: { id: k.organisation_id, code: k.organisation_code },
   };
+}
+
+/** Adds the field error when the password will not do. */
+function checkPassword(errors: FieldErrors, pointer: string, password: string, username: string): void {
+  const weakness = passwordWeakness(password, username);
+  if (weakness) {
+    errors.add(pointer, weakness.code, weakness.message);
+  }
 }
 
 /** Roles must exist and suit the organisation: only the administration's people hold customs roles. */
@@ -111,7 +155,7 @@ function checkRoles(errors: FieldErrors, pointer: string, requested: string[], o
 
 interface CacheEntry {
   principal: Principal;
-  expiresAt: Date | null;
+  expiresAt: Date;
   cachedAt: number;
 }
 
@@ -129,10 +173,30 @@ function toPrincipal(kind: Principal['kind'], row: PrincipalRow): Principal {
   };
 }
 
-export function identityService(db: Kysely<DB>, clock: Clock, options: { cacheTtlMs?: number } = {}) {
+const DAY_MS = 86_400_000;
+
+export function identityService(db: Kysely<DB>, clock: Clock, settings: IdentitySettings) {
   const repo = identityRepository();
-  const cacheTtlMs = options.cacheTtlMs ?? CACHE_TTL_MS;
+  const cacheTtlMs = settings.cacheTtlMs ?? CACHE_TTL_MS;
   const cache = new Map<string, CacheEntry>();
+  const { hasher } = settings;
+  const lockout = new AccountLockout(settings.lockout, clock);
+  const loginRate = new LoginRate(settings.loginRatePerSecond);
+
+  /** When a new key stops: as asked (within the maximum), else after the default validity. */
+  const keyExpiry = (errors: FieldErrors, now: Date, requested: string | undefined): Date => {
+    const latest = new Date(now.getTime() + settings.apiKeys.maxDays * DAY_MS);
+    if (requested === undefined) {
+      return new Date(now.getTime() + settings.apiKeys.days * DAY_MS);
+    }
+    const at = new Date(requested);
+    if (Number.isNaN(at.getTime()) || at <= now) {
+      errors.add('/expiresAt', 'not_in_future', `must be a date-time after now (${now.toISOString()})`);
+    } else if (at > latest) {
+      errors.add('/expiresAt', 'too_far', `a key may be valid for at most ${settings.apiKeys.maxDays} days: ${latest.toISOString()} at the latest`);
+    }
+    return at;
+  };
 
   const remember = (cacheKey: string, entry: CacheEntry): void => {
     if (cache.size >= CACHE_MAX) {
@@ -168,7 +232,7 @@ export function identityService(db: Kysely<DB>, clock: Clock, options: { cacheTt
       const cacheKey = `${kind}:${secretHash}`;
       const now = clock.now();
       const hit = cache.get(cacheKey);
-      if (hit && performance.now() - hit.cachedAt < cacheTtlMs && (hit.expiresAt === null || hit.expiresAt > now)) {
+      if (hit && performance.now() - hit.cachedAt < cacheTtlMs && hit.expiresAt > now) {
         return hit.principal;
       }
       cache.delete(cacheKey);
@@ -176,23 +240,60 @@ export function identityService(db: Kysely<DB>, clock: Clock, options: { cacheTt
       if (!row) {
         return undefined;
       }
+      if (row.expires_at <= now) {
+        // Only the key's holder can see this, and it tells them what to do.
+        throw unauthorized(`This API key expired at ${row.expires_at.toISOString()}; ask the administration for a new one`);
+      }
       const principal = toPrincipal(kind, row);
       remember(cacheKey, { principal, expiresAt: row.expires_at, cachedAt: performance.now() });
       return principal;
     },
   };
 
+  /** A new random key for a system; the key itself is returned here once and never stored. */
+  async function issueApiKey(
+    tx: Tx,
+    ctx: ChangeContext,
+    input: { organisation: OwnerOrganisation; name: string; roles: string[]; expiresAt?: string | undefined; reason?: string | null },
+  ): Promise<{ view: ApiKeyView; key: string }> {
+    const now = clock.now();
+    const errors = new FieldErrors();
+    const roles = checkRoles(errors, '/roles', input.roles, input.organisation);
+    const expiresAt = keyExpiry(errors, now, input.expiresAt);
+    errors.throwIfAny();
+    const key = newSecret();
+    const id = newId();
+    await repo.insertApiKey(tx, { id, organisationId: input.organisation.id, name: input.name.trim(), keyPrefix: key.slice(0, 8), keyHash: sha256Hex(key), roles, createdAt: now, expiresAt });
+    const row = await repo.apiKeyById(tx, id);
+    if (!row) {
+      throw new Error(`API key ${id} vanished after insert`);
+    }
+    const view = apiKeyView(row, now);
+    await recordAudit(tx, { actor: ctx.actor, action: 'api_key.issued', entityType: 'api_key', entityId: id, subjects: [input.organisation.code], after: view, reason: input.reason ?? null, requestId: ctx.requestId });
+    return { view, key };
+  }
+
   return {
     authenticator,
     forget,
 
-    /** Same answer for an unknown user, a wrong password and a deactivated user. */
-    async login(username: string, password: string): Promise<LoggedIn> {
-      const user = await repo.userByUsername(db, username.trim().toLowerCase());
-      const ok = await verifyPassword(user?.password_hash, password);
+    hasher,
+
+    /**
+     * Same answer for an unknown user, a wrong password and a deactivated user. Cheap refusals
+     * come first (attempts per second, a locked username), the argon2 check last, in its queue.
+     */
+    async login(rawUsername: string, password: string): Promise<LoggedIn> {
+      const username = normaliseUsername(rawUsername);
+      loginRate.take();
+      lockout.check(username);
+      const user = await repo.userByUsername(db, username);
+      const ok = await hasher.verify(user?.password_hash, password);
       if (!user || !ok || !user.active) {
+        lockout.failed(username);
         throw unauthorized('The username or password is not correct');
       }
+      lockout.succeeded(username);
       const token = newSecret();
       const createdAt = clock.now();
       const expiresAt = new Date(createdAt.getTime() + SESSION_HOURS * 3600_000);
@@ -225,6 +326,10 @@ export function identityService(db: Kysely<DB>, clock: Clock, options: { cacheTt
       return u && userView(u);
     },
 
+    async hasAdministrator(q: Kysely<DB>): Promise<boolean> {
+      return repo.hasAdministrator(q);
+    },
+
     async users(q: Kysely<DB>, filter: { organisationId?: string; after?: string; limit: number }): Promise<UserView[]> {
       return (await repo.listUsers(q, filter)).map(userView);
     },
@@ -236,20 +341,18 @@ export function identityService(db: Kysely<DB>, clock: Clock, options: { cacheTt
       input: { organisation: OwnerOrganisation; username: string; displayName: string; password: string; roles: string[] },
     ): Promise<UserView> {
       const errors = new FieldErrors();
-      const username = input.username.trim().toLowerCase();
+      const username = normaliseUsername(input.username);
       if (!/^[a-z0-9][a-z0-9._-]{2,63}$/.test(username)) {
         errors.add('/username', 'pattern', 'use 3 to 64 lower-case letters, digits, dots, dashes or underscores, starting with a letter or digit');
       }
-      if (input.password.length < MIN_PASSWORD_LENGTH) {
-        errors.add('/password', 'too_short', `use at least ${MIN_PASSWORD_LENGTH} characters`);
-      }
+      checkPassword(errors, '/password', input.password, username);
       const roles = checkRoles(errors, '/roles', input.roles, input.organisation);
       errors.throwIfAny();
       if (await repo.userByUsername(tx, username)) {
         throw conflict(`The username ${username} is taken`);
       }
       const id = newId();
-      await repo.insertUser(tx, { id, organisationId: input.organisation.id, username, displayName: input.displayName.trim(), passwordHash: await hashPassword(input.password), roles });
+      await repo.insertUser(tx, { id, organisationId: input.organisation.id, username, displayName: input.displayName.trim(), passwordHash: await hasher.hash(input.password), roles });
       const created = await repo.userById(tx, id);
       if (!created) {
         throw new Error(`user ${id} vanished after insert`);
@@ -257,6 +360,62 @@ export function identityService(db: Kysely<DB>, clock: Clock, options: { cacheTt
       const view = userView(created);
       await recordAudit(tx, { actor: ctx.actor, action: 'user.created', entityType: 'user', entityId: id, subjects: [input.organisation.code, username], after: view, requestId: ctx.requestId });
       return view;
+    },
+
+    /**
+     * A person changes their own password: the current one is checked (a wrong one counts as a
+     * failed login), the new one must differ and be strong, and every other session ends. Hashing
+     * happens before the transaction, so no connection waits on argon2.
+     */
+    async changePassword(ctx: ChangeContext & { sessionTokenHash: string }, input: { currentPassword: string; newPassword: string }): Promise<{ passwordChangedAt: string; otherSessionsEnded: number }> {
+      const user = await repo.userById(db, ctx.actor.id);
+      if (!user) {
+        throw notFound(`User ${ctx.actor.id}`);
+      }
+      lockout.check(user.username);
+      const errors = new FieldErrors();
+      if (input.newPassword === input.currentPassword) {
+        errors.add('/newPassword', 'same_as_current', 'choose a password other than the current one');
+      } else {
+        checkPassword(errors, '/newPassword', input.newPassword, user.username);
+      }
+      errors.throwIfAny();
+      if (!(await hasher.verify(user.password_hash, input.currentPassword))) {
+        lockout.failed(user.username);
+        throw invalid([{ pointer: '/currentPassword', code: 'incorrect', message: 'is not your current password' }]);
+      }
+      const passwordHash = await hasher.hash(input.newPassword);
+      const at = clock.now();
+      const ended = await inTransaction(db, async (tx) => {
+        await repo.setPasswordHash(tx, user.id, passwordHash);
+        const n = await repo.revokeSessionsOfUser(tx, user.id, at, ctx.sessionTokenHash);
+        await recordAudit(tx, { actor: ctx.actor, action: 'user.password_changed', entityType: 'user', entityId: user.id, subjects: [user.organisation_code, user.username], after: { otherSessionsEnded: n }, requestId: ctx.requestId });
+        return n;
+      });
+      forget(user.id);
+      return { passwordChangedAt: at.toISOString(), otherSessionsEnded: ended };
+    },
+
+    /**
+     * An administrator sets a new password for someone (who forgot theirs): every session of that
+     * user ends, and they log in with the new password, which they should then change themselves.
+     * Call `forget(id)` after the commit.
+     */
+    async resetPassword(tx: Tx, ctx: ChangeContext, id: string, input: { newPassword: string; reason: string | null }): Promise<{ user: UserView; sessionsEnded: number }> {
+      const user = await repo.userById(tx, id);
+      if (!user) {
+        throw notFound(`User ${id}`);
+      }
+      if (user.id === ctx.actor.id) {
+        throw conflict('To change your own password use POST /api/v1/auth/password, which asks for the current one');
+      }
+      const errors = new FieldErrors();
+      checkPassword(errors, '/newPassword', input.newPassword, user.username);
+      errors.throwIfAny();
+      await repo.setPasswordHash(tx, id, await hasher.hash(input.newPassword));
+      const sessionsEnded = await repo.revokeSessionsOfUser(tx, id, clock.now());
+      await recordAudit(tx, { actor: ctx.actor, action: 'user.password_reset', entityType: 'user', entityId: id, subjects: [user.organisation_code, user.username], after: { sessionsEnded }, reason: input.reason, requestId: ctx.requestId });
+      return { user: userView(user), sessionsEnded };
     },
 
     /** Stops a person logging in and ends their sessions. Call `forget(id)` after the commit. */
@@ -279,24 +438,45 @@ export function identityService(db: Kysely<DB>, clock: Clock, options: { cacheTt
     },
 
     async apiKeys(q: Kysely<DB>, filter: { organisationId?: string }): Promise<ApiKeyView[]> {
-      return (await repo.listApiKeys(q, filter)).map(apiKeyView);
+      const now = clock.now();
+      return (await repo.listApiKeys(q, filter)).map((k) => apiKeyView(k, now));
     },
 
-    /** A new random key for a system; the key itself is returned here once and never stored. */
-    async issueApiKey(tx: Tx, ctx: ChangeContext, input: { organisation: OwnerOrganisation; name: string; roles: string[] }): Promise<{ view: ApiKeyView; key: string }> {
-      const errors = new FieldErrors();
-      const roles = checkRoles(errors, '/roles', input.roles, input.organisation);
-      errors.throwIfAny();
-      const key = newSecret();
-      const id = newId();
-      await repo.insertApiKey(tx, { id, organisationId: input.organisation.id, name: input.name.trim(), keyPrefix: key.slice(0, 8), keyHash: sha256Hex(key), roles, createdAt: clock.now() });
-      const row = await repo.apiKeyById(tx, id);
-      if (!row) {
-        throw new Error(`API key ${id} vanished after insert`);
+    issueApiKey,
+
+    /**
+     * A new key with the same organisation, name and roles; the old one keeps working for the
+     * overlap (so the system can switch without an outage) and is then refused as expired.
+     * Call `forget(id)` after the commit.
+     */
+    async rotateApiKey(
+      tx: Tx,
+      ctx: ChangeContext,
+      id: string,
+      input: { overlapHours?: number | undefined; expiresAt?: string | undefined; reason: string | null },
+    ): Promise<{ view: ApiKeyView; key: string; previous: ApiKeyView }> {
+      const now = clock.now();
+      const old = await repo.apiKeyById(tx, id, { forUpdate: true });
+      if (!old) {
+        throw notFound(`API key ${id}`);
       }
-      const view = apiKeyView(row);
-      await recordAudit(tx, { actor: ctx.actor, action: 'api_key.issued', entityType: 'api_key', entityId: id, subjects: [input.organisation.code], after: view, requestId: ctx.requestId });
-      return { view, key };
+      if (old.revoked_at !== null) {
+        throw conflict(`The API key ${old.key_prefix}… was revoked on ${old.revoked_at.toISOString()}; issue a new key instead`);
+      }
+      if (old.replaced_by !== null) {
+        throw conflict(`The API key ${old.key_prefix}… was already rotated; its successor is ${old.replaced_by}`, { replacedBy: old.replaced_by });
+      }
+      if (old.expires_at <= now) {
+        throw conflict(`The API key ${old.key_prefix}… expired on ${old.expires_at.toISOString()}; issue a new key instead`);
+      }
+      const organisation: OwnerOrganisation = { id: old.organisation_id, code: old.organisation_code, kind: old.organisation_kind };
+      const issued = await issueApiKey(tx, ctx, { organisation, name: old.name, roles: old.roles, expiresAt: input.expiresAt, reason: `rotation of ${old.key_prefix}…` });
+      const overlapEnds = new Date(now.getTime() + (input.overlapHours ?? settings.apiKeys.rotationOverlapHours) * 3600_000);
+      const oldExpiry = overlapEnds < old.expires_at ? overlapEnds : old.expires_at;
+      await repo.replaceApiKey(tx, id, issued.view.id, oldExpiry);
+      const previous = apiKeyView({ ...old, expires_at: oldExpiry, replaced_by: issued.view.id }, now);
+      await recordAudit(tx, { actor: ctx.actor, action: 'api_key.rotated', entityType: 'api_key', entityId: id, subjects: [old.organisation_code], before: apiKeyView(old, now), after: previous, reason: input.reason, requestId: ctx.requestId });
+      return { ...issued, previous };
     },
 
     /**
@@ -313,8 +493,8 @@ export function identityService(db: Kysely<DB>, clock: Clock, options: { cacheTt
       }
       const at = clock.now();
       await repo.revokeApiKey(tx, id, at);
-      const after = { ...apiKeyView(before), revokedAt: at.toISOString() };
-      await recordAudit(tx, { actor: ctx.actor, action: 'api_key.revoked', entityType: 'api_key', entityId: id, subjects: [before.organisation_code], before: apiKeyView(before), after, reason, requestId: ctx.requestId });
+      const after = apiKeyView({ ...before, revoked_at: at }, at);
+      await recordAudit(tx, { actor: ctx.actor, action: 'api_key.revoked', entityType: 'api_key', entityId: id, subjects: [before.organisation_code], before: apiKeyView(before, at), after, reason, requestId: ctx.requestId });
       return after;
     },
   };

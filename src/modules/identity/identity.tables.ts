@@ -22,6 +22,10 @@ export interface IdentityTables {
     roles: string[];
     created_at: ColumnType<Date, Date | string | undefined, never>;
     revoked_at: Date | null;
+    /** After this instant the key is refused; rotation brings it forward to end the overlap. */
+    expires_at: Date;
+    /** The key issued to replace this one when it was rotated. */
+    replaced_by: string | null;
   };
   user_session: {
     id: string;

@@ -1,14 +1,24 @@
 // The demo cast: the administration, two carriers, three clearing agents (one with a lapsed
 // licence), two importers, a bank and the port. Other modules' tests and the README walk-through
 // use these exact codes, usernames and keys. Running it again adds nothing.
+//
+// The password and keys are public (they are in the README), so the cast is loaded only on a
+// server that listens on loopback, and a server that others can reach refuses to start while any
+// of them still works (demoCredentialsInUse); `forodha demo disable` turns them off, audited.
 import type { Kysely } from 'kysely';
 import type { DB } from '../../schema.ts';
 import { inTransaction, type Tx } from '#platform/db/transaction.ts';
 import { newId } from '#platform/ids.ts';
-import { hashPassword, sha256Hex } from '#modules/identity/index.ts';
+import { DEMO_PASSWORD, hashPassword, sha256Hex, verifyPassword } from '#modules/identity/index.ts';
+import { recordAudit, type Actor } from '#modules/audit/index.ts';
 import type { OrganisationKind } from './parties.tables.ts';
 
-export const demoPassword = 'demo-password';
+// Re-exported, not copied: the identity and parties modules import each other, so nothing here
+// may read an identity value while the modules are still loading.
+export { DEMO_PASSWORD as demoPassword } from '#modules/identity/index.ts';
+
+/** Demo keys live long: they only ever work on a loopback server. */
+const DEMO_KEY_VALIDITY_YEARS = 10;
 
 interface DemoOrganisation {
   code: string;
@@ -112,7 +122,7 @@ async function seedUsers(tx: Tx, ids: Map<string, string>): Promise<number> {
     return 0;
   }
   // One hash for all: they share the demo password, and argon2 is deliberately slow.
-  const passwordHash = await hashPassword(demoPassword);
+  const passwordHash = await hashPassword(DEMO_PASSWORD);
   const added = await tx
     .insertInto('app_user')
     .values(missing.map((u) => ({ id: newId(), organisation_id: idOf(ids, u.org), username: u.username, display_name: u.displayName, password_hash: passwordHash, roles: u.roles })))
@@ -123,9 +133,11 @@ async function seedUsers(tx: Tx, ids: Map<string, string>): Promise<number> {
 }
 
 async function seedApiKeys(tx: Tx, ids: Map<string, string>): Promise<number> {
+  const expiresAt = new Date();
+  expiresAt.setUTCFullYear(expiresAt.getUTCFullYear() + DEMO_KEY_VALIDITY_YEARS);
   const added = await tx
     .insertInto('api_key')
-    .values(demoApiKeys.map((k) => ({ id: newId(), organisation_id: idOf(ids, k.org), name: k.name, key_prefix: k.key.slice(0, 8), key_hash: sha256Hex(k.key), roles: k.roles })))
+    .values(demoApiKeys.map((k) => ({ id: newId(), organisation_id: idOf(ids, k.org), name: k.name, key_prefix: k.key.slice(0, 8), key_hash: sha256Hex(k.key), roles: k.roles, expires_at: expiresAt })))
     .onConflict((oc) => oc.column('key_hash').doNothing())
     .returning('id')
     .execute();
@@ -161,5 +173,68 @@ export async function seedDemoParties(db: Kysely<DB>): Promise<SeedReport> {
       apiKeys: await seedApiKeys(tx, ids),
       authorisations: await seedAuthorisations(tx, ids),
     };
+  });
+}
+
+/** Demo credentials that still work: unrevoked, unexpired demo keys; active demo users still on the public password. */
+interface DemoCredentials {
+  apiKeys: { id: string; name: string; keyPrefix: string; organisationCode: string }[];
+  users: { id: string; username: string; organisationCode: string }[];
+}
+
+async function findDemoCredentials(q: Kysely<DB>, now: Date): Promise<DemoCredentials> {
+  const apiKeys = await q
+    .selectFrom('api_key')
+    .innerJoin('organisation', 'organisation.id', 'api_key.organisation_id')
+    .select(['api_key.id', 'api_key.name', 'api_key.key_prefix as keyPrefix', 'organisation.code as organisationCode'])
+    .where('api_key.key_hash', 'in', demoApiKeys.map((k) => sha256Hex(k.key)))
+    .where('api_key.revoked_at', 'is', null)
+    .where('api_key.expires_at', '>', now)
+    .execute();
+  const candidates = await q
+    .selectFrom('app_user')
+    .innerJoin('organisation', 'organisation.id', 'app_user.organisation_id')
+    .select(['app_user.id', 'app_user.username', 'app_user.password_hash', 'organisation.code as organisationCode'])
+    .where('app_user.username', 'in', users.map((u) => u.username))
+    .where('app_user.active', '=', true)
+    .execute();
+  // The seed gives every demo user the same hash: one argon2 check per distinct hash.
+  const publicHashes = new Set<string>();
+  for (const hash of new Set(candidates.map((u) => u.password_hash))) {
+    if (await verifyPassword(hash, DEMO_PASSWORD)) {
+      publicHashes.add(hash);
+    }
+  }
+  return {
+    apiKeys,
+    users: candidates.filter((u) => publicHashes.has(u.password_hash)).map(({ id, username, organisationCode }) => ({ id, username, organisationCode })),
+  };
+}
+
+/** What of the public demo cast still opens the system, in words (empty: nothing). */
+export async function demoCredentialsInUse(db: Kysely<DB>, now: Date): Promise<string[]> {
+  const found = await findDemoCredentials(db, now);
+  return [...found.apiKeys.map((k) => `API key ${k.keyPrefix}… (${k.name})`), ...found.users.map((u) => `user ${u.username} with the demo password`)];
+}
+
+/**
+ * Turns the public demo credentials off in one transaction: revokes the demo API keys, and
+ * deactivates the demo users still on the demo password (ending their sessions). Demo users
+ * who were given a password of their own are left alone. Every change is audited.
+ */
+export async function disableDemoCredentials(db: Kysely<DB>, actor: Actor, now: Date): Promise<{ apiKeysRevoked: string[]; usersDeactivated: string[] }> {
+  const found = await findDemoCredentials(db, now);
+  const reason = 'demo credentials are public: disabled before the server is exposed';
+  return inTransaction(db, async (tx) => {
+    for (const k of found.apiKeys) {
+      await tx.updateTable('api_key').set({ revoked_at: now }).where('id', '=', k.id).where('revoked_at', 'is', null).execute();
+      await recordAudit(tx, { actor, action: 'api_key.revoked', entityType: 'api_key', entityId: k.id, subjects: [k.organisationCode], after: { keyPrefix: k.keyPrefix, revokedAt: now.toISOString() }, reason });
+    }
+    for (const u of found.users) {
+      await tx.updateTable('app_user').set({ active: false }).where('id', '=', u.id).execute();
+      await tx.updateTable('user_session').set({ revoked_at: now }).where('user_id', '=', u.id).where('revoked_at', 'is', null).execute();
+      await recordAudit(tx, { actor, action: 'user.deactivated', entityType: 'user', entityId: u.id, subjects: [u.organisationCode, u.username], before: { active: true }, after: { active: false }, reason });
+    }
+    return { apiKeysRevoked: found.apiKeys.map((k) => k.name), usersDeactivated: found.users.map((u) => u.username) };
   });
 }
