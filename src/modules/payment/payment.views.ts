@@ -8,13 +8,15 @@
 // - trade (the declarant's and the importer's organisations): their PRN in full, its e-slip and
 //   the payments made on it, without the banks' internal ids or their reconciliation figures.
 // - customs: everything.
+import { pick, type Audience } from '#platform/http/audience.ts';
 import { Dec, fixed } from '#platform/money.ts';
 import type { PrnRow } from './payment.repository.ts';
 import type { PaymentReceipt } from './payment.service.ts';
 import { readSlip, type PaymentSlip } from './payment.slip.ts';
 import type { PrnStatus } from './payment.tables.ts';
 
-export type PaymentAudience = 'bank' | 'trade' | 'customs';
+/** The audiences that read this record at all (platform/http/audience.ts); the others never do. */
+export type PaymentAudience = Extract<Audience, 'bank' | 'trade' | 'customs'>;
 
 /** Everything there is to say about a PRN; only the audiences' lists below decide what is said. */
 export interface PrnFullView {
@@ -90,13 +92,6 @@ export const receiptFields = {
   customs: ['paymentId', 'prn', 'bankOrgId', 'bankReference', 'amount', 'currency', 'paidAt', 'receivedAt', 'outcome', 'credit', 'prnStatus', 'prnAmount', 'paidTotal', 'balance', 'message'],
 } as const satisfies Record<PaymentAudience, readonly (keyof PaymentReceipt)[]>;
 
-function pick<T extends object>(full: T, keys: readonly (keyof T)[]): Record<string, unknown> {
-  const view: Record<string, unknown> = {};
-  for (const key of keys) {
-    view[key as string] = full[key];
-  }
-  return view;
-}
 
 const money = (v: string | Dec) => fixed(new Dec(v), 2);
 

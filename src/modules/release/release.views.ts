@@ -8,10 +8,12 @@
 //   the release message and when the goods left; not which officer released it, nor who at the
 //   terminal typed the gate-out.
 // - customs: everything.
+import { pick, type Audience } from '#platform/http/audience.ts';
 import { Dec, fixed } from '#platform/money.ts';
 import type { GateOutRow, ReleaseOrderRow, TerminalMessageRow } from './release.repository.ts';
 
-export type ReleaseAudience = 'terminal' | 'trade' | 'customs';
+/** The audiences that read this record at all (platform/http/audience.ts); the others never do. */
+export type ReleaseAudience = Extract<Audience, 'terminal' | 'trade' | 'customs'>;
 
 export interface GateOutFullView {
   at: string;
@@ -79,13 +81,6 @@ export const terminalMessageFields = {
   customs: ['id', 'releaseOrderNumber', 'kind', 'createdAt', 'deliveredAt', 'acknowledgedAt'],
 } as const satisfies Record<ReleaseAudience, readonly (keyof TerminalMessageFullView)[]>;
 
-function pick<T extends object>(full: T, keys: readonly (keyof T)[]): Record<string, unknown> {
-  const view: Record<string, unknown> = {};
-  for (const key of keys) {
-    view[key as string] = full[key];
-  }
-  return view;
-}
 
 const kg = (v: string) => fixed(new Dec(v), 3);
 

@@ -29,7 +29,8 @@ export type Whitelist = Record<Audience, readonly string[]>;
  * The fields of `view` the audience may read. A dotted path copies one field of a nested object
  * (`selectivity.channel`); an undotted one copies the whole value.
  */
-export function pick(view: Record<string, unknown>, fields: readonly string[]): Record<string, unknown> {
+export function pick(full: object, fields: readonly string[]): Record<string, unknown> {
+  const view = full as Record<string, unknown>;
   const out: Record<string, unknown> = {};
   for (const path of fields) {
     const [head, ...rest] = path.split('.') as [string, ...string[]];
@@ -45,7 +46,7 @@ export function pick(view: Record<string, unknown>, fields: readonly string[]): 
       out[head] = value;
       continue;
     }
-    const nested = pick(value as Record<string, unknown>, [rest.join('.')]);
+    const nested = pick(value, [rest.join('.')]);
     out[head] = { ...((out[head]) ?? {}), ...nested };
   }
   return out;
