@@ -27,6 +27,8 @@ export interface Config {
   shutdownGraceSeconds: number;
   /** Days a payment registration number (PRN) stays valid, to the end of that Nairobi day. */
   prnValidityDays: number;
+  /** Seconds a write waits (retrying) for a database that is away before answering 503. */
+  dbWaitSeconds: number;
 }
 
 export class ConfigError extends Error {}
@@ -81,5 +83,6 @@ export function loadConfig(env: Env = process.env): Config {
     outboxWorker: boolean(env, 'OUTBOX_WORKER', true),
     shutdownGraceSeconds: integer(env, 'SHUTDOWN_GRACE_SECONDS', 20, 0, 600),
     prnValidityDays: integer(env, 'PRN_VALIDITY_DAYS', 14, 1, 365),
+    dbWaitSeconds: integer(env, 'DB_WAIT_SECONDS', 5, 0, 300),
   };
 }

@@ -2,14 +2,41 @@
 import { loadConfig, ConfigError } from './config.ts';
 import { openDatabase } from '#platform/db/database.ts';
 import { DataLockedError } from '#platform/db/lock.ts';
+import { isConnectionError } from '#platform/db/errors.ts';
 import { buildApp } from './app.ts';
 import { prepareDatabase } from './setup.ts';
 
+/** Where the safety net and the driver report lost connections: stderr until the app's logger exists. */
+let logConnectionLost = (err: unknown) => console.error(`forodha: database connection lost: ${String(err)}`);
+
+/**
+ * The process's safety net. A database restart must never take the server down: the driver
+ * reports each lost connection (see database.ts) and the next request reconnects. Should a lost
+ * connection still surface as an uncaught error, it is logged and the server carries on; any
+ * other uncaught error is a bug, and the process stops as Node would have stopped it.
+ */
+process.on('uncaughtException', (err, origin) => {
+  if (isConnectionError(err)) {
+    logConnectionLost(err);
+    return;
+  }
+  console.error(`forodha: ${origin}:`, err);
+  process.exit(1);
+});
+
 async function main(): Promise<void> {
   const config = loadConfig();
-  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolSize, holder: 'the Forodha server' });
+  const database = await openDatabase({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    poolSize: config.dbPoolSize,
+    holder: 'the Forodha server',
+    waitSeconds: config.dbWaitSeconds,
+    onConnectionError: (err) => logConnectionLost(err),
+  });
   const prepared = await prepareDatabase(database.db, { demo: config.demo });
   const app = await buildApp({ config, database });
+  logConnectionLost = (err) => app.log.warn({ err }, 'database connection lost; reconnecting on next use');
   app.log.info({ database: database.location, migrations: prepared.migrations.length, demo: prepared.demo }, 'database ready');
 
   let stopping = false;
