@@ -101,7 +101,7 @@ describe.skipIf(noPostgres !== undefined)('PostgreSQL restarts under lodging loa
     const lodged: Lodged[] = [];
     const lodge = async (n: number) => {
       const bl = `${tag}${String(n).padStart(4, '0')}`;
-      const manifest = await acknowledged('/api/v1/manifests', 'demo-maersk-key', manifestBody(bl, tag.slice(-8)), `m-${bl}`);
+      const manifest = await acknowledged('/api/v1/manifests', 'demo-maersk-key', manifestBody([bl], tag.slice(-8)), `m-${bl}`);
       const declaration = await acknowledged('/api/v1/declarations', 'demo-siginon-key', declarationBody(bl), `d-${bl}`);
       lodged.push({ bl, manifestId: String(manifest.body.id), declarationId: String(declaration.body.id) });
     };

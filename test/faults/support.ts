@@ -192,7 +192,7 @@ export async function call(base: string, method: string, pathname: string, apiKe
 }
 
 /** Bills of lading and declarations as the demo walk-through lodges them (see README). */
-export function manifestBody(bl: string, voyage: string) {
+export function manifestBody(bls: string[], voyage: string) {
   return {
     mode: 'sea',
     conveyanceId: '9074729',
@@ -202,21 +202,19 @@ export function manifestBody(bl: string, voyage: string) {
     portOfDischarge: 'KEMBA',
     officeCode: 'MBA',
     expectedArrival: new Date(Date.now() + 2 * 86_400_000).toISOString(),
-    documents: [
-      {
-        number: bl,
-        kind: 'BL',
-        shipperName: 'Shenzhen Electronics Export Co',
-        consigneeName: 'Nairobi Motors Ltd',
-        consigneePin: 'P051234567A',
-        packages: 20,
-        packageKind: 'CT',
-        grossMassKg: '900',
-        description: 'Laptops and smartphones',
-        cargoCategory: 'home_use',
-        containers: [],
-      },
-    ],
+    documents: bls.map((number) => ({
+      number,
+      kind: 'BL',
+      shipperName: 'Shenzhen Electronics Export Co',
+      consigneeName: 'Nairobi Motors Ltd',
+      consigneePin: 'P051234567A',
+      packages: 20,
+      packageKind: 'CT',
+      grossMassKg: '900',
+      description: 'Laptops and smartphones',
+      cargoCategory: 'home_use',
+      containers: [],
+    })),
   };
 }
 
