@@ -4,6 +4,7 @@
 // delivering a row twice at the same time, and a worker that dies holds nothing up (deliverBatch).
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { DB } from '../../schema.ts';
+import { isConnectionError } from '../db/errors.ts';
 import { perDatabase, traitsOf } from '../db/registry.ts';
 import type { Tx } from '../db/transaction.ts';
 
@@ -83,7 +84,10 @@ export class OutboxWorker {
     this.timer = setTimeout(() => {
       this.running = this.drain()
         .then(() => undefined)
-        .catch((err: unknown) => this.options.log?.error({ err }, 'outbox drain failed'))
+        .catch((err: unknown) =>
+          // A database away for a moment (restart, failover) is not a fault of the outbox: the next poll tries again.
+          isConnectionError(err) ? this.options.log?.warn({ err }, 'outbox drain: database unavailable') : this.options.log?.error({ err }, 'outbox drain failed'),
+        )
         .finally(() => {
           this.running = undefined;
           if (!this.stopped) {
