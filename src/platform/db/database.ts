@@ -100,7 +100,11 @@ async function openPostgres(url: string, poolSize: number, waitMs: number, onCon
     kind: 'postgres',
     waitMs,
     createSequence: async (name) => {
-      await ddlPool.query(`create sequence if not exists ${name}`);
+      // Looked up first: a role without CREATE on the schema may still use sequences made for it.
+      const { rows } = await ddlPool.query<{ found: boolean }>('select to_regclass($1) is not null as found', [name]);
+      if (!rows[0]?.found) {
+        await ddlPool.query(`create sequence if not exists ${name}`);
+      }
     },
     lockHolder,
   });
