@@ -134,12 +134,20 @@ describe.skipIf(noPostgres !== undefined)('PostgreSQL restarts under lodging loa
       return false;
     };
 
+    // While the database is down, /health says so, with Retry-After and without the driver's words.
+    const healthAnswers: string[] = [];
+    const healthWhileAway = async () => {
+      const res = await fetch(`${base}/health`);
+      const text = await res.text();
+      healthAnswers.push(`${res.status} retry-after=${res.headers.get('retry-after')} ${text}`);
+    };
+
     try {
       await sleep(2_000);
       for (const kind of restarts) {
         const before = lodged.length;
         const from = Date.now();
-        await cluster!.outage(kind, awayMs);
+        await cluster!.outage(kind, awayMs, kind === 'crash' ? undefined : healthWhileAway);
         outages.push({ kind, from, to: Date.now() });
         // The server is alive, finds the database again by itself, and lodging goes on.
         expect(server!.child.exitCode, `server exited after a ${kind} restart:\n${server!.output().slice(-4000)}`).toBeNull();
@@ -159,6 +167,10 @@ describe.skipIf(noPostgres !== undefined)('PostgreSQL restarts under lodging loa
     expect(server!.child.exitCode).toBeNull();
     expect(server!.output()).not.toMatch(/Unhandled 'error' event/);
     expect(wrong, 'answers other than 2xx or a 503 with Retry-After and a problem body').toEqual([]);
+    expect(healthAnswers).toHaveLength(restarts.filter((k) => k !== 'crash').length);
+    for (const answer of healthAnswers) {
+      expect(answer).toBe('503 retry-after=2 {"status":"unavailable","database":{"kind":"postgres","ok":false}}');
+    }
     expect(lodged).toHaveLength(started);
     // Requests were in flight while the database was away: each waited and succeeded or got a 503.
     const duringOutages = exchanges.filter((e) => outages.some((o) => e.sentAt <= o.to && e.answeredAt >= o.from));

@@ -45,8 +45,11 @@ export type Outage = 'fast' | 'immediate' | 'crash';
 
 export interface PrivatePostgres {
   url: string;
-  /** Takes the server away: a clean fast shutdown, an immediate one (crash recovery on start), or a backend killed (the postmaster restarts every session). */
-  outage(kind: Outage, awayMs: number): Promise<void>;
+  /**
+   * Takes the server away: a clean fast shutdown, an immediate one (crash recovery on start), or
+   * a backend killed (the postmaster restarts every session). `whileAway` runs once it is down.
+   */
+  outage(kind: Outage, awayMs: number, whileAway?: () => Promise<void>): Promise<void>;
   query<R extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<R[]>;
   destroy(): Promise<void>;
 }
@@ -92,7 +95,7 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
   return {
     url,
     query,
-    async outage(kind, awayMs) {
+    async outage(kind, awayMs, whileAway = async () => undefined) {
       if (kind === 'crash') {
         // A backend dies of SIGKILL: the postmaster ends every other session (57P02) and recovers.
         const backends = await query<{ pid: number }>("select pid from pg_stat_activity where backend_type = 'client backend' and pid <> pg_backend_pid()");
@@ -101,11 +104,11 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
           throw new Error('no PostgreSQL process to crash');
         }
         process.kill(victim, 'SIGKILL');
-        await sleep(awayMs);
+        await Promise.all([sleep(awayMs), whileAway()]);
         return;
       }
       await stop(kind);
-      await sleep(awayMs);
+      await Promise.all([sleep(awayMs), whileAway()]);
       await start();
     },
     async destroy() {
