@@ -200,7 +200,8 @@ describe.skipIf(noPostgres !== undefined)('PostgreSQL restarts under lodging loa
     }
     console.info(
       `faults: ${lodged.length} lodgements through ${outages.map((o) => o.kind).join(', ')} restarts; ` +
-        `${exchanges.filter((e) => e.status === 503).length} answers 503, ${duringOutages.length} requests spanned an outage`,
+        `${duringOutages.length} requests spanned an outage: ${duringOutages.filter((e) => e.status === 503).length} answered 503, ` +
+        `${duringOutages.filter((e) => typeof e.status === 'number' && e.status < 300).length} waited and succeeded`,
     );
   });
 });
