@@ -12,7 +12,7 @@ import { systemClock, type Clock } from '#platform/clock.ts';
 import { installErrorHandler } from '#platform/http/error-handler.ts';
 import { installMetrics } from '#platform/http/metrics.ts';
 import { installSecurityHeaders } from '#platform/http/security-headers.ts';
-import { OutboxWorker } from '#platform/events/outbox.ts';
+import { OutboxWorker, type OutboxWorkerOptions } from '#platform/events/outbox.ts';
 import { referenceRoutes, referenceService } from '#modules/reference/index.ts';
 import { TariffCache, cachedReads, tariffRepository, tariffRoutes, tariffService } from '#modules/tariff/index.ts';
 import { calculatorRoutes, calculatorService } from '#modules/assessment/index.ts';
@@ -46,8 +46,9 @@ declare module 'fastify' {
 }
 
 /** The composition root: every module's services, wired to each other. */
-export function services(database: Database, clock: Clock, config: Config) {
-  const outbox = new OutboxWorker(database.db, { pollMs: config.outboxPollMs });
+export function services(database: Database, clock: Clock, config: Config, log?: OutboxWorkerOptions['log']) {
+  // A delivery that fails is retried with back-off; the log says why.
+  const outbox = new OutboxWorker(database.db, { pollMs: config.outboxPollMs, ...(log ? { log } : {}) });
   const reference = referenceService(database.db);
   // Tariff lines, rates and settings are read through one short-lived cache shared by every request.
   const tariffCache = new TariffCache();
@@ -142,7 +143,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   installErrorHandler(app);
   installSecurityHeaders(app);
-  const s = services(deps.database, clock, deps.config);
+  const s = services(deps.database, clock, deps.config, app.log);
   installAuth(app, s.identity.authenticator);
 
   await app.register(rateLimit, { global: false });
@@ -166,8 +167,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         await sql`select 1`.execute(deps.database.db);
         return { status: 'ok', database: { kind: deps.database.kind, ok: true, latencyMs: Math.round((performance.now() - started) * 10) / 10 } };
       } catch (err) {
-        // The reason goes to the log, not to whoever asks: it can name hosts, users and versions.
-        request.log.error({ err }, 'health check: the database did not answer');
+        // The driver's message names hosts and internals: it goes to the log, not to the caller.
+        request.log.warn({ err }, 'health check: database unavailable');
+        void reply.header('retry-after', '2');
         return reply.status(503).send({ status: 'unavailable', database: { kind: deps.database.kind, ok: false } });
       }
     },

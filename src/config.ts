@@ -63,6 +63,8 @@ export interface Config {
   passwordHashConcurrency: number;
   /** Password hashes waiting for their turn; beyond that a login answers 503 at once. */
   passwordHashQueue: number;
+  /** Seconds a write waits (retrying) for a database that is away before answering 503. */
+  dbWaitSeconds: number;
 }
 
 export class ConfigError extends Error {}
@@ -189,6 +191,7 @@ export function loadConfig(env: Env = process.env): Config {
     loginRatePerSecond: integer(env, 'LOGIN_RATE_PER_SECOND', 20, 1, 100_000),
     passwordHashConcurrency: integer(env, 'PASSWORD_HASH_CONCURRENCY', Math.max(1, os.availableParallelism() - 1), 1, 64),
     passwordHashQueue: integer(env, 'PASSWORD_HASH_QUEUE', 32, 0, 10_000),
+    dbWaitSeconds: integer(env, 'DB_WAIT_SECONDS', 5, 0, 300),
   };
 }
 

@@ -3,7 +3,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { DB } from './schema.ts';
 import type { Config } from './config.ts';
-import { openDatabase, type Database } from '#platform/db/database.ts';
+import { openDatabase, type Database, type OpenOptions } from '#platform/db/database.ts';
 import { auditTablePrivileges } from '#modules/audit/index.ts';
 import { migrateToLatest } from '#platform/db/migrate.ts';
 import { loadReferenceData } from '#modules/reference/index.ts';
@@ -45,8 +45,11 @@ export interface ReadyDatabase {
 }
 
 /** Opens the configured database as the application, migrated and seeded (as the owner when one is configured). */
-export async function openPreparedDatabase(config: Config, options: { poolSize: number; holder: string }): Promise<ReadyDatabase> {
-  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: options.poolSize, holder: options.holder });
+export async function openPreparedDatabase(
+  config: Config,
+  options: Pick<OpenOptions, 'poolSize' | 'holder' | 'waitSeconds' | 'onConnectionError'>,
+): Promise<ReadyDatabase> {
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, ...options });
   try {
     if (database.kind === 'pglite') {
       return { database, prepared: await prepareDatabase(database.db, { demo: config.demo }), warnings: [] };

@@ -235,7 +235,7 @@ describe('organisations', () => {
     expect((await trader.get(`/api/v1/organisations/${mine.body.id}`)).status).toBe(200);
     const agent = await server.as('siginon.agent');
     const siginon = (await agent.get('/api/v1/organisations/me')).body;
-    expect(siginon.licence).toEqual({ number: 'CA/2026/0417', validFrom: '2026-01-01', validTo: '2026-12-31', validToday: true });
+    expect(siginon.licence).toEqual({ number: 'CA/2026/0417', validFrom: '2026-01-01', validTo: '2030-12-31', validToday: true });
     expect((await agent.get(`/api/v1/organisations/${mine.body.id}`)).status).toBe(404);
     expect((await trader.get(`/api/v1/organisations/${siginon.id}`)).status).toBe(404);
     expect((await trader.get('/api/v1/organisations')).status).toBe(403);

@@ -194,7 +194,8 @@ describe('duty', () => {
 });
 
 describe('allocation', () => {
-  it('draws every task at random among the officers on duty at its office, fairly', async () => {
+  // 240 draws, each a few transactions: minutes on a busy 2-core machine, not the default 30 s.
+  it('draws every task at random among the officers on duty at its office, fairly', { timeout: 180_000 }, async () => {
     const counts = new Map<string, number>();
     const rounds = 240;
     for (let i = 0; i < rounds; i++) {

@@ -6,8 +6,9 @@ import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { DB } from '../../schema.ts';
 import { acquireDataLock, type DataLock } from './lock.ts';
+import { defaultWaitMs, registerDatabase, type DatabaseKind } from './registry.ts';
 
-export type DatabaseKind = 'postgres' | 'pglite';
+export type { DatabaseKind } from './registry.ts';
 
 export interface Database {
   db: Kysely<DB>;
@@ -31,13 +32,20 @@ export interface OpenOptions {
   poolSize?: number;
   /** Who holds the embedded database (shown to anyone else who tries to open it). */
   holder?: string;
+  /** How long write transactions keep retrying while the database is away (DB_WAIT_SECONDS). */
+  waitSeconds?: number;
+  /** Told of every connection the driver loses (the process carries on and reconnects). */
+  onConnectionError?: (err: Error) => void;
 }
 
 export async function openDatabase(options: OpenOptions): Promise<Database> {
+  const waitMs = options.waitSeconds === undefined ? defaultWaitMs : options.waitSeconds * 1000;
   if (options.databaseUrl) {
-    return openPostgres(options.databaseUrl, options.poolSize ?? 20);
+    return openPostgres(options.databaseUrl, options.poolSize ?? 20, waitMs, options.onConnectionError ?? (() => undefined));
   }
-  return openPglite(options.dataDir, options.holder ?? 'forodha');
+  const database = await openPglite(options.dataDir, options.holder ?? 'forodha');
+  registerDatabase(database.db, { kind: 'pglite', waitMs });
+  return database;
 }
 
 export function redactUrl(url: string): string {
@@ -52,13 +60,64 @@ export function redactUrl(url: string): string {
   }
 }
 
-async function openPostgres(url: string, poolSize: number): Promise<Database> {
-  const pool = new pg.Pool({ connectionString: url, max: poolSize, application_name: 'forodha' });
-  // An idle client losing its server must not crash the process; the next query reconnects.
+/**
+ * A pool whose clients may lose their server at any moment (restart, crash, failover) without
+ * taking the process down. pg emits 'error' on a client whose socket breaks; the pool listens
+ * only while the client is idle, so a client in use (between two queries of a transaction)
+ * would raise an unhandled 'error' event and kill the process. Every client gets a listener the
+ * moment it connects; the failed query (if any) still rejects, and pg drops the broken client
+ * from the pool when it is released, so the next request connects afresh.
+ */
+function resilientPool(config: pg.PoolConfig, onConnectionError: (err: Error) => void): pg.Pool {
+  const pool = new pg.Pool({ keepAlive: true, ...config });
+  pool.on('connect', (client) => client.on('error', onConnectionError));
+  // The pool re-emits an idle client's error, already reported by the listener above.
   pool.on('error', () => undefined);
+  return pool;
+}
+
+async function openPostgres(url: string, poolSize: number, waitMs: number, onConnectionError: (err: Error) => void): Promise<Database> {
+  // Waiting for a connection (a free slot, or a server that does not answer) is bounded like the
+  // rest of a request's wait for the database, so an unreachable server ends in a 503, not a hang.
+  const connectionTimeoutMillis = Math.max(waitMs, 1000);
+  const pool = resilientPool({ connectionString: url, max: poolSize, application_name: 'forodha', connectionTimeoutMillis }, onConnectionError);
+  // Sequences for serials are created on a connection of their own, outside any caller's
+  // transaction (see ids.ts): a separate one-connection pool, so that callers holding every
+  // connection of the main pool can never starve it.
+  const ddlPool = resilientPool(
+    { connectionString: url, max: 1, application_name: 'forodha-ddl', connectionTimeoutMillis, idleTimeoutMillis: 5_000 },
+    onConnectionError,
+  );
+  // The outbox worker holds its claimed rows locked while subscribers work on the main pool
+  // (see outbox.ts): its own few connections, so a busy main pool cannot deadlock it.
+  const lockHolder = new Kysely<DB>({
+    dialect: new PostgresDialect({
+      pool: resilientPool({ connectionString: url, max: 4, application_name: 'forodha-outbox', connectionTimeoutMillis, idleTimeoutMillis: 10_000 }, onConnectionError),
+    }),
+  });
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
-  await sql`select 1`.execute(db);
-  return { db, kind: 'postgres', location: redactUrl(url), close: () => db.destroy() };
+  registerDatabase(db, {
+    kind: 'postgres',
+    waitMs,
+    createSequence: async (name) => {
+      // Looked up first: a role without CREATE on the schema may still use sequences made for it.
+      const { rows } = await ddlPool.query<{ found: boolean }>('select to_regclass($1) is not null as found', [name]);
+      if (!rows[0]?.found) {
+        await ddlPool.query(`create sequence if not exists ${name}`);
+      }
+    },
+    lockHolder,
+  });
+  const close = async () => {
+    await Promise.allSettled([db.destroy(), lockHolder.destroy(), ddlPool.end()]);
+  };
+  try {
+    await sql`select 1`.execute(db);
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  return { db, kind: 'postgres', location: redactUrl(url), close };
 }
 
 async function openPglite(dataDir: string, holder: string): Promise<Database> {
@@ -102,5 +161,6 @@ export async function openMemoryDatabase(): Promise<Database> {
     },
   });
   const db = new Kysely<DB>({ dialect: new PGliteDialect(client) });
+  registerDatabase(db, { kind: 'pglite', waitMs: defaultWaitMs });
   return { db, kind: 'pglite', location: 'memory', close: () => db.destroy() };
 }

@@ -1,30 +1,57 @@
 // Write transactions retry on serialization failures, deadlocks, a read-only server after a
-// failover and a lost connection: the work is all-or-nothing, so running it again is safe.
+// failover and a lost connection: the work is all-or-nothing, so running the whole of it again
+// is safe. They retry with back-off for as long as the database's wait allows (DB_WAIT_SECONDS),
+// then give up with a DatabaseUnavailableError, which the HTTP layer answers with a 503.
+//
+// One case is not safe to retry blindly: the connection lost while COMMIT was on its way. The
+// change may have been saved. A caller that can tell (a request with an Idempotency-Key, whose
+// record commits with the change) says so with `retryUnknownCommit`; anyone else gets an
+// 'outcome-unknown' error instead of a second copy of the change.
 import type { Kysely, Transaction } from 'kysely';
 import type { DB } from '../../schema.ts';
+import { DatabaseUnavailableError, isCollision, isConnectionError, isRetryable } from './errors.ts';
+import { defaultWaitMs, traitsOf } from './registry.ts';
 
 export type Tx = Transaction<DB>;
 
-const retryableCodes = new Set(['40001', '40P01', '25006', '57P01', '08000', '08003', '08006']);
-const retryableErrno = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE']);
+export { isRetryable } from './errors.ts';
 
-export function isRetryable(err: unknown): boolean {
-  const e = err as { code?: string; message?: string };
-  return (
-    (e.code !== undefined && (retryableCodes.has(e.code) || retryableErrno.has(e.code))) ||
-    /Connection terminated/i.test(e.message ?? '')
-  );
+export interface TransactionOptions {
+  /** Run the work again even after a connection lost during COMMIT: the work detects its own replay. */
+  retryUnknownCommit?: boolean;
 }
 
-export async function inTransaction<T>(db: Kysely<DB>, work: (tx: Tx) => Promise<T>, attempts = 5): Promise<T> {
+const firstDelayMs = 50;
+const maxDelayMs = 1_000;
+
+/** Back-off before attempt n+1: 50, 100, 200 ... ms up to a second, with jitter so retries spread. */
+function delayAfter(attempt: number): number {
+  const base = Math.min(firstDelayMs * 2 ** (attempt - 1), maxDelayMs);
+  return base / 2 + Math.random() * (base / 2);
+}
+
+export async function inTransaction<T>(db: Kysely<DB>, work: (tx: Tx) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+  const deadline = Date.now() + (traitsOf(db)?.waitMs ?? defaultWaitMs);
   for (let attempt = 1; ; attempt++) {
+    let committing = false;
     try {
-      return await db.transaction().execute(work);
+      return await db.transaction().execute(async (tx) => {
+        const result = await work(tx);
+        committing = true;
+        return result;
+      });
     } catch (err) {
-      if (attempt >= attempts || !isRetryable(err)) {
+      if (!isRetryable(err)) {
         throw err;
       }
-      await new Promise((r) => setTimeout(r, 10 * 2 ** attempt + Math.random() * 20));
+      if (committing && isConnectionError(err) && !options.retryUnknownCommit) {
+        throw new DatabaseUnavailableError('outcome-unknown', err);
+      }
+      const delay = delayAfter(attempt);
+      if (Date.now() + delay > deadline) {
+        throw new DatabaseUnavailableError(isCollision(err) ? 'collision' : 'unavailable', err);
+      }
+      await new Promise((r) => setTimeout(r, delay));
     }
   }
 }

@@ -1,9 +1,11 @@
 // The outbox: events are written in the same transaction as the change that caused them, then
 // delivered by a worker to their subscribers. Delivery is at-least-once and survives restarts;
-// subscribers must be idempotent. Rows are claimed with FOR UPDATE SKIP LOCKED so several
-// workers (or processes) can drain one outbox without delivering a row twice at the same time.
-import { sql, type Kysely } from 'kysely';
+// subscribers must be idempotent. Several workers (or processes) can drain one outbox without
+// delivering a row twice at the same time, and a worker that dies holds nothing up (deliverBatch).
+import { sql, type Kysely, type Selectable } from 'kysely';
 import type { DB } from '../../schema.ts';
+import { isConnectionError } from '../db/errors.ts';
+import { perDatabase, traitsOf } from '../db/registry.ts';
 import type { Tx } from '../db/transaction.ts';
 
 export interface OutboxEvent<T = unknown> {
@@ -25,10 +27,18 @@ export interface OutboxWorkerOptions {
   pollMs: number;
   batchSize?: number;
   maxAttempts?: number;
-  /** Seconds a claimed event stays hidden from other workers while it is being delivered. */
-  leaseSeconds?: number;
   log?: { error(obj: unknown, msg: string): void; warn(obj: unknown, msg: string): void };
 }
+
+type OutboxRow = Selectable<DB['outbox']>;
+
+interface Outcome {
+  delivered: string[];
+  failed: { row: OutboxRow; error: string }[];
+}
+
+/** Events being delivered by this process's workers, per database (PGlite: see deliverBatch). */
+const claimedInMemory = perDatabase(() => new Set<string>());
 
 export class OutboxWorker {
   private readonly subscribers = new Map<string, Subscriber[]>();
@@ -74,7 +84,10 @@ export class OutboxWorker {
     this.timer = setTimeout(() => {
       this.running = this.drain()
         .then(() => undefined)
-        .catch((err: unknown) => this.options.log?.error({ err }, 'outbox drain failed'))
+        .catch((err: unknown) =>
+          // A database away for a moment (restart, failover) is not a fault of the outbox: the next poll tries again.
+          isConnectionError(err) ? this.options.log?.warn({ err }, 'outbox drain: database unavailable') : this.options.log?.error({ err }, 'outbox drain failed'),
+        )
         .finally(() => {
           this.running = undefined;
           if (!this.stopped) {
@@ -98,59 +111,97 @@ export class OutboxWorker {
   }
 
   /**
-   * Claims due rows under a lease in a short transaction, then delivers them with no transaction
-   * held: a subscriber may open its own (and on the embedded database, which has one connection,
-   * holding one here would deadlock it). A worker that dies mid-delivery leaves the lease to
-   * expire, and the rows are delivered again: at-least-once.
+   * Delivers one batch of due events. How a batch is claimed depends on the engine:
+   * - PostgreSQL: the rows are locked (FOR UPDATE SKIP LOCKED) in a transaction held open on a
+   *   connection of the worker's own while the subscribers run on the main pool, and marked
+   *   delivered (or backed off) in that same transaction. Other workers skip locked rows, so no
+   *   event is delivered twice at the same time; if this process dies, its connection closes,
+   *   PostgreSQL drops the locks, and any worker, a restarted one included, takes the rows at
+   *   once. No lease, so no dead time after a crash.
+   * - PGlite: one process holds the database (a lock file makes it exclusive) and it has one
+   *   connection, which a held transaction would take from the subscribers. Claims are kept in
+   *   this process's memory instead: they vanish with the process, so a restart delivers at once.
+   * Either way a crash between a subscriber's commit and the mark only means the event comes
+   * again: at-least-once, and subscribers are idempotent.
    */
   private async deliverBatch(): Promise<number> {
-    const batchSize = this.options.batchSize ?? 50;
-    const maxAttempts = this.options.maxAttempts ?? 20;
-    const leaseSeconds = this.options.leaseSeconds ?? 60;
-    const claimed = await this.db.transaction().execute(async (tx) => {
-      const rows = await tx
-        .selectFrom('outbox')
-        .selectAll()
-        .where('delivered_at', 'is', null)
-        .where('available_at', '<=', sql<Date>`now()`)
-        .where('attempts', '<', maxAttempts)
-        .orderBy('id')
-        .limit(batchSize)
-        .forUpdate()
-        .skipLocked()
-        .execute();
-      if (rows.length > 0) {
-        await tx
-          .updateTable('outbox')
-          .set({ available_at: sql<Date>`now() + make_interval(secs => ${leaseSeconds})`, attempts: sql<number>`attempts + 1` })
-          .where('id', 'in', rows.map((r) => r.id))
-          .execute();
-      }
-      return rows;
+    const lockHolder = traitsOf(this.db)?.lockHolder as Kysely<DB> | undefined;
+    return lockHolder ? this.deliverLocked(lockHolder) : this.deliverClaimedInMemory();
+  }
+
+  private async deliverLocked(lockHolder: Kysely<DB>): Promise<number> {
+    return lockHolder.transaction().execute(async (tx) => {
+      const rows = await this.due(tx).forUpdate().skipLocked().execute();
+      const outcome = await this.deliver(rows);
+      await this.record(tx, outcome);
+      return outcome.delivered.length;
     });
-    const delivered: string[] = [];
-    for (const row of claimed) {
+  }
+
+  private async deliverClaimedInMemory(): Promise<number> {
+    const claims = claimedInMemory(this.db);
+    const found = await this.due(this.db, [...claims]).execute();
+    // Filter and claim in one synchronous step: another worker's query may have found the same rows.
+    const rows = found.filter((r) => !claims.has(r.id));
+    rows.forEach((r) => claims.add(r.id));
+    try {
+      const outcome = await this.deliver(rows);
+      await this.record(this.db, outcome);
+      return outcome.delivered.length;
+    } finally {
+      rows.forEach((r) => claims.delete(r.id));
+    }
+  }
+
+  /** The oldest due, undelivered events (not those claimed by this process's other workers). */
+  private due(q: Kysely<DB>, skip: string[] = []) {
+    let query = q
+      .selectFrom('outbox')
+      .selectAll()
+      .where('delivered_at', 'is', null)
+      .where('available_at', '<=', sql<Date>`now()`)
+      .where('attempts', '<', this.options.maxAttempts ?? 20);
+    if (skip.length > 0) {
+      query = query.where('id', 'not in', skip);
+    }
+    return query.orderBy('id').limit(this.options.batchSize ?? 50);
+  }
+
+  /** Hands each event to its subscribers, in order; one failing does not stop the others. */
+  private async deliver(rows: OutboxRow[]): Promise<Outcome> {
+    const outcome: Outcome = { delivered: [], failed: [] };
+    for (const row of rows) {
       const event: OutboxEvent = { id: row.id, topic: row.topic, key: row.key, payload: row.payload, createdAt: row.created_at, attempts: row.attempts + 1 };
       try {
         for (const subscriber of this.subscribers.get(row.topic) ?? []) {
           await subscriber(event, this.db);
         }
-        delivered.push(row.id);
+        outcome.delivered.push(row.id);
       } catch (err) {
-        // Back off exponentially; the event stays in the outbox until its subscribers take it.
-        const delaySeconds = Math.min(2 ** row.attempts, 3600);
         this.options.log?.warn({ err, event: row.id, topic: row.topic }, 'outbox delivery failed; will retry');
-        await this.db
-          .updateTable('outbox')
-          .set({ last_error: err instanceof Error ? err.message : String(err), available_at: sql<Date>`now() + make_interval(secs => ${delaySeconds})` })
-          .where('id', '=', row.id)
-          .execute();
+        outcome.failed.push({ row, error: err instanceof Error ? err.message : String(err) });
       }
     }
-    // One statement marks the whole batch; a crash before it only means those events come again.
-    if (delivered.length > 0) {
-      await this.db.updateTable('outbox').set({ delivered_at: sql<Date>`now()`, last_error: null }).where('id', 'in', delivered).execute();
+    return outcome;
+  }
+
+  private async record(q: Kysely<DB>, outcome: Outcome): Promise<void> {
+    // One statement marks the whole batch delivered.
+    if (outcome.delivered.length > 0) {
+      await q
+        .updateTable('outbox')
+        .set({ delivered_at: sql<Date>`now()`, last_error: null, attempts: sql<number>`attempts + 1` })
+        .where('id', 'in', outcome.delivered)
+        .execute();
     }
-    return delivered.length;
+    // A failed event backs off exponentially and stays in the outbox until its subscribers take it.
+    for (const { row, error } of outcome.failed) {
+      const delaySeconds = Math.min(2 ** row.attempts, 3600);
+      await q
+        .updateTable('outbox')
+        .set({ last_error: error, attempts: sql<number>`attempts + 1`, available_at: sql<Date>`now() + make_interval(secs => ${delaySeconds})` })
+        .where('id', '=', row.id)
+        .execute();
+    }
   }
 }

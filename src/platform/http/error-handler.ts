@@ -1,5 +1,9 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { DatabaseUnavailableError, isCollision, isConnectionError } from '../db/errors.ts';
 import { ProblemError, type FieldError, type Problem } from './problem.ts';
+
+/** Seconds a client is told to wait before repeating a request the database could not serve. */
+const retryAfterSeconds = 2;
 
 interface AjvError {
   instancePath: string;
@@ -27,8 +31,36 @@ function fieldFromAjv(e: AjvError, part: string): FieldError {
   return { pointer: prefix + (pointer || '/'), code: e.keyword, message };
 }
 
-function send(reply: import('fastify').FastifyReply, problem: Problem) {
+function send(reply: FastifyReply, problem: Problem) {
   return reply.status(problem.status).type('application/problem+json').send(problem);
+}
+
+/**
+ * A 503 with Retry-After when the database is away (restart, failover), the change kept
+ * colliding with others, or the connection broke while committing; undefined for any other
+ * error. The driver's own text is logged, never sent: it names hosts and internals.
+ */
+function databaseUnavailable(error: unknown, request: FastifyRequest, reply: FastifyReply) {
+  const reason = error instanceof DatabaseUnavailableError ? error.reason : isConnectionError(error) ? 'unavailable' : isCollision(error) ? 'collision' : undefined;
+  if (reason === undefined) {
+    return undefined;
+  }
+  request.log.warn({ err: error, reason }, 'database unavailable');
+  void reply.header('retry-after', String(retryAfterSeconds));
+  const detail = {
+    unavailable: 'The database is unavailable for a moment; nothing was changed. Retry the request',
+    collision: 'The change collided with another; nothing was changed. Retry the request',
+    'outcome-unknown':
+      'The connection to the database was lost while saving, so the change may have been saved. Check before repeating the request; a request sent with an Idempotency-Key is never applied twice',
+  }[reason];
+  return send(reply, {
+    type: reason === 'collision' ? 'https://forodha.dev/problems/retry' : 'https://forodha.dev/problems/database-unavailable',
+    title: reason === 'collision' ? 'Try again' : 'Service unavailable',
+    status: 503,
+    detail,
+    instance: request.url,
+    retryAfterSeconds,
+  });
 }
 
 export function installErrorHandler(app: FastifyInstance): void {
@@ -47,16 +79,16 @@ export function installErrorHandler(app: FastifyInstance): void {
         instance: request.url,
       });
     }
+    const unavailable = databaseUnavailable(error, request, reply);
+    if (unavailable !== undefined) {
+      return unavailable;
+    }
     const pgCode = (error as { code?: string }).code;
     if (pgCode === '23505') {
       return send(reply, { type: 'https://forodha.dev/problems/conflict', title: 'Conflict', status: 409, detail: 'A record with the same identity already exists' });
     }
     if (pgCode === '23503') {
       return send(reply, { type: 'https://forodha.dev/problems/not-found', title: 'Not found', status: 404, detail: 'A referenced record does not exist' });
-    }
-    if (pgCode === '40001' || pgCode === '40P01') {
-      void reply.header('retry-after', '1');
-      return send(reply, { type: 'https://forodha.dev/problems/retry', title: 'Try again', status: 503, detail: 'The change collided with another; retry the request' });
     }
     const status = error.statusCode ?? 500;
     if (status < 500) {

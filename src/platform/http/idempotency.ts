@@ -44,6 +44,8 @@ export async function idempotent<T>(db: Kysely<DB>, request: FastifyRequest, rep
   }
   const scope = request.principal ? `${request.principal.organisationId}:${request.principal.id}` : `anonymous:${request.ip}`;
   const hash = requestHash(request);
+  // The key's record commits with the change, so running again after a commit whose answer was
+  // lost with the connection finds the record and replays it: safe to retry even then.
   const result = await inTransaction(db, async (tx) => {
     const inserted = await tx
       .insertInto('idempotency_record')
@@ -71,7 +73,7 @@ export async function idempotent<T>(db: Kysely<DB>, request: FastifyRequest, rep
       .where('key', '=', key)
       .execute();
     return { replayed: false, ...outcome };
-  });
+  }, { retryUnknownCommit: true });
   void reply.status(result.status);
   if (result.replayed) {
     void reply.header('idempotent-replayed', 'true');
