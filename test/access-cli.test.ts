@@ -164,7 +164,7 @@ describe('the demo and an exposed address', { timeout: 600_000 }, () => {
       try {
         const audit = await database.db.selectFrom('audit_event').select(['action', 'role']).where('actor_name', 'like', 'forodha demo disable%').execute();
         expect(audit.filter((a) => a.action === 'api_key.revoked')).toHaveLength(5);
-        expect(audit.filter((a) => a.action === 'user.deactivated')).toHaveLength(12);
+        expect(audit.filter((a) => a.action === 'user.deactivated')).toHaveLength(13);
         expect(audit.every((a) => a.role === 'cli')).toBe(true);
       } finally {
         await database.close();

@@ -492,6 +492,7 @@ describe('findTransportDocument', () => {
     expect(info).toEqual({
       id: m.documents[1]?.id,
       number: `MAEU${t}0002`,
+      status: 'active',
       kind: 'BL',
       manifestId: m.id,
       manifestReference: m.reference,
