@@ -11,6 +11,8 @@ import type { Database } from '#platform/db/database.ts';
 import { systemClock, type Clock } from '#platform/clock.ts';
 import { installErrorHandler } from '#platform/http/error-handler.ts';
 import { installMetrics } from '#platform/http/metrics.ts';
+import { installFormats } from '#platform/http/formats.ts';
+import { bodyLimits, installInputGuard } from '#platform/http/input-guard.ts';
 import { OutboxWorker } from '#platform/events/outbox.ts';
 import { referenceRoutes, referenceService } from '#modules/reference/index.ts';
 import { TariffCache, cachedReads, tariffRepository, tariffRoutes, tariffService } from '#modules/tariff/index.ts';
@@ -117,8 +119,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       return typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : randomUUID();
     },
     requestIdHeader: false,
-    ajv: { customOptions: { allErrors: true, coerceTypes: 'array', removeAdditional: false } },
-    bodyLimit: 5 * 1024 * 1024,
+    // Bodies are JSON and never coerced ("Infinity" is not a number of packages); querystring and
+    // path values are converted by the input guard, strictly. One error at a time: with allErrors a
+    // body of a million bad array items makes a million error objects.
+    ajv: { customOptions: { allErrors: false, coerceTypes: false, removeAdditional: false }, onCreate: installFormats },
+    // The largest body any route takes (a manifest); each route has its own, smaller by default.
+    bodyLimit: bodyLimits.manifest,
     return503OnClosing: true,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
@@ -133,6 +139,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     }
   });
   installErrorHandler(app);
+  installInputGuard(app);
   const s = services(deps.database, clock, deps.config);
   installAuth(app, s.identity.authenticator);
 
