@@ -124,7 +124,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // body of a million bad array items makes a million error objects.
     ajv: { customOptions: { allErrors: false, coerceTypes: false, removeAdditional: false }, onCreate: installFormats },
     // The largest body any route takes (a manifest); each route has its own, smaller by default.
-    bodyLimit: bodyLimits.manifest,
+    bodyLimit: bodyLimits.max,
     return503OnClosing: true,
   }).withTypeProvider<TypeBoxTypeProvider>();
 

@@ -18,6 +18,8 @@ const declarants = ['agent', 'trader'] as const;
 const officers = ['officer', 'supervisor'] as const;
 const readers = ['agent', 'trader', 'officer', 'supervisor', 'risk_analyst', 'admin'] as const;
 const followers = ['agent', 'trader', 'carrier', 'officer', 'supervisor', 'risk_analyst', 'admin'] as const;
+/** Up to 999 items with descriptions of 512 characters, room for \u-escaped non-Latin text. */
+const declarationBodyLimit = 4 * 1024 * 1024;
 const keyNote = 'Send an Idempotency-Key header: a retry with the same key and body returns the first answer; another body with it is a 422.';
 const matchNote = 'Send If-Match: "<version>" (the ETag of GET) to refuse the change (412) if someone changed the declaration since you read it.';
 
@@ -58,6 +60,7 @@ export function declarationRoutes(deps: { db: Kysely<DB>; declarations: Declarat
           description: `The declarant is the caller's organisation: a clearing agent authorised by the importer, or the importer itself. With lodge: true the declaration is validated, assessed (rates in force on arrival of the conveyance) and given a channel in the same request. ${keyNote}`,
           body: CreateBody,
         },
+        bodyLimit: declarationBodyLimit,
         config: { access: declarants },
       },
       async (request, reply) => change(request, reply, 201, (tx, c) => declarations.create(tx, c, request.body)),
@@ -87,6 +90,7 @@ export function declarationRoutes(deps: { db: Kysely<DB>; declarations: Declarat
           params: IdParams,
           body: AmendBody,
         },
+        bodyLimit: declarationBodyLimit,
         config: { access: declarants },
       },
       async (request, reply) => change(request, reply, 200, (tx, c) => declarations.amend(tx, c, request.params.id, request.body)),

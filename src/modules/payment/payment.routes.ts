@@ -8,6 +8,8 @@ import type { Clock } from '#platform/clock.ts';
 import { actorOf, customsRoles, isCustoms, principalOf } from '#platform/http/auth.ts';
 import { idempotent } from '#platform/http/idempotency.ts';
 import { invalid, notFound } from '#platform/http/problem.ts';
+import { bodyLimits } from '#platform/http/input-guard.ts';
+import { IsoDateTime, Money } from '#platform/http/schemas.ts';
 import { Dec, fixed } from '#platform/money.ts';
 import type { PaymentRow, PrnRow } from './payment.repository.ts';
 import type { PaymentService } from './payment.service.ts';
@@ -19,12 +21,13 @@ const PrnParams = Type.Object({ prn: Type.String({ pattern: prnPattern, descript
 export const PaymentBody = Type.Object(
   {
     prn: Type.String({ pattern: prnPattern, description: 'The PRN the payer quoted', examples: ['2026PRN0000012345'] }),
-    amount: Type.String({ pattern: '^\\d{1,16}(\\.\\d{1,2})?$', description: 'Amount received in KES, at most two decimals', examples: ['125000.50'] }),
+    // 15 digits: the PRN's paid total (numeric(18, 2)) must still hold it once added.
+    amount: Money('Amount received in KES', { examples: ['125000.50'] }),
     bankReference: Type.String({
       pattern: '^[A-Za-z0-9][A-Za-z0-9._/:-]{0,63}$',
       description: "The bank's own transaction reference; unique per bank. Sending it again is a harmless repeat.",
     }),
-    paidAt: Type.String({ format: 'date-time', description: 'When the payer paid at the bank (ISO 8601 with zone)' }),
+    paidAt: IsoDateTime('When the payer paid at the bank (ISO 8601 with zone)'),
   },
   { additionalProperties: false },
 );
@@ -86,6 +89,7 @@ export function paymentRoutes(deps: PaymentRouteDeps): FastifyPluginAsyncTypebox
             'Payment on a cancelled or expired PRN: 202, recorded as unallocated for refund. Unknown PRN: 404 (do not take money for it).',
           body: PaymentBody,
         },
+        bodyLimit: bodyLimits.small,
         config: { access: ['bank'] },
       },
       async (request, reply) => {

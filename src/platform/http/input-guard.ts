@@ -13,18 +13,16 @@ import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
 import { parseJsonBody, pointerSegment } from './json-body.ts';
 import { invalid, type FieldError } from './problem.ts';
 
-/** Body limits in bytes. Routes needing more than `standard` say so with their own bodyLimit. */
+/** Body limits in bytes. Routes needing more than `standard` (many items) set their own bodyLimit. */
 export const bodyLimits = {
   /** A route without a body schema: room for an empty object, nothing more. */
   none: 64,
   /** Login, payments, gate-out, duty: a handful of short fields. */
   small: 4 * 1024,
-  /** The default for a route with a body: reasons and free text (4000 characters, even \u-escaped), rules. */
+  /** The default for a route with a body: a reason or free text of 4000 characters, even \u-escaped. */
   standard: 32 * 1024,
-  /** A declaration or a calculation of up to 999 items. */
-  items: 2 * 1024 * 1024,
-  /** A manifest of up to 10,000 transport documents with their containers. */
-  manifest: 8 * 1024 * 1024,
+  /** The most any route may take: a manifest of 10,000 transport documents with their containers. */
+  max: 8 * 1024 * 1024,
 } as const;
 
 const bodyMethods = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
