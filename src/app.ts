@@ -11,7 +11,7 @@ import type { Database } from '#platform/db/database.ts';
 import { systemClock, type Clock } from '#platform/clock.ts';
 import { installErrorHandler } from '#platform/http/error-handler.ts';
 import { installMetrics } from '#platform/http/metrics.ts';
-import { installFormats } from '#platform/http/formats.ts';
+import { onAjvCreate } from '#platform/http/validation.ts';
 import { bodyLimits, installInputGuard } from '#platform/http/input-guard.ts';
 import { OutboxWorker } from '#platform/events/outbox.ts';
 import { referenceRoutes, referenceService } from '#modules/reference/index.ts';
@@ -120,9 +120,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     requestIdHeader: false,
     // Bodies are JSON and never coerced ("Infinity" is not a number of packages); querystring and
-    // path values are converted by the input guard, strictly. One error at a time: with allErrors a
-    // body of a million bad array items makes a million error objects.
-    ajv: { customOptions: { allErrors: false, coerceTypes: false, removeAdditional: false }, onCreate: installFormats },
+    // path values are converted by the input guard, strictly. The first pass stops at the first
+    // error; the error handler lists them all when the input is of ordinary size (validation.ts).
+    ajv: { customOptions: { allErrors: false, coerceTypes: false, removeAdditional: false }, onCreate: onAjvCreate },
     // The largest body any route takes (a manifest); each route has its own, smaller by default.
     bodyLimit: bodyLimits.max,
     return503OnClosing: true,

@@ -1,14 +1,9 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import { DecimalRangeError } from '../money.ts';
 import { ProblemError, type FieldError, type Problem } from './problem.ts';
 import { MAX_YEAR, MIN_YEAR, patternMessages } from './schemas.ts';
+import { allErrors, type AjvError } from './validation.ts';
 
-interface AjvError {
-  instancePath: string;
-  keyword: string;
-  message?: string;
-  params: Record<string, unknown>;
-}
 
 /** Turns an ajv error into a pointer at the offending field and a sentence a person can act on. */
 function fieldFromAjv(e: AjvError, part: string): FieldError {
@@ -52,6 +47,13 @@ const bodyRefusals: Record<string, { type: string; title: string; code: string }
   FST_ERR_CTP_INVALID_JSON_BODY: { type: 'malformed-body', title: 'The body is not valid JSON', code: 'malformed_json' },
 };
 
+/** Which schema of the route validates each part of the request. */
+const partSchemas: Record<string, 'body' | 'querystring' | 'params' | 'headers'> = { body: 'body', querystring: 'querystring', params: 'params', headers: 'headers' };
+
+function inputOf(request: FastifyRequest, part: string): unknown {
+  return part === 'querystring' ? request.query : part === 'params' ? request.params : part === 'headers' ? request.headers : request.body;
+}
+
 function send(reply: import('fastify').FastifyReply, problem: Problem) {
   return reply.status(problem.status).type('application/problem+json').send(problem);
 }
@@ -62,7 +64,9 @@ export function installErrorHandler(app: FastifyInstance): void {
       return send(reply, { ...error.problem, instance: request.url });
     }
     if (error.validation) {
-      const errors = (error.validation as AjvError[]).map((e) => fieldFromAjv(e, error.validationContext ?? 'body'));
+      const part = error.validationContext ?? 'body';
+      const found = allErrors(request.routeOptions.schema?.[partSchemas[part] ?? 'body'] as object | undefined, inputOf(request, part)) ?? (error.validation as AjvError[]);
+      const errors = found.map((e) => fieldFromAjv(e, part));
       return send(reply, {
         type: 'https://forodha.dev/problems/validation',
         title: 'The request is not valid',

@@ -34,7 +34,7 @@ export function isIsoDateTimeInRange(value: string): boolean {
 
 export const isUuid = (value: string): boolean => uuidPattern.test(value);
 
-interface FormatRegistry {
+export interface FormatRegistry {
   addFormat(name: string, format: { type: 'string'; validate: (value: string) => boolean }): unknown;
 }
 
