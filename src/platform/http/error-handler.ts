@@ -65,7 +65,7 @@ export function installErrorHandler(app: FastifyInstance): void {
     }
     if (error.validation) {
       const part = error.validationContext ?? 'body';
-      const found = allErrors(request.routeOptions.schema?.[partSchemas[part] ?? 'body'] as object | undefined, inputOf(request, part)) ?? (error.validation as AjvError[]);
+      const found = allErrors(request.routeOptions.schema?.[partSchemas[part] ?? 'body'], inputOf(request, part)) ?? error.validation;
       const errors = found.map((e) => fieldFromAjv(e, part));
       return send(reply, {
         type: 'https://forodha.dev/problems/validation',

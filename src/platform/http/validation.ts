@@ -70,8 +70,8 @@ function valuesUpTo(value: unknown, limit: number): number {
  * Every error of `value` against `schema` (at most MAX_LISTED_ERRORS), or undefined when the input
  * is too large to list them all (the first error, from the first pass, then stands alone).
  */
-export function allErrors(schema: object | undefined, value: unknown): AjvError[] | undefined {
-  if (!detailed || !schema || valuesUpTo(value, DETAILED_VALIDATION_MAX_VALUES) > DETAILED_VALIDATION_MAX_VALUES) {
+export function allErrors(schema: unknown, value: unknown): AjvError[] | undefined {
+  if (!detailed || typeof schema !== 'object' || schema === null || valuesUpTo(value, DETAILED_VALIDATION_MAX_VALUES) > DETAILED_VALIDATION_MAX_VALUES) {
     return undefined;
   }
   let validate = compiled.get(schema);
