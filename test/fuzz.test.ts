@@ -472,6 +472,7 @@ describe('fuzz: no input yields a 5xx', () => {
         expect(outcome.problem?.errors?.[0]?.pointer, name).toBe(pointer);
       }
       if (name.startsWith('calculator fob of')) {
+        console.log(`fuzz: ${name}: ${outcome.status} in ${outcome.ms.toFixed(0)} ms`);
         // Before the bound, the 80,000-digit fob took the process to 1.7 GB; now it is a pattern miss.
         // Generous for a shared 2-core machine; the point is seconds, not minutes.
         expect(outcome.ms, name).toBeLessThan(5000);
