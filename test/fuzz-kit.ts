@@ -341,7 +341,10 @@ export function encodeComponent(value: string): string {
 }
 
 /** Raw query fragments no encoder would produce. */
-export const rawQueryFragments = ['%', '%0', '%00', '%ZZ', '%E0%A4%A', '%ED%A0%80', '%FF%FE', '%C0%AF', 'a=1&a=2', '&&&', '=', 'x[]=1&x[]=2', 'x[a]=1'];
+export const rawQueryFragments = [
+  '%', '%0', '%00', '%ZZ', '%E0%A4%A', '%ED%A0%80', '%FF%FE', '%C0%AF', 'a=1&a=2', '&&&', '=', 'x[]=1&x[]=2', 'x[a]=1',
+  '__proto__=1', '__proto__[admin]=1', 'constructor=1', 'hasOwnProperty=1', 'toString=x', 'limit=1&limit=2', 'date=0000-01-01',
+];
 
 /** Hostile values for a path parameter. */
 export const hostilePathValues = [
