@@ -12,6 +12,8 @@ import { systemClock, type Clock } from '#platform/clock.ts';
 import { installErrorHandler } from '#platform/http/error-handler.ts';
 import { installMetrics } from '#platform/http/metrics.ts';
 import { installSecurityHeaders } from '#platform/http/security-headers.ts';
+import { onAjvCreate } from '#platform/http/validation.ts';
+import { bodyLimits, installInputGuard } from '#platform/http/input-guard.ts';
 import { OutboxWorker, type OutboxWorkerOptions } from '#platform/events/outbox.ts';
 import { referenceRoutes, referenceService } from '#modules/reference/index.ts';
 import { TariffCache, cachedReads, tariffRepository, tariffRoutes, tariffService } from '#modules/tariff/index.ts';
@@ -124,8 +126,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       return typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : randomUUID();
     },
     requestIdHeader: false,
-    ajv: { customOptions: { allErrors: true, coerceTypes: 'array', removeAdditional: false } },
-    bodyLimit: 5 * 1024 * 1024,
+    // Bodies are JSON and never coerced ("Infinity" is not a number of packages); querystring and
+    // path values are converted by the input guard, strictly. The first pass stops at the first
+    // error; the error handler lists them all when the input is of ordinary size (validation.ts).
+    ajv: { customOptions: { allErrors: false, coerceTypes: false, removeAdditional: false }, onCreate: onAjvCreate },
+    // The largest body any route takes (a manifest); each route has its own, smaller by default.
+    bodyLimit: bodyLimits.max,
     return503OnClosing: true,
     // request.ip (rate limits, idempotency scope) is the client's only behind proxies we trust.
     trustProxy: trustedProxies(deps.config.trustProxy),
@@ -143,6 +149,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   installErrorHandler(app);
   installSecurityHeaders(app);
+  installInputGuard(app);
   const s = services(deps.database, clock, deps.config, app.log);
   installAuth(app, s.identity.authenticator);
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Decimal } from 'decimal.js';
-import { Dec, roundTo, sum, type RoundingMode } from './money.ts';
+import { Dec, DecimalRangeError, MAX_DECIMAL_DIGITS, parseDecimal, roundTo, sum, type RoundingMode } from './money.ts';
 
 // decimal.js, a well-tested arbitrary-precision library, is the oracle for our BigInt decimals.
 const D = Decimal.clone({ precision: 60 });
@@ -56,5 +56,20 @@ describe('Dec', () => {
     expect(sum([new Dec('0.1'), new Dec('0.2')]).equals('0.3')).toBe(true);
     expect(() => new Dec('12,5')).toThrow(/not a decimal/);
     expect(() => new Dec(1).div(0)).toThrow(/division by zero/);
+  });
+
+  it('refuses absurd digit counts and exponents at once, before any arithmetic', () => {
+    const huge = `1.${'0'.repeat(150_000)}1`;
+    expect(() => new Dec(huge)).toThrow(DecimalRangeError);
+    expect(parseDecimal(huge)).toBeUndefined();
+    expect(() => new Dec('1e1000000')).toThrow(DecimalRangeError);
+    expect(() => new Dec('1e-1000000')).toThrow(DecimalRangeError);
+    expect(() => new Dec(1e300)).toThrow(DecimalRangeError);
+    const longest = '9'.repeat(MAX_DECIMAL_DIGITS);
+    expect(new Dec(longest).toString()).toBe(longest);
+    expect(parseDecimal(`-${longest.slice(1)}.9`)?.toString()).toBe(`-${longest.slice(1)}.9`);
+    expect(parseDecimal(`${longest}9`)).toBeUndefined();
+    expect(parseDecimal(`${longest.slice(1)}.99`)).toBeUndefined();
+    expect(new Dec('1e100').toFixed(0)).toBe(`1${'0'.repeat(100)}`);
   });
 });

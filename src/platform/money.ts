@@ -10,7 +10,23 @@ export type RoundingMode = 'half-up' | 'half-even' | 'down' | 'up';
 /** Decimal places kept by division (apportionment, reducing a retail price to a customs value). */
 export const DIVISION_PLACES = 20;
 
+/**
+ * Bounds on a decimal read from text. Amounts, rates and quantities need a few dozen digits at
+ * most; a text of 150,000 digits (or an exponent of a million) would make BigInt arithmetic take
+ * the process down, so such input is refused before it is parsed. Values computed inside (products,
+ * quotients at DIVISION_PLACES) stay well within these bounds when written out and read back.
+ */
+export const MAX_DECIMAL_DIGITS = 100;
+export const MAX_DECIMAL_EXPONENT = 100;
+
+/** A decimal text outside the bounds above: input the schemas should have refused first. */
+export class DecimalRangeError extends RangeError {
+  override readonly name = 'DecimalRangeError';
+}
+
 const pattern = /^([+-])?(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/;
+/** Longest text worth running the pattern on: the digits, a sign, a point and an exponent. */
+const maxTextLength = MAX_DECIMAL_DIGITS + 8;
 const powers: bigint[] = [1n];
 function pow10(n: number): bigint {
   for (let i = powers.length; i <= n; i++) {
@@ -20,13 +36,22 @@ function pow10(n: number): bigint {
 }
 
 function parse(text: string): { units: bigint; scale: number } {
-  const m = pattern.exec(text.trim());
+  const trimmed = text.trim();
+  if (trimmed.length > maxTextLength) {
+    throw new DecimalRangeError(`a decimal number may have at most ${MAX_DECIMAL_DIGITS} digits (got ${trimmed.length} characters)`);
+  }
+  const m = pattern.exec(trimmed);
   if (!m) {
     throw new Error(`"${text}" is not a decimal number`);
   }
   const fraction = m[3] ?? '';
+  const digits = (m[2] as string).length + fraction.length;
+  const exponent = Number(m[4] ?? 0);
+  if (digits > MAX_DECIMAL_DIGITS || Math.abs(exponent) > MAX_DECIMAL_EXPONENT) {
+    throw new DecimalRangeError(`"${trimmed}" is outside the decimal range (at most ${MAX_DECIMAL_DIGITS} digits, exponent within ±${MAX_DECIMAL_EXPONENT})`);
+  }
   let units = BigInt((m[2] as string) + fraction);
-  let scale = fraction.length - Number(m[4] ?? 0);
+  let scale = fraction.length - exponent;
   if (scale < 0) {
     units *= pow10(-scale);
     scale = 0;
@@ -257,10 +282,17 @@ function toDec(v: Dec | string | number): Dec {
 
 const decimalPattern = /^-?\d+(\.\d+)?$/;
 
-/** Parses a decimal string ("1234.50"); returns undefined when it is not one. */
+/**
+ * Parses a decimal string ("1234.50"); returns undefined when it is not one, including one with
+ * more than MAX_DECIMAL_DIGITS digits (checked before the pattern runs, so a huge text costs nothing).
+ */
 export function parseDecimal(text: string): Dec | undefined {
   const trimmed = text.trim();
-  return decimalPattern.test(trimmed) ? new Dec(trimmed) : undefined;
+  if (trimmed.length > maxTextLength || !decimalPattern.test(trimmed)) {
+    return undefined;
+  }
+  const digits = trimmed.length - (trimmed.startsWith('-') ? 1 : 0) - (trimmed.includes('.') ? 1 : 0);
+  return digits <= MAX_DECIMAL_DIGITS ? new Dec(trimmed) : undefined;
 }
 
 export function dec(value: string | number | Dec): Dec {

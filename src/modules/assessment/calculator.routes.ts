@@ -1,35 +1,38 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
+import { DecimalString, Integer, IsoDate, Text } from '#platform/http/schemas.ts';
 import type { CalculatorService } from './calculator.service.ts';
 
-const Decimal = (description: string) => Type.String({ pattern: '^\\s*\\d+(\\.\\d+)?\\s*$', description, examples: ['1250.50'] });
+// Nothing the calculator computes is stored, so its figures are bounded for the arithmetic alone:
+// 15 digits before the point and 6 after, surrounding spaces tolerated.
+const Decimal = (description: string, digits = 15) => DecimalString({ digits, places: 6, padded: true, description, examples: ['1250.50'] });
 
 export const CalculatorBody = Type.Object(
   {
-    date: Type.Optional(Type.String({ format: 'date', description: 'Date whose rules apply (arrival of the vessel); default today in Nairobi' })),
-    currency: Type.String({ minLength: 3, maxLength: 3, description: 'ISO 4217 currency of FOB, freight and insurance', examples: ['USD'] }),
-    exchangeRate: Type.Optional(Decimal('KES per unit of currency; default: the rate in force on the date')),
+    date: Type.Optional(IsoDate('Date whose rules apply (arrival of the vessel); default today in Nairobi')),
+    currency: Text(3, { minLength: 3, description: 'ISO 4217 currency of FOB, freight and insurance', examples: ['USD'] }),
+    exchangeRate: Type.Optional(Decimal('KES per unit of currency; default: the rate in force on the date', 9)),
     cpc: Type.Optional(Type.String({ pattern: '^\\d{7}$', description: 'Customs procedure code; default 4000000 (home use)' })),
     freight: Type.Optional(Decimal('Freight for the whole consignment, apportioned to items by FOB')),
     insurance: Type.Optional(Decimal('Insurance for the whole consignment, apportioned by FOB; default 1% of C&F')),
     items: Type.Array(
       Type.Object(
         {
-          hsCode: Type.Optional(Type.String({ description: 'National tariff line, e.g. 8703.23.00 or 87032300' })),
-          originCountry: Type.Optional(Type.String({ minLength: 2, maxLength: 2, description: 'ISO 3166 alpha-2' })),
+          hsCode: Type.Optional(Text(14, { description: 'National tariff line, e.g. 8703.23.00 or 87032300' })),
+          originCountry: Type.Optional(Text(2, { minLength: 2, description: 'ISO 3166 alpha-2' })),
           preferentialOrigin: Type.Optional(Type.Boolean({ description: 'Proof of EAC origin is declared' })),
           fob: Type.Optional(Decimal('Free-on-board value in the invoice currency')),
           freight: Type.Optional(Decimal('Freight for this item')),
           insurance: Type.Optional(Decimal('Insurance for this item; default 1% of C&F')),
           quantity: Type.Optional(Decimal('Quantity in the supplementary unit of the tariff line')),
-          netMassKg: Type.Optional(Decimal('Net mass in kg')),
-          alcoholPercent: Type.Optional(Decimal('Alcoholic strength, % vol, for duties per litre of pure alcohol')),
+          netMassKg: Type.Optional(Decimal('Net mass in kg', 11)),
+          alcoholPercent: Type.Optional(Decimal('Alcoholic strength, % vol, for duties per litre of pure alcohol', 3)),
           vehicle: Type.Optional(
             Type.Object(
               {
-                fuel: Type.String({ description: 'petrol, diesel, hybrid, hybrid-diesel, plug-in-petrol, plug-in-diesel or electric' }),
-                engineCc: Type.Integer({ minimum: 0, maximum: 20000 }),
-                firstRegistrationYear: Type.Optional(Type.Integer({ minimum: 1900, maximum: 2100 })),
+                fuel: Text(20, { description: 'petrol, diesel, hybrid, hybrid-diesel, plug-in-petrol, plug-in-diesel or electric' }),
+                engineCc: Integer({ minimum: 0, maximum: 20000 }),
+                firstRegistrationYear: Type.Optional(Integer({ minimum: 1900, maximum: 2100 })),
                 crsp: Type.Optional(Decimal('Current retail selling price in KES (used vehicles)')),
               },
               { additionalProperties: false },
@@ -55,6 +58,8 @@ export function calculatorRoutes(deps: { calculator: CalculatorService; rateLimi
           description: 'No login. Rate limited per client address. Amounts are decimal strings in KES.',
           body: CalculatorBody,
         },
+        // 999 items of a few hundred bytes each.
+        bodyLimit: 1024 * 1024,
         config: { rateLimit: { max: deps.rateLimit, timeWindow: '1 minute' }, access: 'public' },
       },
       async (request) => deps.calculator.calculate(request.body),

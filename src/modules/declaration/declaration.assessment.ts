@@ -121,7 +121,27 @@ export async function assessGoods(calculator: CalculatorService, goods: GoodsToA
   if (errors.length > 0) {
     throw new AssessmentErrors(errors);
   }
-  return merge(goods, results);
+  const assessed = merge(goods, results);
+  if (!fitsRecords(assessed)) {
+    throw new AssessmentErrors([
+      {
+        pointer: '/invoiceAmount',
+        code: 'amount_out_of_range',
+        message: `the goods assess at KES ${assessed.total}, more than a declaration can record (under KES ${fixed(maxAssessedKes, 0)}); check the amounts, the currency and the exchange rate`,
+      },
+    ]);
+  }
+  return assessed;
+}
+
+/**
+ * KES figures are stored as numeric(18, 2); a quadrillion shillings keeps every figure made from
+ * them (totals, differences, refunds) within that, however large the declared amounts and rate.
+ */
+const maxAssessedKes = new Dec('1000000000000000');
+
+function fitsRecords(a: StoredAssessment): boolean {
+  return new Dec(a.total).lessThan(maxAssessedKes) && a.items.every((i) => new Dec(i.customsValue).lessThan(maxAssessedKes));
 }
 
 function vehicleFor(v: DeclaredVehicle) {

@@ -19,6 +19,8 @@ const officers = ['officer', 'supervisor'] as const;
 const requestNote = 'From registration on (a PRN issued) the change is not made at once: the answer is 202 with the declaration and its pendingRequest, which an officer approves or refuses.';
 const readers = ['agent', 'trader', 'officer', 'supervisor', 'risk_analyst', 'admin'] as const;
 const followers = ['agent', 'trader', 'carrier', 'officer', 'supervisor', 'risk_analyst', 'admin'] as const;
+/** Up to 999 items with descriptions of 512 characters, room for \u-escaped non-Latin text. */
+const declarationBodyLimit = 4 * 1024 * 1024;
 const keyNote = 'Send an Idempotency-Key header: a retry with the same key and body returns the first answer; another body with it is a 422.';
 const matchNote = 'Send If-Match: "<version>" (the ETag of GET) to refuse the change (412) if someone changed the declaration since you read it.';
 
@@ -65,6 +67,7 @@ export function declarationRoutes(deps: { db: Kysely<DB>; declarations: Declarat
           description: `The declarant is the caller's organisation: a clearing agent authorised by the importer, or the importer itself. With lodge: true the declaration is validated, assessed (rates in force on arrival of the conveyance) and given a channel in the same request. ${keyNote}`,
           body: CreateBody,
         },
+        bodyLimit: declarationBodyLimit,
         config: { access: declarants },
       },
       async (request, reply) => change(request, reply, 201, (tx, c) => declarations.create(tx, c, request.body)),
@@ -94,6 +97,7 @@ export function declarationRoutes(deps: { db: Kysely<DB>; declarations: Declarat
           params: IdParams,
           body: AmendBody,
         },
+        bodyLimit: declarationBodyLimit,
         config: { access: declarants },
       },
       async (request, reply) => changeOrRequest(request, reply, (tx, c) => declarations.amend(tx, c, request.params.id, request.body)),

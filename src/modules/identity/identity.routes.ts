@@ -5,6 +5,7 @@ import type { DB } from '../../schema.ts';
 import { actorOf, principalOf } from '#platform/http/auth.ts';
 import { idempotent } from '#platform/http/idempotency.ts';
 import { forbidden, invalid, notFound } from '#platform/http/problem.ts';
+import { bodyLimits } from '#platform/http/input-guard.ts';
 import { optionalBody, type PartiesService } from '#modules/parties/index.ts';
 import type { ChangeContext, IdentityService, OwnerOrganisation } from './identity.service.ts';
 import {
@@ -88,6 +89,7 @@ export function identityRoutes(deps: IdentityRouteDeps): FastifyPluginAsyncTypeb
           body: LoginBody,
           response: { 200: LoginReply },
         },
+        bodyLimit: bodyLimits.small,
         config: {
           access: 'public',
           // Slows password guessing: per client address and username, counted after the body is read.

@@ -1,4 +1,5 @@
 import { Type } from 'typebox';
+import { FreeText, Integer, IsoDateTime, Text, Uuid } from '#platform/http/schemas.ts';
 
 export const OrganisationRef = Type.Object({
   id: Type.String({ format: 'uuid' }),
@@ -9,7 +10,8 @@ export const OrganisationRef = Type.Object({
 
 export const LoginBody = Type.Object(
   {
-    username: Type.String({ minLength: 1, maxLength: 64 }),
+    username: Text(64, { minLength: 1 }),
+    // Any characters a person may type (the input guard still refuses NUL and the like).
     password: Type.String({ minLength: 1, maxLength: 256 }),
   },
   { additionalProperties: false },
@@ -36,17 +38,17 @@ export const MeReply = Type.Object({
 });
 
 const OrganisationChoice = {
-  organisationCode: Type.Optional(Type.String({ minLength: 2, maxLength: 16, description: 'The organisation, by code (e.g. MAERSK)' })),
-  organisationId: Type.Optional(Type.String({ format: 'uuid', description: 'Or by id' })),
+  organisationCode: Type.Optional(Text(16, { minLength: 2, description: 'The organisation, by code (e.g. MAERSK)' })),
+  organisationId: Type.Optional(Uuid('Or by id')),
 };
 
-const RoleList = Type.Array(Type.String(), { minItems: 1, maxItems: 9, description: 'Roles that suit the organisation kind (a carrier: carrier; the administration: officer, supervisor, risk_analyst, admin...)' });
+const RoleList = Type.Array(Text(32), { minItems: 1, maxItems: 9, description: 'Roles that suit the organisation kind (a carrier: carrier; the administration: officer, supervisor, risk_analyst, admin...)' });
 
 export const NewUserBody = Type.Object(
   {
     ...OrganisationChoice,
-    username: Type.String({ minLength: 3, maxLength: 64 }),
-    displayName: Type.String({ minLength: 1, maxLength: 200 }),
+    username: Text(64, { minLength: 3 }),
+    displayName: Text(200, { minLength: 1 }),
     password: Type.String({ minLength: 1, maxLength: 256, description: 'At least 12 characters' }),
     roles: RoleList,
   },
@@ -64,23 +66,23 @@ export const UserReply = Type.Object({
 });
 
 export const UserListQuery = Type.Object({
-  organisationCode: Type.Optional(Type.String()),
-  after: Type.Optional(Type.String({ description: 'Cursor: nextCursor of the previous page' })),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
+  organisationCode: Type.Optional(Text(16)),
+  after: Type.Optional(Text(64, { description: 'Cursor: nextCursor of the previous page' })),
+  limit: Type.Optional(Integer({ minimum: 1, maximum: 200, default: 50 })),
 });
 
-const KeyExpiry = Type.Optional(Type.String({ format: 'date-time', description: 'When the key stops working; default API_KEY_DAYS from now, at most API_KEY_MAX_DAYS' }));
+const KeyExpiry = Type.Optional(IsoDateTime('When the key stops working; default API_KEY_DAYS from now, at most API_KEY_MAX_DAYS'));
 
 export const NewApiKeyBody = Type.Object(
-  { ...OrganisationChoice, name: Type.String({ minLength: 2, maxLength: 100, description: 'What system uses it, e.g. "Maersk manifest gateway"' }), roles: RoleList, expiresAt: KeyExpiry },
+  { ...OrganisationChoice, name: Text(100, { minLength: 2, description: 'What system uses it, e.g. "Maersk manifest gateway"' }), roles: RoleList, expiresAt: KeyExpiry },
   { additionalProperties: false },
 );
 
 export const RotateApiKeyBody = Type.Object(
   {
-    overlapHours: Type.Optional(Type.Integer({ minimum: 0, maximum: 168, description: 'Hours the old key keeps working beside the new one; default API_KEY_ROTATION_OVERLAP_HOURS' })),
+    overlapHours: Type.Optional(Integer({ minimum: 0, maximum: 168, description: 'Hours the old key keeps working beside the new one; default API_KEY_ROTATION_OVERLAP_HOURS' })),
     expiresAt: KeyExpiry,
-    reason: Type.Optional(Type.String({ maxLength: 500 })),
+    reason: Type.Optional(FreeText(500)),
   },
   { additionalProperties: false },
 );
@@ -124,14 +126,14 @@ export const ChangePasswordReply = Type.Object({
 });
 
 export const ResetPasswordBody = Type.Object(
-  { newPassword: Type.String({ minLength: 1, maxLength: 256, description: 'At least 12 characters' }), reason: Type.Optional(Type.String({ maxLength: 500 })) },
+  { newPassword: Type.String({ minLength: 1, maxLength: 256, description: 'At least 12 characters' }), reason: Type.Optional(FreeText(500)) },
   { additionalProperties: false },
 );
 
 export const ResetPasswordReply = Type.Object({ user: UserReply, sessionsEnded: Type.Integer() });
 
-export const OrganisationQuery = Type.Object({ organisationCode: Type.Optional(Type.String()) });
+export const OrganisationQuery = Type.Object({ organisationCode: Type.Optional(Text(16)) });
 
-export const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
+export const IdParams = Type.Object({ id: Uuid() });
 
-export const ReasonBody = Type.Object({ reason: Type.Optional(Type.String({ maxLength: 500 })) }, { additionalProperties: false });
+export const ReasonBody = Type.Object({ reason: Type.Optional(FreeText(500)) }, { additionalProperties: false });

@@ -86,6 +86,8 @@ export function inspectionRoutes(deps: { db: Kysely<DB>; inspection: InspectionS
           params: IdParams,
           body: FindingsBody,
         },
+        // Corrections for up to 999 items, a hundred-odd bytes each, and the remarks.
+        bodyLimit: 512 * 1024,
         config: { access: officers },
       },
       async (request, reply) => change(request, reply, (tx, c) => inspection.recordFindings(tx, c, request.params.id, request.body)),

@@ -5,10 +5,14 @@ import { Type } from 'typebox';
 import type { DB } from '../../schema.ts';
 import { actorOf, principalOf } from '#platform/http/auth.ts';
 import { idempotent } from '#platform/http/idempotency.ts';
+import { bodyLimits } from '#platform/http/input-guard.ts';
 import type { Caller, ManifestService, Runner } from './manifest.service.ts';
+import { Text } from '#platform/http/schemas.ts';
 import { AmendmentBody, ArrivalBody, CloseBody, IdParams, ListQuery, LodgeBody, SupplementaryBody } from './manifest.schemas.ts';
 
 const readers = ['carrier', 'terminal', 'officer', 'supervisor', 'risk_analyst', 'admin', 'agent', 'trader'] as const;
+/** Up to 10,000 transport documents with their containers: the largest body the server takes. */
+const documentsBodyLimit = bodyLimits.max;
 const idempotencyNote = 'Send an Idempotency-Key header: a retry with the same key and body returns the first answer.';
 
 export function manifestRoutes(deps: { db: Kysely<DB>; manifests: ManifestService }): FastifyPluginAsyncTypebox {
@@ -28,6 +32,7 @@ export function manifestRoutes(deps: { db: Kysely<DB>; manifests: ManifestServic
           description: `The carrier is the caller's organisation. Sea manifests lodged less than the deadline (48 h) before expected arrival are accepted and flagged late. ${idempotencyNote}`,
           body: LodgeBody,
         },
+        bodyLimit: documentsBodyLimit,
         config: { access: ['carrier'] },
       },
       async (request, reply) => deps.manifests.lodge(caller(request), request.body, through(request, reply)),
@@ -43,6 +48,7 @@ export function manifestRoutes(deps: { db: Kysely<DB>; manifests: ManifestServic
           params: IdParams,
           body: AmendmentBody,
         },
+        bodyLimit: documentsBodyLimit,
         config: { access: ['carrier'] },
       },
       async (request, reply) => deps.manifests.amend(caller(request), request.params.id, request.body, through(request, reply)),
@@ -58,6 +64,7 @@ export function manifestRoutes(deps: { db: Kysely<DB>; manifests: ManifestServic
           params: IdParams,
           body: SupplementaryBody,
         },
+        bodyLimit: documentsBodyLimit,
         config: { access: ['carrier'] },
       },
       async (request, reply) => deps.manifests.supplement(caller(request), request.params.id, request.body, through(request, reply)),
@@ -129,8 +136,8 @@ export function manifestRoutes(deps: { db: Kysely<DB>; manifests: ManifestServic
         schema: {
           tags: ['manifests'],
           summary: 'A transport document (B/L, AWB) by its number, with its manifest',
-          params: Type.Object({ number: Type.String({ maxLength: 35 }) }),
-          querystring: Type.Object({ manifest: Type.Optional(Type.String({ maxLength: 20, description: 'Manifest reference, when the number is on several manifests' })) }),
+          params: Type.Object({ number: Text(35) }),
+          querystring: Type.Object({ manifest: Type.Optional(Text(20, { description: 'Manifest reference, when the number is on several manifests' })) }),
         },
         config: { access: readers },
       },

@@ -4,6 +4,7 @@
 // already lodged by the carrier) and turns the plan into rows.
 import { Dec } from '#platform/money.ts';
 import { conflict, type FieldErrors } from '#platform/http/problem.ts';
+import { isIsoDateTimeInRange } from '#platform/http/formats.ts';
 import { containerNumberProblem, isImoNumber, normaliseContainerNumber, pinPattern, sizeTypePattern } from './identifiers.ts';
 import { cargoCategories, transportModes, type CargoCategory, type Container, type DocumentKind, type TransportMode } from './manifest.tables.ts';
 
@@ -108,9 +109,9 @@ const text = (v: Maybe<string>): string => (v ?? '').trim();
 const optionalText = (v: Maybe<string>): string | null => (text(v) === '' ? null : text(v));
 export const normaliseNumber = (v: string): string => v.trim().toUpperCase();
 
-/** Parses an ISO 8601 time with its offset; undefined when it is not one. */
+/** Parses an ISO 8601 time with its offset, in MIN_YEAR..MAX_YEAR; undefined when it is not one. */
 export function parseDateTime(value: string): Date | undefined {
-  if (!dateTimePattern.test(value)) {
+  if (!dateTimePattern.test(value) || !isIsoDateTimeInRange(value)) {
     return undefined;
   }
   const d = new Date(value);

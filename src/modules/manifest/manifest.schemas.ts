@@ -2,15 +2,20 @@
 // check digits, totals) are checked by the service, so every way in (HTTP, EDIFACT) meets the
 // same rules with the same error codes; these schemas hold types and sizes.
 import { Type } from 'typebox';
+import { Count, FreeText, Integer, Text } from '#platform/http/schemas.ts';
 
-const text = (description: string, maxLength = 200) => Type.String({ maxLength, description });
-const nullableText = (description: string, maxLength = 200) => Type.Optional(Type.Union([Type.String({ maxLength }), Type.Null()], { description }));
+const text = (description: string, maxLength = 200) => Text(maxLength, { description });
+const nullableText = (description: string, maxLength = 200) => Type.Optional(Type.Union([Text(maxLength), Type.Null()], { description }));
+/** A container ship carries some 24,000 boxes; one B/L of 500 is already rare. */
+const maxContainersPerDocument = 500;
+/** The largest vessels carry a few thousand bills of lading; 10,000 leaves room for house bills. */
+const maxDocuments = 10_000;
 
 export const ContainerBody = Type.Object(
   {
     number: text('ISO 6346 container number with its check digit, e.g. CSQU3054383', 20),
     sizeType: text('ISO 6346 size and type code, e.g. 22G1, 45G1', 8),
-    seals: Type.Optional(Type.Array(Type.String({ maxLength: 35 }), { maxItems: 10, description: 'Seal numbers' })),
+    seals: Type.Optional(Type.Array(Text(35), { maxItems: 10, description: 'Seal numbers' })),
   },
   { additionalProperties: false },
 );
@@ -22,12 +27,12 @@ const documentFields = {
   consigneeName: text('Consignee'),
   consigneePin: nullableText('KRA PIN of the consignee, e.g. P051234567A', 11),
   notifyParty: nullableText('Notify party'),
-  packages: Type.Integer({ description: 'Number of packages' }),
+  packages: Count('Number of packages'),
   packageKind: text('Kind of packages (UN/ECE Rec. 21 code such as CT, PK, CN, VN)', 35),
   grossMassKg: text('Gross mass in kg as a decimal string, e.g. "12500.5"', 20),
-  description: text('Description of the goods', 1000),
+  description: FreeText(1000, { description: 'Description of the goods (marks, numbers and description, several lines allowed)' }),
   cargoCategory: Type.Union([Type.Literal('home_use'), Type.Literal('transit'), Type.Literal('transhipment'), Type.Literal('remaining_on_board')]),
-  containers: Type.Optional(Type.Array(ContainerBody, { maxItems: 500 })),
+  containers: Type.Optional(Type.Array(ContainerBody, { maxItems: maxContainersPerDocument })),
 };
 
 export const DocumentBody = Type.Object({ number: text('B/L, AWB or consignment note number', 35), ...documentFields }, { additionalProperties: false });
@@ -42,7 +47,7 @@ export const LodgeBody = Type.Object(
     portOfDischarge: text('UN/LOCODE, e.g. KEMBA', 5),
     officeCode: text('Customs office of the port of discharge, e.g. MBA', 3),
     expectedArrival: text('Expected time of arrival with its offset, e.g. 2026-12-01T06:00:00+03:00', 40),
-    documents: Type.Array(DocumentBody, { maxItems: 10000 }),
+    documents: Type.Array(DocumentBody, { maxItems: maxDocuments }),
   },
   { additionalProperties: false },
 );
@@ -60,32 +65,32 @@ export const AmendmentEntryBody = Type.Object(
 
 export const AmendmentBody = Type.Object(
   {
-    reason: text('Why the manifest changes', 500),
+    reason: FreeText(500, { description: 'Why the manifest changes' }),
     expectedArrival: Type.Optional(text('A new expected time of arrival', 40)),
-    documents: Type.Array(AmendmentEntryBody, { maxItems: 10000 }),
+    documents: Type.Array(AmendmentEntryBody, { maxItems: maxDocuments }),
   },
   { additionalProperties: false },
 );
 
 export const SupplementaryBody = Type.Object(
   {
-    reason: text('Why these documents were left off the manifest', 500),
-    documents: Type.Array(DocumentBody, { maxItems: 10000 }),
+    reason: FreeText(500, { description: 'Why these documents were left off the manifest' }),
+    documents: Type.Array(DocumentBody, { maxItems: maxDocuments }),
   },
   { additionalProperties: false },
 );
 
 export const ArrivalBody = Type.Object({ actualArrival: text('When the conveyance arrived, with its offset', 40) }, { additionalProperties: false });
-export const CloseBody = Type.Object({ reason: text('Why the manifest is closed', 500) }, { additionalProperties: false });
+export const CloseBody = Type.Object({ reason: FreeText(500, { description: 'Why the manifest is closed' }) }, { additionalProperties: false });
 
-export const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
+export const IdParams = Type.Object({ id: Text(64) });
 
 export const ListQuery = Type.Object(
   {
-    cursor: Type.Optional(Type.String({ maxLength: 200 })),
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
+    cursor: Type.Optional(Text(200)),
+    limit: Type.Optional(Integer({ minimum: 1, maximum: 200, default: 50 })),
     status: Type.Optional(Type.Union([Type.Literal('lodged'), Type.Literal('arrived'), Type.Literal('closed')])),
-    officeCode: Type.Optional(Type.String({ maxLength: 3 })),
+    officeCode: Type.Optional(Text(3)),
   },
   { additionalProperties: false },
 );

@@ -1,6 +1,7 @@
 import { Type } from 'typebox';
+import { FreeText, Integer, IsoDate as IsoDateOf, Text, Uuid } from '#platform/http/schemas.ts';
 
-const IsoDate = Type.String({ format: 'date', description: 'YYYY-MM-DD' });
+const IsoDate = IsoDateOf();
 const Kind = Type.Union([Type.Literal('customs'), Type.Literal('carrier'), Type.Literal('clearing_agent'), Type.Literal('trader'), Type.Literal('bank'), Type.Literal('terminal')]);
 
 export const OrganisationReply = Type.Object({
@@ -20,11 +21,11 @@ export const OrganisationReply = Type.Object({
 
 export const NewOrganisationBody = Type.Object(
   {
-    code: Type.String({ minLength: 2, maxLength: 16, description: 'Short code, capitals and digits, e.g. SIGINON' }),
+    code: Text(16, { minLength: 2, description: 'Short code, capitals and digits, e.g. SIGINON' }),
     kind: Kind,
-    name: Type.String({ minLength: 2, maxLength: 200 }),
-    pin: Type.Optional(Type.String({ description: 'KRA PIN: letter, nine digits, letter (required for traders)' })),
-    licenceNumber: Type.Optional(Type.String({ minLength: 1, maxLength: 40, description: 'Clearing agents only' })),
+    name: Text(200, { minLength: 2 }),
+    pin: Type.Optional(Text(20, { description: 'KRA PIN: letter, nine digits, letter (required for traders)' })),
+    licenceNumber: Type.Optional(Text(40, { minLength: 1, description: 'Clearing agents only' })),
     licenceValidFrom: Type.Optional(IsoDate),
     licenceValidTo: Type.Optional(IsoDate),
     aeo: Type.Optional(Type.Boolean()),
@@ -40,14 +41,14 @@ export const NewOrganisationBody = Type.Object(
 );
 
 export const LicenceBody = Type.Object(
-  { licenceNumber: Type.String({ minLength: 1, maxLength: 40 }), licenceValidFrom: IsoDate, licenceValidTo: IsoDate },
+  { licenceNumber: Text(40, { minLength: 1 }), licenceValidFrom: IsoDate, licenceValidTo: IsoDate },
   { additionalProperties: false },
 );
 
 export const OrganisationListQuery = Type.Object({
   kind: Type.Optional(Kind),
-  after: Type.Optional(Type.String({ description: 'Cursor: nextCursor of the previous page' })),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
+  after: Type.Optional(Text(16, { description: 'Cursor: nextCursor of the previous page' })),
+  limit: Type.Optional(Integer({ minimum: 1, maximum: 200, default: 50 })),
 });
 
 const PartyRef = Type.Object({ id: Type.String({ format: 'uuid' }), code: Type.String(), name: Type.String() });
@@ -65,8 +66,8 @@ export const AuthorisationReply = Type.Object({
 
 export const GrantBody = Type.Object(
   {
-    agentCode: Type.Optional(Type.String({ minLength: 2, maxLength: 16, description: 'The clearing agent, by code (e.g. SIGINON)' })),
-    agentId: Type.Optional(Type.String({ format: 'uuid', description: 'Or by id' })),
+    agentCode: Type.Optional(Text(16, { minLength: 2, description: 'The clearing agent, by code (e.g. SIGINON)' })),
+    agentId: Type.Optional(Uuid('Or by id')),
     validFrom: IsoDate,
     validTo: Type.Optional(Type.Union([IsoDate, Type.Null()], { description: 'Last day; omit or null for until further notice' })),
   },
@@ -74,12 +75,12 @@ export const GrantBody = Type.Object(
 );
 
 export const AuthorisationListQuery = Type.Object({
-  agentCode: Type.Optional(Type.String()),
-  clientCode: Type.Optional(Type.String()),
-  after: Type.Optional(Type.String({ format: 'uuid', description: 'Cursor: nextCursor of the previous page' })),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
+  agentCode: Type.Optional(Text(16)),
+  clientCode: Type.Optional(Text(16)),
+  after: Type.Optional(Uuid('Cursor: nextCursor of the previous page')),
+  limit: Type.Optional(Integer({ minimum: 1, maximum: 200, default: 50 })),
 });
 
-export const ReasonBody = Type.Object({ reason: Type.Optional(Type.String({ maxLength: 500 })) }, { additionalProperties: false });
+export const ReasonBody = Type.Object({ reason: Type.Optional(FreeText(500)) }, { additionalProperties: false });
 
-export const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
+export const IdParams = Type.Object({ id: Uuid() });

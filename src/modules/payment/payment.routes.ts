@@ -9,6 +9,8 @@ import type { Clock } from '#platform/clock.ts';
 import { actorOf, customsRoles, isCustoms, principalOf } from '#platform/http/auth.ts';
 import { idempotent } from '#platform/http/idempotency.ts';
 import { invalid, notFound } from '#platform/http/problem.ts';
+import { bodyLimits } from '#platform/http/input-guard.ts';
+import { IsoDateTime, Money } from '#platform/http/schemas.ts';
 import { Dec, fixed } from '#platform/money.ts';
 import type { PrnRow } from './payment.repository.ts';
 import { parseAmount, type PaymentService } from './payment.service.ts';
@@ -16,26 +18,23 @@ import { readSlip, renderEslip } from './payment.slip.ts';
 import { prnFullView, prnView, receiptView, type PaymentAudience } from './payment.views.ts';
 import { prnExample, prnPattern, requireValidPrn } from './prn.ts';
 
-const amountPattern = '^\\d{1,16}(\\.\\d{1,2})?$';
 const PrnParams = Type.Object({ prn: Type.String({ pattern: prnPattern, description: `Payment registration number, e.g. ${prnExample}` }) });
 const PrnQuery = Type.Object({
-  amount: Type.Optional(
-    Type.String({ pattern: amountPattern, description: 'Banks: the amount the payer quotes, in KES. The PRN is shown only when it equals the amount due to the cent.', examples: ['125000.50'] }),
-  ),
+  amount: Type.Optional(Money('Banks: the amount the payer quotes, in KES. The PRN is shown only when it equals the amount due to the cent', { examples: ['125000.50'] })),
 });
 
 export const PaymentBody = Type.Object(
   {
     prn: Type.String({ pattern: prnPattern, description: 'The PRN the payer quoted', examples: [prnExample] }),
-    amount: Type.String({ pattern: amountPattern, description: 'Amount received in KES, at most two decimals', examples: ['125000.50'] }),
+    // 15 digits: the PRN's paid total (numeric(18, 2)) must still hold it once added.
+    amount: Money('Amount received in KES', { examples: ['125000.50'] }),
     bankReference: Type.String({
       pattern: '^[A-Za-z0-9][A-Za-z0-9._/:-]{0,63}$',
       description: "The bank's own transaction reference; unique per bank. Sending it again is a harmless repeat.",
     }),
-    paidAt: Type.String({
-      format: 'date-time',
-      description: 'When the payer paid at the bank (ISO 8601 with zone): not before the PRN was issued nor in the future (5 minutes of clock difference allowed either way)',
-    }),
+    paidAt: IsoDateTime(
+      'When the payer paid at the bank (ISO 8601 with zone): not before the PRN was issued nor in the future (5 minutes of clock difference allowed either way)',
+    ),
   },
   { additionalProperties: false },
 );
@@ -106,6 +105,7 @@ export function paymentRoutes(deps: PaymentRouteDeps): FastifyPluginAsyncTypebox
             'A PRN whose check digit is wrong (mistyped) is a 422 on /prn; paidAt must lie between the PRN\'s issue and now (5 minutes of clock difference allowed), else a 422 on /paidAt.',
           body: PaymentBody,
         },
+        bodyLimit: bodyLimits.small,
         config: { access: ['bank'] },
       },
       async (request, reply) => {

@@ -135,6 +135,8 @@ export interface Balance {
 
 const money = (d: Dec) => fixed(d, 2);
 const amountPattern = /^\d{1,16}(\.\d{1,2})?$/;
+/** The first amount a numeric(18, 2) column cannot hold. */
+const recordableKes = new Dec('10000000000000000');
 
 /** A positive KES amount with at most two decimals, or a 422 pointing at `pointer`. */
 export function parseAmount(text: string, pointer: string): Dec {
@@ -382,6 +384,10 @@ export function paymentService(deps: PaymentServiceDeps) {
         credit = amount;
       } else {
         paidTotal = paidBefore.plus(amount);
+        if (paidTotal.gte(recordableKes)) {
+          // paid_total is numeric(18, 2): money past that cannot be recorded against one PRN.
+          throw invalid([{ pointer: '/amount', code: 'amount_out_of_range', message: `would bring the payments on ${prn.prn} to KES ${money(paidTotal)}, more than can be recorded; confirm it with customs` }]);
+        }
         const stillNeeded = Dec.max(prnAmount.minus(paidBefore), 0);
         credit = Dec.max(amount.minus(stillNeeded), 0);
         outcome = paidTotal.lt(prnAmount) ? 'under' : credit.isZero() ? 'exact' : 'over';

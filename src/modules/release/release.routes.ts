@@ -11,6 +11,8 @@ import { inTransaction } from '#platform/db/transaction.ts';
 import { actorOf, customsRoles, isCustoms, principalOf } from '#platform/http/auth.ts';
 import { idempotent } from '#platform/http/idempotency.ts';
 import { invalid, notFound } from '#platform/http/problem.ts';
+import { bodyLimits } from '#platform/http/input-guard.ts';
+import { Count, Integer, IsoDateTime, MassKg, Text } from '#platform/http/schemas.ts';
 import type { ReleaseService } from './release.service.ts';
 import { releaseOrderFullView, releaseOrderView, type ReleaseAudience } from './release.views.ts';
 
@@ -21,17 +23,14 @@ export interface ReleaseRouteDeps {
   officesServed: (organisationId: string) => Promise<readonly string[]>;
 }
 
-const NumberParams = Type.Object({ number: Type.String({ minLength: 1, maxLength: 40, description: 'Release order number, e.g. 2026MBARO000123' }) });
+const NumberParams = Type.Object({ number: Text(40, { minLength: 1, description: 'Release order number, e.g. 2026MBARO000123' }) });
 
 export const GateOutBody = Type.Object(
   {
-    at: Type.String({
-      format: 'date-time',
-      description: 'When the cargo passed the gate (ISO 8601 with zone): not before the release order was issued nor in the future (5 minutes of clock difference allowed either way)',
-    }),
+    at: IsoDateTime('When the cargo passed the gate (ISO 8601 with zone): not before the release order was issued nor in the future (5 minutes of clock difference allowed either way)'),
     gateReference: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._/:-]{0,63}$', description: "The terminal's own gate transaction reference" }),
-    packages: Type.Optional(Type.Integer({ minimum: 0, description: 'Packages that left; default all packages released' })),
-    grossMassKg: Type.Optional(Type.String({ pattern: '^\\d{1,11}(\\.\\d{1,3})?$', description: 'Kilograms that left; default all released' })),
+    packages: Type.Optional(Count('Packages that left; default all packages released')),
+    grossMassKg: Type.Optional(MassKg('Kilograms that left; default all released')),
   },
   { additionalProperties: false },
 );
@@ -67,7 +66,7 @@ export function releaseRoutes(deps: ReleaseRouteDeps): FastifyPluginAsyncTypebox
             'A message is repeated until acknowledged only when it was never delivered or lies after the cursor, so acknowledge what you have taken in.',
           querystring: Type.Object({
             after: Type.Optional(Type.String({ pattern: '^\\d{1,18}$', description: 'Cursor: the `next` of the previous answer' })),
-            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
+            limit: Type.Optional(Integer({ minimum: 1, maximum: 500, default: 100 })),
           }),
         },
         config: { access: ['terminal'] },
@@ -116,6 +115,7 @@ export function releaseRoutes(deps: ReleaseRouteDeps): FastifyPluginAsyncTypebox
           params: NumberParams,
           body: GateOutBody,
         },
+        bodyLimit: bodyLimits.small,
         config: { access: ['terminal'] },
       },
       async (request, reply) => {

@@ -44,6 +44,8 @@ export interface RiskRouteDeps {
 }
 
 const analyst = ['risk_analyst'] as const;
+/** Seven criteria lists of up to 500 codes of 200 characters. */
+const ruleBodyLimit = 1024 * 1024;
 const tags = ['risk'];
 
 function callerOf(request: FastifyRequest): Caller {
@@ -89,6 +91,7 @@ export function riskRoutes(deps: RiskRouteDeps): FastifyPluginAsyncTypebox {
           summary: 'Create a selectivity rule (version 1)',
           body: RuleBody,
         },
+        bodyLimit: ruleBodyLimit,
         config: { access: analyst },
       },
       async (request, reply) => {
@@ -132,6 +135,7 @@ export function riskRoutes(deps: RiskRouteDeps): FastifyPluginAsyncTypebox {
           params: IdParams,
           body: RuleChangeBody,
         },
+        bodyLimit: ruleBodyLimit,
         config: { access: analyst },
       },
       async (request, reply) => {

@@ -1,22 +1,12 @@
 // The risk API's shapes. Shapes are checked here; meaning (known countries, offices, procedure
 // codes, dates in order) by the service, all at once with pointers.
 import { Type, type Static } from 'typebox';
+import { DecimalString, FreeText, Integer, IsoDate as IsoDateOf, Text, Uuid } from '#platform/http/schemas.ts';
 
-const IsoDate = Type.String({ format: 'date', description: 'YYYY-MM-DD' });
-const KesAmount = Type.String({
-  pattern: '^\\d{1,15}(\\.\\d{1,4})?$',
-  description: 'KES, decimal string',
-  examples: ['150.00'],
-});
+const IsoDate = IsoDateOf();
+const KesAmount = DecimalString({ digits: 15, places: 4, description: 'KES', examples: ['150.00'] });
 const Codes = (description: string, pattern?: string) =>
-  Type.Array(
-    Type.String({
-      minLength: 1,
-      maxLength: 200,
-      ...(pattern ? { pattern } : {}),
-    }),
-    { minItems: 1, maxItems: 500, description },
-  );
+  Type.Array(pattern ? Type.String({ minLength: 1, maxLength: 200, pattern }) : Text(200, { minLength: 1 }), { minItems: 1, maxItems: 500, description });
 
 const ValueBand = Type.Object(
   {
@@ -56,20 +46,16 @@ const ChannelOfRule = Type.Union([Type.Literal('yellow'), Type.Literal('red'), T
 
 export const RuleBody = Type.Object(
   {
-    name: Type.String({ minLength: 3, maxLength: 200 }),
-    reason: Type.String({
-      minLength: 3,
-      maxLength: 1000,
-      description: 'Shown to the officer with the selection',
-    }),
+    name: Text(200, { minLength: 3 }),
+    reason: FreeText(1000, { minLength: 3, description: 'Shown to the officer with the selection' }),
     channel: ChannelOfRule,
-    priority: Type.Integer({
+    priority: Integer({
       minimum: 1,
       maximum: 999,
       description: '1 comes first in the reasons; the most demanding channel of all hits decides',
     }),
     offices: Type.Optional(
-      Type.Array(Type.String({ minLength: 3, maxLength: 3 }), {
+      Type.Array(Text(3, { minLength: 3 }), {
         maxItems: 100,
         description: 'Offices where the rule is in force; empty = all',
       }),
@@ -78,13 +64,7 @@ export const RuleBody = Type.Object(
     validTo: Type.Optional(Type.Union([IsoDate, Type.Null()])),
     active: Type.Optional(Type.Boolean({ default: true })),
     criteria: Criteria,
-    changeReason: Type.Optional(
-      Type.String({
-        minLength: 1,
-        maxLength: 1000,
-        description: 'Why the rule is created or changed (audit)',
-      }),
-    ),
+    changeReason: Type.Optional(FreeText(1000, { minLength: 1, description: 'Why the rule is created or changed (audit)' })),
   },
   { additionalProperties: false },
 );
@@ -93,28 +73,23 @@ export type RuleBody = Static<typeof RuleBody>;
 export const RuleChangeBody = Type.Object(
   {
     ...RuleBody.properties,
-    expectedVersion: Type.Optional(
-      Type.Integer({
-        minimum: 1,
-        description: 'The version you changed; another current version is a 409',
-      }),
-    ),
+    expectedVersion: Type.Optional(Integer({ minimum: 1, description: 'The version you changed; another current version is a 409' })),
   },
   { additionalProperties: false },
 );
 export type RuleChangeBody = Static<typeof RuleChangeBody>;
 
-export const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
+export const IdParams = Type.Object({ id: Uuid() });
 export const RuleVersionParams = Type.Object({
-  id: Type.String({ format: 'uuid' }),
-  version: Type.Integer({ minimum: 1 }),
+  id: Uuid(),
+  version: Integer({ minimum: 1 }),
 });
 export const EntryParams = Type.Object({
-  id: Type.String({ format: 'uuid' }),
-  entryId: Type.String({ format: 'uuid' }),
+  id: Uuid(),
+  entryId: Uuid(),
 });
 export const DeclarationParams = Type.Object({
-  declarationId: Type.String({ format: 'uuid' }),
+  declarationId: Uuid(),
 });
 
 export const RuleListQuery = Type.Object({
@@ -127,14 +102,14 @@ export const RuleListQuery = Type.Object({
 
 export const WatchlistBody = Type.Object(
   {
-    name: Type.String({ minLength: 3, maxLength: 200 }),
+    name: Text(200, { minLength: 3 }),
     kind: Type.Union([Type.Literal('importer'), Type.Literal('declarant'), Type.Literal('seller'), Type.Literal('hs')]),
     channel: Type.Optional(
       Type.Union([Type.Literal('yellow'), Type.Literal('red')], {
         description: 'At least yellow; default yellow',
       }),
     ),
-    reason: Type.String({ minLength: 3, maxLength: 1000 }),
+    reason: FreeText(1000, { minLength: 3 }),
     active: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
@@ -143,9 +118,9 @@ export type WatchlistBody = Static<typeof WatchlistBody>;
 
 export const WatchlistChangeBody = Type.Object(
   {
-    name: Type.Optional(Type.String({ minLength: 3, maxLength: 200 })),
+    name: Type.Optional(Text(200, { minLength: 3 })),
     channel: Type.Optional(Type.Union([Type.Literal('yellow'), Type.Literal('red')])),
-    reason: Type.Optional(Type.String({ minLength: 3, maxLength: 1000 })),
+    reason: Type.Optional(FreeText(1000, { minLength: 3 })),
     active: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
@@ -154,12 +129,11 @@ export type WatchlistChangeBody = Static<typeof WatchlistChangeBody>;
 
 export const EntryBody = Type.Object(
   {
-    value: Type.String({
+    value: Text(200, {
       minLength: 1,
-      maxLength: 200,
       description: 'importer: PIN, organisation id or code; declarant: organisation id or code; seller: name; hs: HS prefix',
     }),
-    note: Type.Optional(Type.String({ maxLength: 1000 })),
+    note: Type.Optional(FreeText(1000)),
     validFrom: IsoDate,
     validTo: Type.Optional(Type.Union([IsoDate, Type.Null()])),
   },
@@ -170,7 +144,7 @@ export type EntryBody = Static<typeof EntryBody>;
 export const EndBody = Type.Object(
   {
     validTo: IsoDate,
-    reason: Type.Optional(Type.String({ maxLength: 1000 })),
+    reason: Type.Optional(FreeText(1000)),
   },
   { additionalProperties: false },
 );
@@ -182,7 +156,7 @@ export const ProhibitedBody = Type.Object(
       pattern: '^[0-9.\\s]{2,14}$',
       description: 'HS prefix, 2 to 10 digits, e.g. 9302',
     }),
-    reason: Type.String({ minLength: 3, maxLength: 1000 }),
+    reason: FreeText(1000, { minLength: 3 }),
     validFrom: IsoDate,
     validTo: Type.Optional(Type.Union([IsoDate, Type.Null()])),
   },
@@ -192,12 +166,12 @@ export type ProhibitedBody = Static<typeof ProhibitedBody>;
 
 export const SettingBody = Type.Object(
   {
-    key: Type.String({ minLength: 1, maxLength: 100 }),
+    key: Text(100, { minLength: 1 }),
     value: Type.Unknown({
       description: 'JSON value; each key says what it accepts',
     }),
     validFrom: IsoDate,
-    note: Type.Optional(Type.String({ maxLength: 1000 })),
+    note: Type.Optional(FreeText(1000)),
   },
   { additionalProperties: false },
 );
@@ -224,13 +198,7 @@ export const ThresholdsBody = Type.Object(
         description: "Scores the cut-offs are read from: the model's held-out set, or recent declarations",
       }),
     ),
-    days: Type.Optional(
-      Type.Integer({
-        minimum: 1,
-        maximum: 365,
-        description: 'For source=recent: how far back (default 30)',
-      }),
-    ),
+    days: Type.Optional(Integer({ minimum: 1, maximum: 365, description: 'For source=recent: how far back (default 30)' })),
   },
   { additionalProperties: false },
 );
@@ -239,12 +207,6 @@ export type ThresholdsBody = Static<typeof ThresholdsBody>;
 export const MonitoringQuery = Type.Object({ from: IsoDate, to: IsoDate });
 export const ValuationQuery = Type.Object({
   hsCode: Type.String({ pattern: '^[0-9.\\s]{4,14}$' }),
-  origin: Type.String({ minLength: 2, maxLength: 2 }),
-  unit: Type.Optional(
-    Type.String({
-      minLength: 1,
-      maxLength: 4,
-      description: 'For a per-unit reference (default per kg)',
-    }),
-  ),
+  origin: Text(2, { minLength: 2 }),
+  unit: Type.Optional(Text(4, { minLength: 1, description: 'For a per-unit reference (default per kg)' })),
 });

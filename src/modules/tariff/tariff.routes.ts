@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { localDate, type Clock } from '#platform/clock.ts';
 import { invalid } from '#platform/http/problem.ts';
+import { Integer, IsoDate, Text } from '#platform/http/schemas.ts';
 import type { TariffService } from './tariff.service.ts';
 
 export function tariffRoutes(deps: { tariff: TariffService; clock: Clock }): FastifyPluginAsyncTypebox {
@@ -13,9 +14,9 @@ export function tariffRoutes(deps: { tariff: TariffService; clock: Clock }): Fas
           tags: ['tariff'],
           summary: 'Search tariff lines in force by code prefix or words of the description',
           querystring: Type.Object({
-            q: Type.String({ minLength: 2 }),
-            date: Type.Optional(Type.String({ format: 'date' })),
-            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
+            q: Text(100, { minLength: 2 }),
+            date: Type.Optional(IsoDate()),
+            limit: Type.Optional(Integer({ minimum: 1, maximum: 200, default: 50 })),
           }),
         },
         config: { access: 'public' },
@@ -44,8 +45,8 @@ export function tariffRoutes(deps: { tariff: TariffService; clock: Clock }): Fas
         schema: {
           tags: ['tariff'],
           summary: 'The exchange rate in force for a currency on a date',
-          params: Type.Object({ currency: Type.String({ minLength: 3, maxLength: 3 }) }),
-          querystring: Type.Object({ date: Type.Optional(Type.String({ format: 'date' })) }),
+          params: Type.Object({ currency: Text(3, { minLength: 3 }) }),
+          querystring: Type.Object({ date: Type.Optional(IsoDate()) }),
         },
         config: { access: 'public' },
       },
@@ -67,7 +68,7 @@ export function tariffRoutes(deps: { tariff: TariffService; clock: Clock }): Fas
         schema: {
           tags: ['tariff'],
           summary: 'National settings (VAT, IDF, RDL, rounding, valuation) in force on a date',
-          querystring: Type.Object({ date: Type.Optional(Type.String({ format: 'date' })) }),
+          querystring: Type.Object({ date: Type.Optional(IsoDate()) }),
         },
         config: { access: 'public' },
       },
