@@ -26,6 +26,13 @@ import { declarationRoutes, declarationService } from '#modules/declaration/inde
 import { recordOutcome, riskEngine, riskRoutes, riskService } from '#modules/risk/index.ts';
 import { inspectionRoutes, inspectionService } from '#modules/inspection/index.ts';
 
+/** One /api route and who may call it, as the onRoute hook saw it (HEAD routes left out). */
+export interface ApiRoute {
+  method: string;
+  url: string;
+  access: 'public' | readonly string[];
+}
+
 export interface AppDeps {
   config: Config;
   database: Database;
@@ -38,6 +45,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** The wired services, for tests and benchmarks that need to reach past HTTP. */
     services: ReturnType<typeof services>;
+    /** Every /api route as registered, with its access: the authorisation matrix test walks it. */
+    routeTable: ApiRoute[];
   }
   interface FastifyContextConfig {
     /** Who may call the route: 'public', or the roles allowed. Every API route must say. */
@@ -134,10 +143,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     void reply.header('x-request-id', request.id);
   });
   // A route that forgets to say who may call it is a bug, caught at start-up rather than in production.
+  const routeTable: ApiRoute[] = [];
+  app.decorate('routeTable', routeTable);
   app.addHook('onRoute', (route) => {
     const url = route.url;
-    if (url.startsWith('/api/') && route.config?.access === undefined) {
+    const access = route.config?.access;
+    if (url.startsWith('/api/') && access === undefined) {
       throw new Error(`route ${String(route.method)} ${url} does not declare who may call it (config.access)`);
+    }
+    if (url.startsWith('/api/') && access !== undefined) {
+      const methods = Array.isArray(route.method) ? route.method : [route.method];
+      routeTable.push(...methods.filter((m) => m !== 'HEAD').map((method) => ({ method, url, access })));
     }
   });
   installErrorHandler(app);
