@@ -45,7 +45,7 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** The wired services, for tests and benchmarks that need to reach past HTTP. */
     services: ReturnType<typeof services>;
-    /** Every /api route as registered, with its access: the authorisation matrix test walks it. */
+    /** Every /api route as registered, with its access (see ApiRoute). */
     routeTable: ApiRoute[];
   }
   interface FastifyContextConfig {
@@ -142,19 +142,21 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
   });
-  // A route that forgets to say who may call it is a bug, caught at start-up rather than in production.
+  // Every /api route with its access, as registered: the authorisation matrix test walks it.
   const routeTable: ApiRoute[] = [];
   app.decorate('routeTable', routeTable);
   app.addHook('onRoute', (route) => {
     const url = route.url;
     const access = route.config?.access;
-    if (url.startsWith('/api/') && access === undefined) {
+    if (!url.startsWith('/api/')) {
+      return;
+    }
+    // A route that forgets to say who may call it is a bug, caught at start-up rather than in production.
+    if (access === undefined) {
       throw new Error(`route ${String(route.method)} ${url} does not declare who may call it (config.access)`);
     }
-    if (url.startsWith('/api/') && access !== undefined) {
-      const methods = Array.isArray(route.method) ? route.method : [route.method];
-      routeTable.push(...methods.filter((m) => m !== 'HEAD').map((method) => ({ method, url, access })));
-    }
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    routeTable.push(...methods.filter((m) => m !== 'HEAD').map((method) => ({ method, url, access })));
   });
   installErrorHandler(app);
   installSecurityHeaders(app);

@@ -111,13 +111,15 @@ const table: Record<string, Entry> = {
   'GET /api/v1/tariff/lines': { access: 'public', call: () => ({ path: '/api/v1/tariff/lines?q=8471' }) },
   'GET /api/v1/tariff/exchange-rates/:currency': { access: 'public', call: () => ({ path: '/api/v1/tariff/exchange-rates/USD' }) },
   'GET /api/v1/tariff/settings': { access: 'public', call: () => ({ path: '/api/v1/tariff/settings' }) },
-  'POST /api/v1/calculator': { access: 'public',
+  'POST /api/v1/calculator': {
+    access: 'public',
     call: () => ({ path: '/api/v1/calculator', body: { currency: 'USD', items: [{ hsCode: '8471.30.00', originCountry: 'CN', fob: '1500', quantity: '10' }] } }),
   },
   'POST /api/v1/auth/login': { access: 'public', call: () => ({ path: '/api/v1/auth/login', body: { username: 'kra.officer2', password: demoPassword } }) },
 
   // Identity: everyone's own credential; the administrator's users and keys.
-  'POST /api/v1/auth/password': { access: anyone,
+  'POST /api/v1/auth/password': {
+    access: anyone,
     call: (fx, role) => ({
       path: '/api/v1/auth/password',
       body: { currentPassword: matrixPassword, newPassword: 'Matrix-Changed-2026!' },
@@ -131,86 +133,151 @@ const table: Record<string, Entry> = {
   },
   'POST /api/v1/auth/logout': { access: anyone, call: (_fx, role) => ({ path: '/api/v1/auth/logout', ...withSession(role) }) },
   'GET /api/v1/me': { access: anyone, call: () => ({ path: '/api/v1/me' }) },
-  'POST /api/v1/users': { access: ['admin'],
+  'POST /api/v1/users': {
+    access: ['admin'],
     call: () => ({ path: '/api/v1/users', body: { organisationCode: 'MAERSK', username: 'mx.newcomer', displayName: 'Matrix Newcomer', password: matrixPassword, roles: ['carrier'] } }),
   },
   'GET /api/v1/users': { access: ['admin'], call: () => ({ path: '/api/v1/users?limit=200' }) },
   'POST /api/v1/users/:id/deactivate': { access: ['admin'], call: (fx) => ({ path: `/api/v1/users/${fx.users.deactivate}/deactivate`, body: reason }) },
-  'POST /api/v1/users/:id/password': { access: ['admin'], call: (fx) => ({ path: `/api/v1/users/${fx.users.resetPassword}/password`, body: { newPassword: 'Matrix-Reset-2026!', ...reason } }) },
-  'POST /api/v1/api-keys': { access: ['admin'], call: () => ({ path: '/api/v1/api-keys', body: { organisationCode: 'MAERSK', name: 'Matrix manifest gateway', roles: ['carrier'] } }) },
+  'POST /api/v1/users/:id/password': {
+    access: ['admin'],
+    call: (fx) => ({ path: `/api/v1/users/${fx.users.resetPassword}/password`, body: { newPassword: 'Matrix-Reset-2026!', ...reason } }),
+  },
+  'POST /api/v1/api-keys': {
+    access: ['admin'],
+    call: () => ({ path: '/api/v1/api-keys', body: { organisationCode: 'MAERSK', name: 'Matrix manifest gateway', roles: ['carrier'] } }),
+  },
   'GET /api/v1/api-keys': { access: ['admin'], call: () => ({ path: '/api/v1/api-keys' }) },
   'POST /api/v1/api-keys/:id/rotate': { access: ['admin'], call: (fx) => ({ path: `/api/v1/api-keys/${fx.apiKeys.rotate}/rotate`, body: reason }) },
   'POST /api/v1/api-keys/:id/revoke': { access: ['admin'], call: (fx) => ({ path: `/api/v1/api-keys/${fx.apiKeys.revoke}/revoke`, body: reason }) },
 
   // Parties: organisations and agent authorisations.
-  'POST /api/v1/organisations': { access: ['admin'], call: () => ({ path: '/api/v1/organisations', body: { code: 'MXCARRIER', kind: 'carrier', name: 'Matrix Lines Ltd' } }) },
+  'POST /api/v1/organisations': {
+    access: ['admin'],
+    call: () => ({ path: '/api/v1/organisations', body: { code: 'MXCARRIER', kind: 'carrier', name: 'Matrix Lines Ltd' } }),
+  },
   'GET /api/v1/organisations': { access: customs, call: () => ({ path: '/api/v1/organisations?limit=200' }) },
   'GET /api/v1/organisations/me': { access: anyone, call: () => ({ path: '/api/v1/organisations/me' }) },
-  'GET /api/v1/organisations/:id': { access: anyone, scoped: true, call: (fx, role, side) => ({ path: `/api/v1/organisations/${fx.org[pick(orgCodes[role], role, side)] ?? ''}` }) },
-  'POST /api/v1/organisations/:id/licence': { access: ['admin'],
+  'GET /api/v1/organisations/:id': {
+    access: anyone,
+    scoped: true,
+    call: (fx, role, side) => ({ path: `/api/v1/organisations/${fx.org[pick(orgCodes[role], role, side)] ?? ''}` }),
+  },
+  'POST /api/v1/organisations/:id/licence': {
+    access: ['admin'],
     call: (fx) => ({ path: `/api/v1/organisations/${fx.agents.MXAGENT1}/licence`, body: { licenceNumber: 'CA/2026/9101', licenceValidFrom: '2026-06-01', licenceValidTo: '2027-05-31' } }),
   },
   'POST /api/v1/authorisations': { access: ['trader'], call: (fx) => ({ path: '/api/v1/authorisations', body: { agentCode: 'MXAGENT3', validFrom: fx.today } }) },
-  'GET /api/v1/authorisations': { access: ['trader', 'agent', ...customs],
+  'GET /api/v1/authorisations': {
+    access: ['trader', 'agent', ...customs],
     call: () => ({ path: '/api/v1/authorisations?limit=200' }),
     list: (fx) => ({ shows: [fx.authorisations.read.own], hides: [fx.authorisations.read.other] }),
   },
-  'GET /api/v1/authorisations/:id': { access: ['trader', 'agent', ...customs], scoped: true, call: (fx, role, side) => ({ path: `/api/v1/authorisations/${pick(fx.authorisations.read, role, side)}` }) },
-  'POST /api/v1/authorisations/:id/revoke': { access: ['trader', 'admin'], scoped: true, call: (fx, role, side) => ({ path: `/api/v1/authorisations/${pick(fx.authorisations.revoke, role, side)}/revoke`, body: reason }) },
+  'GET /api/v1/authorisations/:id': {
+    access: ['trader', 'agent', ...customs],
+    scoped: true,
+    call: (fx, role, side) => ({ path: `/api/v1/authorisations/${pick(fx.authorisations.read, role, side)}` }),
+  },
+  'POST /api/v1/authorisations/:id/revoke': {
+    access: ['trader', 'admin'],
+    scoped: true,
+    call: (fx, role, side) => ({ path: `/api/v1/authorisations/${pick(fx.authorisations.revoke, role, side)}/revoke`, body: reason }),
+  },
 
   // Manifests: world A is Maersk's at MBA (KPA's office), world B CMA's at MOI.
   'POST /api/v1/manifests': { access: ['carrier'], call: (fx) => ({ path: '/api/v1/manifests', body: fx.manifestBody(fx.newBl()) }) },
-  'POST /api/v1/manifests/:id/amendments': { access: ['carrier'],
+  'POST /api/v1/manifests/:id/amendments': {
+    access: ['carrier'],
     scoped: true,
     call: (fx, role, side) => ({
       path: `/api/v1/manifests/${pick(fx.manifests.open, role, side).id}/amendments`,
       body: { reason: 'late booking', documents: [{ action: 'add', ...fx.document(side === 'own' ? 'A' : 'B', fx.newBl()) }] },
     }),
   },
-  'POST /api/v1/manifests/:id/supplementary': { access: ['carrier'],
+  'POST /api/v1/manifests/:id/supplementary': {
+    access: ['carrier'],
     scoped: true,
     call: (fx, role, side) => ({
       path: `/api/v1/manifests/${pick(fx.manifests.arrived, role, side).id}/supplementary`,
       body: { reason: 'left off the manifest', documents: [fx.document(side === 'own' ? 'A' : 'B', fx.newBl())] },
     }),
   },
-  'POST /api/v1/manifests/:id/arrival': { access: ['carrier', 'terminal', 'officer', 'supervisor'], scoped: true, call: (fx, role, side) => ({ path: `/api/v1/manifests/${pick(fx.manifests.toArrive, role, side).id}/arrival`, body: { actualArrival: fx.now() } }) },
-  'POST /api/v1/manifests/:id/close': { access: ['officer', 'supervisor'], scoped: true, call: (fx, role, side) => ({ path: `/api/v1/manifests/${pick(fx.manifests.toClose, role, side).id}/close`, body: reason }) },
-  'GET /api/v1/manifests': { access: ['carrier', 'terminal', 'agent', 'trader', ...customs],
+  'POST /api/v1/manifests/:id/arrival': {
+    access: ['carrier', 'terminal', 'officer', 'supervisor'],
+    scoped: true,
+    call: (fx, role, side) => ({ path: `/api/v1/manifests/${pick(fx.manifests.toArrive, role, side).id}/arrival`, body: { actualArrival: fx.now() } }),
+  },
+  'POST /api/v1/manifests/:id/close': {
+    access: ['officer', 'supervisor'],
+    scoped: true,
+    call: (fx, role, side) => ({ path: `/api/v1/manifests/${pick(fx.manifests.toClose, role, side).id}/close`, body: reason }),
+  },
+  'GET /api/v1/manifests': {
+    access: ['carrier', 'terminal', 'agent', 'trader', ...customs],
     call: () => ({ path: '/api/v1/manifests?limit=200' }),
     list: (fx) => ({ shows: [fx.manifests.open.own.id], hides: [fx.manifests.open.other.id] }),
   },
-  'GET /api/v1/manifests/:id': { access: ['carrier', 'terminal', 'agent', 'trader', ...customs], scoped: true, call: (fx, role, side) => ({ path: `/api/v1/manifests/${pick(fx.manifests.open, role, side).id}` }) },
-  'GET /api/v1/manifests/:id/versions': { access: ['carrier', 'terminal', ...customs], scoped: true, call: (fx, role, side) => ({ path: `/api/v1/manifests/${pick(fx.manifests.open, role, side).id}/versions` }) },
-  'GET /api/v1/transport-documents/:number': { access: ['carrier', 'terminal', 'agent', 'trader', ...customs], scoped: true, call: (fx, role, side) => ({ path: `/api/v1/transport-documents/${pick(fx.read, role, side).bl}` }) },
+  'GET /api/v1/manifests/:id': {
+    access: ['carrier', 'terminal', 'agent', 'trader', ...customs],
+    scoped: true,
+    call: (fx, role, side) => ({ path: `/api/v1/manifests/${pick(fx.manifests.open, role, side).id}` }),
+  },
+  'GET /api/v1/manifests/:id/versions': {
+    access: ['carrier', 'terminal', ...customs],
+    scoped: true,
+    call: (fx, role, side) => ({ path: `/api/v1/manifests/${pick(fx.manifests.open, role, side).id}/versions` }),
+  },
+  'GET /api/v1/transport-documents/:number': {
+    access: ['carrier', 'terminal', 'agent', 'trader', ...customs],
+    scoped: true,
+    call: (fx, role, side) => ({ path: `/api/v1/transport-documents/${pick(fx.read, role, side).bl}` }),
+  },
 
   // Payment: a bank proves it was given a PRN by quoting the amount due; "other" quotes another.
-  'POST /api/v1/payments': { access: ['bank'],
+  'POST /api/v1/payments': {
+    access: ['bank'],
     call: (fx) => ({ path: '/api/v1/payments', body: { prn: fx.toPay.prn, amount: fx.toPay.amountDue, bankReference: 'KCB-MX-MATRIX', paidAt: fx.now() } }),
   },
-  'GET /api/v1/payment-references/:prn': { access: ['bank', 'agent', 'trader', ...customs],
+  'GET /api/v1/payment-references/:prn': {
+    access: ['bank', 'agent', 'trader', ...customs],
     scoped: true,
     call: (fx, role, side) => {
       const prn = pick(fx.registered, role, role === 'bank' ? 'own' : side);
       return { path: `/api/v1/payment-references/${prn.prn}${role === 'bank' ? `?amount=${side === 'own' ? prn.amountDue : '1.00'}` : ''}` };
     },
   },
-  'GET /api/v1/payment-references/:prn/eslip': { access: ['agent', 'trader', ...customs], scoped: true, call: (fx, role, side) => ({ path: `/api/v1/payment-references/${pick(fx.registered, role, side).prn}/eslip` }) },
+  'GET /api/v1/payment-references/:prn/eslip': {
+    access: ['agent', 'trader', ...customs],
+    scoped: true,
+    call: (fx, role, side) => ({ path: `/api/v1/payment-references/${pick(fx.registered, role, side).prn}/eslip` }),
+  },
 
   // Release: KPA serves MBA; world B's orders are at MOI.
-  'GET /api/v1/terminal/messages': { access: ['terminal'],
+  'GET /api/v1/terminal/messages': {
+    access: ['terminal'],
     call: () => ({ path: '/api/v1/terminal/messages' }),
     list: (fx) => ({ shows: [fx.released.own.releaseOrderNumber ?? '?'], hides: [fx.released.other.releaseOrderNumber ?? '?'] }),
   },
-  'POST /api/v1/terminal/messages/:id/ack': { access: ['terminal'], scoped: true, late: true, call: (fx, role, side) => ({ path: `/api/v1/terminal/messages/${pick(fx.messages, role, side)}/ack` }) },
-  'POST /api/v1/release-orders/:number/gate-out': { access: ['terminal'],
+  'POST /api/v1/terminal/messages/:id/ack': {
+    access: ['terminal'],
+    scoped: true,
+    late: true,
+    call: (fx, role, side) => ({ path: `/api/v1/terminal/messages/${pick(fx.messages, role, side)}/ack` }),
+  },
+  'POST /api/v1/release-orders/:number/gate-out': {
+    access: ['terminal'],
     scoped: true,
     call: (fx, role, side) => ({ path: `/api/v1/release-orders/${pick(fx.released, role, side).releaseOrderNumber}/gate-out`, body: { at: fx.now(), gateReference: 'KPA-MX-0001' } }),
   },
-  'GET /api/v1/release-orders/:number': { access: ['terminal', 'agent', 'trader', ...customs], scoped: true, call: (fx, role, side) => ({ path: `/api/v1/release-orders/${pick(fx.released, role, side).releaseOrderNumber}` }) },
+  'GET /api/v1/release-orders/:number': {
+    access: ['terminal', 'agent', 'trader', ...customs],
+    scoped: true,
+    call: (fx, role, side) => ({ path: `/api/v1/release-orders/${pick(fx.released, role, side).releaseOrderNumber}` }),
+  },
 
   // Declarations: Siginon's (or Nairobi Motors' own) in world A, Bollore's for Mombasa Traders in world B.
-  'POST /api/v1/declarations': { access: trade,
+  'POST /api/v1/declarations': {
+    access: trade,
     scoped: true,
     call: (fx, role, side) => ({
       path: '/api/v1/declarations',
@@ -222,12 +289,14 @@ const table: Record<string, Entry> = {
       trader: { other: { status: 422, why: 'a trader declares only for itself (not_own_pin)' } },
     },
   },
-  'POST /api/v1/declarations/:id/lodge': { access: trade,
+  'POST /api/v1/declarations/:id/lodge': {
+    access: trade,
     scoped: true,
     call: (fx, role, side) => ({ path: `/api/v1/declarations/${id(fx.drafts, role, side)}/lodge` }),
     extra: [{ role: 'trader', label: "agent's draft", status: 404, why: "a draft is the declarant's alone: the importer does not see it", call: (fx) => ({ path: `/api/v1/declarations/${fx.drafts.own.id}/lodge` }) }],
   },
-  'POST /api/v1/declarations/:id/amend': { access: trade,
+  'POST /api/v1/declarations/:id/amend': {
+    access: trade,
     scoped: true,
     call: (fx, role, side) => {
       const d = pick(fx.assessed.amend, role, side);
@@ -243,14 +312,16 @@ const table: Record<string, Entry> = {
       },
     ],
   },
-  'POST /api/v1/declarations/:id/register': { access: trade,
+  'POST /api/v1/declarations/:id/register': {
+    access: trade,
     scoped: true,
     call: (fx, role, side) => ({ path: `/api/v1/declarations/${id(fx.assessed.register, role, side)}/register` }),
     extra: [
       { role: 'trader', label: "agent's declaration", status: 403, why: 'the importer may read but not act for its agent', call: (fx) => ({ path: `/api/v1/declarations/${fx.assessed.register.own.id}/register` }) },
     ],
   },
-  'POST /api/v1/declarations/:id/cancel': { access: trade,
+  'POST /api/v1/declarations/:id/cancel': {
+    access: trade,
     scoped: true,
     call: (fx, role, side) => ({ path: `/api/v1/declarations/${id(fx.assessed.cancel, role, side)}/cancel`, body: reason }),
     extra: [
@@ -263,15 +334,21 @@ const table: Record<string, Entry> = {
       },
     ],
   },
-  'GET /api/v1/declarations/:id/requests': { access: [...trade, ...customs], scoped: true, call: (fx, role, side) => ({ path: `/api/v1/declarations/${id(fx.requests.decide, role, side)}/requests` }) },
-  'POST /api/v1/declarations/:id/requests/:requestId/decision': { access: ['officer', 'supervisor'],
+  'GET /api/v1/declarations/:id/requests': {
+    access: [...trade, ...customs],
+    scoped: true,
+    call: (fx, role, side) => ({ path: `/api/v1/declarations/${id(fx.requests.decide, role, side)}/requests` }),
+  },
+  'POST /api/v1/declarations/:id/requests/:requestId/decision': {
+    access: ['officer', 'supervisor'],
     scoped: true,
     call: (fx, role, side) => {
       const d = pick(fx.requests.decide, role, side);
       return { path: `/api/v1/declarations/${d.id}/requests/${d.requestId}/decision`, body: { approve: false, reason: 'the goods are in the port' } };
     },
   },
-  'POST /api/v1/declarations/:id/requests/:requestId/withdraw': { access: trade,
+  'POST /api/v1/declarations/:id/requests/:requestId/withdraw': {
+    access: trade,
     scoped: true,
     call: (fx, role, side) => {
       const d = pick(fx.requests.withdraw, role, side);
@@ -287,67 +364,144 @@ const table: Record<string, Entry> = {
       },
     ],
   },
-  'POST /api/v1/declarations/:id/query': { access: ['officer', 'supervisor'], scoped: true, call: (fx, role, side) => ({ path: `/api/v1/declarations/${id(fx.assessed.query, role, side)}/query`, body: reason }) },
-  'POST /api/v1/declarations/:id/reject': { access: ['officer', 'supervisor'], scoped: true, call: (fx, role, side) => ({ path: `/api/v1/declarations/${id(fx.assessed.reject, role, side)}/reject`, body: reason }) },
-  'POST /api/v1/declarations/:id/control': { access: ['officer', 'supervisor'],
+  'POST /api/v1/declarations/:id/query': {
+    access: ['officer', 'supervisor'],
+    scoped: true,
+    call: (fx, role, side) => ({ path: `/api/v1/declarations/${id(fx.assessed.query, role, side)}/query`, body: reason }),
+  },
+  'POST /api/v1/declarations/:id/reject': {
+    access: ['officer', 'supervisor'],
+    scoped: true,
+    call: (fx, role, side) => ({ path: `/api/v1/declarations/${id(fx.assessed.reject, role, side)}/reject`, body: reason }),
+  },
+  'POST /api/v1/declarations/:id/control': {
+    access: ['officer', 'supervisor'],
     scoped: true,
     call: (fx, role, side) => ({ path: `/api/v1/declarations/${id(fx.assessed.control, role, side)}/control`, body: { result: 'passed', findings: 'documents in order' } }),
   },
-  'GET /api/v1/declarations': { access: [...trade, ...customs],
+  'GET /api/v1/declarations': {
+    access: [...trade, ...customs],
     call: () => ({ path: '/api/v1/declarations?limit=200' }),
     list: (fx) => ({ shows: [fx.read.own.id], hides: [fx.read.other.id] }),
   },
-  'GET /api/v1/declarations/:id': { access: [...trade, ...customs], scoped: true, call: (fx, role, side) => ({ path: `/api/v1/declarations/${id(fx.read, role, side)}` }) },
-  'GET /api/v1/declarations/by-reference/:reference': { access: [...trade, ...customs], scoped: true, call: (fx, role, side) => ({ path: `/api/v1/declarations/by-reference/${pick(fx.read, role, side).reference}` }) },
-  'GET /api/v1/timeline': { access: [...trade, 'carrier', ...customs], scoped: true, call: (fx, role, side) => ({ path: `/api/v1/timeline?bl=${pick(fx.read, role, side).bl}` }) },
+  'GET /api/v1/declarations/:id': {
+    access: [...trade, ...customs],
+    scoped: true,
+    call: (fx, role, side) => ({ path: `/api/v1/declarations/${id(fx.read, role, side)}` }),
+  },
+  'GET /api/v1/declarations/by-reference/:reference': {
+    access: [...trade, ...customs],
+    scoped: true,
+    call: (fx, role, side) => ({ path: `/api/v1/declarations/by-reference/${pick(fx.read, role, side).reference}` }),
+  },
+  'GET /api/v1/timeline': {
+    access: [...trade, 'carrier', ...customs],
+    scoped: true,
+    call: (fx, role, side) => ({ path: `/api/v1/timeline?bl=${pick(fx.read, role, side).bl}` }),
+  },
 
   // Verification: world A's tasks are drawn for kra.officer at MBA, world B's for kra.officer2 at MOI.
-  'POST /api/v1/inspection/duty': { access: ['officer', 'supervisor'],
+  'POST /api/v1/inspection/duty': {
+    access: ['officer', 'supervisor'],
     late: true,
     // The officer goes off duty (only a supervisor puts officers on duty); the supervisor rosters a second officer.
     call: (fx, role) => ({ path: '/api/v1/inspection/duty', body: role === 'supervisor' ? { officeCode: 'MBA', onDuty: true, officerId: fx.officerIds.supervisor2 } : { officeCode: 'MBA', onDuty: false } }),
   },
   'GET /api/v1/inspection/duty': { access: customs, call: () => ({ path: '/api/v1/inspection/duty' }) },
   'GET /api/v1/inspection/tasks': { access: customs, call: () => ({ path: '/api/v1/inspection/tasks?limit=200' }) },
-  'GET /api/v1/inspection/tasks/:id': { access: [...trade, ...customs], scoped: true, call: (fx, role, side) => ({ path: `/api/v1/inspection/tasks/${pick(fx.tasks.findings, role, side)}` }) },
-  'POST /api/v1/inspection/tasks/:id/findings': { access: ['officer'],
+  'GET /api/v1/inspection/tasks/:id': {
+    access: [...trade, ...customs],
+    scoped: true,
+    call: (fx, role, side) => ({ path: `/api/v1/inspection/tasks/${pick(fx.tasks.findings, role, side)}` }),
+  },
+  'POST /api/v1/inspection/tasks/:id/findings': {
+    access: ['officer'],
     scoped: true,
     call: (fx, role, side) => ({ path: `/api/v1/inspection/tasks/${pick(fx.tasks.findings, role, side)}/findings`, body: { result: 'no_discrepancy', remarks: 'all as declared' } }),
     expect: { officer: { other: { status: 403, why: "world B's task was drawn for kra.officer2: findings are recorded only by the officer a task was drawn for" } } },
   },
-  'POST /api/v1/inspection/tasks/:id/reassign': { access: ['supervisor'], scoped: true, call: (fx, role, side) => ({ path: `/api/v1/inspection/tasks/${pick(fx.tasks.reassign, role, side)}/reassign`, body: reason }) },
-  'POST /api/v1/inspection/tasks/:id/withdraw': { access: ['supervisor'], scoped: true, call: (fx, role, side) => ({ path: `/api/v1/inspection/tasks/${pick(fx.tasks.withdraw, role, side)}/withdraw`, body: reason }) },
-  'POST /api/v1/inspection/tasks/:id/decision': { access: ['supervisor'],
+  'POST /api/v1/inspection/tasks/:id/reassign': {
+    access: ['supervisor'],
+    scoped: true,
+    call: (fx, role, side) => ({ path: `/api/v1/inspection/tasks/${pick(fx.tasks.reassign, role, side)}/reassign`, body: reason }),
+  },
+  'POST /api/v1/inspection/tasks/:id/withdraw': {
+    access: ['supervisor'],
+    scoped: true,
+    call: (fx, role, side) => ({ path: `/api/v1/inspection/tasks/${pick(fx.tasks.withdraw, role, side)}/withdraw`, body: reason }),
+  },
+  'POST /api/v1/inspection/tasks/:id/decision': {
+    access: ['supervisor'],
     scoped: true,
     call: (fx, role, side) => ({ path: `/api/v1/inspection/tasks/${pick(fx.tasks.decide, role, side)}/decision`, body: { uphold: false, reason: 'the invoice is genuine' } }),
   },
-  'GET /api/v1/declarations/:id/verification': { access: [...trade, ...customs], scoped: true, call: (fx, role, side) => ({ path: `/api/v1/declarations/${id(fx.verified.read, role, side)}/verification` }) },
-  'POST /api/v1/declarations/:id/verification-response': { access: trade,
+  'GET /api/v1/declarations/:id/verification': {
+    access: [...trade, ...customs],
+    scoped: true,
+    call: (fx, role, side) => ({ path: `/api/v1/declarations/${id(fx.verified.read, role, side)}/verification` }),
+  },
+  'POST /api/v1/declarations/:id/verification-response': {
+    access: trade,
     scoped: true,
     call: (fx, role, side) => ({ path: `/api/v1/declarations/${id(fx.verified.respond, role, side)}/verification-response`, body: { response: 'accept' } }),
   },
 
   // Risk management: customs read, the analyst changes; nothing here belongs to the trade.
   'GET /api/v1/risk/rules': { access: customs, call: () => ({ path: '/api/v1/risk/rules' }) },
-  'POST /api/v1/risk/rules': { access: ['risk_analyst'], call: (fx) => ({ path: '/api/v1/risk/rules', body: { ...fx.risk.rule.body, name: 'Matrix: live asses', criteria: { hsCodes: ['0101.30'] } } }) },
+  'POST /api/v1/risk/rules': {
+    access: ['risk_analyst'],
+    call: (fx) => ({ path: '/api/v1/risk/rules', body: { ...fx.risk.rule.body, name: 'Matrix: live asses', criteria: { hsCodes: ['0101.30'] } } }),
+  },
   'GET /api/v1/risk/rules/:id': { access: customs, call: (fx) => ({ path: `/api/v1/risk/rules/${fx.risk.rule.id}` }) },
   'GET /api/v1/risk/rules/:id/versions/:version': { access: customs, call: (fx) => ({ path: `/api/v1/risk/rules/${fx.risk.rule.id}/versions/${fx.risk.rule.version}` }) },
-  'PUT /api/v1/risk/rules/:id': { access: ['risk_analyst'], call: (fx) => ({ path: `/api/v1/risk/rules/${fx.risk.rule.id}`, body: { ...fx.risk.rule.body, reason: 'authorisation matrix, reworded', changeReason: 'wording' } }) },
+  'PUT /api/v1/risk/rules/:id': {
+    access: ['risk_analyst'],
+    call: (fx) => ({ path: `/api/v1/risk/rules/${fx.risk.rule.id}`, body: { ...fx.risk.rule.body, reason: 'authorisation matrix, reworded', changeReason: 'wording' } }),
+  },
   'GET /api/v1/risk/watchlists': { access: customs, call: () => ({ path: '/api/v1/risk/watchlists' }) },
-  'POST /api/v1/risk/watchlists': { access: ['risk_analyst'], call: () => ({ path: '/api/v1/risk/watchlists', body: { name: 'Matrix HS watch', kind: 'hs', reason: 'authorisation matrix' } }) },
+  'POST /api/v1/risk/watchlists': {
+    access: ['risk_analyst'],
+    call: () => ({ path: '/api/v1/risk/watchlists', body: { name: 'Matrix HS watch', kind: 'hs', reason: 'authorisation matrix' } }),
+  },
   'GET /api/v1/risk/watchlists/:id': { access: customs, call: (fx) => ({ path: `/api/v1/risk/watchlists/${fx.risk.watchlist}` }) },
-  'PUT /api/v1/risk/watchlists/:id': { access: ['risk_analyst'], call: (fx) => ({ path: `/api/v1/risk/watchlists/${fx.risk.watchlist}`, body: { reason: 'authorisation matrix, reworded' } }) },
-  'POST /api/v1/risk/watchlists/:id/entries': { access: ['risk_analyst'], call: (fx) => ({ path: `/api/v1/risk/watchlists/${fx.risk.watchlist}/entries`, body: { value: 'Matrix Second Seller', validFrom: fx.today } }) },
-  'POST /api/v1/risk/watchlists/:id/entries/:entryId/end': { access: ['risk_analyst'], call: (fx) => ({ path: `/api/v1/risk/watchlists/${fx.risk.watchlist}/entries/${fx.risk.entry}/end`, body: { validTo: fx.today } }) },
+  'PUT /api/v1/risk/watchlists/:id': {
+    access: ['risk_analyst'],
+    call: (fx) => ({ path: `/api/v1/risk/watchlists/${fx.risk.watchlist}`, body: { reason: 'authorisation matrix, reworded' } }),
+  },
+  'POST /api/v1/risk/watchlists/:id/entries': {
+    access: ['risk_analyst'],
+    call: (fx) => ({ path: `/api/v1/risk/watchlists/${fx.risk.watchlist}/entries`, body: { value: 'Matrix Second Seller', validFrom: fx.today } }),
+  },
+  'POST /api/v1/risk/watchlists/:id/entries/:entryId/end': {
+    access: ['risk_analyst'],
+    call: (fx) => ({ path: `/api/v1/risk/watchlists/${fx.risk.watchlist}/entries/${fx.risk.entry}/end`, body: { validTo: fx.today } }),
+  },
   'GET /api/v1/risk/prohibited': { access: customs, call: () => ({ path: '/api/v1/risk/prohibited' }) },
-  'POST /api/v1/risk/prohibited': { access: ['risk_analyst'], call: (fx) => ({ path: '/api/v1/risk/prohibited', body: { hsPrefix: '0105', reason: 'authorisation matrix', validFrom: fx.today } }) },
-  'POST /api/v1/risk/prohibited/:id/end': { access: ['risk_analyst'], call: (fx) => ({ path: `/api/v1/risk/prohibited/${fx.risk.prohibited}/end`, body: { validTo: fx.today } }) },
+  'POST /api/v1/risk/prohibited': {
+    access: ['risk_analyst'],
+    call: (fx) => ({ path: '/api/v1/risk/prohibited', body: { hsPrefix: '0105', reason: 'authorisation matrix', validFrom: fx.today } }),
+  },
+  'POST /api/v1/risk/prohibited/:id/end': {
+    access: ['risk_analyst'],
+    call: (fx) => ({ path: `/api/v1/risk/prohibited/${fx.risk.prohibited}/end`, body: { validTo: fx.today } }),
+  },
   'GET /api/v1/risk/settings': { access: customs, call: () => ({ path: '/api/v1/risk/settings' }) },
-  'POST /api/v1/risk/settings': { access: ['risk_analyst'], call: (fx) => ({ path: '/api/v1/risk/settings', body: { key: 'reasons.max', value: 5, validFrom: fx.today } }) },
+  'POST /api/v1/risk/settings': {
+    access: ['risk_analyst'],
+    call: (fx) => ({ path: '/api/v1/risk/settings', body: { key: 'reasons.max', value: 5, validFrom: fx.today } }),
+  },
   'GET /api/v1/risk/models': { access: customs, call: () => ({ path: '/api/v1/risk/models' }) },
   'POST /api/v1/risk/models/:id/activate': { access: ['risk_analyst'], late: true, call: (fx) => ({ path: `/api/v1/risk/models/${fx.risk.model}/activate` }) },
-  'POST /api/v1/risk/models/:id/thresholds': { access: ['risk_analyst'], late: true, call: (fx) => ({ path: `/api/v1/risk/models/${fx.risk.model}/thresholds`, body: { targetRates: { red: 0.02, yellow: 0.05 } } }) },
-  'GET /api/v1/risk/selections/:declarationId': { access: customs, scoped: true, call: (fx, role, side) => ({ path: `/api/v1/risk/selections/${id(fx.read, role, side)}` }) },
+  'POST /api/v1/risk/models/:id/thresholds': {
+    access: ['risk_analyst'],
+    late: true,
+    call: (fx) => ({ path: `/api/v1/risk/models/${fx.risk.model}/thresholds`, body: { targetRates: { red: 0.02, yellow: 0.05 } } }),
+  },
+  'GET /api/v1/risk/selections/:declarationId': {
+    access: customs,
+    scoped: true,
+    call: (fx, role, side) => ({ path: `/api/v1/risk/selections/${id(fx.read, role, side)}` }),
+  },
   'GET /api/v1/risk/valuation': { access: customs, call: () => ({ path: '/api/v1/risk/valuation?hsCode=8471.30.00&origin=CN' }) },
   'GET /api/v1/risk/monitoring': { access: customs, call: () => ({ path: '/api/v1/risk/monitoring?from=2026-06-01&to=2026-06-30' }) },
 };
@@ -485,7 +639,8 @@ function report(wrong: Outcome[]): string {
 }
 
 beforeAll(async () => {
-  server = await startTestServer();
+  // The matrix logs in some forty times in a few seconds; the process-wide login ceiling is not what it tests.
+  server = await startTestServer({ env: { LOGIN_RATE_PER_SECOND: '1000' } });
   f = await buildFixtures(server);
   clients.set('anonymous', server.anonymous());
   for (const p of principals) {
