@@ -398,6 +398,14 @@ const table: Record<string, Entry> = {
     access: [...trade, 'carrier', ...customs],
     scoped: true,
     call: (fx, role, side) => ({ path: `/api/v1/timeline?bl=${pick(fx.read, role, side).bl}` }),
+    // Named by another organisation's declaration reference instead of its B/L: the same 404.
+    extra: (['carrier', 'agent', 'trader'] as const).map((role) => ({
+      role,
+      label: 'other, by reference',
+      status: 404,
+      why: 'a consignment is followed only by its importer, their agents, its carrier and customs',
+      call: (fx: Fixtures) => ({ path: `/api/v1/timeline?declaration=${fx.read.other.reference}` }),
+    })),
   },
 
   // Verification: world A's tasks are drawn for kra.officer at MBA, world B's for kra.officer2 at MOI.
