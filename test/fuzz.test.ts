@@ -184,7 +184,7 @@ async function seedRealRecords(): Promise<void> {
   expectStatus(registered, 200);
   expectStatus(await maersk.post(`/api/v1/manifests/${manifest.body.id}/arrival`, { actualArrival: '2026-06-15T07:30:00Z' }), 200);
   const prn = registered.body.payment.prn as string;
-  expectStatus(await server.key('demo-kcb-key').post('/api/v1/payments', { prn, amount: registered.body.payment.amountDue, bankReference: 'FUZZ-0001', paidAt: '2026-06-15T07:45:00Z' }), 201);
+  expectStatus(await server.key('demo-kcb-key').post('/api/v1/payments', { prn, amount: registered.body.payment.amountDue, bankReference: 'FUZZ-0001', paidAt: '2026-06-15T08:00:00Z' }), 201);
   const released = await waitFor(async () => {
     const res = await agent.get(`/api/v1/declarations/${paid.body.id}`);
     return res.body?.releaseOrderNumber ? res.body : undefined;
@@ -411,8 +411,8 @@ function handPicked(): { name: string; request: FuzzRequest; pointer?: string }[
     { name: 'packages 2^31 on a manifest document', request: post(carrier, '/api/v1/manifests', manifest({ packages: 2 ** 31 })), pointer: '/documents/0/packages' },
     { name: 'packages "Infinity" on a manifest document', request: post(carrier, '/api/v1/manifests', manifest({ packages: 'Infinity' })), pointer: '/documents/0/packages' },
     { name: '14-digit net mass', request: post(agent, '/api/v1/declarations', declaration({}, { netMassKg: '12345678901234' })), pointer: '/items/0/netMassKg' },
-    { name: '16-digit payment amount', request: post(bank, '/api/v1/payments', JSON.stringify({ prn: '2026PRN0000000001', amount: '1234567890123456', bankReference: 'FUZZ-16', paidAt: '2026-06-15T07:00:00Z' })), pointer: '/amount' },
-    { name: 'payment at 23:59:60', request: post(bank, '/api/v1/payments', JSON.stringify({ prn: '2026PRN0000000001', amount: '1', bankReference: 'FUZZ-60', paidAt: '2024-12-31T23:59:60Z' })), pointer: '/paidAt' },
+    { name: '16-digit payment amount', request: post(bank, '/api/v1/payments', JSON.stringify({ prn: '2026PRN483920175065', amount: '1234567890123456', bankReference: 'FUZZ-16', paidAt: '2026-06-15T07:00:00Z' })), pointer: '/amount' },
+    { name: 'payment at 23:59:60', request: post(bank, '/api/v1/payments', JSON.stringify({ prn: '2026PRN483920175065', amount: '1', bankReference: 'FUZZ-60', paidAt: '2024-12-31T23:59:60Z' })), pointer: '/paidAt' },
     { name: 'malformed JSON', request: post(anonymous, '/api/v1/calculator', '{"currency":') },
     { name: 'empty body with a JSON content type', request: post(anonymous, '/api/v1/calculator', '') },
     { name: 'wrong content type', request: post(anonymous, '/api/v1/calculator', calculator('1'), { 'content-type': 'text/plain' }) },
