@@ -78,7 +78,8 @@ describe('figures that must fit their columns', () => {
   it('refuses (422 on /invoiceAmount) goods that assess past what a declaration can record', async () => {
     const bl = blNumber('BIG');
     expectStatus(await server.key('demo-maersk-key').post('/api/v1/manifests', manifestBody('2026-06-17T08:00:00Z', [{ number: bl }])), 201);
-    const body = declarationBody(bl, { invoiceAmount: '999999999999999.00', exchangeRate: '999999999.999999', freight: '1.00', insurance: '1.00' });
+    // A currency with no official rate, so the declared (absurd) rate is the one taken.
+    const body = declarationBody(bl, { invoiceCurrency: 'NOK', invoiceAmount: '999999999999999.00', exchangeRate: '999999999.999999', freight: '1.00', insurance: '1.00' });
     body.items = [{ ...body.items[2]!, itemPrice: '999999999999999.00' }];
     const res = await server.key('demo-siginon-key').post('/api/v1/declarations', { ...body, lodge: true });
     expect(res.status).toBe(422);
@@ -94,7 +95,7 @@ describe('figures that must fit their columns', () => {
     const registered = await agent.post(`/api/v1/declarations/${lodged.body.id}/register`);
     expectStatus(registered, 200);
     const bank = server.key('demo-kcb-key');
-    const pay = (n: number) => bank.post('/api/v1/payments', { prn: registered.body.payment.prn, amount: '999999999999999.99', bankReference: `HUGE-${n}`, paidAt: '2026-06-15T07:00:00Z' });
+    const pay = (n: number) => bank.post('/api/v1/payments', { prn: registered.body.payment.prn, amount: '999999999999999.99', bankReference: `HUGE-${n}`, paidAt: '2026-06-15T08:00:00Z' });
     // Ten of the largest payments fit (just under 10^16); the eleventh cannot be recorded.
     for (let n = 1; n <= 10; n++) {
       expect((await pay(n)).status, `payment ${n}`).toBe(201);
@@ -102,7 +103,7 @@ describe('figures that must fit their columns', () => {
     const eleventh = await pay(11);
     expect(eleventh.status).toBe(422);
     expect(eleventh.body.errors[0]).toMatchObject({ pointer: '/amount', code: 'amount_out_of_range' });
-    const prn = await bank.get(`/api/v1/payment-references/${registered.body.payment.prn}`);
+    const prn = await agent.get(`/api/v1/payment-references/${registered.body.payment.prn}`);
     expect(prn.body.status).toBe('paid');
   });
 

@@ -191,7 +191,9 @@ describe('API keys', () => {
 describe('password guessing', () => {
   it('cannot open fresh rate-limit buckets by padding, case or Unicode width', async () => {
     // 30 logins a minute per address and username; every spelling below is the same username.
-    const spellings = ['lapsed.agent', ' lapsed.agent', 'LAPSED.AGENT ', '\tLapsed.Agent', 'ｌａｐｓｅｄ.agent'];
+    const spellings = ['lapsed.agent', ' lapsed.agent', 'LAPSED.AGENT ', '  Lapsed.Agent', 'ｌａｐｓｅｄ.agent'];
+    // A control character is no spelling at all: refused before any password is hashed.
+    expect((await login('\tLapsed.Agent', 'demo-password', '198.51.100.30')).status).toBe(422);
     for (let i = 0; i < 30; i++) {
       const res = await login(spellings[i % spellings.length]!, 'demo-password', '198.51.100.30');
       expect(res.status).toBe(200);
