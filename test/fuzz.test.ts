@@ -60,7 +60,7 @@ interface FuzzRequest {
 
 interface Outcome {
   status: number;
-  problem?: { errors?: { pointer?: string; code?: string }[] };
+  problem?: { code?: string; errors?: { pointer?: string; code?: string }[] };
   ms: number;
 }
 
@@ -283,8 +283,17 @@ async function probeAccess(): Promise<void> {
     () => jobs[i++],
     async ({ op, identity }) => {
       const url = pathOf(op, Object.fromEntries(op.pathParams.map((p) => [p.name, encodeComponent(realValues(op, p)[0] ?? 'x')])));
-      const { status } = await send({ identity, method: op.method, url, headers: {} });
-      if (status !== 401 && status !== 403) {
+      let outcome = await send({ identity, method: op.method, url, headers: {} });
+      // The probe of POST /auth/logout ends a user's session while others are in flight: a 401 to a
+      // user is asked once more, with a fresh login, before it counts as "not let in".
+      if (outcome.status === 401 && identity !== anonymous) {
+        outcome = await send({ identity, method: op.method, url, headers: {} });
+      }
+      // A 403 carrying a code is the route letting the caller in and then refusing this record in
+      // its present state (an agent whose authority another probe just revoked, say); a role
+      // refusal carries none.
+      const refusedByRole = outcome.status === 401 || (outcome.status === 403 && outcome.problem?.code === undefined);
+      if (!refusedByRole) {
         allowed.get(op)?.push(identity);
       }
     },
@@ -434,7 +443,8 @@ function handPicked(): { name: string; request: FuzzRequest; pointer?: string }[
 
 describe('fuzz: no input yields a 5xx', () => {
   beforeAll(async () => {
-    server = await startTestServer({ clock });
+    // Fuzzed logouts end sessions, and each identity logs in again: lift the global login ceiling for this server.
+    server = await startTestServer({ clock, env: { LOGIN_RATE_PER_SECOND: '1000' } });
     server.app.services.outbox.start();
     identities = [
       anonymous,

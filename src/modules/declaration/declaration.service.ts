@@ -243,6 +243,51 @@ export function declarationService(deps: DeclarationServiceDeps) {
   }
 
   /**
+   * The channel of a declaration being lodged, amended, or amended on an approved request: the
+   * risk engine's choice (in this transaction, so its record commits or rolls back with the
+   * declaration), never below an earlier channel of the same declaration, and at least yellow when
+   * the declarant gave the exchange rate (no official one for the currency), so an officer checks it.
+   */
+  async function select(tx: Tx, row: DeclarationRow, body: DeclarationBody, lodged: Lodged, reference: string) {
+    const aeo = await deps.parties.isAeo(tx, lodged.importer.id);
+    const prior = await priorOf(tx, row, body, lodged);
+    const selected = await deps.selectivity.assign(riskInput(row, body, lodged, reference, aeo, localDate(clock.now()), prior), tx);
+    let channel = selected.channel;
+    const reasons = [...selected.reasons];
+    if (row.channel && channelRank[row.channel] > channelRank[channel]) {
+      reasons.push(`channel kept at ${row.channel} from the earlier lodgement: an amendment does not lower the channel (selected now: ${channel})`);
+      channel = row.channel;
+    }
+    const rate = lodged.assessment.exchangeRate;
+    if (rate.source === 'declared' && lodged.assessment.currency !== 'KES' && channelRank[channel] < channelRank.yellow) {
+      reasons.push(`exchange rate ${rate.rate} KES per ${lodged.assessment.currency} declared (no official rate in force): documentary check of the rate`);
+      channel = 'yellow';
+    }
+    return { channel, reasons, selected, prior };
+  }
+
+  /** A channel that asks for a check opens (or raises) the declaration's verification task, in the same transaction. */
+  async function openCheck(tx: Tx, row: DeclarationRow, lodged: Lodged, selection: { reference: string; channel: Channel; reasons: string[]; prior: PriorDeclaration[]; requestId: string | null }) {
+    if (!deps.onSelected || selection.channel === 'green') {
+      return;
+    }
+    await deps.onSelected(tx, {
+      declarationId: row.id,
+      reference: selection.reference,
+      transportDocumentNumber: lodged.document.number,
+      transportDocumentId: lodged.document.id,
+      declarantOrgId: row.declarant_org_id,
+      importerOrgId: lodged.importer.id,
+      // The declared office: lodgement refuses one that is not the document's.
+      officeCode: lodged.document.officeCode,
+      channel: selection.channel,
+      reasons: selection.reasons,
+      priorDeclarationIds: selection.prior.map((p) => p.declarationId),
+      requestId: selection.requestId,
+    });
+  }
+
+  /**
    * Validates, assesses and selects: the declaration leaves "lodged" for "assessed" with its
    * reference, assessment and channel. Used by lodge and by amend (action decides the wording).
    */
@@ -261,22 +306,7 @@ export function declarationService(deps: DeclarationServiceDeps) {
       acceptanceDate,
     });
     const reference = row.reference ?? (await newReference(tx, today.slice(0, 4), body.officeCode.toUpperCase(), lodged.regime));
-    const aeo = await deps.parties.isAeo(tx, lodged.importer.id);
-    const prior = await priorOf(tx, row, body, lodged);
-    // In the lodgement's transaction: the engine's decision commits or rolls back with it.
-    const selected = await deps.selectivity.assign(riskInput(row, body, lodged, reference, aeo, today, prior), tx);
-    let channel = selected.channel;
-    const reasons = [...selected.reasons];
-    if (row.channel && channelRank[row.channel] > channelRank[channel]) {
-      reasons.push(`channel kept at ${row.channel} from the earlier lodgement: an amendment does not lower the channel (selected now: ${channel})`);
-      channel = row.channel;
-    }
-    // A rate the declarant gave (no official rate for the currency) is checked before release.
-    const rate = lodged.assessment.exchangeRate;
-    if (rate.source === 'declared' && lodged.assessment.currency !== 'KES' && channelRank[channel] < channelRank.yellow) {
-      reasons.push(`exchange rate ${rate.rate} KES per ${lodged.assessment.currency} declared (no official rate in force): documentary check of the rate`);
-      channel = 'yellow';
-    }
+    const { channel, reasons, selected, prior } = await select(tx, row, body, lodged, reference);
     const carrier = await deps.parties.organisation(tx, lodged.document.carrierOrgId);
     const assessedStatus = declarationLifecycle.next(lodgedStatus, 'assess');
 
@@ -316,21 +346,7 @@ export function declarationService(deps: DeclarationServiceDeps) {
       reason: reason ?? null,
       details: { reference, importerPin: lodged.importer.pin, packages: lodged.packages, grossMassKg: lodged.grossMassKg.toString(), items: body.items.length },
     });
-    if (deps.onSelected && channel !== 'green') {
-      await deps.onSelected(tx, {
-        declarationId: row.id,
-        reference,
-        transportDocumentNumber: lodged.document.number,
-        transportDocumentId: lodged.document.id,
-        declarantOrgId: row.declarant_org_id,
-        importerOrgId: lodged.importer.id,
-        officeCode: body.officeCode.toUpperCase(),
-        channel,
-        reasons,
-        priorDeclarationIds: prior.map((p) => p.declarationId),
-        requestId: caller.requestId,
-      });
-    }
+    await openCheck(tx, row, lodged, { reference, channel, reasons, prior, requestId: caller.requestId });
     await record(tx, lodgedRow, assessedRow, {
       action: 'declaration.assessed',
       actor: systemActor,
@@ -713,11 +729,7 @@ export function declarationService(deps: DeclarationServiceDeps) {
     const due = await differenceDue(tx, row, lodged.assessment, context);
     // The amended goods are selected again; the channel never falls.
     const reference = row.reference as string;
-    const aeo = await deps.parties.isAeo(tx, lodged.importer.id);
-    const prior = await priorOf(tx, row, body, lodged);
-    const selected = await deps.selectivity.assign(riskInput(row, body, lodged, reference, aeo, localDate(clock.now()), prior), tx);
-    const channel = row.channel && channelRank[row.channel] > channelRank[selected.channel] ? row.channel : selected.channel;
-    const reasons = channel === selected.channel ? selected.reasons : [...selected.reasons, `channel kept at ${channel}: an amendment does not lower the channel (selected now: ${selected.channel})`];
+    const { channel, reasons, selected, prior } = await select(tx, row, body, lodged, reference);
     const raised = channel !== row.channel;
     const patch: DeclarationPatch = {
       assessment: JSON.stringify(lodged.assessment),
@@ -740,20 +752,7 @@ export function declarationService(deps: DeclarationServiceDeps) {
       details: { assessmentDate: lodged.assessment.date, basis: lodged.basis, total: lodged.assessment.total, totals: lodged.assessment.totals, totalBefore: money(row.assessed_total ?? '0'), totalAfter: lodged.assessment.total, difference: money(due.difference), channel, risk: { reasons, score: selected.score, version: selected.version }, ...due.effect },
       subjects: [row.prn],
     });
-    if (deps.onSelected && channel !== 'green') {
-      await deps.onSelected(tx, {
-        declarationId: row.id,
-        reference,
-        transportDocumentNumber: lodged.document.number,
-        transportDocumentId: lodged.document.id,
-        declarantOrgId: row.declarant_org_id,
-        importerOrgId: lodged.importer.id,
-        officeCode: row.office_code,
-        channel,
-        reasons,
-        requestId: caller.requestId,
-      });
-    }
+    await openCheck(tx, row, lodged, { reference, channel, reasons, prior, requestId: caller.requestId });
     if (due.paidByCarryOver) {
       after = await markPaid(tx, after, after.prn === null ? 'nothing to pay after the approved amendment' : 'payments already received cover the amended amount', caller.requestId);
     }

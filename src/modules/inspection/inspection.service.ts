@@ -408,6 +408,29 @@ export function inspectionService(deps: InspectionServiceDeps) {
     return isCustoms(principal) || isParty(principal, task);
   }
 
+  /** A new task for a selected declaration: its own fields, and the declaration's as it was selected. */
+  function insertTask(
+    tx: Tx,
+    selected: SelectedDeclaration,
+    task: Pick<TaskRow, 'number' | 'kind' | 'channel' | 'status' | 'assigned_officer_id' | 'assigned_officer_name'> & { assigned_at?: Date | null; carried_from?: string; history: string; now: Date },
+  ): Promise<TaskRow> {
+    const { now, ...own } = task;
+    return repo.insertTask(tx, {
+      id: newId(),
+      declaration_id: selected.declarationId,
+      declaration_reference: selected.reference,
+      transport_document_number: selected.transportDocumentNumber,
+      transport_document_id: selected.transportDocumentId,
+      declarant_org_id: selected.declarantOrgId,
+      importer_org_id: selected.importerOrgId,
+      office_code: selected.officeCode,
+      risk_reasons: JSON.stringify(selected.reasons),
+      ...own,
+      created_at: now,
+      updated_at: now,
+    });
+  }
+
   /**
    * The check of a cancelled declaration carries over to the declaration that declares the same
    * goods again: its task closes as carried over and the new declaration's task goes straight to
@@ -438,19 +461,10 @@ export function inspectionService(deps: InspectionServiceDeps) {
       details: { carriedTo: number },
     });
     const officer = earlier.assigned_officer_id ? (await repo.onDutyWithLoad(tx, selected.officeCode)).find((c) => c.officerId === earlier.assigned_officer_id) : undefined;
-    const task = await repo.insertTask(tx, {
-      id: newId(),
+    const task = await insertTask(tx, selected, {
       number,
-      declaration_id: selected.declarationId,
-      declaration_reference: selected.reference,
-      transport_document_number: selected.transportDocumentNumber,
-      transport_document_id: selected.transportDocumentId,
-      declarant_org_id: selected.declarantOrgId,
-      importer_org_id: selected.importerOrgId,
-      office_code: selected.officeCode,
       kind: carriedKind,
       channel: carriedKind === 'physical' ? 'red' : carriedKind === 'documentary' ? 'yellow' : 'blue',
-      risk_reasons: JSON.stringify(selected.reasons),
       status: officer ? 'assigned' : 'open',
       assigned_officer_id: officer?.officerId ?? null,
       assigned_officer_name: officer?.officerName ?? null,
@@ -467,8 +481,7 @@ export function inspectionService(deps: InspectionServiceDeps) {
           ...(officer ? { officer: { id: officer.officerId, name: officer.officerName } } : {}),
         },
       ]),
-      created_at: now,
-      updated_at: now,
+      now,
     });
     await recordAudit(tx, {
       actor: systemActor,
@@ -535,25 +548,15 @@ export function inspectionService(deps: InspectionServiceDeps) {
         return carried;
       }
       const now = clock.now();
-      const task = await repo.insertTask(tx, {
-        id: newId(),
+      const task = await insertTask(tx, selected, {
         number: await newNumber(tx, selected.officeCode),
-        declaration_id: selected.declarationId,
-        declaration_reference: selected.reference,
-        transport_document_number: selected.transportDocumentNumber,
-        transport_document_id: selected.transportDocumentId,
-        declarant_org_id: selected.declarantOrgId,
-        importer_org_id: selected.importerOrgId,
-        office_code: selected.officeCode,
         kind,
         channel: selected.channel,
-        risk_reasons: JSON.stringify(selected.reasons),
         status: 'open',
         assigned_officer_id: null,
         assigned_officer_name: null,
         history: JSON.stringify([{ at: now.toISOString(), action: 'created', from: null, to: 'open', by: { id: systemActor.id, name: systemActor.name, role: systemActor.role }, reason: `channel ${selected.channel}` }]),
-        created_at: now,
-        updated_at: now,
+        now,
       });
       await recordAudit(tx, {
         actor: systemActor,
