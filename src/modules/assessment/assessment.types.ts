@@ -14,7 +14,7 @@ export const taxNames: Record<TaxCode, string> = {
 
 /** Which rule a figure came from, so an assessment can be reproduced and explained. */
 export interface RuleRef {
-  kind: 'tariff-line' | 'setting' | 'exchange-rate';
+  kind: 'tariff-line' | 'setting' | 'exchange-rate' | 'charge-type' | 'charge-rate' | 'unit' | 'relief' | 'exemption-letter' | 'preference' | 'crsp';
   id: string;
   key: string;
   validFrom: string;
@@ -94,6 +94,31 @@ export interface VehicleInput {
   crsp?: Dec;
 }
 
+/**
+ * A relief granted to one item, resolved by the caller from its procedure code, its documents and
+ * any exemption letter; the engine only applies it. Charges whose base includes a relieved charge
+ * are computed on what is actually due.
+ */
+export interface ReliefGrant {
+  /** Charge code relieved, e.g. ID, EXD, VAT, IDF. */
+  charge: string;
+  /** full: nothing is due; rate: the charge is ad valorem at `rate` percent (any specific part falls away). */
+  kind: 'full' | 'rate';
+  rate?: Dec;
+  /** Short name shown in the tax line's method, e.g. "diplomatic-privileges". */
+  name: string;
+  ref: RuleRef;
+}
+
+/** A tariff preference granted to one item (EAC origin, COMESA FTA...), resolved by the caller. */
+export interface PreferenceGrant {
+  /** Agreement code, e.g. EAC-CU, COMESA-FTA. */
+  agreement: string;
+  /** Charges the preference removes (import duty for EAC and COMESA). */
+  charges: string[];
+  ref: RuleRef;
+}
+
 export interface ItemInput {
   measure: TariffMeasure;
   originCountry?: string;
@@ -105,6 +130,8 @@ export interface ItemInput {
   netMassKg?: Dec;
   alcoholPercent?: Dec;
   vehicle?: VehicleInput;
+  reliefs?: ReliefGrant[];
+  preference?: PreferenceGrant;
 }
 
 export interface AssessmentInput {

@@ -25,6 +25,8 @@ export interface CalculatorItem {
 
 export interface CalculatorRequest {
   date?: string;
+  /** Supporting documents (code and reference) that reliefs and preferences may require. */
+  documents?: { code: string; reference: string }[];
   currency: string;
   exchangeRate?: string;
   cpc?: string;
