@@ -13,7 +13,7 @@ import { Dec } from '../src/platform/money.ts';
 import { assess, type ItemInput } from '../src/modules/assessment/index.ts';
 import { measureFrom } from '../src/modules/tariff/tariff.service.ts';
 import { normaliseHsCode, sampleFiles } from '../src/modules/tariff/index.ts';
-import { rulesAt } from '../test/rules.ts';
+import { rulesAt, scheduleAt, units } from '../test/rules.ts';
 import { runLoad, startServer, type LoadResult } from './harness.ts';
 
 const args = process.argv.slice(2);
@@ -46,6 +46,7 @@ async function inProcess() {
       }),
     );
   const rules = rulesAt(date);
+  const schedule = scheduleAt(date);
   const random = prng(42);
   const usd = { currency: 'USD', rate: new Dec('129.25'), ref: { kind: 'declared' as const } };
   const declarations = Array.from({ length: 2000 }, () => ({
@@ -63,7 +64,7 @@ async function inProcess() {
   let i = 0;
   while (performance.now() < until) {
     const d = declarations[i++ % declarations.length]!;
-    const r = assess({ date, cpc: '4000000', currency: 'USD', exchangeRate: usd, specificRates: new Map(), freight: d.freight, items: d.items, rules });
+    const r = assess({ date, cpc: '4000000', currency: 'USD', exchangeRate: usd, specificRates: new Map(), freight: d.freight, items: d.items, rules, schedule, units });
     if (!r.ok) {
       throw new Error(JSON.stringify(r.errors));
     }

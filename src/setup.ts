@@ -7,7 +7,7 @@ import { openDatabase, type Database, type OpenOptions } from '#platform/db/data
 import { auditTablePrivileges } from '#modules/audit/index.ts';
 import { migrateToLatest } from '#platform/db/migrate.ts';
 import { loadReferenceData } from '#modules/reference/index.ts';
-import { loadNationalSettings, loadSampleTariff } from '#modules/tariff/index.ts';
+import { loadNationalSettings, loadSampleTariff, loadShippedCharges } from '#modules/tariff/index.ts';
 import { demoCredentialsInUse, seedDemoParties } from '#modules/parties/index.ts';
 import { ConfigError, isLoopback } from './config.ts';
 
@@ -21,7 +21,7 @@ export interface PrepareResult {
 export async function prepareDatabase(db: Kysely<DB>, options: { demo: boolean }): Promise<PrepareResult> {
   const migrations = await migrateToLatest(db);
   const reference = await loadReferenceData(db);
-  const settingsAdded = await loadNationalSettings(db);
+  const settingsAdded = (await loadNationalSettings(db)) + (await loadShippedCharges(db));
   const demo: string[] = [];
   if (options.demo) {
     for (const report of await loadSampleTariff(db)) {

@@ -60,7 +60,7 @@ describe('cars: the 87.03 line and excise band are picked from fuel and engine s
     expect(tax(body, 'RDL')).toMatchObject({ rate: '2', amount: '24066.28' });
     expect(body.total).toBe('1206322.29');
     expect(body.totals).toEqual({ ID: '421159.90', EXD: '406118.48', VAT: '324894.78', IDF: '30082.85', RDL: '24066.28' });
-    expect(body.rulesUsed.map((r: any) => r.key)).toEqual(expect.arrayContaining(['8703.23.90', 'idf.rate', 'rdl.rate', 'vat.standard_rate']));
+    expect(body.rulesUsed.map((r: any) => r.key)).toEqual(expect.arrayContaining(['8703.23.90', 'IDF all lines', 'RDL all lines', 'VAT all lines', 'ID', 'EXD', 'VAT']));
   });
 
   it('values a used car from its CRSP less depreciation, showing the method', async () => {

@@ -4,7 +4,8 @@ import fs from 'node:fs';
 import { Dec } from '../src/platform/money.ts';
 import { nationalRulesFrom } from '../src/modules/tariff/national-settings.ts';
 import { sampleFiles } from '../src/modules/tariff/index.ts';
-import type { NationalRules, TariffMeasure, Charge } from '../src/modules/assessment/index.ts';
+import { parseChargesFile, scheduleFrom, type ChargesFile } from '../src/modules/tariff/index.ts';
+import type { NationalRules, TariffMeasure, Charge, ChargeSchedule, UnitDef } from '../src/modules/assessment/index.ts';
 
 interface Entry {
   key: string;
@@ -39,3 +40,28 @@ export function measure(hsCode: string, opts: { duty?: Charge; excise?: Charge; 
 }
 
 export const d = (v: string | number) => new Dec(v);
+
+const unitRows = fs
+  .readFileSync(new URL('../src/modules/reference/data/units.csv', import.meta.url), 'utf8')
+  .split('\n')
+  .filter((l) => l !== '' && !l.startsWith('#') && !l.startsWith('code,'))
+  .map((l) => l.split(','));
+
+/** The shipped units table, as the engine converts with it. */
+export const units: ReadonlyMap<string, UnitDef> = new Map(unitRows.map(([code, , , kind, factor]) => [code as string, { code: code as string, kind: kind as string, factor: new Dec(factor as string) }]));
+
+const charges = JSON.parse(fs.readFileSync(sampleFiles.charges, 'utf8')) as ChargesFile;
+
+/** The shipped tax heads and rates in force on a date; `edit` may change the file's entries first. */
+export function scheduleAt(date: string, edit: (file: ChargesFile) => ChargesFile = (f) => f): ChargeSchedule {
+  const file = edit(structuredClone(charges));
+  const parsed = parseChargesFile(file, { units: new Set(units.keys()), currencies: new Set(['KES', 'USD', 'EUR']) });
+  if (parsed.errors.length > 0) {
+    throw new Error(parsed.errors.join('; '));
+  }
+  const inForce = <T extends { valid_from: string; valid_to: string | null }>(rows: T[]) => rows.filter((r) => r.valid_from <= date && (r.valid_to === null || r.valid_to >= date));
+  return scheduleFrom({
+    types: inForce(parsed.types).map((t, i) => ({ ...t, id: `t${i}` })),
+    rates: inForce(parsed.rates).map((r, i) => ({ ...r, id: `r${i}` })),
+  });
+}

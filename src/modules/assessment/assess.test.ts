@@ -2,12 +2,12 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { assess, apportion, type AssessmentInput, type ItemInput, type Assessment } from './index.ts';
 import { Dec } from '#platform/money.ts';
-import { rulesAt, measure, d } from '../../../test/rules.ts';
+import { rulesAt, measure, d, scheduleAt, units } from '../../../test/rules.ts';
 
 const kes = { currency: 'KES', rate: d(1), ref: { kind: 'declared' as const } };
 
 function input(items: ItemInput[], over: Partial<AssessmentInput> = {}): AssessmentInput {
-  return { date: '2025-03-01', cpc: '4000000', currency: 'KES', exchangeRate: kes, specificRates: new Map(), items, rules: rulesAt('2025-03-01'), ...over };
+  return { date: '2025-03-01', cpc: '4000000', currency: 'KES', exchangeRate: kes, specificRates: new Map(), items, rules: rulesAt('2025-03-01'), schedule: scheduleAt('2025-03-01'), units, ...over };
 }
 
 function run(i: AssessmentInput): Assessment {
@@ -72,10 +72,14 @@ describe('taxes', () => {
     expect(a.total.toFixed(2)).toBe('1002500.00');
   });
 
-  it('puts IDF and RDL into the VAT base only when the setting says so', () => {
+  it('puts IDF and RDL into the VAT base only when their charge types say they join it', () => {
     const m = measure('8471.30.00', { duty: { rate: d(0) } });
     const off = run(input([{ measure: m, fob: d(1000), insurance: d(0) }]));
-    const on = run(input([{ measure: m, fob: d(1000), insurance: d(0) }], { rules: rulesAt('2025-03-01', { 'vat.base_includes_levies': true }) }));
+    const joining = scheduleAt('2025-03-01', (f) => ({
+      ...f,
+      chargeTypes: f.chargeTypes.map((t) => (t.code === 'IDF' || t.code === 'RDL' ? { ...t, joinsVatBase: true } : t)),
+    }));
+    const on = run(input([{ measure: m, fob: d(1000), insurance: d(0) }], { schedule: joining }));
     expect(amount(off, 'VAT')).toBe('160.00');
     expect(amount(on, 'VAT')).toBe('167.20'); // 16% of 1000 + 25 + 20
   });
@@ -148,7 +152,7 @@ describe('taxes', () => {
 
 describe('levies and VAT by date', () => {
   const m = measure('8471.30.00', { duty: { rate: d(0) } });
-  const at = (date: string) => run(input([{ measure: m, fob: d(100_000), insurance: d(0) }], { date, rules: rulesAt(date) }));
+  const at = (date: string) => run(input([{ measure: m, fob: d(100_000), insurance: d(0) }], { date, rules: rulesAt(date), schedule: scheduleAt(date) }));
   const cases: [string, string, string, string][] = [
     // date, IDF, RDL, VAT (on 100,000)
     ['2019-11-06', '2000.00', '1500.00', '16000.00'],
@@ -168,7 +172,8 @@ describe('levies and VAT by date', () => {
   it.each(cases)('on %s IDF %s, RDL %s, VAT %s', (date, idf, rdl, vat) => {
     const a = at(date);
     expect([amount(a, 'IDF'), amount(a, 'RDL'), amount(a, 'VAT')]).toEqual([idf, rdl, vat]);
-    expect(a.rulesUsed.some((r) => r.key === 'idf.rate' && r.validFrom <= date)).toBe(true);
+    const idfRate = a.rulesUsed.find((r) => r.kind === 'charge-rate' && r.key === 'IDF all lines');
+    expect(idfRate !== undefined && idfRate.validFrom <= date && (idfRate.validTo ?? '9999') >= date).toBe(true);
   });
 });
 

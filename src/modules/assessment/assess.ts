@@ -4,11 +4,12 @@
 import { Dec, roundTo, sum } from '#platform/money.ts';
 import type { FieldError } from '#platform/http/problem.ts';
 import {
-  taxNames,
   type Assessment,
   type AssessmentInput,
   type AssessmentResult,
   type Charge,
+  type ChargeRateDef,
+  type ChargeTypeDef,
   type ItemAssessment,
   type ItemInput,
   type NationalRules,
@@ -19,6 +20,7 @@ import {
 } from './assessment.types.ts';
 import { apportion } from './apportion.ts';
 import { valueUsedVehicle } from './vehicle-valuation.ts';
+import { chargeableQuantity } from './quantity.ts';
 
 const ZERO = new Dec(0);
 const HUNDRED = new Dec(100);
@@ -32,9 +34,7 @@ export function assess(input: AssessmentInput): AssessmentResult {
   // Rule objects are shared by every item that uses them, so identity is enough to de-duplicate.
   const used = new Set<RuleRef>();
   const use = (ref: RuleRef) => used.add(ref);
-  for (const ref of [rules.rounding.ref, rules.vatBaseIncludesLevies.ref]) {
-    use(ref);
-  }
+  use(rules.rounding.ref);
   if (input.exchangeRate.ref.kind !== 'declared') {
     use(input.exchangeRate.ref);
   }
@@ -65,7 +65,7 @@ export function assess(input: AssessmentInput): AssessmentResult {
   if (errors.length > 0) {
     return { ok: false, errors };
   }
-  const totals: Partial<Record<TaxCode, Dec>> = {};
+  const totals: Record<TaxCode, Dec> = {};
   for (const line of items.flatMap((i) => i.taxes)) {
     totals[line.code] = (totals[line.code] ?? ZERO).plus(line.amount);
   }
@@ -121,7 +121,8 @@ function value(
     firstRegistrationYear: item.vehicle.firstRegistrationYear,
     date: input.date,
     rules,
-    rates: adValoremRates(input, item, rules),
+    rates: adValoremRates(input, item),
+    leviesInVatBase: leviesInVatBase(input),
     round,
     use,
   });
@@ -132,159 +133,209 @@ function value(
 }
 
 /** The ad valorem rates that load a retail price, for reducing a CRSP to a customs value. */
-function adValoremRates(input: AssessmentInput, item: ItemInput, rules: NationalRules) {
-  const preferred = eacPreference(item, rules);
-  const levies = leviesFor(input.cpc, rules);
-  return {
-    duty: preferred ? ZERO : (item.measure.importDuty.rate ?? ZERO).div(HUNDRED),
-    excise: (item.measure.excise.rate ?? ZERO).div(HUNDRED),
-    vat: item.measure.vat === 'standard' ? rules.vatRate.value.div(HUNDRED) : ZERO,
-    idf: levies.idf.rate.div(HUNDRED),
-    rdl: levies.rdl.rate.div(HUNDRED),
+function adValoremRates(input: AssessmentInput, item: ItemInput) {
+  const fraction = (code: string) => {
+    const type = input.schedule.types.find((t) => t.code === code);
+    const due = type ? dueRate(type, input, item) : undefined;
+    return due?.kind === 'charged' ? (due.charge.rate ?? ZERO).div(HUNDRED) : ZERO;
   };
+  return { duty: fraction('ID'), excise: fraction('EXD'), vat: fraction('VAT'), idf: fraction('IDF'), rdl: fraction('RDL') };
+}
+
+/** Whether the levies (IDF) join the VAT base under the charge types in force. */
+export function leviesInVatBase(input: AssessmentInput): boolean {
+  return input.schedule.types.some((t) => t.code === 'IDF' && t.joinsVatBase);
+}
+
+/** The scheduled rate for a line: the row under the longest HS prefix of the charge's rows in force. */
+function scheduledRate(input: AssessmentInput, code: string, hsCode: string): ChargeRateDef | undefined {
+  const digits = hsCode.replace(/\D/g, '');
+  let best: ChargeRateDef | undefined;
+  for (const r of input.schedule.rates) {
+    if (r.charge === code && digits.startsWith(r.hsPrefix) && (!best || r.hsPrefix.length > best.hsPrefix.length)) {
+      best = r;
+    }
+  }
+  return best;
+}
+
+/** Why a charge is not levied on an item, or the rate it is levied at. */
+type Due =
+  | { kind: 'none' }
+  | { kind: 'nil'; method: string; rule: RuleRef; rate?: Dec }
+  | { kind: 'charged'; charge: Charge; method?: string; rule: RuleRef; extraRefs: RuleRef[] };
+
+function dueRate(type: ChargeTypeDef, input: AssessmentInput, item: ItemInput): Due {
+  const { measure } = item;
+  const preference = item.preference?.charges.includes(type.code) ? item.preference : undefined;
+  if (preference) {
+    return { kind: 'nil', method: `preference: ${preference.agreement}`, rule: preference.ref, rate: ZERO };
+  }
+  if (type.code === 'ID' && eacPreference(item, input.rules)) {
+    return { kind: 'nil', method: 'eac-preference', rule: input.rules.eacPartnerStates.ref, rate: ZERO };
+  }
+  let charge: Charge;
+  let rule: RuleRef;
+  let treatment: ChargeRateDef['treatment'] = 'standard';
+  if (type.rateSource === 'schedule') {
+    const row = scheduledRate(input, type.code, measure.hsCode);
+    if (!row) {
+      return { kind: 'none' };
+    }
+    charge = { ...(row.rate === undefined ? {} : { rate: row.rate }), ...(row.specific ? { specific: row.specific } : {}) };
+    rule = row.ref;
+    treatment = row.treatment;
+  } else {
+    charge = type.rateSource === 'tariff-duty' ? measure.importDuty : measure.excise;
+    rule = measure.ref;
+  }
+  // The tariff line says whether its goods are exempt from or zero-rated for VAT.
+  if (type.base === 'vat_base' && measure.vat !== 'standard') {
+    treatment = measure.vat;
+    rule = measure.ref;
+  }
+  if (treatment === 'exempt' || treatment === 'zero') {
+    return { kind: 'nil', method: treatment === 'exempt' ? 'exempt' : 'zero-rated', rule, rate: ZERO };
+  }
+  const relief = item.reliefs?.find((r) => r.charge === type.code);
+  if (relief?.kind === 'full') {
+    return { kind: 'nil', method: `relief: ${relief.name}`, rule: relief.ref, rate: ZERO };
+  }
+  if (relief?.kind === 'rate') {
+    return { kind: 'charged', charge: { rate: relief.rate ?? ZERO }, method: `relief-rate: ${relief.name}`, rule: relief.ref, extraRefs: [rule] };
+  }
+  const preferential = preferentialLevy(type.code, input);
+  if (preferential) {
+    return { kind: 'charged', charge: { rate: preferential.rate.value }, method: 'preferential-cpc', rule: preferential.rate.ref, extraRefs: [preferential.cpcs.ref, rule] };
+  }
+  if (charge.rate === undefined && charge.specific === undefined) {
+    return type.code === 'ID' ? { kind: 'nil', method: 'free', rule, rate: ZERO } : { kind: 'none' };
+  }
+  return { kind: 'charged', charge, ...(treatment === 'reduced' ? { method: 'reduced-rate' } : {}), rule, extraRefs: [] };
 }
 
 function eacPreference(item: ItemInput, rules: NationalRules): boolean {
   return item.preferentialOrigin === true && item.originCountry !== undefined && rules.eacPartnerStates.value.includes(item.originCountry);
 }
 
-function leviesFor(cpc: string, rules: NationalRules) {
-  const idfPreferential = rules.idfPreferentialCpcs.value.includes(cpc);
-  const rdlPreferential = rules.rdlPreferentialCpcs.value.includes(cpc);
-  return {
-    idf: idfPreferential
-      ? { rate: rules.idfPreferentialRate.value, refs: [rules.idfPreferentialRate.ref, rules.idfPreferentialCpcs.ref], method: 'preferential-cpc' }
-      : { rate: rules.idfRate.value, refs: [rules.idfRate.ref], method: 'ad-valorem' },
-    rdl: rdlPreferential
-      ? { rate: rules.rdlPreferentialRate.value, refs: [rules.rdlPreferentialRate.ref, rules.rdlPreferentialCpcs.ref], method: 'preferential-cpc' }
-      : { rate: rules.rdlRate.value, refs: [rules.rdlRate.ref], method: 'ad-valorem' },
-  };
+/** IDF and RDL at their preferential rate for the procedure codes listed in the national settings. */
+function preferentialLevy(code: string, input: AssessmentInput) {
+  const { rules, cpc } = input;
+  if (code === 'IDF' && rules.idfPreferentialCpcs.value.includes(cpc)) {
+    return { rate: rules.idfPreferentialRate, cpcs: rules.idfPreferentialCpcs };
+  }
+  if (code === 'RDL' && rules.rdlPreferentialCpcs.value.includes(cpc)) {
+    return { rate: rules.rdlPreferentialRate, cpcs: rules.rdlPreferentialCpcs };
+  }
+  return undefined;
 }
 
+/** Every charge in force on the item, in sequence: each base built from what earlier charges actually made due. */
 function computeTaxes(input: AssessmentInput, item: ItemInput, customsValue: Dec, round: Rounder, use: Use): TaxLine[] | { errors: FieldError[] } {
-  const { rules, measure } = { rules: input.rules, measure: item.measure };
   const errors: FieldError[] = [];
   const lines: TaxLine[] = [];
-
-  let duty: TaxLine;
-  if (eacPreference(item, rules)) {
-    use(rules.eacPartnerStates.ref);
-    duty = { code: 'ID', name: taxNames.ID, base: customsValue, rate: ZERO, amount: ZERO, method: 'eac-preference', rule: rules.eacPartnerStates.ref };
-  } else {
-    const charged = charge('ID', measure.importDuty, customsValue, input, item, round, errors);
-    duty = charged ?? { code: 'ID', name: taxNames.ID, base: customsValue, rate: ZERO, amount: ZERO, method: 'free', rule: measure.ref };
+  const due = new Map<string, Dec>();
+  const types = [...input.schedule.types].sort((a, b) => a.sequence - b.sequence);
+  for (const type of types) {
+    const base = baseOf(type, customsValue, due, types);
+    const line = chargeLine(type, base, input, item, type.rounding ? (d: Dec) => roundTo(d, type.rounding!.scale, type.rounding!.mode) : round, use, errors);
+    if (line) {
+      use(type.ref);
+      lines.push(line);
+      due.set(type.code, line.amount);
+    }
   }
-  lines.push(duty);
-
-  const exciseBase = customsValue.plus(duty.amount);
-  const excise = charge('EXD', measure.excise, exciseBase, input, item, round, errors);
-  if (excise) {
-    lines.push(excise);
-  }
-
-  const levies = leviesFor(input.cpc, rules);
-  const idf = leviesLine('IDF', customsValue, levies.idf, round, use);
-  const rdl = leviesLine('RDL', customsValue, levies.rdl, round, use);
-
-  let vatBase = exciseBase.plus(excise?.amount ?? ZERO);
-  if (rules.vatBaseIncludesLevies.value) {
-    vatBase = vatBase.plus(idf.amount).plus(rdl.amount);
-  }
-  lines.push(vatLine(measure.vat, vatBase, rules, round, use));
-  lines.push(idf, rdl);
   return errors.length > 0 ? { errors } : lines;
 }
 
-function leviesLine(code: 'IDF' | 'RDL', base: Dec, levy: { rate: Dec; refs: RuleRef[]; method: string }, round: Rounder, use: Use): TaxLine {
-  levy.refs.forEach(use);
-  const rule = levy.refs[0] as RuleRef;
-  return { code, name: taxNames[code], base, rate: levy.rate, amount: round(base.percent(levy.rate)), method: levy.method, rule };
+function baseOf(type: ChargeTypeDef, customsValue: Dec, due: ReadonlyMap<string, Dec>, types: ChargeTypeDef[]): Dec {
+  switch (type.base) {
+    case 'customs_value':
+    case 'quantity':
+      return customsValue;
+    case 'value_plus':
+      return sum([customsValue, ...type.plus.map((c) => due.get(c) ?? ZERO)]);
+    case 'vat_base':
+      return sum([customsValue, ...types.filter((t) => t.joinsVatBase && t.code !== type.code).map((t) => due.get(t.code) ?? ZERO)]);
+  }
 }
 
-function vatLine(kind: 'standard' | 'exempt' | 'zero', base: Dec, rules: NationalRules, round: Rounder, use: Use): TaxLine {
-  const line = { code: 'VAT' as const, name: taxNames.VAT, base };
-  if (kind === 'standard') {
-    use(rules.vatRate.ref);
-    return { ...line, rate: rules.vatRate.value, amount: round(base.percent(rules.vatRate.value)), method: 'ad-valorem', rule: rules.vatRate.ref };
+function chargeLine(type: ChargeTypeDef, base: Dec, input: AssessmentInput, item: ItemInput, round: Rounder, use: Use, errors: FieldError[]): TaxLine | undefined {
+  const due = dueRate(type, input, item);
+  if (due.kind === 'none') {
+    return undefined;
   }
-  return { ...line, rate: ZERO, amount: ZERO, method: kind === 'exempt' ? 'exempt' : 'zero-rated', rule: rules.vatRate.ref };
+  use(due.rule);
+  const line = { code: type.code, name: type.name, base };
+  if (due.kind === 'nil') {
+    return { ...line, ...(due.rate ? { rate: due.rate } : {}), amount: ZERO, method: due.method, rule: due.rule };
+  }
+  due.extraRefs.forEach(use);
+  const charged = levy(type, due.charge, base, input, item, round, errors);
+  if (!charged) {
+    return undefined;
+  }
+  const bounded = bound(type, charged.amount);
+  const method = (due.method ?? charged.method) + (bounded.method ? ` (${bounded.method})` : '');
+  return { ...line, ...charged, amount: bounded.amount, method, rule: due.rule };
+}
+
+/** A charge's minimum and maximum, in KES, when its type has them. */
+function bound(type: ChargeTypeDef, amount: Dec): { amount: Dec; method?: string } {
+  if (type.minimum && amount.lessThan(type.minimum)) {
+    return { amount: type.minimum, method: `minimum KES ${type.minimum.toFixed(2)}` };
+  }
+  if (type.maximum && amount.greaterThan(type.maximum)) {
+    return { amount: type.maximum, method: `maximum KES ${type.maximum.toFixed(2)}` };
+  }
+  return { amount };
 }
 
 /**
- * One duty or excise charge: ad valorem, specific per unit, or, when the tariff gives both,
- * the higher of the two (as the EAC CET does for sensitive goods).
+ * One charge at its rate: ad valorem, specific per unit, or, when both are given, the higher of
+ * the two (as the EAC CET does for sensitive goods).
  */
-function charge(
-  code: 'ID' | 'EXD',
+function levy(
+  type: ChargeTypeDef,
   rule: Charge,
   base: Dec,
   input: AssessmentInput,
   item: ItemInput,
   round: Rounder,
   errors: FieldError[],
-): TaxLine | undefined {
-  const ref = item.measure.ref;
-  const adValorem = rule.rate === undefined ? undefined : round(base.percent(rule.rate));
+): Pick<TaxLine, 'rate' | 'specific' | 'amount' | 'method'> | undefined {
+  const adValorem = rule.rate === undefined || type.base === 'quantity' ? undefined : round(base.percent(rule.rate));
   let specific: TaxLine['specific'];
   let specificAmount: Dec | undefined;
   if (rule.specific) {
-    const quantity = chargeableQuantity(rule.specific.unit, item, item.measure.hsCode, errors);
     const fx = rule.specific.currency === 'KES' ? new Dec(1) : input.specificRates.get(rule.specific.currency)?.rate;
     if (fx === undefined) {
       errors.push({
         pointer: '/hsCode',
         code: 'exchange_rate_missing',
-        message: `no exchange rate for ${rule.specific.currency} on ${input.date}, needed for the specific ${code} of ${item.measure.hsCode}`,
+        message: `no exchange rate for ${rule.specific.currency} on ${input.date}, needed for the specific ${type.code} of ${item.measure.hsCode}`,
       });
       return undefined;
     }
-    if (quantity === undefined) {
+    const counted = chargeableQuantity(rule.specific.unit, item, input.units);
+    if ('error' in counted) {
+      errors.push(counted.error);
       return undefined;
     }
     const rateKes = rule.specific.amount.times(fx);
-    specific = { ...rule.specific, quantity, rateKes };
-    specificAmount = round(quantity.times(rateKes));
+    specific = { ...rule.specific, quantity: counted.quantity, rateKes };
+    specificAmount = round(counted.quantity.times(rateKes));
   }
-  const line = { code, name: taxNames[code], base, rule: ref };
   if (adValorem !== undefined && specificAmount !== undefined && specific) {
     return specificAmount.greaterThan(adValorem)
-      ? { ...line, specific, amount: specificAmount, method: 'higher-of: specific' }
-      : { ...line, rate: rule.rate as Dec, amount: adValorem, method: 'higher-of: ad-valorem' };
+      ? { specific, amount: specificAmount, method: 'higher-of: specific' }
+      : { rate: rule.rate as Dec, amount: adValorem, method: 'higher-of: ad-valorem' };
   }
   if (adValorem !== undefined) {
-    return { ...line, rate: rule.rate as Dec, amount: adValorem, method: 'ad-valorem' };
+    return { rate: rule.rate as Dec, amount: adValorem, method: 'ad-valorem' };
   }
   if (specificAmount !== undefined && specific) {
-    return { ...line, specific, amount: specificAmount, method: 'specific' };
+    return { specific, amount: specificAmount, method: 'specific' };
   }
   return undefined;
-}
-
-/** The quantity a specific rate is charged on, in that rate's unit, from what the item declares. */
-function chargeableQuantity(unit: string, item: ItemInput, hsCode: string, errors: FieldError[]): Dec | undefined {
-  const need = (field: string, what: string) => {
-    errors.push({ pointer: `/${field}`, code: 'required', message: `is required: ${hsCode} has a specific charge per ${what}` });
-    return undefined;
-  };
-  switch (unit) {
-    case 'KGM':
-      return item.netMassKg ?? need('netMassKg', 'kg of net mass');
-    case 'TNE':
-      return item.netMassKg ? item.netMassKg.div(1000) : need('netMassKg', 'tonne of net mass');
-    case 'MIL':
-      return item.quantity ? item.quantity.div(1000) : need('quantity', '1000 items (declare the number of items)');
-    case 'LPA':
-    case 'CLPA': {
-      if (!item.quantity) {
-        return need('quantity', 'litre of pure alcohol (declare litres)');
-      }
-      if (!item.alcoholPercent) {
-        return need('alcoholPercent', 'litre of pure alcohol (declare the alcoholic strength in % vol)');
-      }
-      const litres = item.quantity.percent(item.alcoholPercent);
-      return unit === 'LPA' ? litres : litres.times(100);
-    }
-    default:
-      return item.quantity ?? need('quantity', `${unit} (declare the quantity in ${unit})`);
-  }
 }

@@ -1,16 +1,8 @@
 import type { Dec, RoundingMode } from '#platform/money.ts';
 import type { FieldError } from '#platform/http/problem.ts';
 
-/** Charge codes as they appear on an assessment notice and an e-slip. */
-export type TaxCode = 'ID' | 'EXD' | 'VAT' | 'IDF' | 'RDL';
-
-export const taxNames: Record<TaxCode, string> = {
-  ID: 'Import duty',
-  EXD: 'Excise duty',
-  VAT: 'Value added tax',
-  IDF: 'Import declaration fee',
-  RDL: 'Railway development levy',
-};
+/** Charge codes as they appear on an assessment notice and an e-slip (ID, EXD, VAT, IDF, RDL, EIPL...): data, see ChargeTypeDef. */
+export type TaxCode = string;
 
 /** Which rule a figure came from, so an assessment can be reproduced and explained. */
 export interface RuleRef {
@@ -45,6 +37,54 @@ export interface TariffMeasure {
   vat: 'standard' | 'exempt' | 'zero';
 }
 
+/**
+ * What a charge is levied on, from a fixed set: the customs value; the customs value plus listed
+ * charges (excise: plus import duty); the VAT base (customs value plus every charge that joins it);
+ * or a quantity alone (a levy per litre).
+ */
+export type ChargeBase = 'customs_value' | 'value_plus' | 'vat_base' | 'quantity';
+
+/** A tax head in force: charge types are data with validity, computed in `sequence` order. */
+export interface ChargeTypeDef {
+  code: string;
+  name: string;
+  base: ChargeBase;
+  /** For value_plus: the charges added to the customs value. */
+  plus: string[];
+  joinsVatBase: boolean;
+  /** Where the rate comes from: the tariff line's import duty or excise columns, or the charge-rate schedule by HS prefix. */
+  rateSource: 'tariff-duty' | 'tariff-excise' | 'schedule';
+  /** Rounding of this charge; default the national rounding. */
+  rounding?: { scale: number; mode: RoundingMode };
+  /** Bounds of the amount due, in KES. */
+  minimum?: Dec;
+  maximum?: Dec;
+  sequence: number;
+  ref: RuleRef;
+}
+
+/** One rate of a scheduled charge for the lines under an HS prefix ('' = every line); the longest prefix wins. */
+export interface ChargeRateDef {
+  charge: string;
+  hsPrefix: string;
+  rate?: Dec;
+  specific?: SpecificRate;
+  treatment: 'standard' | 'reduced' | 'zero' | 'exempt';
+  ref: RuleRef;
+}
+
+export interface ChargeSchedule {
+  types: ChargeTypeDef[];
+  rates: ChargeRateDef[];
+}
+
+/** A unit of quantity: its kind (mass, count, volume, alcohol...) and how many of the kind's base unit it holds. */
+export interface UnitDef {
+  code: string;
+  kind: string;
+  factor: Dec;
+}
+
 export interface Setting<T> {
   value: T;
   ref: RuleRef;
@@ -61,15 +101,10 @@ export interface DepreciationBand {
 
 /** The national settings in force on the assessment date. */
 export interface NationalRules {
-  vatRate: Setting<Dec>;
-  idfRate: Setting<Dec>;
   idfPreferentialRate: Setting<Dec>;
   idfPreferentialCpcs: Setting<string[]>;
-  rdlRate: Setting<Dec>;
   rdlPreferentialRate: Setting<Dec>;
   rdlPreferentialCpcs: Setting<string[]>;
-  /** Whether IDF and RDL join the VAT base (sources disagree; default no). */
-  vatBaseIncludesLevies: Setting<boolean>;
   rounding: Setting<{ scale: number; mode: RoundingMode }>;
   /** Insurance as a percentage of C&F when none is declared. */
   defaultInsuranceRate: Setting<Dec>;
@@ -127,6 +162,8 @@ export interface ItemInput {
   freight?: Dec;
   insurance?: Dec;
   quantity?: Dec;
+  /** Unit the quantity is declared in; default the tariff line's supplementary unit. */
+  unit?: string;
   netMassKg?: Dec;
   alcoholPercent?: Dec;
   vehicle?: VehicleInput;
@@ -148,6 +185,9 @@ export interface AssessmentInput {
   insurance?: Dec;
   items: ItemInput[];
   rules: NationalRules;
+  /** Tax heads and their scheduled rates in force on the date. */
+  schedule: ChargeSchedule;
+  units: ReadonlyMap<string, UnitDef>;
 }
 
 export interface TaxLine {
@@ -159,7 +199,7 @@ export interface TaxLine {
   /** Per-unit amount, when the charge is specific. */
   specific?: SpecificRate & { quantity: Dec; rateKes: Dec };
   amount: Dec;
-  /** How the amount was reached: ad-valorem, specific, higher-of-ad-valorem, ..., exempt, zero-rated, eac-preference. */
+  /** How the amount was reached: ad-valorem, specific, higher-of: ..., exempt, zero-rated, preference: EAC-CU, relief: ..., with (minimum)/(maximum). */
   method: string;
   rule: RuleRef;
 }
@@ -196,7 +236,7 @@ export interface ItemAssessment {
 export interface Assessment {
   date: string;
   items: ItemAssessment[];
-  totals: Partial<Record<TaxCode, Dec>>;
+  totals: Record<TaxCode, Dec>;
   total: Dec;
   rulesUsed: RuleRef[];
   warnings: string[];

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { DecimalString, Integer, IsoDate, Text } from '#platform/http/schemas.ts';
 import type { CalculatorService } from './calculator.service.ts';
+import { measureAttributes, QuantityUnit } from './item.fields.ts';
 
 // Nothing the calculator computes is stored, so its figures are bounded for the arithmetic alone:
 // 15 digits before the point and 6 after, surrounding spaces tolerated.
@@ -24,9 +25,10 @@ export const CalculatorBody = Type.Object(
           fob: Type.Optional(Decimal('Free-on-board value in the invoice currency')),
           freight: Type.Optional(Decimal('Freight for this item')),
           insurance: Type.Optional(Decimal('Insurance for this item; default 1% of C&F')),
-          quantity: Type.Optional(Decimal('Quantity in the supplementary unit of the tariff line')),
+          quantity: Type.Optional(Decimal('Quantity, in unit (default the supplementary unit of the tariff line)')),
+          unit: Type.Optional(QuantityUnit('Unit of the quantity (UN/ECE Rec 20, e.g. NAR, MIL, LTR, MLT, KGM); default the tariff line\'s supplementary unit; converted to the unit each charge is levied per')),
           netMassKg: Type.Optional(Decimal('Net mass in kg', 11)),
-          alcoholPercent: Type.Optional(Decimal('Alcoholic strength, % vol, for duties per litre of pure alcohol', 3)),
+          ...measureAttributes,
           vehicle: Type.Optional(
             Type.Object(
               {

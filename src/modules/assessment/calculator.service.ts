@@ -7,7 +7,7 @@ import type { TariffService } from '#modules/tariff/index.ts';
 import type { ReferenceService } from '#modules/reference/index.ts';
 import { assess } from './assess.ts';
 import { assessmentJson } from './assessment.json.ts';
-import type { ExchangeRate, ItemInput, TariffMeasure } from './assessment.types.ts';
+import type { ExchangeRate, ItemInput, TariffMeasure, UnitDef } from './assessment.types.ts';
 
 export interface CalculatorItem {
   hsCode?: string;
@@ -18,6 +18,8 @@ export interface CalculatorItem {
   freight?: string;
   insurance?: string;
   quantity?: string;
+  /** Unit of the quantity; default the tariff line's supplementary unit. */
+  unit?: string;
   netMassKg?: string;
   alcoholPercent?: string;
   vehicle?: { fuel: string; engineCc: number; firstRegistrationYear?: number; crsp?: string };
@@ -62,6 +64,17 @@ function decimalField(errors: FieldErrors, pointer: string, raw: string | undefi
     return undefined;
   }
   return d;
+}
+
+/** The units table as the engine converts with it: units without a factor cannot be converted. */
+function unitsFrom(defs: ReadonlyMap<string, { code: string; kind: string; factor: string | null }>): Map<string, UnitDef> {
+  const units = new Map<string, UnitDef>();
+  for (const d of defs.values()) {
+    if (d.factor !== null) {
+      units.set(d.code, { code: d.code, kind: d.kind, factor: new Dec(d.factor) });
+    }
+  }
+  return units;
 }
 
 export function calculatorService(deps: { tariff: TariffService; reference: ReferenceService; clock: Clock }) {
@@ -116,6 +129,9 @@ export function calculatorService(deps: { tariff: TariffService; reference: Refe
           errors.add(`${p}/hsCode`, 'required', 'is required (or give vehicle with fuel and engineCc to pick the 87.03 line)');
           measures.push(undefined);
         }
+        if (item.unit !== undefined && !ref.units.has(item.unit.toUpperCase())) {
+          errors.add(`${p}/unit`, 'unknown_unit', `"${item.unit}" is not a unit of quantity; use a UN/ECE Rec 20 code such as ${[...ref.units].slice(0, 8).join(', ')} (GET /api/v1/reference/units)`);
+        }
         if (item.originCountry !== undefined && !ref.countries.has(item.originCountry.toUpperCase())) {
           errors.add(`${p}/originCountry`, 'unknown_country', `"${item.originCountry}" is not an ISO 3166 alpha-2 country code (e.g. CN, UG)`);
         }
@@ -124,8 +140,15 @@ export function calculatorService(deps: { tariff: TariffService; reference: Refe
         }
       }
 
-      // Exchange rates: the invoice currency, and any currency a specific duty is set in.
-      const specificCurrencies = measures.flatMap((m) => [m?.importDuty.specific?.currency, m?.excise.specific?.currency]).filter((c): c is string => c !== undefined);
+      const schedule = await deps.tariff.chargeSchedule(date);
+      if (schedule.types.length === 0) {
+        errors.add('/date', 'rules_missing', `no charge types (tax heads) are in force on ${date}; load them with "forodha charges import"`);
+      }
+      // Exchange rates: the invoice currency, and any currency a specific charge is set in.
+      const specificCurrencies = [
+        ...measures.flatMap((m) => [m?.importDuty.specific?.currency, m?.excise.specific?.currency]),
+        ...schedule.rates.map((r) => r.specific?.currency),
+      ].filter((c): c is string => c !== undefined);
       const wanted = declaredRate ? specificCurrencies : [currency, ...specificCurrencies];
       const { rates, missing } = errors.empty || ref.currencies.has(currency) ? await deps.tariff.exchangeRates(wanted, date) : { rates: new Map<string, ExchangeRate>(), missing: [] };
       for (const m of missing) {
@@ -159,6 +182,9 @@ export function calculatorService(deps: { tariff: TariffService; reference: Refe
             (input as unknown as Record<string, Dec>)[k] = v;
           }
         }
+        if (item.unit !== undefined) {
+          input.unit = item.unit.toUpperCase();
+        }
         if (item.originCountry !== undefined) {
           input.originCountry = item.originCountry.toUpperCase();
         }
@@ -190,6 +216,8 @@ export function calculatorService(deps: { tariff: TariffService; reference: Refe
         ...(insurance === undefined ? {} : { insurance }),
         items,
         rules: national.rules,
+        schedule,
+        units: unitsFrom(ref.unitDefs),
       });
       if (!result.ok) {
         result.errors.forEach((e) => errors.add(e.pointer, e.code, e.message));

@@ -24,6 +24,8 @@ export interface VehicleValuationInput {
   rules: NationalRules;
   /** Ad valorem rates (as fractions) that load the retail price. */
   rates: AdValoremRates;
+  /** Whether the levies join the VAT base (the IDF charge type says). */
+  leviesInVatBase: boolean;
   round: (d: Dec) => Dec;
   use: (ref: RuleRef) => void;
 }
@@ -82,7 +84,7 @@ export function valueUsedVehicle(input: VehicleValuationInput):
   }
   const method = rules.usedVehicleMethod.value;
   const depreciatedPrice = input.crsp.times(new Dec(100).minus(percent)).div(100);
-  const divisor = divisorFor(method, input.rates, rules.vatBaseIncludesLevies.value);
+  const divisor = divisorFor(method, input.rates, input.leviesInVatBase);
   return {
     customsValue: input.round(depreciatedPrice.div(divisor)),
     method,

@@ -28,6 +28,8 @@ export interface GoodsItem {
   preferentialOrigin: boolean;
   itemPrice: string;
   quantity: string;
+  unit: string;
+  alcoholPercent: string | null;
   netMassKg: string;
   cpc: string | null;
   vehicle: DeclaredVehicle | null;
@@ -101,6 +103,8 @@ export async function assessGoods(calculator: CalculatorService, goods: GoodsToA
             preferentialOrigin: item.preferentialOrigin,
             fob: item.itemPrice,
             quantity: item.quantity,
+            unit: item.unit,
+            ...(item.alcoholPercent === null ? {} : { alcoholPercent: item.alcoholPercent }),
             netMassKg: item.netMassKg,
             ...(freight === undefined ? { freight: '0' } : { freight: fixed(freight) }),
             ...(insurance === undefined ? {} : { insurance: fixed(insurance) }),

@@ -2,6 +2,7 @@
 // shape is checked here, the customs rules (reference data, tariff, arithmetic, the transport
 // document, the agent's authority) when the declaration is lodged, all at once with pointers.
 import { Type, type Static } from 'typebox';
+import { measureAttributes, QuantityUnit } from '#modules/assessment/index.ts';
 import { Count, DecimalString, ExchangeRate, FreeText, Integer, IsoDate, MassKg, Money, Quantity, Text, Uuid } from '#platform/http/schemas.ts';
 
 export const incoterms = ['EXW', 'FCA', 'FAS', 'FOB', 'CFR', 'CIF', 'CPT', 'CIP', 'DAP', 'DPU', 'DDP'] as const;
@@ -12,8 +13,9 @@ export const DeclaredItem = Type.Object(
     description: FreeText(512, { minLength: 3, description: 'Commercial description of the goods' }),
     originCountry: Text(2, { minLength: 2, description: 'ISO 3166 alpha-2 country of origin' }),
     preferentialOrigin: Type.Optional(Type.Boolean({ description: 'EAC preferential origin claimed (attach a CEAC certificate of origin)' })),
-    quantity: Quantity('Quantity in the supplementary unit of the tariff line'),
-    unit: Text(4, { minLength: 1, description: 'UN/ECE Rec 20 unit of the quantity, e.g. NAR, KGM, PR' }),
+    quantity: Quantity('Quantity, in unit'),
+    unit: QuantityUnit('UN/ECE Rec 20 unit of the quantity, e.g. NAR, KGM, PR, MIL, LTR: the supplementary unit of the tariff line or another unit of the same kind (items for a line in mille, ml for one in litres), converted for each charge'),
+    ...measureAttributes,
     netMassKg: MassKg('Net mass in kg'),
     grossMassKg: MassKg('Gross mass in kg'),
     packages: Count('Packages of this item on the transport document', 10_000_000),

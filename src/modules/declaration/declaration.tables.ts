@@ -116,6 +116,7 @@ export interface DeclarationTables {
     preferential_origin: ColumnType<boolean, boolean | undefined, boolean>;
     quantity: Numeric;
     unit: string;
+    alcohol_percent: ColumnType<Numeric | null, Numeric | null | undefined, Numeric | null>;
     net_mass_kg: Numeric;
     gross_mass_kg: Numeric;
     packages: number;

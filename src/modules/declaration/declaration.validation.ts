@@ -7,7 +7,7 @@ import { Dec, fixed, parseDecimal, sum } from '#platform/money.ts';
 import { FieldErrors, ProblemError } from '#platform/http/problem.ts';
 import { localDate } from '#platform/clock.ts';
 import type { Tx } from '#platform/db/transaction.ts';
-import type { ReferenceService } from '#modules/reference/index.ts';
+import type { ReferenceService, ReferenceSets } from '#modules/reference/index.ts';
 import type { TariffService } from '#modules/tariff/index.ts';
 import type { CalculatorService } from '#modules/assessment/index.ts';
 import type { DeclarationBody } from './declaration.schemas.ts';
@@ -230,7 +230,7 @@ export async function checkLodgement(tx: Tx, deps: LodgementDeps, lodging: Lodgi
     exchangeRate = await fixRate(rates, currency, declaredRate, lodging.acceptanceDate, errors);
   }
   if (assessmentDate) {
-    await checkUnits(rates, body, assessmentDate, errors);
+    await checkUnits(rates, refs, body, assessmentDate, errors);
   }
 
   let assessment: StoredAssessment | undefined;
@@ -354,16 +354,26 @@ async function fixRate(rates: Rates, currency: string, declared: Dec | undefined
   };
 }
 
-/** Quantities must be in the tariff line's supplementary unit, or specific duties go wrong. */
-async function checkUnits(rates: Rates, body: DeclarationBody, date: string, errors: FieldErrors): Promise<void> {
+/**
+ * The quantity must be of the same kind as the tariff line's supplementary unit (items for a line
+ * counted in mille, millilitres for one in litres): it is converted for statistics and for each
+ * specific charge, but a count cannot stand for a mass.
+ */
+async function checkUnits(rates: Rates, refs: ReferenceSets, body: DeclarationBody, date: string, errors: FieldErrors): Promise<void> {
   const lines = await rates.tariff.linesInForce(
     body.items.map((i) => i.hsCode),
     date,
   );
   body.items.forEach((item, i) => {
     const line = lines.get(item.hsCode);
-    if (line?.ok && line.measure.unit !== item.unit.toUpperCase()) {
-      errors.add(`/items/${i}/unit`, 'unit_mismatch', `tariff line ${line.measure.hsCode} is measured in ${line.measure.unit}; declare the quantity in ${line.measure.unit}`);
+    const declared = refs.unitDefs.get(item.unit.toUpperCase());
+    const wanted = line?.ok ? refs.unitDefs.get(line.measure.unit) : undefined;
+    if (line?.ok && declared && wanted && (declared.kind !== wanted.kind || declared.factor === null)) {
+      errors.add(
+        `/items/${i}/unit`,
+        'unit_mismatch',
+        `tariff line ${line.measure.hsCode} is measured in ${line.measure.unit} (${wanted.kind}); declare the quantity in ${line.measure.unit} or another ${wanted.kind} unit, not ${declared.code} (${declared.kind})`,
+      );
     }
   });
 }
@@ -384,6 +394,8 @@ export function goodsFrom(body: DeclarationBody, date: string, exchangeRate: Fix
       preferentialOrigin: i.preferentialOrigin ?? false,
       itemPrice: i.itemPrice,
       quantity: i.quantity,
+      unit: i.unit.toUpperCase(),
+      alcoholPercent: i.alcoholPercent ?? null,
       netMassKg: i.netMassKg,
       cpc: i.cpc ?? null,
       vehicle: i.vehicle ?? null,

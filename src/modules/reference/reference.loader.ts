@@ -90,7 +90,7 @@ export async function loadReferenceData(db: Kysely<DB>): Promise<Record<Table, n
     note: text(r.note),
   }));
   const documents = (await rows('document-codes.csv')).map((r) => ({ code: req(r.code), name: req(r.name), issuer: text(r.issuer), note: text(r.note) }));
-  const units = (await rows('units.csv')).map((r) => ({ code: req(r.code), name: req(r.name), symbol: text(r.symbol), kind: req(r.kind), note: text(r.note) }));
+  const units = (await rows('units.csv')).map((r) => ({ code: req(r.code), name: req(r.name), symbol: text(r.symbol), kind: req(r.kind), factor: text(r.factor), note: text(r.note) }));
 
   await db.transaction().execute(async (tx) => {
     await upsert(tx, 'country', countryRows);

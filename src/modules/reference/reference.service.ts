@@ -11,6 +11,15 @@ export interface ReferenceSets {
   procedureCodes: Map<string, { regime: string | null; direction: string; description: string }>;
   documentCodes: Set<string>;
   units: Set<string>;
+  /** Each unit's kind and how many of the kind's base unit it holds, for converting quantities. */
+  unitDefs: Map<string, UnitDef>;
+}
+
+export interface UnitDef {
+  code: string;
+  symbol: string | null;
+  kind: string;
+  factor: string | null;
 }
 
 export function referenceService(db: Kysely<DB>) {
@@ -23,7 +32,7 @@ export function referenceService(db: Kysely<DB>) {
       db.selectFrom('customs_office').select('code').execute(),
       db.selectFrom('procedure_code').select(['code', 'regime', 'direction', 'description']).execute(),
       db.selectFrom('document_code').select('code').execute(),
-      db.selectFrom('unit').select('code').execute(),
+      db.selectFrom('unit').select(['code', 'symbol', 'kind', 'factor']).execute(),
     ]);
     return {
       countries: new Set(countries.map((r) => r.code)),
@@ -33,6 +42,7 @@ export function referenceService(db: Kysely<DB>) {
       procedureCodes: new Map(cpcs.map((r) => [r.code, { regime: r.regime, direction: r.direction, description: r.description }])),
       documentCodes: new Set(documents.map((r) => r.code)),
       units: new Set(units.map((r) => r.code)),
+      unitDefs: new Map(units.map((r) => [r.code, r])),
     };
   }
   return {

@@ -6,5 +6,5 @@ export interface ReferenceTables {
   regime: { code: string; name: string; direction: string; description: string };
   procedure_code: { code: string; regime: string | null; description: string; direction: string; note: string | null };
   document_code: { code: string; name: string; issuer: string | null; note: string | null };
-  unit: { code: string; name: string; symbol: string | null; kind: string; note: string | null };
+  unit: { code: string; name: string; symbol: string | null; kind: string; factor: string | null; note: string | null };
 }

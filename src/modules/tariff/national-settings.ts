@@ -21,13 +21,6 @@ function codes(value: unknown): string[] {
   return value;
 }
 
-function flag(value: unknown): boolean {
-  if (typeof value !== 'boolean') {
-    throw new Error('must be true or false');
-  }
-  return value;
-}
-
 function rounding(value: unknown): { scale: number; mode: RoundingMode } {
   const v = value as { scale?: unknown; mode?: unknown };
   const modes = ['half-up', 'half-even', 'down', 'up'];
@@ -65,14 +58,10 @@ function years(value: unknown): number {
 
 /** Every national setting: its key, what it means and how its value is checked. */
 export const settingSpecs = {
-  'vat.standard_rate': { field: 'vatRate', parse: percent, about: 'VAT standard rate, percent' },
-  'idf.rate': { field: 'idfRate', parse: percent, about: 'Import declaration fee, percent of customs value' },
   'idf.preferential_rate': { field: 'idfPreferentialRate', parse: percent, about: 'IDF for the procedure codes in idf.preferential_cpcs' },
   'idf.preferential_cpcs': { field: 'idfPreferentialCpcs', parse: codes, about: 'Procedure codes that earn the preferential IDF' },
-  'rdl.rate': { field: 'rdlRate', parse: percent, about: 'Railway development levy, percent of customs value' },
   'rdl.preferential_rate': { field: 'rdlPreferentialRate', parse: percent, about: 'RDL for the procedure codes in rdl.preferential_cpcs' },
   'rdl.preferential_cpcs': { field: 'rdlPreferentialCpcs', parse: codes, about: 'Procedure codes that earn the preferential RDL' },
-  'vat.base_includes_levies': { field: 'vatBaseIncludesLevies', parse: flag, about: 'Whether IDF and RDL join the VAT base' },
   rounding: { field: 'rounding', parse: rounding, about: 'Rounding of each tax line and customs value' },
   'valuation.default_insurance_rate': { field: 'defaultInsuranceRate', parse: percent, about: 'Insurance as percent of C&F when none is declared' },
   'valuation.used_vehicle_method': { field: 'usedVehicleMethod', parse: method, about: 'How a used vehicle CRSP is reduced to a customs value' },

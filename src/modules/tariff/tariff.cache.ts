@@ -2,7 +2,7 @@
 // memory for a short time. One cache serves every repository built on it (including those bound
 // to a declaration's transaction); a miss reads through the repository it was asked on. A tariff
 // or rate import (the CLI runs in its own process) is seen by a running server within `ttlMs`.
-import type { TariffRepository, TariffLineRow, ExchangeRateRow, SettingRow } from './tariff.repository.ts';
+import type { TariffRepository, TariffLineRow, ExchangeRateRow, SettingRow, ChargeTypeRow, ChargeRateRow } from './tariff.repository.ts';
 
 export class TariffCache {
   private readonly entries = new Map<string, { expires: number; value: unknown }>();
@@ -64,6 +64,15 @@ export function cachedReads(repo: TariffRepository, cache: TariffCache): TariffR
         }
       }
       return currencies.flatMap((c) => cache.get<ExchangeRateRow[]>(`rate:${c}:${date}`) ?? []);
+    },
+    async chargesInForce(date: string): Promise<{ types: ChargeTypeRow[]; rates: ChargeRateRow[] }> {
+      const key = `charges:${date}`;
+      let value = cache.get<{ types: ChargeTypeRow[]; rates: ChargeRateRow[] }>(key);
+      if (!value) {
+        value = await repo.chargesInForce(date);
+        cache.set(key, value);
+      }
+      return value;
     },
     async settingsInForce(date: string): Promise<SettingRow[]> {
       const key = `settings:${date}`;

@@ -73,6 +73,10 @@ export function tariffRepository(db: Kysely<DB>) {
         .execute();
     },
 
+    chargesInForce(date: string) {
+      return chargeReads(db).chargesInForce(date);
+    },
+
     async isEmpty(): Promise<boolean> {
       const row = await db.selectFrom('tariff_line').select('id').limit(1).executeTakeFirst();
       return row === undefined;
@@ -134,3 +138,30 @@ export const tariffWrites = {
     return inserted;
   },
 };
+
+export type ChargeTypeRow = Selectable<TariffTables['charge_type']>;
+export type ChargeRateRow = Selectable<TariffTables['charge_rate']>;
+
+/** Tax heads and their scheduled rates in force on a date. */
+export function chargeReads(db: Q) {
+  return {
+    async chargesInForce(date: string): Promise<{ types: ChargeTypeRow[]; rates: ChargeRateRow[] }> {
+      const [types, rates] = await Promise.all([
+        db
+          .selectFrom('charge_type')
+          .selectAll()
+          .where('valid_from', '<=', date)
+          .where((eb) => eb.or([eb('valid_to', 'is', null), eb('valid_to', '>=', date)]))
+          .orderBy('sequence')
+          .execute(),
+        db
+          .selectFrom('charge_rate')
+          .selectAll()
+          .where('valid_from', '<=', date)
+          .where((eb) => eb.or([eb('valid_to', 'is', null), eb('valid_to', '>=', date)]))
+          .execute(),
+      ]);
+      return { types, rates };
+    },
+  };
+}

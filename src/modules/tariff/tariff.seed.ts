@@ -10,12 +10,14 @@ import { tariffWrites } from './tariff.repository.ts';
 import { isSettingKey, parseSetting } from './national-settings.ts';
 import { importRates, importTariff, type ImportReport } from './tariff.import.ts';
 import { tariffRepository } from './tariff.repository.ts';
+import { importCharges } from './charges.ts';
 
 const dataDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'data');
 export const sampleFiles = {
   tariff: path.join(dataDir, 'kenya-sample-tariff.csv'),
   rates: path.join(dataDir, 'kenya-sample-exchange-rates.csv'),
   settings: path.join(dataDir, 'kenya-national-settings.json'),
+  charges: path.join(dataDir, 'kenya-charges.json'),
 };
 
 interface SettingEntry {
@@ -69,4 +71,13 @@ export async function loadSampleTariff(db: Kysely<DB>): Promise<ImportReport[]> 
     throw new Error(`sample ${failed.file} did not load: ${failed.errors.slice(0, 5).map((e) => `line ${e.line} ${e.field ?? ''} ${e.message}`).join('; ')}`);
   }
   return reports;
+}
+
+/** The shipped tax heads and rates: entries not yet stored are added (an administration's own later versions stay). */
+export async function loadShippedCharges(db: Kysely<DB>, file = sampleFiles.charges): Promise<number> {
+  const report = await importCharges(db, file, { strict: false });
+  if (!report.ok) {
+    throw new Error(`${report.file} is not valid:\n  ${report.errors.slice(0, 20).join('\n  ')}`);
+  }
+  return report.loaded;
 }

@@ -5,6 +5,7 @@ import type { NationalRules, RuleRef, TariffMeasure, ExchangeRate } from '#modul
 import type { TariffRepository, TariffLineRow, ExchangeRateRow } from './tariff.repository.ts';
 import { nationalRulesFrom, type SettingKey } from './national-settings.ts';
 import { formatHsCode, normaliseHsCode } from './hs-code.ts';
+import { scheduleFrom } from './charges.ts';
 
 export type LineLookup =
   | { ok: true; measure: TariffMeasure; row: TariffLineRow }
@@ -111,6 +112,11 @@ export function tariffService(repo: TariffRepository) {
         }
       }
       return nationalRulesFrom([...latestPerKey.values()]);
+    },
+
+    /** The tax heads and their scheduled rates in force on the date. */
+    async chargeSchedule(date: string) {
+      return scheduleFrom(await repo.chargesInForce(date));
     },
 
     async search(query: string, date: string, limit: number) {

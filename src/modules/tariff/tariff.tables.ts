@@ -45,6 +45,36 @@ export interface TariffTables {
     note: string | null;
     import_id: number;
   };
+  charge_type: {
+    id: Generated<string>;
+    code: string;
+    name: string;
+    base: 'customs_value' | 'value_plus' | 'vat_base' | 'quantity';
+    plus: ColumnType<string[], string, string>;
+    joins_vat_base: boolean;
+    rate_source: 'tariff-duty' | 'tariff-excise' | 'schedule';
+    rounding_scale: number | null;
+    rounding_mode: string | null;
+    minimum: Numeric | null;
+    maximum: Numeric | null;
+    sequence: number;
+    valid_from: string;
+    valid_to: string | null;
+    note: string | null;
+  };
+  charge_rate: {
+    id: Generated<string>;
+    charge_code: string;
+    hs_prefix: string;
+    rate: Numeric | null;
+    specific: Numeric | null;
+    specific_unit: string | null;
+    specific_currency: string;
+    treatment: 'standard' | 'reduced' | 'zero' | 'exempt';
+    valid_from: string;
+    valid_to: string | null;
+    note: string | null;
+  };
   national_setting: {
     id: Generated<number>;
     key: string;
