@@ -54,6 +54,8 @@ export interface TestServer {
   close(): Promise<void>;
   /** A client logged in as this demo user (password demo-password); the token is reused. */
   as(username: string): Promise<Client>;
+  /** As `as`, with a new login (after the clock moved past the session's life, say). */
+  relogin(username: string): Promise<Client>;
   /** A client presenting this API key (X-API-Key). */
   key(apiKey: string): Client;
   anonymous(): Client;
@@ -104,6 +106,15 @@ export async function startTestServer(opts: { clock?: string; env?: Record<strin
     }
     return (res.body as { token: string }).token;
   };
+  const as = async (username: string): Promise<Client> => {
+    let token = tokens.get(username);
+    if (token === undefined) {
+      token = login(username);
+      tokens.set(username, token);
+      token.catch(() => tokens.delete(username));
+    }
+    return client(url, { authorization: `Bearer ${await token}` });
+  };
   return {
     url,
     database,
@@ -113,14 +124,10 @@ export async function startTestServer(opts: { clock?: string; env?: Record<strin
       await app.close();
       await database.close();
     },
-    async as(username) {
-      let token = tokens.get(username);
-      if (token === undefined) {
-        token = login(username);
-        tokens.set(username, token);
-        token.catch(() => tokens.delete(username));
-      }
-      return client(url, { authorization: `Bearer ${await token}` });
+    as,
+    async relogin(username) {
+      tokens.delete(username);
+      return as(username);
     },
     key: (apiKey) => client(url, { 'x-api-key': apiKey }),
     anonymous: () => client(url, {}),

@@ -97,8 +97,8 @@ function parseTariffRecord(rec: CsvRecord, known: Known, errors: LineError[]): N
       return null;
     }
     const d = parseDecimal(raw.replace(/%$/, ''));
-    if (!d || d.isNegative() || d.greaterThan(1000)) {
-      err(name, `"${raw}" is not a percentage from 0 to 1000 (write 25 for 25%)`);
+    if (!d || d.isNegative() || d.greaterThan(1000) || d.decimalPlaces() > 4) {
+      err(name, `"${raw}" is not a percentage from 0 to 1000 with at most 4 decimals (write 25 for 25%)`);
       return null;
     }
     return d.toString();
@@ -109,8 +109,8 @@ function parseTariffRecord(rec: CsvRecord, known: Known, errors: LineError[]): N
       return null;
     }
     const d = parseDecimal(raw);
-    if (!d || !d.isPositive() || d.isZero()) {
-      err(name, `"${raw}" is not a positive amount`);
+    if (!d || !d.isPositive() || d.isZero() || d.decimalPlaces() > 6 || d.greaterThanOrEqualTo(1e14)) {
+      err(name, `"${raw}" is not a positive amount below 10^14 with at most 6 decimals`);
       return null;
     }
     return d.toString();
