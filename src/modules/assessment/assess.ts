@@ -19,6 +19,7 @@ import {
 } from './assessment.types.ts';
 import { apportion } from './apportion.ts';
 import { valueUsedVehicle } from './vehicle-valuation.ts';
+import { relieveLine } from './reliefs.ts';
 
 const ZERO = new Dec(0);
 const HUNDRED = new Dec(100);
@@ -174,23 +175,27 @@ function computeTaxes(input: AssessmentInput, item: ItemInput, customsValue: Dec
     const charged = charge('ID', measure.importDuty, customsValue, input, item, round, errors);
     duty = charged ?? { code: 'ID', name: taxNames.ID, base: customsValue, rate: ZERO, amount: ZERO, method: 'free', rule: measure.ref };
   }
+  // Reliefs apply charge by charge, before the next base is built on what is actually due.
+  const relieve = (line: TaxLine) => relieveLine(line, item.reliefs, round, use);
+  duty = relieve(duty);
   lines.push(duty);
 
   const exciseBase = customsValue.plus(duty.amount);
-  const excise = charge('EXD', measure.excise, exciseBase, input, item, round, errors);
+  const charged = charge('EXD', measure.excise, exciseBase, input, item, round, errors);
+  const excise = charged && relieve(charged);
   if (excise) {
     lines.push(excise);
   }
 
   const levies = leviesFor(input.cpc, rules);
-  const idf = leviesLine('IDF', customsValue, levies.idf, round, use);
-  const rdl = leviesLine('RDL', customsValue, levies.rdl, round, use);
+  const idf = relieve(leviesLine('IDF', customsValue, levies.idf, round, use));
+  const rdl = relieve(leviesLine('RDL', customsValue, levies.rdl, round, use));
 
   let vatBase = exciseBase.plus(excise?.amount ?? ZERO);
   if (rules.vatBaseIncludesLevies.value) {
     vatBase = vatBase.plus(idf.amount).plus(rdl.amount);
   }
-  lines.push(vatLine(measure.vat, vatBase, rules, round, use));
+  lines.push(relieve(vatLine(measure.vat, vatBase, rules, round, use)));
   lines.push(idf, rdl);
   return errors.length > 0 ? { errors } : lines;
 }

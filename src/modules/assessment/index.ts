@@ -5,3 +5,4 @@ export { depreciationFor, divisorFor } from './vehicle-valuation.ts';
 export { calculatorService, type CalculatorService, type CalculatorRequest } from './calculator.service.ts';
 export { assessmentJson } from './assessment.json.ts';
 export { calculatorRoutes } from './calculator.routes.ts';
+export { reliefFor, relieveLine, type LetterUse, type PresentedDocument, type ReliefPort, type ReliefQuery, type ReliefResolution } from './reliefs.ts';
