@@ -13,7 +13,7 @@ let journey: Journey;
 let agent: Client;
 let officer: Client;
 let calculator: Client;
-const bls = Array.from({ length: 12 }, (_, i) => blNumber(`RL${i}`));
+const bls = Array.from({ length: 16 }, (_, i) => blNumber(`RL${i}`));
 let nextBl = 0;
 
 beforeAll(async () => {
@@ -215,6 +215,16 @@ describe('exemption letters', () => {
     expectStatus(retry, 201);
     expect(retry.body.assessment.total).toBe('5814.00');
     expect(await balanceOf(letter.id)).toBe('70800.00');
+  });
+
+  it('two declarations racing for the last of a letter: exactly one gets it', async () => {
+    const letter = await registerLetter({ number: 'TNT/EXM/2026/0500', holderPin: pins.nmotors, procedureCodes: ['4000412'], charges: ['ID', 'VAT'], cover: 'value', limit: '150000', validFrom: '2026-01-01' });
+    const documents = [{ code: 'EXL', reference: letter.number }];
+    const results = await Promise.all([lodge('4000412', [tshirts], documents), lodge('4000412', [tshirts], documents)]);
+    expect(results.map((r) => r.status).sort()).toEqual([201, 422]);
+    expectError(results.find((r) => r.status === 422) as Res, '/documents', 'exemption_exhausted');
+    // 150,000.00 less the winner's 129,200.00.
+    expect(await balanceOf(letter.id)).toBe('20800.00');
   });
 
   it('duty remission (4000440 with a remission letter): duty relieved on raw sugar, drawn by quantity', async () => {
