@@ -27,6 +27,7 @@ import { deliverToTerminal, releaseRoutes, releaseService } from '#modules/relea
 import { declarationRoutes, declarationService } from '#modules/declaration/index.ts';
 import { recordOutcome, riskEngine, riskRoutes, riskService } from '#modules/risk/index.ts';
 import { inspectionRoutes, inspectionService } from '#modules/inspection/index.ts';
+import { reliefResolver, reliefRoutes, reliefService } from '#modules/relief/index.ts';
 
 /** One /api route and who may call it, as the onRoute hook saw it (HEAD routes left out). */
 export interface ApiRoute {
@@ -64,7 +65,8 @@ export function services(database: Database, clock: Clock, config: Config, log?:
   // Tariff lines, rates and settings are read through one short-lived cache shared by every request.
   const tariffCache = new TariffCache();
   const tariff = tariffService(cachedReads(tariffRepository(database.db), tariffCache));
-  const calculator = calculatorService({ tariff, reference, clock });
+  const relief = reliefService({ db: database.db, clock });
+  const calculator = calculatorService({ tariff, reference, clock, reliefs: relief.resolver });
   const identity = identityService(database.db, clock, identitySettings(config));
   const parties = partiesService(database.db, clock);
   const manifests = manifestService({ db: database.db, reference, clock, officesServed: (orgId) => parties.officesServed(orgId) });
@@ -91,13 +93,15 @@ export function services(database: Database, clock: Clock, config: Config, log?:
     // Bound to the declaration's own transaction (PGlite has a single connection).
     ratesFor: (q) => {
       const tariffInTx = tariffService(cachedReads(tariffRepository(q), tariffCache));
-      return { tariff: tariffInTx, calculator: calculatorService({ tariff: tariffInTx, reference, clock }) };
+      return { tariff: tariffInTx, calculator: calculatorService({ tariff: tariffInTx, reference, clock, reliefs: reliefResolver(q) }) };
     },
     parties,
     manifest: { findTransportDocument, findTransportDocumentById, findTransportDocuments },
     payment: payments,
     release,
     selectivity: risk.engine,
+    // Exemption letters are drawn (and given back) in the declaration's own transaction.
+    letters: relief,
     // A yellow, red or blue declaration becomes a verification task in the lodgement's transaction.
     onSelected: (tx, selected) => inspection.onSelected(tx, selected),
     verificationOf: (q, declarationId) => inspection.hold(q, declarationId),
@@ -118,7 +122,7 @@ export function services(database: Database, clock: Clock, config: Config, log?:
   outbox.subscribe('release.issued', deliverToTerminal);
   // A declaration cancelled or rejected under verification closes its task.
   outbox.subscribe('declaration.status_changed', (event, db) => inspection.onDeclarationStatusChanged(event, db));
-  return { outbox, reference, tariff, calculator, identity, parties, manifests, payments, release, declarations, risk, inspection };
+  return { outbox, reference, tariff, calculator, relief, identity, parties, manifests, payments, release, declarations, risk, inspection };
 }
 
 /** TRUST_PROXY as Fastify takes it: a hop count becomes "the first n hops". */
@@ -215,6 +219,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.decorate('services', s);
   await app.register(referenceRoutes({ reference: s.reference }));
   await app.register(tariffRoutes({ tariff: s.tariff, clock }));
+  await app.register(reliefRoutes({ db: deps.database.db, relief: s.relief }));
   await app.register(calculatorRoutes({ calculator: s.calculator, rateLimit: deps.config.calculatorRateLimit }));
   await app.register(identityRoutes({ db: deps.database.db, identity: s.identity, parties: s.parties }));
   await app.register(partiesRoutes({ db: deps.database.db, parties: s.parties }));

@@ -12,11 +12,14 @@ import { applicationRole, asOwner, grantApplicationRole, prepareDatabase } from 
 import { auditCommand } from '#modules/audit/index.ts';
 import { adminCreateCommand, adminUsage, commandLineActor, identityService, identitySettings, readPasswordFromStdin } from '#modules/identity/index.ts';
 import { disableDemoCredentials, partiesService } from '#modules/parties/index.ts';
+import { importReliefs } from '#modules/relief/index.ts';
 
 const usage = `forodha <command>
 
   tariff import FILE.csv [--dry-run] [--by NAME]   load a tariff version (all-or-nothing)
   rates import FILE.csv [--dry-run] [--by NAME]    load exchange rates (all-or-nothing)
+  reliefs import FILE.csv|json [--dry-run] [--by NAME]
+                                                   load reliefs by procedure code (all-or-nothing)
   audit verify [--public-key FILE] [--checkpoints FILE] [--max-age SECONDS]
                                                    check the hash chains against the signed checkpoints; exit 1 on any problem
   audit checkpoint                                 sign and append a checkpoint of every chain head (AUDIT_CHECKPOINT_FILE)
@@ -63,10 +66,10 @@ async function withDatabase<T>(work: (database: Database) => Promise<T>): Promis
 export async function run(argv: string[]): Promise<number> {
   const [command, sub, ...rest] = argv;
   const args = [sub ?? '', ...rest];
-  if ((command === 'tariff' || command === 'rates') && sub === 'import') {
+  if ((command === 'tariff' || command === 'rates' || command === 'reliefs') && sub === 'import') {
     const file = rest.find((a, i) => !a.startsWith('--') && rest[i - 1] !== '--by');
     if (!file) {
-      console.error(`usage: forodha ${command} import FILE.csv [--dry-run] [--by NAME]`);
+      console.error(`usage: forodha ${command} import FILE.${command === 'reliefs' ? 'csv|json' : 'csv'} [--dry-run] [--by NAME]`);
       return 2;
     }
     const dryRun = rest.includes('--dry-run');
@@ -74,7 +77,7 @@ export async function run(argv: string[]): Promise<number> {
     return withDatabase(async ({ db }) => {
       // A fresh database needs its schema and reference lists (units, currencies) to check rows against.
       await prepareDatabase(db, { demo: false });
-      const load = command === 'tariff' ? importTariff : importRates;
+      const load = command === 'tariff' ? importTariff : command === 'rates' ? importRates : importReliefs;
       const report = await load(db, file, { importedBy, dryRun, onProgress: (m) => process.stderr.write(`  ${m}\n`) });
       printReport(report, dryRun);
       return report.ok ? 0 : 1;

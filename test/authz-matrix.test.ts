@@ -152,6 +152,20 @@ const table: Record<string, Entry> = {
   'POST /api/v1/api-keys/:id/revoke': { access: ['admin'], call: (fx) => ({ path: `/api/v1/api-keys/${fx.apiKeys.revoke}/revoke`, body: reason }) },
 
   // Parties: organisations and agent authorisations.
+  // Exemption letters: customs registers and reads them (the relief module).
+  'POST /api/v1/exemption-letters': {
+    access: ['officer', 'supervisor', 'admin'],
+    call: (_fx, role) => ({
+      path: '/api/v1/exemption-letters',
+      body: { number: `MX/EXL/${role}`, holderPin: 'P051234567A', procedureCodes: ['4000412'], charges: ['ID'], cover: 'value', limit: '1000', validFrom: '2026-01-01' },
+    }),
+  },
+  'GET /api/v1/exemption-letters': { access: customs, call: () => ({ path: '/api/v1/exemption-letters?limit=10' }) },
+  'GET /api/v1/exemption-letters/:id': {
+    access: customs,
+    call: () => ({ path: '/api/v1/exemption-letters/00000000-0000-4000-8000-000000000000' }),
+    expect: Object.fromEntries(customs.map((r) => [r, { own: { status: 404, why: 'no letter has this id: customs may read, and learns there is none' } }])),
+  },
   'POST /api/v1/organisations': {
     access: ['admin'],
     call: () => ({ path: '/api/v1/organisations', body: { code: 'MXCARRIER', kind: 'carrier', name: 'Matrix Lines Ltd' } }),

@@ -21,6 +21,7 @@ import {
 import { apportion } from './apportion.ts';
 import { valueUsedVehicle } from './vehicle-valuation.ts';
 import { chargeableQuantity } from './quantity.ts';
+import { relieveLine } from './reliefs.ts';
 
 const ZERO = new Dec(0);
 const HUNDRED = new Dec(100);
@@ -197,13 +198,6 @@ function dueRate(type: ChargeTypeDef, input: AssessmentInput, item: ItemInput): 
   if (treatment === 'exempt' || treatment === 'zero') {
     return { kind: 'nil', method: treatment === 'exempt' ? 'exempt' : 'zero-rated', rule, rate: ZERO };
   }
-  const relief = item.reliefs?.find((r) => r.charge === type.code);
-  if (relief?.kind === 'full') {
-    return { kind: 'nil', method: `relief: ${relief.name}`, rule: relief.ref, rate: ZERO };
-  }
-  if (relief?.kind === 'rate') {
-    return { kind: 'charged', charge: { rate: relief.rate ?? ZERO }, method: `relief-rate: ${relief.name}`, rule: relief.ref, extraRefs: [rule] };
-  }
   const preferential = preferentialLevy(type.code, input);
   if (preferential) {
     return { kind: 'charged', charge: { rate: preferential.rate.value }, method: 'preferential-cpc', rule: preferential.rate.ref, extraRefs: [preferential.cpcs.ref, rule] };
@@ -277,7 +271,8 @@ function chargeLine(type: ChargeTypeDef, base: Dec, input: AssessmentInput, item
   }
   const bounded = bound(type, charged.amount);
   const method = (due.method ?? charged.method) + (bounded.method ? ` (${bounded.method})` : '');
-  return { ...line, ...charged, amount: bounded.amount, method, rule: due.rule };
+  // A relief applies to the charge as due, before the next base is built on it.
+  return relieveLine({ ...line, ...charged, amount: bounded.amount, method, rule: due.rule }, item.reliefs, round, use);
 }
 
 /** A charge's minimum and maximum, in KES, when its type has them. */

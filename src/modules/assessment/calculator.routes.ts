@@ -14,6 +14,18 @@ export const CalculatorBody = Type.Object(
     currency: Text(3, { minLength: 3, description: 'ISO 4217 currency of FOB, freight and insurance', examples: ['USD'] }),
     exchangeRate: Type.Optional(Decimal('KES per unit of currency; default: the rate in force on the date', 9)),
     cpc: Type.Optional(Type.String({ pattern: '^\\d{7}$', description: 'Customs procedure code; default 4000000 (home use)' })),
+    documents: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            code: Text(8, { minLength: 1, description: 'Document code (GET /api/v1/reference/document-codes), e.g. DIPN, EXL, CEAC' }),
+            reference: Text(70, { minLength: 1, description: 'Its number, e.g. an exemption letter number' }),
+          },
+          { additionalProperties: false },
+        ),
+        { maxItems: 50, description: 'Supporting documents that procedure-code reliefs require; exemption letters are taken as presented here and checked at lodgement' },
+      ),
+    ),
     freight: Type.Optional(Decimal('Freight for the whole consignment, apportioned to items by FOB')),
     insurance: Type.Optional(Decimal('Insurance for the whole consignment, apportioned by FOB; default 1% of C&F')),
     items: Type.Array(

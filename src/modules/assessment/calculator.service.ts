@@ -7,7 +7,8 @@ import type { TariffService } from '#modules/tariff/index.ts';
 import type { ReferenceService } from '#modules/reference/index.ts';
 import { assess } from './assess.ts';
 import { assessmentJson } from './assessment.json.ts';
-import type { ExchangeRate, ItemInput, TariffMeasure, UnitDef } from './assessment.types.ts';
+import type { ExchangeRate, ItemInput, RuleRef, TariffMeasure, UnitDef } from './assessment.types.ts';
+import type { LetterUse, ReliefPort } from './reliefs.ts';
 
 export interface CalculatorItem {
   hsCode?: string;
@@ -29,6 +30,11 @@ export interface CalculatorRequest {
   date?: string;
   /** Supporting documents (code and reference) that reliefs and preferences may require. */
   documents?: { code: string; reference: string }[];
+  /**
+   * The declaration's importer (never from the public body): exemption letters are then looked
+   * up and must be held by it; without it they are taken as presented.
+   */
+  importer?: { pin: string };
   currency: string;
   exchangeRate?: string;
   cpc?: string;
@@ -77,7 +83,14 @@ function unitsFrom(defs: ReadonlyMap<string, { code: string; kind: string; facto
   return units;
 }
 
-export function calculatorService(deps: { tariff: TariffService; reference: ReferenceService; clock: Clock }) {
+/** What each item draws on exemption letters: its customs value (KES) or its declared quantity. */
+function letterDraws(letters: LetterUse[], customsValue: string, quantity: string | undefined) {
+  return letters.map((l) => ({ number: l.number, cover: l.cover, unit: l.cover === 'value' ? 'KES' : l.unit, amount: l.cover === 'value' ? customsValue : (quantity ?? '0') }));
+}
+
+const ruleJsonOf = (r: RuleRef) => ({ kind: r.kind, id: r.id, key: r.key, validFrom: r.validFrom, validTo: r.validTo, ...(r.value === undefined ? {} : { value: r.value }) });
+
+export function calculatorService(deps: { tariff: TariffService; reference: ReferenceService; clock: Clock; reliefs?: ReliefPort }) {
   return {
     async calculate(req: CalculatorRequest) {
       const errors = new FieldErrors();
@@ -162,6 +175,25 @@ export function calculatorService(deps: { tariff: TariffService; reference: Refe
       if ('missing' in national) {
         throw new Error('unreachable');
       }
+      // Reliefs by procedure code and documents, per item; the engine only applies them.
+      const reliefs = deps.reliefs
+        ? await deps.reliefs.resolve({
+            cpc,
+            date,
+            documents: req.documents ?? [],
+            ...(req.importer ? { importerPin: req.importer.pin } : {}),
+            items: req.items.map((item, index) => ({
+              hsCode: (measures[index] as TariffMeasure).hsCode,
+              ...(item.quantity === undefined ? {} : { quantity: item.quantity }),
+              ...(item.unit === undefined ? {} : { unit: item.unit }),
+            })),
+          })
+        : undefined;
+      if (reliefs && !reliefs.ok) {
+        reliefs.errors.forEach((e) => errors.add(e.pointer, e.code, e.message));
+        errors.throwIfAny();
+      }
+      const granted = reliefs?.ok ? reliefs : undefined;
 
       const items: ItemInput[] = req.items.map((item, index) => {
         const p = `/items/${index}`;
@@ -184,6 +216,10 @@ export function calculatorService(deps: { tariff: TariffService; reference: Refe
         }
         if (item.unit !== undefined) {
           input.unit = item.unit.toUpperCase();
+        }
+        const grants = granted?.items[index]?.grants ?? [];
+        if (grants.length > 0) {
+          input.reliefs = grants;
         }
         if (item.originCountry !== undefined) {
           input.originCountry = item.originCountry.toUpperCase();
@@ -226,6 +262,8 @@ export function calculatorService(deps: { tariff: TariffService; reference: Refe
       }
       const scale = national.rules.rounding.value.scale;
       const json = assessmentJson(result.assessment, scale);
+      const letters = granted?.items.flatMap((i) => i.letters) ?? [];
+      const letterRules = [...new Map(letters.map((l) => [l.letterId, ruleJsonOf(l.ref)])).values()];
       return {
         currency,
         cpc,
@@ -235,7 +273,13 @@ export function calculatorService(deps: { tariff: TariffService; reference: Refe
           ...(exchangeRate.ref.kind === 'declared' ? {} : { validFrom: exchangeRate.ref.validFrom, validTo: exchangeRate.ref.validTo }),
         },
         ...json,
-        items: json.items.map((i) => ({ ...i, description: (measures[i.index] as TariffMeasure).description })),
+        rulesUsed: [...json.rulesUsed, ...letterRules],
+        warnings: [...json.warnings, ...(granted?.warnings ?? [])],
+        items: json.items.map((i) => ({
+          ...i,
+          description: (measures[i.index] as TariffMeasure).description,
+          exemptionLetters: letterDraws(granted?.items[i.index]?.letters ?? [], i.customsValue, req.items[i.index]?.quantity),
+        })),
       };
     },
   };

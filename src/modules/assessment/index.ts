@@ -6,3 +6,4 @@ export { calculatorService, type CalculatorService, type CalculatorRequest } fro
 export { assessmentJson } from './assessment.json.ts';
 export { calculatorRoutes } from './calculator.routes.ts';
 export { AlcoholPercent, QuantityUnit, measureAttributes } from './item.fields.ts';
+export { reliefFor, relieveLine, type LetterUse, type PresentedDocument, type ReliefPort, type ReliefQuery, type ReliefResolution } from './reliefs.ts';

@@ -46,6 +46,10 @@ export interface GoodsToAssess {
   /** Header insurance after the incoterm; undefined lets the 1% default apply. */
   insurance: Dec | undefined;
   items: GoodsItem[];
+  /** Supporting documents (reliefs by procedure code need some; exemption letters are quoted here). */
+  documents?: { code: string; reference: string }[];
+  /** The importer's PIN: an exemption letter must be held by it. */
+  importerPin?: string;
 }
 
 export interface StoredAssessment {
@@ -93,6 +97,8 @@ export async function assessGoods(calculator: CalculatorService, goods: GoodsToA
         currency: goods.currency,
         exchangeRate: goods.exchangeRate.rate,
         cpc,
+        ...(goods.documents ? { documents: goods.documents } : {}),
+        ...(goods.importerPin ? { importer: { pin: goods.importerPin } } : {}),
         items: indexes.map((index) => {
           const item = goods.items[index] as GoodsItem;
           const freight = freightShares?.[index];
@@ -197,6 +203,11 @@ function merge(goods: GoodsToAssess, results: { cpc: string; indexes: number[]; 
     rulesUsed: [...rules.values()].sort((a, b) => `${a.kind}:${a.id}`.localeCompare(`${b.kind}:${b.id}`)),
     warnings: [...new Set(results.flatMap((r) => r.result.warnings))],
   };
+}
+
+/** What an assessment draws on exemption letters, per declaration item (see the relief module). */
+export function letterDrawsOf(a: StoredAssessment): { number: string; itemNo: number; amount: string }[] {
+  return a.items.flatMap((i) => (i.exemptionLetters ?? []).map((l) => ({ number: l.number, itemNo: i.itemNo, amount: l.amount })));
 }
 
 /** Tariff lines and settings an assessment rests on, to tell whether another date's rules differ. */

@@ -30,7 +30,7 @@ import { bodyOf, declarationRepository as repo, type DeclarationPatch } from './
 import { checkLodgement, goodsFrom, type LodgementDeps, type Lodged } from './declaration.validation.ts';
 import { corrected } from './declaration.corrections.ts';
 import type { Correction, CorrectionEffect, SelectedDeclaration, VerificationSubject } from '#modules/inspection/index.ts';
-import { AssessmentErrors, assessGoods, rulesKey, slipOf, type StoredAssessment } from './declaration.assessment.ts';
+import { AssessmentErrors, assessGoods, letterDrawsOf, rulesKey, slipOf, type StoredAssessment } from './declaration.assessment.ts';
 import type { GateOut, ManifestArrived, PaymentPort, ReleasePort, Settlement, TransportDocumentRef } from './declaration.ports.ts';
 import { declarationView, requestView, summaryView, type DeclarationView } from './declaration.view.ts';
 import { timelineEntry, type TimelineEntry } from './declaration.timeline.ts';
@@ -52,6 +52,13 @@ export interface DeclarationServiceDeps extends LodgementDeps {
    * verification says so (the officer's corrections, not the declarant's, follow a selection).
    */
   verificationOf?: (q: Kysely<DB>, declarationId: string) => Promise<{ task: string; amendable: boolean } | undefined>;
+  /**
+   * Exemption letters (relief module): makes the declaration's draws what its assessment asks,
+   * in the same transaction; an empty list gives everything back. 422 exemption_exhausted.
+   */
+  letters?: {
+    settle(tx: Tx, draw: { declarationId: string; reference: string | null; draws: { number: string; itemNo: number; amount: string }[]; actor: Actor; requestId: string | null; reason: string }): Promise<void>;
+  };
 }
 
 /** Who asks, as the routes know it. */
@@ -102,6 +109,11 @@ export function declarationService(deps: DeclarationServiceDeps) {
     if (!check.ok) {
       throw new ProblemError({ type: 'forbidden', title: 'Forbidden', status: 403, detail: `${check.message}; an agent acts for a client only while both are in force`, code: check.code });
     }
+  }
+
+  /** Draws the exemption letters the assessment uses (none: everything drawn is given back). */
+  async function drawLetters(tx: Tx, row: DeclarationRow, assessment: StoredAssessment | null, context: { actor: Actor; requestId: string | null; reason: string }): Promise<void> {
+    await deps.letters?.settle(tx, { declarationId: row.id, reference: row.reference, draws: assessment ? letterDrawsOf(assessment) : [], ...context });
   }
 
   /** The audit record of a change (and its outbox event when the status moved). */
@@ -338,6 +350,7 @@ export function declarationService(deps: DeclarationServiceDeps) {
       now,
       2,
     );
+    await drawLetters(tx, assessedRow, lodged.assessment, { actor: caller.actor, requestId: caller.requestId, reason: action === 'lodge' ? 'declaration lodged' : 'declaration amended' });
     const lodgedRow: DeclarationRow = { ...row, status: lodgedStatus, reference, transport_document_id: lodged.document.id, version: row.version + 1, updated_at: now };
     await record(tx, row, lodgedRow, {
       action: action === 'lodge' ? 'declaration.lodged' : 'declaration.amended',
@@ -610,6 +623,7 @@ export function declarationService(deps: DeclarationServiceDeps) {
   async function cancelNow(tx: Tx, row: DeclarationRow, context: { actor: Actor; requestId: string | null; reason: string }): Promise<DeclarationRow> {
     const status = declarationLifecycle.next(row.status, 'cancel');
     const patch: DeclarationPatch = { status, cancelled_at: clock.now(), status_reason: context.reason };
+    await drawLetters(tx, row, null, { actor: context.actor, requestId: context.requestId, reason: 'declaration cancelled' });
     let refund: string | undefined;
     if (row.status === 'registered') {
       await deps.payment.cancelPrn(tx, { declarationId: row.id, reason: `declaration cancelled: ${context.reason}`, actor: context.actor, requestId: context.requestId });
@@ -744,6 +758,7 @@ export function declarationService(deps: DeclarationServiceDeps) {
       ...due.patch,
     };
     let after = await repo.update(tx, row.id, patch, clock.now());
+    await drawLetters(tx, after, lodged.assessment, { actor: caller.actor, requestId: caller.requestId, reason: 'amendment approved' });
     await record(tx, row, after, {
       action: 'declaration.amended_on_request',
       actor: caller.actor,
@@ -1052,6 +1067,7 @@ export function declarationService(deps: DeclarationServiceDeps) {
       const row = await lockFor(tx, caller, id, 'customs');
       const status = declarationLifecycle.next(row.status, 'reject');
       const rejected = await repo.update(tx, id, { status, status_reason: reason }, clock.now());
+      await drawLetters(tx, rejected, null, { actor: caller.actor, requestId: caller.requestId, reason: 'declaration rejected' });
       await record(tx, row, rejected, { action: 'declaration.rejected', actor: caller.actor, requestId: caller.requestId, reason });
       return view(tx, rejected, caller.principal);
     },
@@ -1250,6 +1266,7 @@ export function declarationService(deps: DeclarationServiceDeps) {
       const patch: DeclarationPatch = { assessment: JSON.stringify(c.assessment), assessed_total: c.assessment.total, ...due.patch };
       const paidByCarryOver = due.paidByCarryOver;
       let after = await repo.update(tx, row.id, patch, clock.now());
+      await drawLetters(tx, after, c.assessment, { actor: context.actor, requestId: context.requestId, reason: 'corrected on verification' });
       await record(tx, row, after, {
         action: 'declaration.corrected',
         actor: context.actor,
