@@ -5,7 +5,7 @@ import type { DB } from './schema.ts';
 import { openDatabase, type Database } from '#platform/db/database.ts';
 import { DataLockedError } from '#platform/db/lock.ts';
 import { migrateToLatest } from '#platform/db/migrate.ts';
-import { importRates, importTariff, type ImportReport } from '#modules/tariff/index.ts';
+import { importCharges, importRates, importTariff, type ImportReport } from '#modules/tariff/index.ts';
 import { parseTrainArgs, trainCommand, trainUsage } from '#modules/risk/index.ts';
 import { systemClock } from '#platform/clock.ts';
 import { applicationRole, asOwner, grantApplicationRole, prepareDatabase } from './setup.ts';
@@ -18,6 +18,7 @@ const usage = `forodha <command>
 
   tariff import FILE.csv [--dry-run] [--by NAME]   load a tariff version (all-or-nothing)
   rates import FILE.csv [--dry-run] [--by NAME]    load exchange rates (all-or-nothing)
+  charges import FILE.json [--dry-run] [--by NAME]  load tax heads and their rates by HS prefix (all-or-nothing)
   reliefs import FILE.csv|json [--dry-run] [--by NAME]
                                                    load reliefs by procedure code (all-or-nothing)
   audit verify [--public-key FILE] [--checkpoints FILE] [--max-age SECONDS]
@@ -81,6 +82,26 @@ export async function run(argv: string[]): Promise<number> {
       const report = await load(db, file, { importedBy, dryRun, onProgress: (m) => process.stderr.write(`  ${m}\n`) });
       printReport(report, dryRun);
       return report.ok ? 0 : 1;
+    });
+  }
+  if (command === 'charges' && sub === 'import') {
+    const file = rest.find((a, i) => !a.startsWith('--') && rest[i - 1] !== '--by');
+    if (!file) {
+      console.error('usage: forodha charges import FILE.json [--dry-run] [--by NAME]');
+      return 2;
+    }
+    const dryRun = rest.includes('--dry-run');
+    const importedBy = option(rest, '--by') ?? process.env.USER ?? 'cli';
+    return withDatabase(async ({ db }) => {
+      await prepareDatabase(db, { demo: false });
+      const report = await importCharges(db, file, { strict: true, dryRun, importedBy });
+      if (!report.ok) {
+        console.error(`${report.file}: NOT loaded, nothing was changed. ${report.errors.length} problem(s):`);
+        report.errors.forEach((e) => console.error(`  ${e}`));
+        return 1;
+      }
+      console.log(`${report.file}: ${report.entries} entries checked; ${dryRun ? 'would load' : 'loaded'} ${report.loaded}, unchanged ${report.unchanged}, earlier versions closed ${report.closed}`);
+      return 0;
     });
   }
   if (command === 'risk' && sub === 'train') {

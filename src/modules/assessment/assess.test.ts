@@ -275,3 +275,74 @@ describe('totals', () => {
     );
   });
 });
+
+describe('quantities in the unit a charge is levied per', () => {
+  // line unit, declared unit (undefined: the line's), charge unit, quantity, % vol, net kg, chargeable quantity
+  const cases: [string, string | undefined, string, string, string | undefined, string, string][] = [
+    // every pair the sample tariff uses
+    ['LTR', undefined, 'LTR', '100', undefined, '90', '100'],
+    ['KGM', undefined, 'KGM', '250', undefined, '250', '250'],
+    ['LTR', undefined, 'CLPA', '10', '40', '10', '400'],
+    ['NAR', undefined, 'NAR', '12', undefined, '5', '12'],
+    ['MIL', undefined, 'MIL', '3', undefined, '4', '3'],
+    ['PR', undefined, 'PR', '7', undefined, '6', '7'],
+    ['KGM', undefined, 'TNE', '2500', undefined, '2500', '2.5'],
+    // quantities declared in another unit of the same kind
+    ['MIL', 'NAR', 'MIL', '3000', undefined, '4', '3'],
+    ['LTR', 'MLT', 'LTR', '750', undefined, '1', '0.75'],
+    ['KGM', 'GRM', 'KGM', '1500', undefined, '1.5', '1.5'],
+    ['LTR', 'HLT', 'LPA', '2', '5', '200', '10'],
+    ['PR', 'NAR', 'PR', '10', undefined, '6', '5'],
+    ['NAR', 'DZN', 'NAR', '3', undefined, '6', '36'],
+    // a charge by mass on goods counted otherwise is levied on net mass
+    ['NAR', undefined, 'KGM', '40', undefined, '80', '80'],
+  ];
+  it.each(cases)('a %s line declared in %s, charged per %s: %s at %s%% vol, %s kg -> %s', (lineUnit, declared, chargeUnit, quantity, strength, kg, expected) => {
+    const m = measure('2208.90.00', { unit: lineUnit, duty: { rate: d(0) }, excise: { specific: { amount: d(1), unit: chargeUnit, currency: 'KES' } } });
+    const a = run(input([{ measure: m, fob: d(1000), insurance: d(0), quantity: d(quantity), netMassKg: d(kg), ...(declared ? { unit: declared } : {}), ...(strength ? { alcoholPercent: d(strength) } : {}) }]));
+    expect(line(a, 'EXD')?.specific?.quantity.toString()).toBe(expected);
+    expect(amount(a, 'EXD')).toBe(d(expected).toFixed(2));
+  });
+
+  it('refuses a conversion between kinds, naming the item and both units', () => {
+    const m = measure('2402.20.10', { unit: 'LTR', excise: { specific: { amount: d(4100), unit: 'MIL', currency: 'KES' } } });
+    const r = assess(input([{ measure: measure('8471.30.00'), fob: d(1) }, { measure: m, fob: d(1000), quantity: d(5) }]));
+    expect(r.ok).toBe(false);
+    expect(!r.ok && r.errors[0]).toMatchObject({ pointer: '/items/1/unit', code: 'unit_not_convertible', message: expect.stringMatching(/LTR \(volume\) cannot be converted to MIL \(count\)/) });
+  });
+});
+
+describe('charge types as data', () => {
+  const m = measure('8471.30.00', { duty: { rate: d(0) } });
+  const withIdf = (over: { minimum?: string; maximum?: string }) =>
+    scheduleAt('2025-03-01', (f) => ({ ...f, chargeTypes: f.chargeTypes.map((t) => (t.code === 'IDF' ? { ...t, ...over } : t)) }));
+
+  it('raises a charge to its minimum and caps it at its maximum, saying so', () => {
+    const low = run(input([{ measure: m, fob: d(1000), insurance: d(0) }], { schedule: withIdf({ minimum: '5000' }) }));
+    expect(amount(low, 'IDF')).toBe('5000.00');
+    expect(line(low, 'IDF')?.method).toBe('ad-valorem (minimum KES 5000.00)');
+    const high = run(input([{ measure: m, fob: d(1_000_000), insurance: d(0) }], { schedule: withIdf({ maximum: '10000' }) }));
+    expect(amount(high, 'IDF')).toBe('10000.00');
+    expect(line(high, 'IDF')?.method).toBe('ad-valorem (maximum KES 10000.00)');
+  });
+
+  it('takes a scheduled rate from the longest HS prefix that matches the line', () => {
+    const schedule = scheduleAt('2025-03-01', (f) => ({
+      ...f,
+      chargeRates: [
+        ...f.chargeRates,
+        { charge: 'IDF', hsPrefix: '84', rate: '1', validFrom: '2025-01-01' },
+        { charge: 'IDF', hsPrefix: '847130', rate: '0.5', validFrom: '2025-01-01' },
+      ],
+    }));
+    const a = run(input([{ measure: m, fob: d(1000), insurance: d(0) }, { measure: measure('8471.41.00', { duty: { rate: d(0) } }), fob: d(1000), insurance: d(0) }], { schedule }));
+    expect(amount(a, 'IDF', 0)).toBe('5.00');
+    expect(amount(a, 'IDF', 1)).toBe('10.00');
+  });
+
+  it('levies a charge only on the lines its schedule lists', () => {
+    const a = run(input([{ measure: m, fob: d(1000), insurance: d(0) }, { measure: measure('2523.10.00', { duty: { rate: d(10) }, unit: 'TNE' }), fob: d(1000), insurance: d(0) }]));
+    expect(line(a, 'EIPL', 0)).toBeUndefined();
+    expect(amount(a, 'EIPL', 1)).toBe('175.00');
+  });
+});

@@ -12,7 +12,8 @@ import { Dec, parseDecimal, type RoundingMode } from '#platform/money.ts';
 import { addDays, isIsoDate } from '#platform/clock.ts';
 import { inTransaction, type Tx } from '#platform/db/transaction.ts';
 import type { ChargeRateDef, ChargeSchedule, ChargeTypeDef, RuleRef } from '#modules/assessment/index.ts';
-import type { ChargeRateRow, ChargeTypeRow } from './tariff.repository.ts';
+import { tariffWrites, type ChargeRateRow, type ChargeTypeRow } from './tariff.repository.ts';
+import { sha256File } from '#platform/csv.ts';
 
 export interface ChargeTypeEntry {
   code: string;
@@ -213,7 +214,7 @@ const num = (v: string | null) => (v === null ? null : new Dec(v).toString());
  * Loads a charges file. strict (the CLI): an entry already stored with other figures is an error.
  * Not strict (start-up, loading the shipped schedule): only entries not yet stored are added.
  */
-export async function importCharges(db: Kysely<DB>, fileName: string, opts: { dryRun?: boolean; strict: boolean }): Promise<ChargesReport> {
+export async function importCharges(db: Kysely<DB>, fileName: string, opts: { dryRun?: boolean; strict: boolean; importedBy: string }): Promise<ChargesReport> {
   const report: ChargesReport = { ok: false, file: path.basename(fileName), entries: 0, loaded: 0, unchanged: 0, closed: 0, errors: [] };
   let file: ChargesFile;
   try {
@@ -264,6 +265,18 @@ export async function importCharges(db: Kysely<DB>, fileName: string, opts: { dr
       await tx.insertInto('charge_rate').values(r).execute();
     }
     report.loaded = newTypes.length + newRates.length;
+    if (report.loaded > 0) {
+      // Who loaded which file when: the same record the tariff and rate imports leave.
+      await tariffWrites.recordImport(tx, {
+        kind: 'charges',
+        file_name: report.file,
+        checksum: sha256File(fileName),
+        rows_loaded: report.loaded,
+        rows_unchanged: report.unchanged,
+        imported_by: opts.importedBy,
+        note: null,
+      });
+    }
   };
   if (opts.dryRun) {
     await db.transaction().execute(async (tx) => {

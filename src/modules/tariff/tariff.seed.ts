@@ -75,7 +75,7 @@ export async function loadSampleTariff(db: Kysely<DB>): Promise<ImportReport[]> 
 
 /** The shipped tax heads and rates: entries not yet stored are added (an administration's own later versions stay). */
 export async function loadShippedCharges(db: Kysely<DB>, file = sampleFiles.charges): Promise<number> {
-  const report = await importCharges(db, file, { strict: false });
+  const report = await importCharges(db, file, { strict: false, importedBy: 'shipped schedule' });
   if (!report.ok) {
     throw new Error(`${report.file} is not valid:\n  ${report.errors.slice(0, 20).join('\n  ')}`);
   }
