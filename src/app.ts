@@ -27,6 +27,7 @@ import { deliverToTerminal, releaseRoutes, releaseService } from '#modules/relea
 import { declarationRoutes, declarationService } from '#modules/declaration/index.ts';
 import { recordOutcome, riskEngine, riskRoutes, riskService } from '#modules/risk/index.ts';
 import { inspectionRoutes, inspectionService } from '#modules/inspection/index.ts';
+import { originService } from '#modules/origin/index.ts';
 
 /** One /api route and who may call it, as the onRoute hook saw it (HEAD routes left out). */
 export interface ApiRoute {
@@ -64,7 +65,7 @@ export function services(database: Database, clock: Clock, config: Config, log?:
   // Tariff lines, rates and settings are read through one short-lived cache shared by every request.
   const tariffCache = new TariffCache();
   const tariff = tariffService(cachedReads(tariffRepository(database.db), tariffCache));
-  const calculator = calculatorService({ tariff, reference, clock });
+  const calculator = calculatorService({ tariff, reference, clock, origin: originService(database.db) });
   const identity = identityService(database.db, clock, identitySettings(config));
   const parties = partiesService(database.db, clock);
   const manifests = manifestService({ db: database.db, reference, clock, officesServed: (orgId) => parties.officesServed(orgId) });
@@ -91,7 +92,7 @@ export function services(database: Database, clock: Clock, config: Config, log?:
     // Bound to the declaration's own transaction (PGlite has a single connection).
     ratesFor: (q) => {
       const tariffInTx = tariffService(cachedReads(tariffRepository(q), tariffCache));
-      return { tariff: tariffInTx, calculator: calculatorService({ tariff: tariffInTx, reference, clock }) };
+      return { tariff: tariffInTx, calculator: calculatorService({ tariff: tariffInTx, reference, clock, origin: originService(q) }) };
     },
     parties,
     manifest: { findTransportDocument, findTransportDocumentById, findTransportDocuments },

@@ -12,11 +12,13 @@ import { applicationRole, asOwner, grantApplicationRole, prepareDatabase } from 
 import { auditCommand } from '#modules/audit/index.ts';
 import { adminCreateCommand, adminUsage, commandLineActor, identityService, identitySettings, readPasswordFromStdin } from '#modules/identity/index.ts';
 import { disableDemoCredentials, partiesService } from '#modules/parties/index.ts';
+import { importOrigin, type OriginImportReport } from '#modules/origin/index.ts';
 
 const usage = `forodha <command>
 
   tariff import FILE.csv [--dry-run] [--by NAME]   load a tariff version (all-or-nothing)
   rates import FILE.csv [--dry-run] [--by NAME]    load exchange rates (all-or-nothing)
+  origin import FILE.json [--dry-run] [--by NAME]  load preference agreements and member states by date (all-or-nothing)
   audit verify [--public-key FILE] [--checkpoints FILE] [--max-age SECONDS]
                                                    check the hash chains against the signed checkpoints; exit 1 on any problem
   audit checkpoint                                 sign and append a checkpoint of every chain head (AUDIT_CHECKPOINT_FILE)
@@ -50,6 +52,18 @@ function printReport(report: ImportReport, dryRun: boolean): void {
   }
 }
 
+function printOriginReport(report: OriginImportReport, dryRun: boolean): void {
+  if (report.ok) {
+    const verb = dryRun ? 'would load' : 'loaded';
+    console.log(`${report.file}: ${report.agreements} agreements, ${report.members} memberships checked; ${verb} ${report.loaded}, unchanged ${report.unchanged}, earlier memberships closed ${report.closed}${report.importId ? ` (import #${report.importId})` : ''}`);
+    return;
+  }
+  console.error(`${report.file}: NOT loaded, nothing was changed. ${report.errors.length} problem(s):`);
+  for (const e of report.errors) {
+    console.error(`  entry ${e.pointer || '/'}: ${e.message}`);
+  }
+}
+
 async function withDatabase<T>(work: (database: Database) => Promise<T>): Promise<T> {
   const config = loadConfig();
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 2, holder: 'the forodha command line' });
@@ -77,6 +91,21 @@ export async function run(argv: string[]): Promise<number> {
       const load = command === 'tariff' ? importTariff : importRates;
       const report = await load(db, file, { importedBy, dryRun, onProgress: (m) => process.stderr.write(`  ${m}\n`) });
       printReport(report, dryRun);
+      return report.ok ? 0 : 1;
+    });
+  }
+  if (command === 'origin' && sub === 'import') {
+    const file = rest.find((a, i) => !a.startsWith('--') && rest[i - 1] !== '--by');
+    if (!file) {
+      console.error('usage: forodha origin import FILE.json [--dry-run] [--by NAME]');
+      return 2;
+    }
+    const dryRun = rest.includes('--dry-run');
+    const importedBy = option(rest, '--by') ?? process.env.USER ?? 'cli';
+    return withDatabase(async ({ db }) => {
+      await prepareDatabase(db, { demo: false });
+      const report = await importOrigin(db, file, { importedBy, dryRun, actor: commandLineActor(`forodha origin import --by ${importedBy}`) });
+      printOriginReport(report, dryRun);
       return report.ok ? 0 : 1;
     });
   }

@@ -9,6 +9,7 @@ import { migrateToLatest } from '#platform/db/migrate.ts';
 import { loadReferenceData } from '#modules/reference/index.ts';
 import { loadNationalSettings, loadSampleTariff } from '#modules/tariff/index.ts';
 import { demoCredentialsInUse, seedDemoParties } from '#modules/parties/index.ts';
+import { loadSampleAgreements } from '#modules/origin/index.ts';
 import { ConfigError, isLoopback } from './config.ts';
 
 export interface PrepareResult {
@@ -22,6 +23,8 @@ export async function prepareDatabase(db: Kysely<DB>, options: { demo: boolean }
   const migrations = await migrateToLatest(db);
   const reference = await loadReferenceData(db);
   const settingsAdded = await loadNationalSettings(db);
+  // Preference agreements replace the old partner-state setting, so every installation gets them.
+  const agreements = await loadSampleAgreements(db);
   const demo: string[] = [];
   if (options.demo) {
     for (const report of await loadSampleTariff(db)) {
@@ -29,6 +32,9 @@ export async function prepareDatabase(db: Kysely<DB>, options: { demo: boolean }
     }
     const parties = await seedDemoParties(db);
     demo.push(`parties: ${parties.organisations} organisations, ${parties.users} users, ${parties.apiKeys} API keys, ${parties.authorisations} agent authorisations added`);
+  }
+  if (agreements) {
+    demo.push(`${agreements.file}: ${agreements.agreements} preference agreements, ${agreements.loaded} memberships`);
   }
   return { migrations, reference, settingsAdded, demo };
 }

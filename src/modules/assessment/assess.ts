@@ -12,6 +12,7 @@ import {
   type ItemAssessment,
   type ItemInput,
   type NationalRules,
+  type PreferenceGrant,
   type RuleRef,
   type TaxCode,
   type TaxLine,
@@ -133,7 +134,7 @@ function value(
 
 /** The ad valorem rates that load a retail price, for reducing a CRSP to a customs value. */
 function adValoremRates(input: AssessmentInput, item: ItemInput, rules: NationalRules) {
-  const preferred = eacPreference(item, rules);
+  const preferred = preferenceRemovesDuty(item);
   const levies = leviesFor(input.cpc, rules);
   return {
     duty: preferred ? ZERO : (item.measure.importDuty.rate ?? ZERO).div(HUNDRED),
@@ -144,8 +145,9 @@ function adValoremRates(input: AssessmentInput, item: ItemInput, rules: National
   };
 }
 
-function eacPreference(item: ItemInput, rules: NationalRules): boolean {
-  return item.preferentialOrigin === true && item.originCountry !== undefined && rules.eacPartnerStates.value.includes(item.originCountry);
+/** Whether the item's preference (EAC, COMESA..., resolved by the caller from origin data and documents) removes import duty. */
+function preferenceRemovesDuty(item: ItemInput): item is ItemInput & { preference: PreferenceGrant } {
+  return item.preference?.charges.includes('ID') === true;
 }
 
 function leviesFor(cpc: string, rules: NationalRules) {
@@ -167,9 +169,9 @@ function computeTaxes(input: AssessmentInput, item: ItemInput, customsValue: Dec
   const lines: TaxLine[] = [];
 
   let duty: TaxLine;
-  if (eacPreference(item, rules)) {
-    use(rules.eacPartnerStates.ref);
-    duty = { code: 'ID', name: taxNames.ID, base: customsValue, rate: ZERO, amount: ZERO, method: 'eac-preference', rule: rules.eacPartnerStates.ref };
+  if (preferenceRemovesDuty(item)) {
+    use(item.preference.ref);
+    duty = { code: 'ID', name: taxNames.ID, base: customsValue, rate: ZERO, amount: ZERO, method: `preference: ${item.preference.agreement}`, rule: item.preference.ref };
   } else {
     const charged = charge('ID', measure.importDuty, customsValue, input, item, round, errors);
     duty = charged ?? { code: 'ID', name: taxNames.ID, base: customsValue, rate: ZERO, amount: ZERO, method: 'free', rule: measure.ref };

@@ -76,7 +76,6 @@ export interface NationalRules {
   usedVehicleMethod: Setting<UsedVehicleMethod>;
   vehicleDepreciation: Setting<DepreciationBand[]>;
   vehicleMaxAgeYears: Setting<number>;
-  eacPartnerStates: Setting<string[]>;
 }
 
 export interface ExchangeRate {
@@ -159,7 +158,7 @@ export interface TaxLine {
   /** Per-unit amount, when the charge is specific. */
   specific?: SpecificRate & { quantity: Dec; rateKes: Dec };
   amount: Dec;
-  /** How the amount was reached: ad-valorem, specific, higher-of-ad-valorem, ..., exempt, zero-rated, eac-preference. */
+  /** How the amount was reached: ad-valorem, specific, higher-of-ad-valorem, ..., exempt, zero-rated, preference: EAC-CU. */
   method: string;
   rule: RuleRef;
 }

@@ -15,12 +15,24 @@ export const CalculatorBody = Type.Object(
     cpc: Type.Optional(Type.String({ pattern: '^\\d{7}$', description: 'Customs procedure code; default 4000000 (home use)' })),
     freight: Type.Optional(Decimal('Freight for the whole consignment, apportioned to items by FOB')),
     insurance: Type.Optional(Decimal('Insurance for the whole consignment, apportioned by FOB; default 1% of C&F')),
+    documents: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            code: Text(4, { minLength: 2, description: 'Document code, e.g. CEAC EAC certificate of origin, CCOM COMESA certificate of origin' }),
+            reference: Text(70, { minLength: 1, description: 'Number of the document' }),
+          },
+          { additionalProperties: false },
+        ),
+        { maxItems: 99, description: 'Supporting documents presented: a preference needs its agreement\'s proof of origin' },
+      ),
+    ),
     items: Type.Array(
       Type.Object(
         {
           hsCode: Type.Optional(Text(14, { description: 'National tariff line, e.g. 8703.23.00 or 87032300' })),
           originCountry: Type.Optional(Text(2, { minLength: 2, description: 'ISO 3166 alpha-2' })),
-          preferentialOrigin: Type.Optional(Type.Boolean({ description: 'Proof of EAC origin is declared' })),
+          preferentialOrigin: Type.Optional(Type.Boolean({ description: 'Preferential origin claimed (EAC Customs Union, COMESA FTA): the agreement follows from the origin country and date, and its certificate must be in documents' })),
           fob: Type.Optional(Decimal('Free-on-board value in the invoice currency')),
           freight: Type.Optional(Decimal('Freight for this item')),
           insurance: Type.Optional(Decimal('Insurance for this item; default 1% of C&F')),

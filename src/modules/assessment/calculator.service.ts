@@ -5,6 +5,7 @@ import { FieldErrors } from '#platform/http/problem.ts';
 import { isIsoDate, localDate, type Clock } from '#platform/clock.ts';
 import type { TariffService } from '#modules/tariff/index.ts';
 import type { ReferenceService } from '#modules/reference/index.ts';
+import type { OriginService } from '#modules/origin/index.ts';
 import { assess } from './assess.ts';
 import { assessmentJson } from './assessment.json.ts';
 import type { ExchangeRate, ItemInput, TariffMeasure } from './assessment.types.ts';
@@ -64,7 +65,28 @@ function decimalField(errors: FieldErrors, pointer: string, raw: string | undefi
   return d;
 }
 
-export function calculatorService(deps: { tariff: TariffService; reference: ReferenceService; clock: Clock }) {
+/**
+ * Each claimed preference resolved from the origin data in force on the date and the documents
+ * presented: a grant goes on the item, a missing proof is a field error, a claim no agreement
+ * covers becomes a warning (full duty).
+ */
+async function resolvePreferences(origin: OriginService, req: CalculatorRequest, items: ItemInput[], date: string, errors: FieldErrors): Promise<string[]> {
+  const documents = (req.documents ?? []).map((d) => d.code);
+  const warnings: string[] = [];
+  for (const [index, input] of items.entries()) {
+    const outcome = await origin.resolvePreference({ pointer: `/items/${index}`, originCountry: input.originCountry, preferentialOrigin: input.preferentialOrigin, documents, date });
+    if ('error' in outcome) {
+      errors.add(outcome.error.pointer, outcome.error.code, outcome.error.message);
+    } else if (outcome.grant) {
+      input.preference = outcome.grant;
+    } else if (outcome.warning) {
+      warnings.push(outcome.warning);
+    }
+  }
+  return warnings;
+}
+
+export function calculatorService(deps: { tariff: TariffService; reference: ReferenceService; clock: Clock; origin: OriginService }) {
   return {
     async calculate(req: CalculatorRequest) {
       const errors = new FieldErrors();
@@ -175,6 +197,7 @@ export function calculatorService(deps: { tariff: TariffService; reference: Refe
         }
         return input;
       });
+      const preferenceWarnings = await resolvePreferences(deps.origin, req, items, date, errors);
       errors.throwIfAny();
 
       const exchangeRate: ExchangeRate = declaredRate
@@ -196,6 +219,7 @@ export function calculatorService(deps: { tariff: TariffService; reference: Refe
         errors.throwIfAny();
         throw new Error('unreachable');
       }
+      result.assessment.warnings.push(...preferenceWarnings);
       const scale = national.rules.rounding.value.scale;
       const json = assessmentJson(result.assessment, scale);
       return {

@@ -43,6 +43,8 @@ export interface GoodsToAssess {
   freight: Dec | undefined;
   /** Header insurance after the incoterm; undefined lets the 1% default apply. */
   insurance: Dec | undefined;
+  /** The declaration's supporting documents: a preference needs its agreement's proof of origin among them. */
+  documents: { code: string; reference: string }[];
   items: GoodsItem[];
 }
 
@@ -91,6 +93,7 @@ export async function assessGoods(calculator: CalculatorService, goods: GoodsToA
         currency: goods.currency,
         exchangeRate: goods.exchangeRate.rate,
         cpc,
+        documents: goods.documents,
         items: indexes.map((index) => {
           const item = goods.items[index] as GoodsItem;
           const freight = freightShares?.[index];

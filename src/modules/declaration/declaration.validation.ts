@@ -378,6 +378,7 @@ export function goodsFrom(body: DeclarationBody, date: string, exchangeRate: Fix
     exchangeRate,
     freight: covers.freight ? new Dec(0) : body.freight === undefined ? undefined : new Dec(body.freight),
     insurance: covers.insurance ? new Dec(0) : body.insurance === undefined ? undefined : new Dec(body.insurance),
+    documents: (body.documents ?? []).map((d) => ({ code: d.code.toUpperCase(), reference: d.reference })),
     items: body.items.map((i) => ({
       hsCode: i.hsCode,
       originCountry: i.originCountry.toUpperCase(),
