@@ -8,7 +8,7 @@ import type { ReferenceService } from '#modules/reference/index.ts';
 import type { OriginService } from '#modules/origin/index.ts';
 import { assess } from './assess.ts';
 import { assessmentJson } from './assessment.json.ts';
-import type { ExchangeRate, ItemInput, TariffMeasure } from './assessment.types.ts';
+import type { ExchangeRate, ItemInput, PreferenceGrant, TariffMeasure } from './assessment.types.ts';
 
 export interface CalculatorItem {
   hsCode?: string;
@@ -67,23 +67,20 @@ function decimalField(errors: FieldErrors, pointer: string, raw: string | undefi
 
 /**
  * Each claimed preference resolved from the origin data in force on the date and the documents
- * presented: a grant goes on the item, a missing proof is a field error, a claim no agreement
- * covers becomes a warning (full duty).
+ * presented: a grant for the item, or a field error (proof missing, no agreement in force).
  */
-async function resolvePreferences(origin: OriginService, req: CalculatorRequest, items: ItemInput[], date: string, errors: FieldErrors): Promise<string[]> {
+async function resolvePreferences(origin: OriginService, req: CalculatorRequest, date: string, countries: ReadonlySet<string>, errors: FieldErrors): Promise<(PreferenceGrant | undefined)[]> {
   const documents = (req.documents ?? []).map((d) => d.code);
-  const warnings: string[] = [];
-  for (const [index, input] of items.entries()) {
-    const outcome = await origin.resolvePreference({ pointer: `/items/${index}`, originCountry: input.originCountry, preferentialOrigin: input.preferentialOrigin, documents, date });
+  const grants: (PreferenceGrant | undefined)[] = [];
+  for (const [index, item] of req.items.entries()) {
+    const country = item.originCountry?.toUpperCase();
+    const outcome = country !== undefined && countries.has(country) ? await origin.resolvePreference({ pointer: `/items/${index}`, originCountry: country, preferentialOrigin: item.preferentialOrigin, documents, date }) : {};
     if ('error' in outcome) {
       errors.add(outcome.error.pointer, outcome.error.code, outcome.error.message);
-    } else if (outcome.grant) {
-      input.preference = outcome.grant;
-    } else if (outcome.warning) {
-      warnings.push(outcome.warning);
     }
+    grants.push('grant' in outcome ? outcome.grant : undefined);
   }
-  return warnings;
+  return grants;
 }
 
 export function calculatorService(deps: { tariff: TariffService; reference: ReferenceService; clock: Clock; origin: OriginService }) {
@@ -146,6 +143,8 @@ export function calculatorService(deps: { tariff: TariffService; reference: Refe
         }
       }
 
+      const preferences = await resolvePreferences(deps.origin, req, date, ref.countries, errors);
+
       // Exchange rates: the invoice currency, and any currency a specific duty is set in.
       const specificCurrencies = measures.flatMap((m) => [m?.importDuty.specific?.currency, m?.excise.specific?.currency]).filter((c): c is string => c !== undefined);
       const wanted = declaredRate ? specificCurrencies : [currency, ...specificCurrencies];
@@ -187,6 +186,10 @@ export function calculatorService(deps: { tariff: TariffService; reference: Refe
         if (item.preferentialOrigin !== undefined) {
           input.preferentialOrigin = item.preferentialOrigin;
         }
+        const preference = preferences[index];
+        if (preference) {
+          input.preference = preference;
+        }
         if (item.vehicle) {
           input.vehicle = {
             fuel: item.vehicle.fuel,
@@ -197,7 +200,6 @@ export function calculatorService(deps: { tariff: TariffService; reference: Refe
         }
         return input;
       });
-      const preferenceWarnings = await resolvePreferences(deps.origin, req, items, date, errors);
       errors.throwIfAny();
 
       const exchangeRate: ExchangeRate = declaredRate
@@ -219,7 +221,6 @@ export function calculatorService(deps: { tariff: TariffService; reference: Refe
         errors.throwIfAny();
         throw new Error('unreachable');
       }
-      result.assessment.warnings.push(...preferenceWarnings);
       const scale = national.rules.rounding.value.scale;
       const json = assessmentJson(result.assessment, scale);
       return {

@@ -1,8 +1,8 @@
 // Which tariff preference an item earns: the agreements its origin country applies on the date,
 // best precedence first (EAC Customs Union before COMESA FTA), and only with the agreement's
-// proof of origin among the documents presented. A claim without the proof is refused rather
-// than quietly charged in full, so the declarant learns which certificate is missing; a claim for
-// a country in no agreement in force earns nothing and says why.
+// proof of origin among the documents presented. A claim without the proof, or for a country in
+// no agreement in force, is refused rather than quietly charged in full: the declarant learns
+// which certificate is missing or why there is no preference, and no false claim is recorded.
 import type { Kysely } from 'kysely';
 import type { DB } from '../../schema.ts';
 import type { Tx } from '#platform/db/transaction.ts';
@@ -21,7 +21,7 @@ export interface PreferenceClaim {
   date: string;
 }
 
-export type PreferenceOutcome = { grant?: PreferenceGrant; warning?: string } | { error: FieldError };
+export type PreferenceOutcome = { grant?: PreferenceGrant } | { error: FieldError };
 
 function grantOf(m: MembershipInForce): PreferenceGrant {
   const ref: RuleRef = {
@@ -45,7 +45,14 @@ export function originService(db: Kysely<DB> | Tx) {
       const country = claim.originCountry.toUpperCase();
       const [best] = await repo.membershipsInForce(country, claim.date);
       if (!best) {
-        return { warning: `preferential origin claimed for goods of ${country}, which applies no preference agreement with Kenya on ${claim.date}: full duty is charged` };
+        const known = (await repo.agreements()).map((a) => a.code).join(', ');
+        return {
+          error: {
+            pointer: `${claim.pointer}/preferentialOrigin`,
+            code: 'no_preference',
+            message: `goods of ${country} earn no preference on ${claim.date}: ${country} applies none of the preference agreements (${known}) on that date (DR Congo and Somalia, for instance, are EAC members not yet applying the Customs Union); drop the claim, full duty applies`,
+          },
+        };
       }
       const presented = new Set(claim.documents.map((d) => d.toUpperCase()));
       if (!presented.has(best.proof_document)) {

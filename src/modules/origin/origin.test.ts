@@ -64,9 +64,10 @@ describe('resolving a claim', () => {
     expect('error' in r && r.error.message).toMatch(/COMESA-FTA.*document code CCOM/);
   });
 
-  it('DR Congo goods earn no EAC preference, whatever the documents: a warning, full duty', async () => {
+  it('DR Congo goods earn no EAC preference, whatever the documents: the claim is refused, saying why', async () => {
     const r = await claim('CD', '2025-03-01', ['CEAC', 'CCOM']);
-    expect(r).toEqual({ warning: expect.stringMatching(/CD, which applies no preference agreement with Kenya on 2025-03-01/) });
+    expect('error' in r && r.error).toMatchObject({ pointer: '/items/0/preferentialOrigin', code: 'no_preference' });
+    expect('error' in r && r.error.message).toMatch(/CD applies none of the preference agreements \(EAC-CU, COMESA-FTA\) on that date/);
   });
 
   it('Egypt: COMESA preference with a COMESA certificate, refused without it', async () => {
