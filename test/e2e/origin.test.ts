@@ -147,3 +147,15 @@ describe('lodged declarations: the same figures, from the declaration documents'
     expect(res.body.assessment.total).toBe('61100.00');
   });
 });
+
+describe('the rice line follows the EAC stay of application for Kenya', () => {
+  // 10 t of milled rice at KES 500,000 on 1 March 2025 (USD 129.25 in the sample rates): 35% ad valorem
+  // is 175,000; USD 200/t is 10 x 200 x 129.25 = 258,500, the higher. Rice is VAT exempt; IDF 2.5%
+  // 12,500; RDL 2% 10,000. Total 281,000.00 (the CET's USD 345/t would have been 445,912.50).
+  it('charges 35% or USD 200 per tonne, whichever is higher', async () => {
+    const res = await calc({ date: '2025-03-01', currency: 'KES', items: [{ hsCode: '1006.30.00', originCountry: 'PK', fob: '500000', insurance: '0', netMassKg: '10000' }] });
+    expectStatus(res, 200);
+    expect(taxes(res)).toMatchObject({ ID: '258500.00', IDF: '12500.00', RDL: '10000.00' });
+    expect(res.body.total).toBe('281000.00');
+  });
+});

@@ -7,7 +7,7 @@ import type { Kysely } from 'kysely';
 import type { DB } from '../../schema.ts';
 import type { Tx } from '#platform/db/transaction.ts';
 import type { FieldError } from '#platform/http/problem.ts';
-import type { PreferenceGrant, RuleRef } from '#modules/assessment/assessment.types.ts';
+import type { PreferenceGrant, RuleRef } from '#modules/assessment/index.ts';
 import { originRepository, type MembershipInForce } from './origin.repository.ts';
 
 export interface PreferenceClaim {
