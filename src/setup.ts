@@ -16,6 +16,8 @@ export interface PrepareResult {
   migrations: string[];
   reference: Record<string, number>;
   settingsAdded: number;
+  /** Memberships loaded from the shipped preference agreements (into an empty database only). */
+  agreementsLoaded: number;
   demo: string[];
 }
 
@@ -33,10 +35,7 @@ export async function prepareDatabase(db: Kysely<DB>, options: { demo: boolean }
     const parties = await seedDemoParties(db);
     demo.push(`parties: ${parties.organisations} organisations, ${parties.users} users, ${parties.apiKeys} API keys, ${parties.authorisations} agent authorisations added`);
   }
-  if (agreements) {
-    demo.push(`${agreements.file}: ${agreements.agreements} preference agreements, ${agreements.loaded} memberships`);
-  }
-  return { migrations, reference, settingsAdded, demo };
+  return { migrations, reference, settingsAdded, agreementsLoaded: agreements?.loaded ?? 0, demo };
 }
 
 // The owner/role split on PostgreSQL. The schema's owner can TRUNCATE, ALTER and disable the
