@@ -28,6 +28,7 @@ import { declarationRoutes, declarationService } from '#modules/declaration/inde
 import { recordOutcome, riskEngine, riskRoutes, riskService } from '#modules/risk/index.ts';
 import { inspectionRoutes, inspectionService } from '#modules/inspection/index.ts';
 import { reliefResolver, reliefRoutes, reliefService } from '#modules/relief/index.ts';
+import { originService } from '#modules/origin/index.ts';
 
 /** One /api route and who may call it, as the onRoute hook saw it (HEAD routes left out). */
 export interface ApiRoute {
@@ -66,7 +67,7 @@ export function services(database: Database, clock: Clock, config: Config, log?:
   const tariffCache = new TariffCache();
   const tariff = tariffService(cachedReads(tariffRepository(database.db), tariffCache));
   const relief = reliefService({ db: database.db, clock });
-  const calculator = calculatorService({ tariff, reference, clock, reliefs: relief.resolver });
+  const calculator = calculatorService({ tariff, reference, clock, reliefs: relief.resolver, origin: originService(database.db) });
   const identity = identityService(database.db, clock, identitySettings(config));
   const parties = partiesService(database.db, clock);
   const manifests = manifestService({ db: database.db, reference, clock, officesServed: (orgId) => parties.officesServed(orgId) });
@@ -93,7 +94,7 @@ export function services(database: Database, clock: Clock, config: Config, log?:
     // Bound to the declaration's own transaction (PGlite has a single connection).
     ratesFor: (q) => {
       const tariffInTx = tariffService(cachedReads(tariffRepository(q), tariffCache));
-      return { tariff: tariffInTx, calculator: calculatorService({ tariff: tariffInTx, reference, clock, reliefs: reliefResolver(q) }) };
+      return { tariff: tariffInTx, calculator: calculatorService({ tariff: tariffInTx, reference, clock, reliefs: reliefResolver(q), origin: originService(q) }) };
     },
     parties,
     manifest: { findTransportDocument, findTransportDocumentById, findTransportDocuments },

@@ -13,6 +13,7 @@ import { auditCommand } from '#modules/audit/index.ts';
 import { adminCreateCommand, adminUsage, commandLineActor, identityService, identitySettings, readPasswordFromStdin } from '#modules/identity/index.ts';
 import { disableDemoCredentials, partiesService } from '#modules/parties/index.ts';
 import { importReliefs } from '#modules/relief/index.ts';
+import { importOrigin, type OriginImportReport } from '#modules/origin/index.ts';
 
 const usage = `forodha <command>
 
@@ -21,6 +22,7 @@ const usage = `forodha <command>
   charges import FILE.json [--dry-run] [--by NAME]  load tax heads and their rates by HS prefix (all-or-nothing)
   reliefs import FILE.csv|json [--dry-run] [--by NAME]
                                                    load reliefs by procedure code (all-or-nothing)
+  origin import FILE.json [--dry-run] [--by NAME]  load preference agreements and member states by date (all-or-nothing)
   audit verify [--public-key FILE] [--checkpoints FILE] [--max-age SECONDS]
                                                    check the hash chains against the signed checkpoints; exit 1 on any problem
   audit checkpoint                                 sign and append a checkpoint of every chain head (AUDIT_CHECKPOINT_FILE)
@@ -51,6 +53,18 @@ function printReport(report: ImportReport, dryRun: boolean): void {
   console.error(`${report.file}: NOT loaded, nothing was changed. ${report.errors.length} problem(s):`);
   for (const e of report.errors) {
     console.error(`  line ${e.line}${e.field ? ` ${e.field}` : ''}: ${e.message}`);
+  }
+}
+
+function printOriginReport(report: OriginImportReport, dryRun: boolean): void {
+  if (report.ok) {
+    const verb = dryRun ? 'would load' : 'loaded';
+    console.log(`${report.file}: ${report.agreements} agreements, ${report.members} memberships checked; ${verb} ${report.loaded}, unchanged ${report.unchanged}, earlier memberships closed ${report.closed}${report.importId ? ` (import #${report.importId})` : ''}`);
+    return;
+  }
+  console.error(`${report.file}: NOT loaded, nothing was changed. ${report.errors.length} problem(s):`);
+  for (const e of report.errors) {
+    console.error(`  entry ${e.pointer || '/'}: ${e.message}`);
   }
 }
 
@@ -102,6 +116,21 @@ export async function run(argv: string[]): Promise<number> {
       }
       console.log(`${report.file}: ${report.entries} entries checked; ${dryRun ? 'would load' : 'loaded'} ${report.loaded}, unchanged ${report.unchanged}, earlier versions closed ${report.closed}`);
       return 0;
+    });
+  }
+  if (command === 'origin' && sub === 'import') {
+    const file = rest.find((a, i) => !a.startsWith('--') && rest[i - 1] !== '--by');
+    if (!file) {
+      console.error('usage: forodha origin import FILE.json [--dry-run] [--by NAME]');
+      return 2;
+    }
+    const dryRun = rest.includes('--dry-run');
+    const importedBy = option(rest, '--by') ?? process.env.USER ?? 'cli';
+    return withDatabase(async ({ db }) => {
+      await prepareDatabase(db, { demo: false });
+      const report = await importOrigin(db, file, { importedBy, dryRun, actor: commandLineActor(`forodha origin import --by ${importedBy}`) });
+      printOriginReport(report, dryRun);
+      return report.ok ? 0 : 1;
     });
   }
   if (command === 'risk' && sub === 'train') {

@@ -10,12 +10,15 @@ import { loadReferenceData } from '#modules/reference/index.ts';
 import { loadNationalSettings, loadSampleTariff, loadShippedCharges } from '#modules/tariff/index.ts';
 import { demoCredentialsInUse, seedDemoParties } from '#modules/parties/index.ts';
 import { loadSampleReliefs } from '#modules/relief/index.ts';
+import { loadSampleAgreements } from '#modules/origin/index.ts';
 import { ConfigError, isLoopback } from './config.ts';
 
 export interface PrepareResult {
   migrations: string[];
   reference: Record<string, number>;
   settingsAdded: number;
+  /** Memberships loaded from the shipped preference agreements (into an empty database only). */
+  agreementsLoaded: number;
   demo: string[];
 }
 
@@ -23,6 +26,8 @@ export async function prepareDatabase(db: Kysely<DB>, options: { demo: boolean }
   const migrations = await migrateToLatest(db);
   const reference = await loadReferenceData(db);
   const settingsAdded = (await loadNationalSettings(db)) + (await loadShippedCharges(db));
+  // Preference agreements replace the old partner-state setting, so every installation gets them.
+  const agreements = await loadSampleAgreements(db);
   const demo: string[] = [];
   if (options.demo) {
     for (const report of await loadSampleTariff(db)) {
@@ -35,7 +40,7 @@ export async function prepareDatabase(db: Kysely<DB>, options: { demo: boolean }
     const parties = await seedDemoParties(db);
     demo.push(`parties: ${parties.organisations} organisations, ${parties.users} users, ${parties.apiKeys} API keys, ${parties.authorisations} agent authorisations added`);
   }
-  return { migrations, reference, settingsAdded, demo };
+  return { migrations, reference, settingsAdded, agreementsLoaded: agreements?.loaded ?? 0, demo };
 }
 
 // The owner/role split on PostgreSQL. The schema's owner can TRUNCATE, ALTER and disable the

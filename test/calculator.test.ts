@@ -98,8 +98,8 @@ describe('dates: the levies in force on the date asked', () => {
 
 describe('origin and procedure', () => {
   it('waives duty for EAC goods with proof of origin', async () => {
-    const { body } = await calc({ date: '2025-03-01', currency: 'KES', items: [{ hsCode: '1701.99.90', originCountry: 'UG', preferentialOrigin: true, fob: '100000', netMassKg: '1000' }] });
-    expect(tax(body, 'ID')).toMatchObject({ amount: '0.00', method: 'eac-preference' });
+    const { body } = await calc({ date: '2025-03-01', currency: 'KES', documents: [{ code: 'CEAC', reference: 'UG-2025-0001' }], items: [{ hsCode: '1701.99.90', originCountry: 'UG', preferentialOrigin: true, fob: '100000', netMassKg: '1000' }] });
+    expect(tax(body, 'ID')).toMatchObject({ amount: '0.00', method: 'preference: EAC-CU' });
   });
   it('charges 1.5% IDF and RDL under the approved-manufacturer procedure code', async () => {
     const { body } = await calc({ date: '2025-03-01', currency: 'KES', cpc: '4000430', items: [{ hsCode: '3901.10.00', originCountry: 'SA', fob: '100000', insurance: '0' }] });

@@ -98,7 +98,7 @@ describe('lodgement rules', () => {
     expectErrors(res, [
       ['/items/0/hsCode', 'unknown_hs_code'],
       ['/items/1/unit', 'unit_mismatch'],
-      ['/items/2/preferentialOrigin', 'proof_of_origin_missing'],
+      ['/items/2/preferentialOrigin', 'no_preference'],
       ['/items/2/cpc', 'cpc_not_in_regime'],
       ['/freight', 'included_in_price'],
       ['/insurance', 'included_in_price'],

@@ -121,23 +121,16 @@ describe('taxes', () => {
     expect(!r.ok && r.errors[0]).toMatchObject({ pointer: '/items/0/netMassKg', code: 'required' });
   });
 
-  it('waives import duty for EAC-originating goods with proof of origin, and only then', () => {
+  it('waives import duty when the caller grants a preference, names it, and never on a bare claim', () => {
     const m = measure('1701.14.00', { duty: { rate: d(100) } });
-    const ug = run(input([{ measure: m, fob: d(1000), insurance: d(0), originCountry: 'UG', preferentialOrigin: true }]));
+    const ref = { kind: 'preference' as const, id: '7', key: 'EAC-CU:UG', validFrom: '2005-01-01', validTo: null };
+    const ug = run(input([{ measure: m, fob: d(1000), insurance: d(0), originCountry: 'UG', preferentialOrigin: true, preference: { agreement: 'EAC-CU', charges: ['ID'], ref } }]));
     expect(amount(ug, 'ID')).toBe('0.00');
-    expect(line(ug, 'ID')!.method).toBe('eac-preference');
-    const noProof = run(input([{ measure: m, fob: d(1000), insurance: d(0), originCountry: 'UG' }]));
-    expect(amount(noProof, 'ID')).toBe('1000.00');
-    const notEac = run(input([{ measure: m, fob: d(1000), insurance: d(0), originCountry: 'CN', preferentialOrigin: true }]));
-    expect(amount(notEac, 'ID')).toBe('1000.00');
-  });
-
-  it('follows the EAC membership in force: Somalia only from 4 March 2024', () => {
-    const m = measure('0804.10.00', { duty: { rate: d(25) } });
-    const before = run(input([{ measure: m, fob: d(1000), insurance: d(0), originCountry: 'SO', preferentialOrigin: true }], { date: '2024-03-03', rules: rulesAt('2024-03-03') }));
-    const after = run(input([{ measure: m, fob: d(1000), insurance: d(0), originCountry: 'SO', preferentialOrigin: true }], { date: '2024-03-04', rules: rulesAt('2024-03-04') }));
-    expect(amount(before, 'ID')).toBe('250.00');
-    expect(amount(after, 'ID')).toBe('0.00');
+    expect(line(ug, 'ID')).toMatchObject({ method: 'preference: EAC-CU', rule: ref });
+    expect(ug.rulesUsed).toContainEqual(ref);
+    // The engine does not decide origin: a claim the caller did not grant pays in full.
+    const claimOnly = run(input([{ measure: m, fob: d(1000), insurance: d(0), originCountry: 'UG', preferentialOrigin: true }]));
+    expect(amount(claimOnly, 'ID')).toBe('1000.00');
   });
 
   it('charges preferential IDF and RDL for the approved-manufacturer procedure code', () => {

@@ -13,6 +13,7 @@ import {
   type ItemAssessment,
   type ItemInput,
   type NationalRules,
+  type PreferenceGrant,
   type RuleRef,
   type TaxCode,
   type TaxLine,
@@ -172,9 +173,6 @@ function dueRate(type: ChargeTypeDef, input: AssessmentInput, item: ItemInput): 
   if (preference) {
     return { kind: 'nil', method: `preference: ${preference.agreement}`, rule: preference.ref, rate: ZERO };
   }
-  if (type.code === 'ID' && eacPreference(item, input.rules)) {
-    return { kind: 'nil', method: 'eac-preference', rule: input.rules.eacPartnerStates.ref, rate: ZERO };
-  }
   let charge: Charge;
   let rule: RuleRef;
   let treatment: ChargeRateDef['treatment'] = 'standard';
@@ -206,10 +204,6 @@ function dueRate(type: ChargeTypeDef, input: AssessmentInput, item: ItemInput): 
     return type.code === 'ID' ? { kind: 'nil', method: 'free', rule, rate: ZERO } : { kind: 'none' };
   }
   return { kind: 'charged', charge, ...(treatment === 'reduced' ? { method: 'reduced-rate' } : {}), rule, extraRefs: [] };
-}
-
-function eacPreference(item: ItemInput, rules: NationalRules): boolean {
-  return item.preferentialOrigin === true && item.originCountry !== undefined && rules.eacPartnerStates.value.includes(item.originCountry);
 }
 
 /** IDF and RDL at their preferential rate for the procedure codes listed in the national settings. */

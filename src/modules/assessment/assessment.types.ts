@@ -111,7 +111,6 @@ export interface NationalRules {
   usedVehicleMethod: Setting<UsedVehicleMethod>;
   vehicleDepreciation: Setting<DepreciationBand[]>;
   vehicleMaxAgeYears: Setting<number>;
-  eacPartnerStates: Setting<string[]>;
 }
 
 export interface ExchangeRate {

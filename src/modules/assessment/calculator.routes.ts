@@ -18,12 +18,12 @@ export const CalculatorBody = Type.Object(
       Type.Array(
         Type.Object(
           {
-            code: Text(8, { minLength: 1, description: 'Document code (GET /api/v1/reference/document-codes), e.g. DIPN, EXL, CEAC' }),
+            code: Text(4, { minLength: 2, description: 'Document code (GET /api/v1/reference/document-codes), e.g. DIPN diplomatic note, EXL exemption letter, CEAC EAC or CCOM COMESA certificate of origin' }),
             reference: Text(70, { minLength: 1, description: 'Its number, e.g. an exemption letter number' }),
           },
           { additionalProperties: false },
         ),
-        { maxItems: 50, description: 'Supporting documents that procedure-code reliefs require; exemption letters are taken as presented here and checked at lodgement' },
+        { maxItems: 99, description: 'Supporting documents presented: reliefs by procedure code and preferences need theirs; exemption letters are taken as presented here and checked at lodgement' },
       ),
     ),
     freight: Type.Optional(Decimal('Freight for the whole consignment, apportioned to items by FOB')),
@@ -33,7 +33,7 @@ export const CalculatorBody = Type.Object(
         {
           hsCode: Type.Optional(Text(14, { description: 'National tariff line, e.g. 8703.23.00 or 87032300' })),
           originCountry: Type.Optional(Text(2, { minLength: 2, description: 'ISO 3166 alpha-2' })),
-          preferentialOrigin: Type.Optional(Type.Boolean({ description: 'Proof of EAC origin is declared' })),
+          preferentialOrigin: Type.Optional(Type.Boolean({ description: 'Preferential origin claimed (EAC Customs Union, COMESA FTA): the agreement follows from the origin country and date, and its certificate must be in documents' })),
           fob: Type.Optional(Decimal('Free-on-board value in the invoice currency')),
           freight: Type.Optional(Decimal('Freight for this item')),
           insurance: Type.Optional(Decimal('Insurance for this item; default 1% of C&F')),

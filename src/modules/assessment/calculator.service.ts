@@ -5,9 +5,10 @@ import { FieldErrors } from '#platform/http/problem.ts';
 import { isIsoDate, localDate, type Clock } from '#platform/clock.ts';
 import type { TariffService } from '#modules/tariff/index.ts';
 import type { ReferenceService } from '#modules/reference/index.ts';
+import type { OriginService } from '#modules/origin/index.ts';
 import { assess } from './assess.ts';
 import { assessmentJson } from './assessment.json.ts';
-import type { ExchangeRate, ItemInput, RuleRef, TariffMeasure, UnitDef } from './assessment.types.ts';
+import type { ExchangeRate, ItemInput, PreferenceGrant, RuleRef, TariffMeasure, UnitDef } from './assessment.types.ts';
 import type { LetterUse, ReliefPort } from './reliefs.ts';
 
 export interface CalculatorItem {
@@ -90,7 +91,25 @@ function letterDraws(letters: LetterUse[], customsValue: string, quantity: strin
 
 const ruleJsonOf = (r: RuleRef) => ({ kind: r.kind, id: r.id, key: r.key, validFrom: r.validFrom, validTo: r.validTo, ...(r.value === undefined ? {} : { value: r.value }) });
 
-export function calculatorService(deps: { tariff: TariffService; reference: ReferenceService; clock: Clock; reliefs?: ReliefPort }) {
+/**
+ * Each claimed preference resolved from the origin data in force on the date and the documents
+ * presented: a grant for the item, or a field error (proof missing, no agreement in force).
+ */
+async function resolvePreferences(origin: OriginService, req: CalculatorRequest, date: string, countries: ReadonlySet<string>, errors: FieldErrors): Promise<(PreferenceGrant | undefined)[]> {
+  const documents = (req.documents ?? []).map((d) => d.code);
+  const grants: (PreferenceGrant | undefined)[] = [];
+  for (const [index, item] of req.items.entries()) {
+    const country = item.originCountry?.toUpperCase();
+    const outcome = country !== undefined && countries.has(country) ? await origin.resolvePreference({ pointer: `/items/${index}`, originCountry: country, preferentialOrigin: item.preferentialOrigin, documents, date }) : {};
+    if ('error' in outcome) {
+      errors.add(outcome.error.pointer, outcome.error.code, outcome.error.message);
+    }
+    grants.push('grant' in outcome ? outcome.grant : undefined);
+  }
+  return grants;
+}
+
+export function calculatorService(deps: { tariff: TariffService; reference: ReferenceService; clock: Clock; reliefs?: ReliefPort; origin: OriginService }) {
   return {
     async calculate(req: CalculatorRequest) {
       const errors = new FieldErrors();
@@ -152,6 +171,8 @@ export function calculatorService(deps: { tariff: TariffService; reference: Refe
           errors.add(`${p}/fob`, 'required', 'is required (the FOB value in the invoice currency), unless a used vehicle is valued from vehicle.crsp');
         }
       }
+
+      const preferences = await resolvePreferences(deps.origin, req, date, ref.countries, errors);
 
       const schedule = await deps.tariff.chargeSchedule(date);
       if (schedule.types.length === 0) {
@@ -226,6 +247,10 @@ export function calculatorService(deps: { tariff: TariffService; reference: Refe
         }
         if (item.preferentialOrigin !== undefined) {
           input.preferentialOrigin = item.preferentialOrigin;
+        }
+        const preference = preferences[index];
+        if (preference) {
+          input.preference = preference;
         }
         if (item.vehicle) {
           input.vehicle = {

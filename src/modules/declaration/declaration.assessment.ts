@@ -45,9 +45,9 @@ export interface GoodsToAssess {
   freight: Dec | undefined;
   /** Header insurance after the incoterm; undefined lets the 1% default apply. */
   insurance: Dec | undefined;
+  /** The declaration's supporting documents: reliefs and preferences need theirs; exemption letters are quoted here. */
+  documents: { code: string; reference: string }[];
   items: GoodsItem[];
-  /** Supporting documents (reliefs by procedure code need some; exemption letters are quoted here). */
-  documents?: { code: string; reference: string }[];
   /** The importer's PIN: an exemption letter must be held by it. */
   importerPin?: string;
 }
@@ -97,7 +97,7 @@ export async function assessGoods(calculator: CalculatorService, goods: GoodsToA
         currency: goods.currency,
         exchangeRate: goods.exchangeRate.rate,
         cpc,
-        ...(goods.documents ? { documents: goods.documents } : {}),
+        documents: goods.documents,
         ...(goods.importerPin ? { importer: { pin: goods.importerPin } } : {}),
         items: indexes.map((index) => {
           const item = goods.items[index] as GoodsItem;

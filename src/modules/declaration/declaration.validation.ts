@@ -62,8 +62,6 @@ export interface Lodged {
 const pinPattern = /^[A-Z]\d{9}[A-Z]$/;
 /** Documents every home-use declaration carries. */
 const requiredDocuments = [{ code: 'N380', name: 'commercial invoice' }];
-/** Proof of EAC origin, needed when an item claims preferential origin. */
-const originCertificate = 'CEAC';
 
 export async function checkLodgement(tx: Tx, deps: LodgementDeps, lodging: Lodging): Promise<Lodged> {
   const { body } = lodging;
@@ -152,9 +150,8 @@ export async function checkLodgement(tx: Tx, deps: LodgementDeps, lodging: Lodgi
     if (new Dec(item.grossMassKg).lessThan(item.netMassKg)) {
       errors.add(`${p}/grossMassKg`, 'gross_below_net', `gross mass ${item.grossMassKg} kg is less than the net mass ${item.netMassKg} kg`);
     }
-    if (item.preferentialOrigin && !documentCodes.has(originCertificate)) {
-      errors.add(`${p}/preferentialOrigin`, 'proof_of_origin_missing', `preferential (EAC) origin needs an EAC certificate of origin: attach document code ${originCertificate}`);
-    }
+    // A preferential claim is checked by the assessment, against the origin data in force on
+    // arrival: which agreement the origin country applies and which certificate proves it.
   });
 
   // Arithmetic: the items must add up to the invoice, to the cent.
@@ -388,7 +385,7 @@ export function goodsFrom(body: DeclarationBody, date: string, exchangeRate: Fix
     exchangeRate,
     freight: covers.freight ? new Dec(0) : body.freight === undefined ? undefined : new Dec(body.freight),
     insurance: covers.insurance ? new Dec(0) : body.insurance === undefined ? undefined : new Dec(body.insurance),
-    documents: body.documents ?? [],
+    documents: (body.documents ?? []).map((d) => ({ code: d.code.toUpperCase(), reference: d.reference })),
     importerPin: body.importerPin.toUpperCase(),
     items: body.items.map((i) => ({
       hsCode: i.hsCode,

@@ -67,7 +67,6 @@ export const settingSpecs = {
   'valuation.used_vehicle_method': { field: 'usedVehicleMethod', parse: method, about: 'How a used vehicle CRSP is reduced to a customs value' },
   'valuation.vehicle_depreciation': { field: 'vehicleDepreciation', parse: depreciation, about: 'Age depreciation of the CRSP' },
   'valuation.vehicle_max_age_years': { field: 'vehicleMaxAgeYears', parse: years, about: 'Oldest used vehicle admitted for home use' },
-  'origin.eac_partner_states': { field: 'eacPartnerStates', parse: codes, about: 'Countries whose originating goods pay no import duty' },
 } as const satisfies Record<string, { field: keyof NationalRules; parse: Parser<unknown>; about: string }>;
 
 export type SettingKey = keyof typeof settingSpecs;

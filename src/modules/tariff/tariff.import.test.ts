@@ -115,6 +115,59 @@ describe('tariff import', () => {
   });
 });
 
+describe('tariff import in the CET notation', () => {
+  const stored = async (hs: string) =>
+    database.db.selectFrom('tariff_line').select(['unit', 'import_duty_specific_unit', 'excise_specific_unit']).where('hs_code', '=', hs).executeTakeFirstOrThrow();
+
+  it('stores the Rec 20 code for kg, u, l, 2u, 1000u and m2 in every unit column', async () => {
+    const report = await importTariff(
+      database.db,
+      file(
+        header,
+        '9995.10.00,By mass,kg,25,200,t,,,,USD,standard,2026-01-01,',
+        '9995.20.00,By count,u,25,,,10,5,U,KES,standard,2026-01-01,',
+        '9995.30.00,By volume,l,25,,,,12,L,KES,standard,2026-01-01,',
+        '9995.40.00,Footwear,2u,35,3,2u,,,,USD,standard,2026-01-01,',
+        '9995.50.00,Cigarettes,1000u,35,,,,4100,1000u,KES,standard,2026-01-01,',
+        '9995.60.00,Tiles,m2,35,,,,,,,standard,2026-01-01,',
+        '9995.70.00,Still Rec 20,KGM,10,,,,,,,standard,2026-01-01,',
+      ),
+      { importedBy: 'test' },
+    );
+    expect(report).toMatchObject({ ok: true, loaded: 7 });
+    expect(await stored('99951000')).toEqual({ unit: 'KGM', import_duty_specific_unit: 'TNE', excise_specific_unit: null });
+    expect(await stored('99952000')).toEqual({ unit: 'NAR', import_duty_specific_unit: null, excise_specific_unit: 'NAR' });
+    expect(await stored('99953000')).toEqual({ unit: 'LTR', import_duty_specific_unit: null, excise_specific_unit: 'LTR' });
+    expect(await stored('99954000')).toEqual({ unit: 'PR', import_duty_specific_unit: 'PR', excise_specific_unit: null });
+    expect(await stored('99955000')).toEqual({ unit: 'MIL', import_duty_specific_unit: null, excise_specific_unit: 'MIL' });
+    expect(await stored('99956000')).toEqual({ unit: 'MTK', import_duty_specific_unit: null, excise_specific_unit: null });
+    expect(await stored('99957000')).toEqual({ unit: 'KGM', import_duty_specific_unit: null, excise_specific_unit: null });
+  });
+
+  it('the same row in either notation is the same version', async () => {
+    const again = await importTariff(database.db, file(header, '9995.40.00,Footwear,PR,35,3,PR,,,,USD,standard,2026-01-01,'), { importedBy: 'test' });
+    expect(again).toMatchObject({ ok: true, loaded: 0, unchanged: 1 });
+  });
+
+  it('names both notations when a unit is neither, on every bad line', async () => {
+    const report = await importTariff(
+      database.db,
+      file(header, '9994.10.00,Boxes,box,10,,,,,,,standard,2026-01-01,', '9994.20.00,Per crate,kg,10,5,crate,,,,USD,standard,2026-01-01,', '9994.30.00,Excise per bag,u,10,,,,5,bag,KES,standard,2026-01-01,'),
+      { importedBy: 'test' },
+    );
+    expect(report.ok).toBe(false);
+    expect(report.errors.map((e) => [e.line, e.field])).toEqual([
+      [2, 'unit'],
+      [3, 'import_duty_specific_unit'],
+      [4, 'excise_specific_unit'],
+    ]);
+    expect(report.errors[0]!.message).toMatch(/^unknown unit "box"; use a UN\/ECE Rec 20 code \(.*KGM.*NAR.*\) or the CET notation \((?=.*\bkg\b)(?=.* u[,)])(?=.*\b2u\b)(?=.*\b1000u\b)(?=.*\bm2\b).*\)$/);
+    expect(report.errors[0]!.message).not.toMatch(/CLPA/);
+    expect(report.errors[1]!.message).toMatch(/unknown unit "crate".*CLPA/);
+    expect(await database.db.selectFrom('tariff_line').select('id').where('hs_code', 'like', '9994%').execute()).toEqual([]);
+  });
+});
+
 describe('exchange rate import', () => {
   it('reports bad rows and loads valid files with versions', async () => {
     const bad = await importRates(database.db, file('currency,rate,valid_from,valid_to', 'USD,abc,2030-01-01,', 'ZZZ,100,2030-01-01,', 'EUR,140,2030-13-01,'), { importedBy: 'test' });

@@ -47,15 +47,47 @@ type NewRate = Omit<ExchangeRateRow, 'id' | 'import_id'> & { line: number };
 
 interface Known {
   units: Set<string>;
+  /** The EAC CET's own notation (the units table's `symbol`: kg, u, 2u, 1000u, l, m2 ...) to the Rec 20 code. */
+  cetNotation: Map<string, { code: string; symbol: string }>;
   currencies: Set<string>;
 }
 
 async function knownCodes(db: Kysely<DB>): Promise<Known> {
   const [units, currencies] = await Promise.all([
-    db.selectFrom('unit').select('code').execute(),
+    db.selectFrom('unit').select(['code', 'symbol']).orderBy('code').execute(),
     db.selectFrom('currency').select('code').execute(),
   ]);
-  return { units: new Set(units.map((u) => u.code)), currencies: new Set(currencies.map((c) => c.code)) };
+  const codes = new Set(units.map((u) => u.code));
+  return { units: codes, cetNotation: cetAliases(units, codes), currencies: new Set(currencies.map((c) => c.code)) };
+}
+
+/**
+ * CET symbols as aliases of Rec 20 codes. Symbols are matched without regard to case (a file may
+ * write `KG` or `L`); a symbol that reads as another unit's Rec 20 code is left out, so a code always
+ * means itself.
+ */
+export function cetAliases(units: { code: string; symbol: string | null }[], codes: Set<string>): Map<string, { code: string; symbol: string }> {
+  const aliases = new Map<string, { code: string; symbol: string }>();
+  for (const u of units) {
+    const symbol = u.symbol?.trim();
+    if (symbol && !(codes.has(symbol.toUpperCase()) && symbol.toUpperCase() !== u.code)) {
+      aliases.set(symbol.toLowerCase(), { code: u.code, symbol });
+    }
+  }
+  return aliases;
+}
+
+/** A unit written as a Rec 20 code or in the CET notation, as the Rec 20 code; undefined when neither. */
+function unitCode(raw: string, known: Known): string | undefined {
+  const code = raw.toUpperCase();
+  return known.units.has(code) ? code : known.cetNotation.get(raw.toLowerCase())?.code;
+}
+
+/** The refusal names both notations, so a file in either can be put right. */
+function unknownUnit(raw: string, known: Known, exclude: string[] = []): string {
+  const codes = [...known.units].filter((u) => !exclude.includes(u));
+  const symbols = [...known.cetNotation.values()].filter((a) => !exclude.includes(a.code)).map((a) => a.symbol);
+  return `unknown unit "${raw}"; use a UN/ECE Rec 20 code (${codes.join(', ')}) or the CET notation (${symbols.join(', ')})`;
 }
 
 function headerErrors(header: string[], required: readonly string[], optional: string[]): LineError[] {
@@ -87,9 +119,9 @@ function parseTariffRecord(rec: CsvRecord, known: Known, errors: LineError[]): N
   if (!text('description')) {
     err('description', 'is required');
   }
-  const unit = text('unit').toUpperCase();
+  const unit = unitCode(text('unit'), known) ?? text('unit').toUpperCase();
   if (!known.units.has(unit) || specificOnlyUnits.includes(unit)) {
-    err('unit', `"${text('unit')}" is not a unit of quantity; allowed: ${[...known.units].filter((u) => !specificOnlyUnits.includes(u)).join(', ')}`);
+    err('unit', unknownUnit(text('unit'), known, specificOnlyUnits));
   }
   const rate = (name: string) => {
     const raw = text(name);
@@ -116,16 +148,16 @@ function parseTariffRecord(rec: CsvRecord, known: Known, errors: LineError[]): N
     return d.toString();
   };
   const specificUnit = (amountName: string, unitName: string) => {
-    const raw = text(unitName).toUpperCase();
+    const written = text(unitName);
     const hasAmount = text(amountName) !== '';
-    if (hasAmount && raw === '') {
+    if (hasAmount && written === '') {
       err(unitName, `is required when ${amountName} is given`);
-    } else if (!hasAmount && raw !== '') {
+    } else if (!hasAmount && written !== '') {
       err(amountName, `is required when ${unitName} is given`);
-    } else if (raw !== '' && !known.units.has(raw)) {
-      err(unitName, `"${text(unitName)}" is not a unit; allowed: ${[...known.units].join(', ')}`);
+    } else if (written !== '' && unitCode(written, known) === undefined) {
+      err(unitName, unknownUnit(written, known));
     }
-    return raw === '' ? null : raw;
+    return written === '' ? null : (unitCode(written, known) ?? written.toUpperCase());
   };
   const currency = text('specific_currency').toUpperCase() || 'KES';
   if (!known.currencies.has(currency)) {
