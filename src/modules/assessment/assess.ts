@@ -12,8 +12,6 @@ import {
   type ChargeTypeDef,
   type ItemAssessment,
   type ItemInput,
-  type NationalRules,
-  type PreferenceGrant,
   type RuleRef,
   type TaxCode,
   type TaxLine,
