@@ -12,11 +12,13 @@ import { applicationRole, asOwner, grantApplicationRole, prepareDatabase } from 
 import { auditCommand } from '#modules/audit/index.ts';
 import { adminCreateCommand, adminUsage, commandLineActor, identityService, identitySettings, readPasswordFromStdin } from '#modules/identity/index.ts';
 import { disableDemoCredentials, partiesService } from '#modules/parties/index.ts';
+import { importCrsp } from '#modules/vehicle/index.ts';
 
 const usage = `forodha <command>
 
   tariff import FILE.csv [--dry-run] [--by NAME]   load a tariff version (all-or-nothing)
   rates import FILE.csv [--dry-run] [--by NAME]    load exchange rates (all-or-nothing)
+  crsp import FILE.csv [--dry-run] [--by NAME]     load a CRSP schedule of used-vehicle prices (all-or-nothing)
   audit verify [--public-key FILE] [--checkpoints FILE] [--max-age SECONDS]
                                                    check the hash chains against the signed checkpoints; exit 1 on any problem
   audit checkpoint                                 sign and append a checkpoint of every chain head (AUDIT_CHECKPOINT_FILE)
@@ -63,7 +65,7 @@ async function withDatabase<T>(work: (database: Database) => Promise<T>): Promis
 export async function run(argv: string[]): Promise<number> {
   const [command, sub, ...rest] = argv;
   const args = [sub ?? '', ...rest];
-  if ((command === 'tariff' || command === 'rates') && sub === 'import') {
+  if ((command === 'tariff' || command === 'rates' || command === 'crsp') && sub === 'import') {
     const file = rest.find((a, i) => !a.startsWith('--') && rest[i - 1] !== '--by');
     if (!file) {
       console.error(`usage: forodha ${command} import FILE.csv [--dry-run] [--by NAME]`);
@@ -74,7 +76,7 @@ export async function run(argv: string[]): Promise<number> {
     return withDatabase(async ({ db }) => {
       // A fresh database needs its schema and reference lists (units, currencies) to check rows against.
       await prepareDatabase(db, { demo: false });
-      const load = command === 'tariff' ? importTariff : importRates;
+      const load = command === 'tariff' ? importTariff : command === 'crsp' ? importCrsp : importRates;
       const report = await load(db, file, { importedBy, dryRun, onProgress: (m) => process.stderr.write(`  ${m}\n`) });
       printReport(report, dryRun);
       return report.ok ? 0 : 1;

@@ -11,5 +11,6 @@ import type { ReleaseTables } from './modules/release/release.tables.ts';
 import type { ManifestTables } from './modules/manifest/manifest.tables.ts';
 import type { InspectionTables } from './modules/inspection/inspection.tables.ts';
 import type { RiskTables } from './modules/risk/risk.tables.ts';
+import type { VehicleTables } from './modules/vehicle/vehicle.tables.ts';
 
-export interface DB extends PlatformTables, ReferenceTables, TariffTables, AuditTables, PartiesTables, IdentityTables, ManifestTables, PaymentTables, ReleaseTables, DeclarationTables, InspectionTables, RiskTables {}
+export interface DB extends PlatformTables, ReferenceTables, TariffTables, AuditTables, PartiesTables, IdentityTables, ManifestTables, PaymentTables, ReleaseTables, DeclarationTables, InspectionTables, RiskTables, VehicleTables {}

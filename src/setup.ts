@@ -9,6 +9,7 @@ import { migrateToLatest } from '#platform/db/migrate.ts';
 import { loadReferenceData } from '#modules/reference/index.ts';
 import { loadNationalSettings, loadSampleTariff } from '#modules/tariff/index.ts';
 import { demoCredentialsInUse, seedDemoParties } from '#modules/parties/index.ts';
+import { loadSampleCrsp } from '#modules/vehicle/index.ts';
 import { ConfigError, isLoopback } from './config.ts';
 
 export interface PrepareResult {
@@ -26,6 +27,10 @@ export async function prepareDatabase(db: Kysely<DB>, options: { demo: boolean }
   if (options.demo) {
     for (const report of await loadSampleTariff(db)) {
       demo.push(`${report.file}: ${report.loaded} rows`);
+    }
+    const crsp = await loadSampleCrsp(db);
+    if (crsp) {
+      demo.push(`${crsp.file}: ${crsp.loaded} rows`);
     }
     const parties = await seedDemoParties(db);
     demo.push(`parties: ${parties.organisations} organisations, ${parties.users} users, ${parties.apiKeys} API keys, ${parties.authorisations} agent authorisations added`);
