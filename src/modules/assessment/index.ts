@@ -5,4 +5,4 @@ export { ageInMonths, depreciationFor, divisorFor } from './vehicle-valuation.ts
 export type { CrspMatch, CrspQuery, CrspSchedule } from './crsp.port.ts';
 export { calculatorService, type CalculatorService, type CalculatorRequest } from './calculator.service.ts';
 export { assessmentJson } from './assessment.json.ts';
-export { calculatorRoutes } from './calculator.routes.ts';
+export { calculatorRoutes, vehicleFields } from './calculator.routes.ts';
