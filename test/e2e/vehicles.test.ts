@@ -102,6 +102,11 @@ describe('a used car valued from the CRSP schedule', () => {
     expect(month.body.errors[0]).toMatchObject({ pointer: '/items/0/vehicle/firstRegistration', code: 'invalid_month' });
   });
 
+  it('takes no instruction from the public on what to do without a CRSP row', async () => {
+    const res = await calc({ noCrspRow: 'officer', items: [{ hsCode: '8703.23.90', vehicle: used }] });
+    expectStatus(res, 422);
+  });
+
   it('needs make and model, and asks for drive when the list has variants at different prices', async () => {
     const noModel = await calc({ items: [{ hsCode: '8703.23.90', vehicle: { fuel: 'petrol', engineCc: 1986, make: 'Toyota', firstRegistration: '2021-09' } }] });
     expectStatus(noModel, 422);
@@ -160,6 +165,10 @@ describe('the age limit', () => {
     expectStatus(res, 200);
     expect(res.body.items[0].valuation.vehicle).toMatchObject({ ageMonths: 97, depreciationPercent: '65' });
     expect(res.body.warnings.join(' ')).toContain('admitted under procedure code 4000414');
+    // That procedure is for used vehicles: one declared new under it is refused.
+    const asNew = await calc({ cpc: '4000414', items: [{ hsCode: '8703.23.90', fob: '8000', vehicle: harrier }] });
+    expectStatus(asNew, 422);
+    expect(asNew.body.errors[0]).toMatchObject({ pointer: '/items/0/vehicle/firstRegistration', code: 'required' });
     const lodged = await declare('resident', '8703.23.90', old, { cpc: '4000414' });
     expectStatus(lodged, 201);
     expect(lodged.body.assessment.items[0].customsValue).toBe(res.body.items[0].customsValue);

@@ -124,6 +124,22 @@ async function usedVehicle(
   return undefined;
 }
 
+/**
+ * The procedure codes that may pass an over-age vehicle (returning residents) are for used
+ * vehicles: a vehicle declared under one must give its first registration, so it cannot be
+ * passed off as new and valued from its invoice.
+ */
+function usedUnderExemptCpc(exemptCpcs: string[], cpc: string, items: CalculatorItem[], errors: FieldErrors): void {
+  if (!exemptCpcs.includes(cpc)) {
+    return;
+  }
+  items.forEach((item, index) => {
+    if (item.vehicle && item.vehicle.firstRegistration === undefined) {
+      errors.add(`/items/${index}/vehicle/firstRegistration`, 'required', `is required under procedure code ${cpc}: it is for used vehicles, valued from the CRSP schedule by age`);
+    }
+  });
+}
+
 export function calculatorService(deps: { tariff: TariffService; reference: ReferenceService; clock: Clock; crsp: CrspSchedule }) {
   /** An 87.03 line needs the vehicle, and must fit its fuel and engine size. */
   async function checkCarLine(errors: FieldErrors, p: string, row: { hs_code: string } & Parameters<typeof vehicleLineMismatch>[1], vehicle: CalculatorVehicle | undefined, fuel: string | undefined, date: string) {
@@ -223,6 +239,8 @@ export function calculatorService(deps: { tariff: TariffService; reference: Refe
       const national = await deps.tariff.nationalRules(date);
       if ('missing' in national) {
         errors.add('/date', 'rules_missing', `no national settings are in force on ${date} for: ${national.missing.join(', ')}`);
+      } else {
+        usedUnderExemptCpc(national.rules.vehicleAgeExemptCpcs.value, cpc, req.items, errors);
       }
       errors.throwIfAny();
       if ('missing' in national) {
