@@ -8,6 +8,14 @@ export type CrspRow = Selectable<VehicleTables['crsp_entry']>;
 export type NewCrspRow = Omit<CrspRow, 'id'>;
 type Q = Kysely<DB> | Tx;
 
+/** What the public lookup may ask: make (required) and model match from their start, without case. */
+export interface CrspSearch {
+  make: string;
+  model?: string;
+  fuel?: string;
+  engineCc?: number;
+}
+
 const inForce = (date: string) => sql<boolean>`valid_from <= ${date} and (valid_to is null or valid_to >= ${date})`;
 
 export function vehicleRepository(db: Q) {
@@ -25,11 +33,12 @@ export function vehicleRepository(db: Q) {
     },
 
     /** The lookup route: rows in force whose make (and model) start with what was asked. */
-    searchCrsp(query: { make?: string; model?: string; fuel?: string; engineCc?: number }, date: string, limit: number): Promise<CrspRow[]> {
-      let q = db.selectFrom('crsp_entry').selectAll().where(inForce(date));
-      if (query.make !== undefined) {
-        q = q.where(sql<boolean>`lower(make) like ${`${escapeLike(query.make.toLowerCase())}%`} escape '\\'`);
-      }
+    searchCrsp(query: CrspSearch, date: string, limit: number): Promise<CrspRow[]> {
+      let q = db
+        .selectFrom('crsp_entry')
+        .selectAll()
+        .where(inForce(date))
+        .where(sql<boolean>`lower(make) like ${`${escapeLike(query.make.toLowerCase())}%`} escape '\\'`);
       if (query.model !== undefined) {
         q = q.where(sql<boolean>`lower(model) like ${`${escapeLike(query.model.toLowerCase())}%`} escape '\\'`);
       }

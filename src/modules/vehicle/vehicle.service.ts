@@ -6,7 +6,7 @@ import type { DB } from '../../schema.ts';
 import { Dec } from '#platform/money.ts';
 import type { Tx } from '#platform/db/transaction.ts';
 import type { CrspMatch, CrspQuery, CrspSchedule, RuleRef } from '#modules/assessment/index.ts';
-import { vehicleRepository, type CrspRow } from './vehicle.repository.ts';
+import { vehicleRepository, type CrspRow, type CrspSearch } from './vehicle.repository.ts';
 import { describeVariant } from './vehicle.import.ts';
 
 const same = (a: string | null | undefined, b: string | null | undefined) => (a ?? '').toLowerCase() === (b ?? '').toLowerCase();
@@ -41,7 +41,7 @@ export function crspJson(row: CrspRow) {
   };
 }
 
-export function vehicleService(db: Kysely<DB> | Tx): CrspSchedule & { search: (q: Parameters<ReturnType<typeof vehicleRepository>['searchCrsp']>[0], date: string, limit: number) => Promise<CrspRow[]> } {
+export function vehicleService(db: Kysely<DB> | Tx): CrspSchedule & { search(q: CrspSearch, date: string, limit: number): Promise<CrspRow[]> } {
   const repo = vehicleRepository(db);
   return {
     async find(q: CrspQuery, date: string): Promise<CrspMatch> {
