@@ -18,6 +18,7 @@ import { OutboxWorker, type OutboxWorkerOptions } from '#platform/events/outbox.
 import { referenceRoutes, referenceService } from '#modules/reference/index.ts';
 import { TariffCache, cachedReads, tariffRepository, tariffRoutes, tariffService } from '#modules/tariff/index.ts';
 import { calculatorRoutes, calculatorService } from '#modules/assessment/index.ts';
+import { vehicleRoutes, vehicleService } from '#modules/vehicle/index.ts';
 import { installAuth } from '#platform/http/auth.ts';
 import { identityRoutes, identityService, identitySettings } from '#modules/identity/index.ts';
 import { partiesRoutes, partiesService } from '#modules/parties/index.ts';
@@ -67,7 +68,9 @@ export function services(database: Database, clock: Clock, config: Config, log?:
   const tariffCache = new TariffCache();
   const tariff = tariffService(cachedReads(tariffRepository(database.db), tariffCache));
   const relief = reliefService({ db: database.db, clock });
-  const calculator = calculatorService({ tariff, reference, clock, reliefs: relief.resolver, origin: originService(database.db) });
+  // Used vehicles are valued from the CRSP schedule in force, never from a price the declarant types.
+  const vehicles = vehicleService(database.db);
+  const calculator = calculatorService({ tariff, reference, clock, reliefs: relief.resolver, origin: originService(database.db), crsp: vehicles });
   const identity = identityService(database.db, clock, identitySettings(config));
   const parties = partiesService(database.db, clock);
   const manifests = manifestService({ db: database.db, reference, clock, officesServed: (orgId) => parties.officesServed(orgId) });
@@ -94,7 +97,7 @@ export function services(database: Database, clock: Clock, config: Config, log?:
     // Bound to the declaration's own transaction (PGlite has a single connection).
     ratesFor: (q) => {
       const tariffInTx = tariffService(cachedReads(tariffRepository(q), tariffCache));
-      return { tariff: tariffInTx, calculator: calculatorService({ tariff: tariffInTx, reference, clock, reliefs: reliefResolver(q), origin: originService(q) }) };
+      return { tariff: tariffInTx, calculator: calculatorService({ tariff: tariffInTx, reference, clock, reliefs: reliefResolver(q), origin: originService(q), crsp: vehicleService(q) }) };
     },
     parties,
     manifest: { findTransportDocument, findTransportDocumentById, findTransportDocuments },
@@ -123,7 +126,7 @@ export function services(database: Database, clock: Clock, config: Config, log?:
   outbox.subscribe('release.issued', deliverToTerminal);
   // A declaration cancelled or rejected under verification closes its task.
   outbox.subscribe('declaration.status_changed', (event, db) => inspection.onDeclarationStatusChanged(event, db));
-  return { outbox, reference, tariff, calculator, relief, identity, parties, manifests, payments, release, declarations, risk, inspection };
+  return { outbox, reference, tariff, vehicles, calculator, relief, identity, parties, manifests, payments, release, declarations, risk, inspection };
 }
 
 /** TRUST_PROXY as Fastify takes it: a hop count becomes "the first n hops". */
@@ -221,6 +224,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(referenceRoutes({ reference: s.reference }));
   await app.register(tariffRoutes({ tariff: s.tariff, clock }));
   await app.register(reliefRoutes({ db: deps.database.db, relief: s.relief }));
+  await app.register(vehicleRoutes({ vehicles: s.vehicles, clock }));
   await app.register(calculatorRoutes({ calculator: s.calculator, rateLimit: deps.config.calculatorRateLimit }));
   await app.register(identityRoutes({ db: deps.database.db, identity: s.identity, parties: s.parties }));
   await app.register(partiesRoutes({ db: deps.database.db, parties: s.parties }));

@@ -14,6 +14,7 @@ import { adminCreateCommand, adminUsage, commandLineActor, identityService, iden
 import { disableDemoCredentials, partiesService } from '#modules/parties/index.ts';
 import { importReliefs } from '#modules/relief/index.ts';
 import { importOrigin, type OriginImportReport } from '#modules/origin/index.ts';
+import { importCrsp } from '#modules/vehicle/index.ts';
 
 const usage = `forodha <command>
 
@@ -23,6 +24,7 @@ const usage = `forodha <command>
   reliefs import FILE.csv|json [--dry-run] [--by NAME]
                                                    load reliefs by procedure code (all-or-nothing)
   origin import FILE.json [--dry-run] [--by NAME]  load preference agreements and member states by date (all-or-nothing)
+  crsp import FILE.csv [--dry-run] [--by NAME]     load a CRSP schedule of used-vehicle prices (all-or-nothing)
   audit verify [--public-key FILE] [--checkpoints FILE] [--max-age SECONDS]
                                                    check the hash chains against the signed checkpoints; exit 1 on any problem
   audit checkpoint                                 sign and append a checkpoint of every chain head (AUDIT_CHECKPOINT_FILE)
@@ -81,7 +83,7 @@ async function withDatabase<T>(work: (database: Database) => Promise<T>): Promis
 export async function run(argv: string[]): Promise<number> {
   const [command, sub, ...rest] = argv;
   const args = [sub ?? '', ...rest];
-  if ((command === 'tariff' || command === 'rates' || command === 'reliefs') && sub === 'import') {
+  if ((command === 'tariff' || command === 'rates' || command === 'reliefs' || command === 'crsp') && sub === 'import') {
     const file = rest.find((a, i) => !a.startsWith('--') && rest[i - 1] !== '--by');
     if (!file) {
       console.error(`usage: forodha ${command} import FILE.${command === 'reliefs' ? 'csv|json' : 'csv'} [--dry-run] [--by NAME]`);
@@ -92,7 +94,7 @@ export async function run(argv: string[]): Promise<number> {
     return withDatabase(async ({ db }) => {
       // A fresh database needs its schema and reference lists (units, currencies) to check rows against.
       await prepareDatabase(db, { demo: false });
-      const load = command === 'tariff' ? importTariff : command === 'rates' ? importRates : importReliefs;
+      const load = command === 'tariff' ? importTariff : command === 'rates' ? importRates : command === 'crsp' ? importCrsp : importReliefs;
       const report = await load(db, file, { importedBy, dryRun, onProgress: (m) => process.stderr.write(`  ${m}\n`) });
       printReport(report, dryRun);
       return report.ok ? 0 : 1;

@@ -11,6 +11,7 @@ import { loadNationalSettings, loadSampleTariff, loadShippedCharges } from '#mod
 import { demoCredentialsInUse, seedDemoParties } from '#modules/parties/index.ts';
 import { loadSampleReliefs } from '#modules/relief/index.ts';
 import { loadSampleAgreements } from '#modules/origin/index.ts';
+import { loadSampleCrsp } from '#modules/vehicle/index.ts';
 import { ConfigError, isLoopback } from './config.ts';
 
 export interface PrepareResult {
@@ -36,6 +37,10 @@ export async function prepareDatabase(db: Kysely<DB>, options: { demo: boolean }
     const reliefs = await loadSampleReliefs(db);
     if (reliefs) {
       demo.push(`${reliefs.file}: ${reliefs.loaded} rows`);
+    }
+    const crsp = await loadSampleCrsp(db);
+    if (crsp) {
+      demo.push(`${crsp.file}: ${crsp.loaded} rows`);
     }
     const parties = await seedDemoParties(db);
     demo.push(`parties: ${parties.organisations} organisations, ${parties.users} users, ${parties.apiKeys} API keys, ${parties.authorisations} agent authorisations added`);

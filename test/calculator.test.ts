@@ -63,10 +63,12 @@ describe('cars: the 87.03 line and excise band are picked from fuel and engine s
     expect(body.rulesUsed.map((r: any) => r.key)).toEqual(expect.arrayContaining(['8703.23.90', 'IDF all lines', 'RDL all lines', 'VAT all lines', 'ID', 'EXD', 'VAT']));
   });
 
-  it('values a used car from its CRSP less depreciation, showing the method', async () => {
-    const { status, body } = await calc({ date: '2025-03-01', currency: 'KES', items: [{ vehicle: { fuel: 'petrol', engineCc: 1800, firstRegistrationYear: 2021, crsp: '3000000' } }] });
+  it('values a used car from the CRSP schedule less depreciation, showing the method', async () => {
+    const vehicle = { fuel: 'petrol', engineCc: 1986, make: 'Toyota', model: 'Harrier', drive: '2WD', firstRegistration: '2021-03' };
+    const { status, body } = await calc({ date: '2025-09-01', currency: 'KES', items: [{ vehicle }] });
     expect(status).toBe(200);
-    expect(body.items[0].valuation).toMatchObject({ method: 'retail-less-all-taxes', vehicle: { ageYears: 4, depreciationPercent: '40', depreciatedPrice: '1800000.00' } });
+    // 54 months old: 50%; KES 5,600,000 x 50% = 2,800,000
+    expect(body.items[0].valuation).toMatchObject({ method: 'retail-less-all-taxes', vehicle: { ageMonths: 54, crsp: '5600000.00', depreciationPercent: '50', depreciatedPrice: '2800000.00' } });
   });
 });
 

@@ -236,7 +236,7 @@ async function seedRealRecords(): Promise<void> {
   ctx.pool = [...new Set([...ctx.byCollection.values()].flat()), manifest.body.reference as string];
   const at = '2026-06-15T07:50:00Z';
   const dated = { validFrom: '2026-07-01' };
-  const calculator = { currency: 'USD', freight: '900', items: [{ vehicle: { fuel: 'petrol', engineCc: 1800, firstRegistrationYear: 2020, crsp: '3500000' }, originCountry: 'JP', fob: '8000' }, { hsCode: '8471.30.00', originCountry: 'CN', fob: '1500', quantity: '10', netMassKg: '20' }] };
+  const calculator = { currency: 'USD', freight: '900', items: [{ vehicle: { fuel: 'petrol', engineCc: 1986, make: 'TOYOTA', model: 'HARRIER', drive: '2WD', firstRegistration: '2020-06' }, originCountry: 'JP', fob: '8000' }, { hsCode: '8471.30.00', originCountry: 'CN', fob: '1500', quantity: '10', netMassKg: '20' }] };
   const ruleBody = { name: 'Fuzz rule', reason: 'fuzz', channel: 'yellow', priority: 5, offices: ['MBA'], ...dated, criteria: { hsCodes: ['8471'], originCountries: ['CN'], valuePerKg: { below: '10.5' } } };
   // Known-good bodies (n makes numbers and codes unique), mutated one node at a time by the fuzz.
   const known: Record<string, (n: number) => unknown> = {

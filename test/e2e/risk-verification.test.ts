@@ -68,7 +68,8 @@ describe('risk rule to verification to release', () => {
             grossMassKg: '1450',
             packages: 1,
             itemPrice: '8000.00',
-            vehicle: { fuel: 'petrol', engineCc: 1990, firstRegistrationYear: 2021, chassisNumber: 'ZSU60-0123456' },
+            // 1,990 cc: no CRSP row, so the invoice value stands until the officer values it.
+            vehicle: { fuel: 'petrol', engineCc: 1990, make: 'TOYOTA', model: 'HARRIER', firstRegistration: '2021-03', chassisNumber: 'ZSU60-0123456' },
           },
         ],
       }),

@@ -185,51 +185,80 @@ describe('rounding', () => {
 
 describe('used motor vehicles from the CRSP', () => {
   const car = measure('8703.23.00', { duty: { rate: d(35) }, excise: { rate: d(25) }, unit: 'NAR' });
-  const vehicle = (year: number) => ({ measure: car, fob: d(0), vehicle: { fuel: 'petrol', engineCc: 1800, firstRegistrationYear: year, crsp: d(3_000_000) } });
-
-  it.each([
-    [2025, '0'],
-    [2024, '0'],
-    [2023, '20'],
-    [2022, '30'],
-    [2021, '40'],
-    [2020, '50'],
-    [2019, '55'],
-    [2018, '60'],
-    [2017, '65'],
-  ])('first registered %i (assessed 2025) depreciates %s%%', (year, pct) => {
-    const a = run(input([vehicle(year)]));
-    expect(a.items[0]!.valuation.vehicle!.depreciationPercent.toString()).toBe(pct);
+  const crsp = { price: d(3_000_000), ref: { kind: 'crsp' as const, id: '7', key: 'TOYOTA TEST 1800 cc petrol', validFrom: '2025-01-01', validTo: null }, variant: 'TOYOTA TEST 1800 cc petrol' };
+  const vehicle = (firstRegistration: string, withCrsp = true): ItemInput => ({
+    measure: car,
+    fob: d(5000),
+    vehicle: { fuel: 'petrol', engineCc: 1800, make: 'TOYOTA', model: 'TEST', firstRegistration, ...(withCrsp ? { crsp } : {}) },
   });
 
-  it('warns about vehicles older than the age limit and keeps the last band', () => {
-    const a = run(input([vehicle(2015)]));
-    expect(a.items[0]!.valuation.vehicle!.depreciationPercent.toString()).toBe('65');
-    expect(a.warnings.join(' ')).toMatch(/older than 8 years/);
+  // Assessed 2025-03-01: age counts whole months from the month of first registration.
+  it.each([
+    ['2025-03', 0, '0'],
+    ['2024-03', 12, '0'],
+    ['2024-02', 13, '20'],
+    ['2023-03', 24, '20'],
+    ['2023-02', 25, '30'],
+    ['2022-03', 36, '30'],
+    ['2021-03', 48, '40'],
+    ['2020-03', 60, '50'],
+    ['2019-03', 72, '55'],
+    ['2018-03', 84, '60'],
+    ['2017-03', 96, '65'],
+  ])('first registered %s is %i months old and depreciates %s%%', (month, months, pct) => {
+    const a = run(input([vehicle(month)]));
+    expect(a.items[0]!.valuation.vehicle!.ageMonths).toBe(months);
+    expect(a.items[0]!.valuation.vehicle!.depreciationPercent!.toString()).toBe(pct);
+  });
+
+  it('refuses a vehicle one month over the age limit, except under a procedure code listed as exempt', () => {
+    const r = assess(input([vehicle('2017-02')]));
+    expect(r.ok).toBe(false);
+    expect(!r.ok && r.errors[0]).toMatchObject({ pointer: '/items/0/vehicle/firstRegistration', code: 'vehicle_too_old' });
+    expect(!r.ok && r.errors[0]!.message).toMatch(/97 months old.*4000414/);
+    const resident = run(input([vehicle('2017-02')], { cpc: '4000414' }));
+    expect(resident.items[0]!.valuation.vehicle!.depreciationPercent!.toString()).toBe('65');
+    expect(resident.warnings.join(' ')).toMatch(/admitted under procedure code 4000414/);
+  });
+
+  it('refuses a first registration after the assessment date', () => {
+    const r = assess(input([vehicle('2025-04')]));
+    expect(!r.ok && r.errors[0]).toMatchObject({ pointer: '/items/0/vehicle/firstRegistration', code: 'after_date' });
   });
 
   it('by default divides the depreciated CRSP by all ad valorem charges, so the taxes add back to it', () => {
-    const a = run(input([vehicle(2023)]));
+    const a = run(input([vehicle('2023-06')]));
     const item = a.items[0]!;
     expect(item.valuation.method).toBe('retail-less-all-taxes');
-    // 3,000,000 x 80% = 2,400,000; divisor 1.35 x 1.25 x 1.16 + 0.025 + 0.02 = 2.0025
-    expect(item.valuation.vehicle!.divisor.toString()).toBe('2.0025');
+    // 21 months: 20%. 3,000,000 x 80% = 2,400,000; divisor 1.35 x 1.25 x 1.16 + 0.025 + 0.02 = 2.0025
+    expect(item.valuation.vehicle!.divisor!.toString()).toBe('2.0025');
     expect(item.customsValue.toFixed(2)).toBe('1198501.87');
+    expect(a.rulesUsed).toContain(crsp.ref);
     const loaded = item.customsValue.plus(item.total);
     expect(loaded.minus(2_400_000).abs().lessThan(1)).toBe(true);
   });
 
   it('offers the other methods as settings, each shown in the result', () => {
-    const plain = run(input([vehicle(2023)], { rules: rulesAt('2025-03-01', { 'valuation.used_vehicle_method': 'depreciated-retail' }) }));
+    const plain = run(input([vehicle('2023-06')], { rules: rulesAt('2025-03-01', { 'valuation.used_vehicle_method': 'depreciated-retail' }) }));
     expect(plain.items[0]!.customsValue.toFixed(2)).toBe('2400000.00');
     expect(plain.items[0]!.valuation.method).toBe('depreciated-retail');
-    const dev = run(input([vehicle(2023)], { rules: rulesAt('2025-03-01', { 'valuation.used_vehicle_method': 'retail-less-duty-excise-vat' }) }));
+    const dev = run(input([vehicle('2023-06')], { rules: rulesAt('2025-03-01', { 'valuation.used_vehicle_method': 'retail-less-duty-excise-vat' }) }));
     expect(dev.items[0]!.customsValue.toFixed(2)).toBe('1226053.64'); // 2,400,000 / 1.9575
   });
 
-  it('needs the year of first registration to depreciate', () => {
-    const r = assess(input([{ measure: car, fob: d(0), vehicle: { fuel: 'petrol', engineCc: 1800, crsp: d(3_000_000) } }]));
-    expect(!r.ok && r.errors[0]?.pointer).toBe('/items/0/vehicle/firstRegistrationYear');
+  it("takes the method's factors from data: a dealer margin comes off before the taxes are reduced out", () => {
+    const a = run(input([vehicle('2023-06')], { rules: rulesAt('2025-03-01', { 'valuation.used_vehicle_factors': { retailMarginPercent: '10' } }) }));
+    // 2,400,000 x 90% = 2,160,000 / 2.0025 = 1,078,651.685... -> 1,078,651.69
+    expect(a.items[0]!.customsValue.toFixed(2)).toBe('1078651.69');
+  });
+
+  it('without a CRSP row values the invoice provisionally and says an officer is to value it', () => {
+    const a = run(input([vehicle('2023-06', false)]));
+    const v = a.items[0]!.valuation;
+    expect(v.method).toBe('transaction-value');
+    // FOB 5,000 + 1% insurance = 5,050 KES
+    expect(a.items[0]!.customsValue.toFixed(2)).toBe('5050.00');
+    expect(v.pendingValuation).toMatch(/no CRSP row for TOYOTA TEST 1800 cc petrol; officer to value/);
   });
 });
 

@@ -113,23 +113,21 @@ function value(
     method: 'transaction-value',
     warnings: [],
   };
-  if (item.vehicle?.crsp === undefined) {
+  // A used vehicle (first registration declared) is valued from the CRSP row the caller found.
+  if (item.vehicle?.firstRegistration === undefined) {
     return base;
   }
-  const vehicle = valueUsedVehicle({
-    crsp: item.vehicle.crsp,
-    firstRegistrationYear: item.vehicle.firstRegistrationYear,
+  return valueUsedVehicle({
+    vehicle: { ...item.vehicle, firstRegistration: item.vehicle.firstRegistration },
+    cpc: input.cpc,
     date: input.date,
     rules,
     rates: adValoremRates(input, item),
     leviesInVatBase: leviesInVatBase(input),
+    base,
     round,
     use,
   });
-  if ('errors' in vehicle) {
-    return vehicle;
-  }
-  return { ...base, customsValue: vehicle.customsValue, method: vehicle.method, vehicle: vehicle.detail, warnings: vehicle.warnings };
 }
 
 /** The ad valorem rates that load a retail price, for reducing a CRSP to a customs value. */

@@ -1,7 +1,7 @@
 // How an assessment is shown over the API and stored: every figure a decimal string, amounts
 // with the scale of the rounding rule, rates in percent.
 import { fixed, type Dec } from '#platform/money.ts';
-import type { Assessment, RuleRef, TaxLine } from './assessment.types.ts';
+import type { Assessment, RuleRef, TaxLine, UsedVehicleValuation } from './assessment.types.ts';
 
 function ruleJson(ref: RuleRef) {
   return { kind: ref.kind, id: ref.id, key: ref.key, validFrom: ref.validFrom, validTo: ref.validTo, ...(ref.value === undefined ? {} : { value: ref.value }) };
@@ -32,6 +32,21 @@ function taxJson(t: TaxLine, scale: number) {
 
 const text = (d: Dec) => d.toString();
 
+/** A used vehicle's valuation: the CRSP row, its age in months and each step to the customs value. */
+function vehicleJson(v: UsedVehicleValuation, scale: number) {
+  return {
+    firstRegistration: v.firstRegistration,
+    ageMonths: v.ageMonths,
+    crsp: v.crsp ? fixed(v.crsp.price, scale) : null,
+    crspVariant: v.crsp?.variant ?? null,
+    crspRule: v.crsp ? `${v.crsp.ref.kind}:${v.crsp.ref.id}` : null,
+    ...(v.depreciationPercent === undefined ? {} : { depreciationPercent: text(v.depreciationPercent) }),
+    ...(v.depreciatedPrice === undefined ? {} : { depreciatedPrice: fixed(v.depreciatedPrice, scale) }),
+    ...(v.retailMarginPercent === undefined ? {} : { retailMarginPercent: text(v.retailMarginPercent) }),
+    ...(v.divisor === undefined ? {} : { divisor: v.divisor.toDecimalPlaces(10).toString() }),
+  };
+}
+
 export function assessmentJson(a: Assessment, scale: number) {
   return {
     date: a.date,
@@ -48,17 +63,8 @@ export function assessmentJson(a: Assessment, scale: number) {
         insurance: text(i.valuation.insurance),
         insuranceDefaulted: i.valuation.insuranceDefaulted,
         cif: text(i.valuation.cif),
-        ...(i.valuation.vehicle
-          ? {
-              vehicle: {
-                crsp: text(i.valuation.vehicle.crsp),
-                ageYears: i.valuation.vehicle.ageYears,
-                depreciationPercent: text(i.valuation.vehicle.depreciationPercent),
-                depreciatedPrice: fixed(i.valuation.vehicle.depreciatedPrice, scale),
-                divisor: i.valuation.vehicle.divisor.toDecimalPlaces(10).toString(),
-              },
-            }
-          : {}),
+        ...(i.valuation.vehicle ? { vehicle: vehicleJson(i.valuation.vehicle, scale) } : {}),
+        ...(i.valuation.pendingValuation === undefined ? {} : { pendingValuation: i.valuation.pendingValuation }),
         warnings: i.valuation.warnings,
       },
       taxes: i.taxes.map((t) => taxJson(t, scale)),

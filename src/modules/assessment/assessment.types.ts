@@ -94,9 +94,15 @@ export type UsedVehicleMethod = 'retail-less-all-taxes' | 'retail-less-duty-exci
 export const usedVehicleMethods: readonly UsedVehicleMethod[] = ['retail-less-all-taxes', 'retail-less-duty-excise-vat', 'depreciated-retail'];
 
 export interface DepreciationBand {
-  /** Upper bound of the vehicle's age in whole years (inclusive). */
-  maxAgeYears: number;
+  /** Upper bound of the vehicle's age in whole months from first registration (inclusive). */
+  maxAgeMonths: number;
   percent: Dec;
+}
+
+/** The used-vehicle method's factors, as data, so an administration can match its published estimates. */
+export interface UsedVehicleFactors {
+  /** Share of the depreciated retail price taken off as the dealer's margin before the taxes are reduced out. */
+  retailMarginPercent: Dec;
 }
 
 /** The national settings in force on the assessment date. */
@@ -111,6 +117,9 @@ export interface NationalRules {
   usedVehicleMethod: Setting<UsedVehicleMethod>;
   vehicleDepreciation: Setting<DepreciationBand[]>;
   vehicleMaxAgeYears: Setting<number>;
+  /** Procedure codes that may bring in a vehicle older than the limit (returning residents). */
+  vehicleAgeExemptCpcs: Setting<string[]>;
+  usedVehicleFactors: Setting<UsedVehicleFactors>;
 }
 
 export interface ExchangeRate {
@@ -123,9 +132,12 @@ export interface ExchangeRate {
 export interface VehicleInput {
   fuel: string;
   engineCc: number;
-  firstRegistrationYear?: number;
-  /** Current retail selling price (CRSP) in KES, for used vehicles valued from the list. */
-  crsp?: Dec;
+  make?: string;
+  model?: string;
+  /** Year and month of first registration, YYYY-MM: given, the vehicle is used. */
+  firstRegistration?: string;
+  /** The CRSP row in force for the vehicle, found by the caller; absent: no row, an officer values it. */
+  crsp?: { price: Dec; ref: RuleRef; variant: string };
 }
 
 /**
@@ -213,14 +225,21 @@ export interface Valuation {
   cif: Dec;
   customsValue: Dec;
   method: 'transaction-value' | UsedVehicleMethod;
-  vehicle?: {
-    crsp: Dec;
-    ageYears: number;
-    depreciationPercent: Dec;
-    depreciatedPrice: Dec;
-    divisor: Dec;
-  };
+  vehicle?: UsedVehicleValuation;
+  /** Why the value is provisional and waits for an officer (a used vehicle with no CRSP row). */
+  pendingValuation?: string;
   warnings: string[];
+}
+
+export interface UsedVehicleValuation {
+  firstRegistration: string;
+  ageMonths: number;
+  /** Absent when the list has no row for the vehicle. */
+  crsp?: { price: Dec; variant: string; ref: RuleRef };
+  depreciationPercent?: Dec;
+  depreciatedPrice?: Dec;
+  retailMarginPercent?: Dec;
+  divisor?: Dec;
 }
 
 export interface ItemAssessment {

@@ -1,12 +1,34 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { DecimalString, Integer, IsoDate, Text } from '#platform/http/schemas.ts';
+import { DecimalString, Integer, IsoDate, Text, patternMessages } from '#platform/http/schemas.ts';
 import type { CalculatorService } from './calculator.service.ts';
 import { measureAttributes, QuantityUnit } from './item.fields.ts';
 
 // Nothing the calculator computes is stored, so its figures are bounded for the arithmetic alone:
 // 15 digits before the point and 6 after, surrounding spaces tolerated.
 const Decimal = (description: string, digits = 15) => DecimalString({ digits, places: 6, padded: true, description, examples: ['1250.50'] });
+
+/** Year and month of first registration, e.g. 2021-03. */
+const firstRegistrationPattern = '^(19|20|21)\\d{2}-(0[1-9]|1[0-2])$';
+export const FirstRegistration = Type.String({ pattern: firstRegistrationPattern, maxLength: 7, description: 'Year and month of first registration, YYYY-MM: the vehicle is used and valued from the CRSP schedule', examples: ['2021-03'] });
+
+patternMessages.set(firstRegistrationPattern, { code: 'invalid_month', message: 'must be the year and month of first registration written YYYY-MM, e.g. "2021-03"' });
+
+/** A vehicle, shared by the calculator and declaration items. */
+export const vehicleFields = {
+  fuel: Text(20, { description: 'petrol, diesel, hybrid, hybrid-diesel, plug-in-petrol, plug-in-diesel or electric' }),
+  engineCc: Integer({ minimum: 0, maximum: 20000 }),
+  make: Type.Optional(Text(60, { minLength: 1, description: 'Make as in the CRSP schedule, e.g. TOYOTA (required with firstRegistration)' })),
+  model: Type.Optional(Text(80, { minLength: 1, description: 'Model as in the CRSP schedule, e.g. HARRIER (required with firstRegistration)' })),
+  body: Type.Optional(Text(40, { minLength: 1, description: 'Body type, e.g. SUV; picks between CRSP rows of the same model' })),
+  drive: Type.Optional(Text(10, { minLength: 1, description: 'Drive, e.g. 2WD or 4WD; picks between CRSP rows of the same model' })),
+  firstRegistration: Type.Optional(FirstRegistration),
+  // Refused with a clear message (not dropped silently): the list is read by the system; age counts months.
+  firstRegistrationYear: Type.Optional(Integer({ minimum: 1900, maximum: 2100, description: 'Refused: declare firstRegistration (YYYY-MM)' })),
+  crsp: Type.Optional(Decimal('Refused: used vehicles are valued from the CRSP schedule in force (GET /api/v1/vehicles/crsp)')),
+};
+
+const VehicleBody = Type.Object(vehicleFields, { additionalProperties: false });
 
 export const CalculatorBody = Type.Object(
   {
@@ -41,17 +63,7 @@ export const CalculatorBody = Type.Object(
           unit: Type.Optional(QuantityUnit('Unit of the quantity (UN/ECE Rec 20, e.g. NAR, MIL, LTR, MLT, KGM); default the tariff line\'s supplementary unit; converted to the unit each charge is levied per')),
           netMassKg: Type.Optional(Decimal('Net mass in kg', 11)),
           ...measureAttributes,
-          vehicle: Type.Optional(
-            Type.Object(
-              {
-                fuel: Text(20, { description: 'petrol, diesel, hybrid, hybrid-diesel, plug-in-petrol, plug-in-diesel or electric' }),
-                engineCc: Integer({ minimum: 0, maximum: 20000 }),
-                firstRegistrationYear: Type.Optional(Integer({ minimum: 1900, maximum: 2100 })),
-                crsp: Type.Optional(Decimal('Current retail selling price in KES (used vehicles)')),
-              },
-              { additionalProperties: false },
-            ),
-          ),
+          vehicle: Type.Optional(VehicleBody),
         },
         { additionalProperties: false },
       ),

@@ -3,13 +3,15 @@
 import { Dec, parseDecimal } from '#platform/money.ts';
 import { FieldErrors } from '#platform/http/problem.ts';
 import { isIsoDate, localDate, type Clock } from '#platform/clock.ts';
-import type { TariffService } from '#modules/tariff/index.ts';
+import { formatHsCode as formatHs, type TariffService } from '#modules/tariff/index.ts';
 import type { ReferenceService } from '#modules/reference/index.ts';
 import type { OriginService } from '#modules/origin/index.ts';
 import { assess } from './assess.ts';
 import { assessmentJson } from './assessment.json.ts';
-import type { ExchangeRate, ItemInput, PreferenceGrant, RuleRef, TariffMeasure, UnitDef } from './assessment.types.ts';
+import type { ExchangeRate, ItemInput, PreferenceGrant, RuleRef, TariffMeasure, UnitDef, VehicleInput } from './assessment.types.ts';
 import type { LetterUse, ReliefPort } from './reliefs.ts';
+import type { CrspSchedule } from './crsp.port.ts';
+import { findCrsp, isPassengerCarLine, vehicleLineMismatch } from './vehicle-checks.ts';
 
 export interface CalculatorItem {
   hsCode?: string;
@@ -24,7 +26,24 @@ export interface CalculatorItem {
   unit?: string;
   netMassKg?: string;
   alcoholPercent?: string;
-  vehicle?: { fuel: string; engineCc: number; firstRegistrationYear?: number; crsp?: string };
+  vehicle?: CalculatorVehicle;
+}
+
+/**
+ * A vehicle as declared. It is used when firstRegistration (YYYY-MM) is given: then make and model
+ * name it in the CRSP schedule, which values it. crsp and firstRegistrationYear are refused: the
+ * list is read by the system, and age counts months.
+ */
+export interface CalculatorVehicle {
+  fuel: string;
+  engineCc: number;
+  make?: string;
+  model?: string;
+  body?: string;
+  drive?: string;
+  firstRegistration?: string;
+  firstRegistrationYear?: number;
+  crsp?: string;
 }
 
 export interface CalculatorRequest {
@@ -42,6 +61,12 @@ export interface CalculatorRequest {
   freight?: string;
   insurance?: string;
   items: CalculatorItem[];
+  /**
+   * A used vehicle with no CRSP row: the public calculator refuses it (crsp_not_found); a lodged
+   * declaration passes 'officer' to value it provisionally from the invoice for an officer to value.
+   * Not part of the HTTP body: only the declaration module sets it.
+   */
+  noCrspRow?: 'refuse' | 'officer';
 }
 
 /** The calculator's fuel words mapped to the tariff's vehicle fuels. */
@@ -109,7 +134,76 @@ async function resolvePreferences(origin: OriginService, req: CalculatorRequest,
   return grants;
 }
 
-export function calculatorService(deps: { tariff: TariffService; reference: ReferenceService; clock: Clock; reliefs?: ReliefPort; origin: OriginService }) {
+/** Refuses what a vehicle may no longer carry, and finds the CRSP row of a used one. */
+async function usedVehicle(
+  deps: { crsp: CrspSchedule },
+  errors: FieldErrors,
+  p: string,
+  vehicle: CalculatorVehicle,
+  fuel: string,
+  date: string,
+  noCrspRow: 'refuse' | 'officer',
+): Promise<VehicleInput['crsp'] | undefined> {
+  if (vehicle.crsp !== undefined) {
+    errors.add(`${p}/vehicle/crsp`, 'crsp_not_declared', 'is not declared: a used vehicle is valued from the CRSP schedule in force (GET /api/v1/vehicles/crsp); declare make, model and firstRegistration instead');
+  }
+  if (vehicle.firstRegistrationYear !== undefined) {
+    errors.add(`${p}/vehicle/firstRegistrationYear`, 'use_first_registration', 'is replaced by firstRegistration, the year and month of first registration written YYYY-MM (e.g. "2021-03"): age counts months');
+  }
+  if (vehicle.firstRegistration === undefined) {
+    return undefined;
+  }
+  const found = await findCrsp(deps.crsp, { ...vehicle, fuel }, date);
+  if ('missing' in found) {
+    for (const field of found.missing) {
+      errors.add(`${p}/vehicle/${field}`, 'required', 'is required for a used vehicle (firstRegistration given): it is valued from the CRSP schedule by make, model, fuel and engine size');
+    }
+    return undefined;
+  }
+  if (found.ok) {
+    return { price: found.price, ref: found.ref, variant: found.variant };
+  }
+  if (found.code === 'crsp_ambiguous' || noCrspRow === 'refuse') {
+    errors.add(`${p}/vehicle`, found.code, found.message);
+  }
+  return undefined;
+}
+
+/**
+ * The procedure codes that may pass an over-age vehicle (returning residents) are for used
+ * vehicles: a vehicle declared under one must give its first registration, so it cannot be
+ * passed off as new and valued from its invoice.
+ */
+function usedUnderExemptCpc(exemptCpcs: string[], cpc: string, items: CalculatorItem[], errors: FieldErrors): void {
+  if (!exemptCpcs.includes(cpc)) {
+    return;
+  }
+  items.forEach((item, index) => {
+    if (item.vehicle && item.vehicle.firstRegistration === undefined) {
+      errors.add(`/items/${index}/vehicle/firstRegistration`, 'required', `is required under procedure code ${cpc}: it is for used vehicles, valued from the CRSP schedule by age`);
+    }
+  });
+}
+
+export function calculatorService(deps: { tariff: TariffService; reference: ReferenceService; clock: Clock; reliefs?: ReliefPort; origin: OriginService; crsp: CrspSchedule }) {
+  /** An 87.03 line needs the vehicle, and must fit its fuel and engine size. */
+  async function checkCarLine(errors: FieldErrors, p: string, row: { hs_code: string } & Parameters<typeof vehicleLineMismatch>[1], vehicle: CalculatorVehicle | undefined, fuel: string | undefined, date: string) {
+    if (!isPassengerCarLine(row.hs_code)) {
+      return;
+    }
+    if (!vehicle) {
+      errors.add(`${p}/vehicle`, 'required', `is required: ${formatHs(row.hs_code)} is a motor car line (87.03); declare vehicle.fuel and vehicle.engineCc`);
+      return;
+    }
+    if (!fuel) {
+      return;
+    }
+    const mismatch = await vehicleLineMismatch(deps.tariff, row, fuel, vehicle.engineCc, date);
+    if (mismatch) {
+      errors.add(`${p}/hsCode`, 'hs_code_does_not_match_vehicle', mismatch);
+    }
+  }
+
   return {
     async calculate(req: CalculatorRequest) {
       const errors = new FieldErrors();
@@ -135,12 +229,22 @@ export function calculatorService(deps: { tariff: TariffService; reference: Refe
       const codes = req.items.map((i) => i.hsCode).filter((c): c is string => c !== undefined);
       const lookups = await deps.tariff.linesInForce(codes, date);
       const measures: (TariffMeasure | undefined)[] = [];
+      const crspRows: (VehicleInput['crsp'] | undefined)[] = [];
       for (const [index, item] of req.items.entries()) {
         const p = `/items/${index}`;
+        const vehicleFuel = item.vehicle ? fuelAliases[item.vehicle.fuel.toLowerCase()] : undefined;
+        if (item.vehicle && item.hsCode !== undefined) {
+          if (vehicleFuel) {
+            crspRows[index] = await usedVehicle(deps, errors, p, item.vehicle, vehicleFuel, date, req.noCrspRow ?? 'refuse');
+          } else {
+            errors.add(`${p}/vehicle/fuel`, 'invalid_fuel', `"${item.vehicle.fuel}" is not allowed; use one of ${calculatorFuels.join(', ')}`);
+          }
+        }
         if (item.hsCode !== undefined) {
           const found = lookups.get(item.hsCode);
           if (found?.ok) {
             measures.push(found.measure);
+            await checkCarLine(errors, p, found.row, item.vehicle, vehicleFuel, date);
           } else {
             errors.add(`${p}/hsCode`, found?.code ?? 'unknown_hs_code', found?.message ?? 'unknown');
             measures.push(undefined);
@@ -152,6 +256,7 @@ export function calculatorService(deps: { tariff: TariffService; reference: Refe
             measures.push(undefined);
             continue;
           }
+          crspRows[index] = await usedVehicle(deps, errors, p, item.vehicle, fuel, date, req.noCrspRow ?? 'refuse');
           const found = await deps.tariff.vehicleLine(fuel, item.vehicle.engineCc, date);
           measures.push(found.ok ? found.measure : undefined);
           if (!found.ok) {
@@ -167,8 +272,8 @@ export function calculatorService(deps: { tariff: TariffService; reference: Refe
         if (item.originCountry !== undefined && !ref.countries.has(item.originCountry.toUpperCase())) {
           errors.add(`${p}/originCountry`, 'unknown_country', `"${item.originCountry}" is not an ISO 3166 alpha-2 country code (e.g. CN, UG)`);
         }
-        if (item.fob === undefined && item.vehicle?.crsp === undefined) {
-          errors.add(`${p}/fob`, 'required', 'is required (the FOB value in the invoice currency), unless a used vehicle is valued from vehicle.crsp');
+        if (item.fob === undefined && crspRows[index] === undefined) {
+          errors.add(`${p}/fob`, 'required', 'is required (the FOB value in the invoice currency), unless a used vehicle is valued from the CRSP schedule');
         }
       }
 
@@ -191,6 +296,8 @@ export function calculatorService(deps: { tariff: TariffService; reference: Refe
       const national = await deps.tariff.nationalRules(date);
       if ('missing' in national) {
         errors.add('/date', 'rules_missing', `no national settings are in force on ${date} for: ${national.missing.join(', ')}`);
+      } else {
+        usedUnderExemptCpc(national.rules.vehicleAgeExemptCpcs.value, cpc, req.items, errors);
       }
       errors.throwIfAny();
       if ('missing' in national) {
@@ -218,7 +325,6 @@ export function calculatorService(deps: { tariff: TariffService; reference: Refe
 
       const items: ItemInput[] = req.items.map((item, index) => {
         const p = `/items/${index}`;
-        const vehicleCrsp = decimalField(errors, `${p}/vehicle/crsp`, item.vehicle?.crsp, { positive: true });
         const input: ItemInput = {
           measure: measures[index] as TariffMeasure,
           fob: decimalField(errors, `${p}/fob`, item.fob) ?? new Dec(0),
@@ -253,11 +359,15 @@ export function calculatorService(deps: { tariff: TariffService; reference: Refe
           input.preference = preference;
         }
         if (item.vehicle) {
+          const { make, model, firstRegistration } = item.vehicle;
+          const crsp = crspRows[index];
           input.vehicle = {
-            fuel: item.vehicle.fuel,
+            fuel: fuelAliases[item.vehicle.fuel.toLowerCase()] ?? item.vehicle.fuel,
             engineCc: item.vehicle.engineCc,
-            ...(item.vehicle.firstRegistrationYear === undefined ? {} : { firstRegistrationYear: item.vehicle.firstRegistrationYear }),
-            ...(vehicleCrsp === undefined ? {} : { crsp: vehicleCrsp }),
+            ...(make === undefined ? {} : { make }),
+            ...(model === undefined ? {} : { model }),
+            ...(firstRegistration === undefined ? {} : { firstRegistration }),
+            ...(crsp === undefined ? {} : { crsp }),
           };
         }
         return input;

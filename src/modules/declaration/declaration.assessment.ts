@@ -99,6 +99,9 @@ export async function assessGoods(calculator: CalculatorService, goods: GoodsToA
         cpc,
         documents: goods.documents,
         ...(goods.importerPin ? { importer: { pin: goods.importerPin } } : {}),
+        // A used vehicle with no CRSP row is not refused: it is valued provisionally from the
+        // invoice and selection sends the declaration to an officer to value (see select()).
+        noCrspRow: 'officer',
         items: indexes.map((index) => {
           const item = goods.items[index] as GoodsItem;
           const freight = freightShares?.[index];
@@ -154,13 +157,10 @@ function fitsRecords(a: StoredAssessment): boolean {
   return new Dec(a.total).lessThan(maxAssessedKes) && a.items.every((i) => new Dec(i.customsValue).lessThan(maxAssessedKes));
 }
 
+/** The vehicle as the calculator takes it: everything declared but the chassis number. */
 function vehicleFor(v: DeclaredVehicle) {
-  return {
-    fuel: v.fuel,
-    engineCc: v.engineCc,
-    ...(v.firstRegistrationYear === undefined ? {} : { firstRegistrationYear: v.firstRegistrationYear }),
-    ...(v.crsp === undefined ? {} : { crsp: v.crsp }),
-  };
+  const { chassisNumber: _chassis, ...vehicle } = v;
+  return vehicle;
 }
 
 /** Field errors the calculator found, already pointing at the declaration's fields. */

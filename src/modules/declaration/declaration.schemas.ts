@@ -2,8 +2,8 @@
 // shape is checked here, the customs rules (reference data, tariff, arithmetic, the transport
 // document, the agent's authority) when the declaration is lodged, all at once with pointers.
 import { Type, type Static } from 'typebox';
-import { measureAttributes, QuantityUnit } from '#modules/assessment/index.ts';
-import { Count, DecimalString, ExchangeRate, FreeText, Integer, IsoDate, MassKg, Money, Quantity, Text, Uuid } from '#platform/http/schemas.ts';
+import { measureAttributes, QuantityUnit, vehicleFields } from '#modules/assessment/index.ts';
+import { Count, ExchangeRate, FreeText, Integer, IsoDate, MassKg, Money, Quantity, Text, Uuid } from '#platform/http/schemas.ts';
 
 export const incoterms = ['EXW', 'FCA', 'FAS', 'FOB', 'CFR', 'CIF', 'CPT', 'CIP', 'DAP', 'DPU', 'DDP'] as const;
 
@@ -24,10 +24,7 @@ export const DeclaredItem = Type.Object(
     vehicle: Type.Optional(
       Type.Object(
         {
-          fuel: Text(20, { description: 'petrol, diesel, hybrid, hybrid-diesel, plug-in-petrol, plug-in-diesel or electric' }),
-          engineCc: Integer({ minimum: 0, maximum: 20000 }),
-          firstRegistrationYear: Type.Optional(Integer({ minimum: 1900, maximum: 2100 })),
-          crsp: Type.Optional(DecimalString({ digits: 15, places: 6, description: 'Current retail selling price in KES (used vehicles)' })),
+          ...vehicleFields,
           chassisNumber: Type.Optional(Text(32, { minLength: 5 })),
         },
         { additionalProperties: false },

@@ -258,7 +258,8 @@ export function declarationService(deps: DeclarationServiceDeps) {
    * The channel of a declaration being lodged, amended, or amended on an approved request: the
    * risk engine's choice (in this transaction, so its record commits or rolls back with the
    * declaration), never below an earlier channel of the same declaration, and at least yellow when
-   * the declarant gave the exchange rate (no official one for the currency), so an officer checks it.
+   * the declarant gave the exchange rate (no official one for the currency), or when a used vehicle
+   * has no CRSP row, so an officer checks it.
    */
   async function select(tx: Tx, row: DeclarationRow, body: DeclarationBody, lodged: Lodged, reference: string) {
     const aeo = await deps.parties.isAeo(tx, lodged.importer.id);
@@ -274,6 +275,15 @@ export function declarationService(deps: DeclarationServiceDeps) {
     if (rate.source === 'declared' && lodged.assessment.currency !== 'KES' && channelRank[channel] < channelRank.yellow) {
       reasons.push(`exchange rate ${rate.rate} KES per ${lodged.assessment.currency} declared (no official rate in force): documentary check of the rate`);
       channel = 'yellow';
+    }
+    // A used vehicle the CRSP schedule has no row for is valued provisionally from the invoice:
+    // an officer values it (documentary check at least), never the declarant's number alone.
+    const pendingValuation = lodged.assessment.items.flatMap((i) => (i.valuation.pendingValuation === undefined ? [] : [`item ${i.itemNo}: ${i.valuation.pendingValuation}`]));
+    if (pendingValuation.length > 0) {
+      reasons.push(...pendingValuation);
+      if (channelRank[channel] < channelRank.yellow) {
+        channel = 'yellow';
+      }
     }
     return { channel, reasons, selected, prior };
   }

@@ -22,7 +22,15 @@ export interface DeclaredDocument {
 export interface DeclaredVehicle {
   fuel: string;
   engineCc: number;
+  make?: string;
+  model?: string;
+  body?: string;
+  drive?: string;
+  /** YYYY-MM: the vehicle is used and valued from the CRSP schedule. */
+  firstRegistration?: string;
+  /** Refused at lodgement (kept so older drafts still read): see firstRegistration. */
   firstRegistrationYear?: number;
+  /** Refused at lodgement (kept so older drafts still read): the CRSP is read from the schedule. */
   crsp?: string;
   chassisNumber?: string;
 }

@@ -2,7 +2,7 @@
 // Each key has a parser that checks its value, so a bad setting is refused when it is loaded,
 // not discovered in the middle of an assessment.
 import { parseDecimal, type Dec, type RoundingMode } from '#platform/money.ts';
-import { usedVehicleMethods, type DepreciationBand, type NationalRules, type RuleRef, type UsedVehicleMethod } from '#modules/assessment/index.ts';
+import { usedVehicleMethods, type DepreciationBand, type NationalRules, type RuleRef, type UsedVehicleFactors, type UsedVehicleMethod } from '#modules/assessment/index.ts';
 
 type Parser<T> = (value: unknown) => T;
 
@@ -37,16 +37,33 @@ function method(value: unknown): UsedVehicleMethod {
   return value as UsedVehicleMethod;
 }
 
+/**
+ * Depreciation bands by age in months. A band written in years (maxAgeYears, the shape before
+ * ages counted months) is read as that many twelve-month periods, so settings already loaded still parse.
+ */
 function depreciation(value: unknown): DepreciationBand[] {
   if (!Array.isArray(value) || value.length === 0) {
-    throw new Error('must be a non-empty list of {"maxAgeYears": n, "percent": "20"}');
+    throw new Error('must be a non-empty list of {"maxAgeMonths": n, "percent": "20"}');
   }
-  return value.map((band: { maxAgeYears?: unknown; percent?: unknown }) => {
-    if (!Number.isInteger(band.maxAgeYears)) {
-      throw new Error('each band needs a whole number maxAgeYears');
+  return value.map((band: { maxAgeMonths?: unknown; maxAgeYears?: unknown; percent?: unknown }) => {
+    const months = band.maxAgeMonths ?? (Number.isInteger(band.maxAgeYears) ? (band.maxAgeYears as number) * 12 : undefined);
+    if (!Number.isInteger(months) || (months as number) < 0 || (months as number) > 1200) {
+      throw new Error('each band needs a whole number maxAgeMonths from 0 to 1200');
     }
-    return { maxAgeYears: band.maxAgeYears as number, percent: percent(band.percent) };
+    return { maxAgeMonths: months as number, percent: percent(band.percent) };
   });
+}
+
+function vehicleFactors(value: unknown): UsedVehicleFactors {
+  const v = value as { retailMarginPercent?: unknown } | null;
+  if (typeof v !== 'object' || v === null || Object.keys(v).some((k) => k !== 'retailMarginPercent')) {
+    throw new Error('must be {"retailMarginPercent": "0"}');
+  }
+  const margin = percent(v.retailMarginPercent ?? '0');
+  if (margin.greaterThanOrEqualTo(100)) {
+    throw new Error('retailMarginPercent must be below 100');
+  }
+  return { retailMarginPercent: margin };
 }
 
 function years(value: unknown): number {
@@ -65,8 +82,10 @@ export const settingSpecs = {
   rounding: { field: 'rounding', parse: rounding, about: 'Rounding of each tax line and customs value' },
   'valuation.default_insurance_rate': { field: 'defaultInsuranceRate', parse: percent, about: 'Insurance as percent of C&F when none is declared' },
   'valuation.used_vehicle_method': { field: 'usedVehicleMethod', parse: method, about: 'How a used vehicle CRSP is reduced to a customs value' },
-  'valuation.vehicle_depreciation': { field: 'vehicleDepreciation', parse: depreciation, about: 'Age depreciation of the CRSP' },
-  'valuation.vehicle_max_age_years': { field: 'vehicleMaxAgeYears', parse: years, about: 'Oldest used vehicle admitted for home use' },
+  'valuation.used_vehicle_factors': { field: 'usedVehicleFactors', parse: vehicleFactors, about: 'Factors of the used-vehicle method (dealer margin taken off the retail price)' },
+  'valuation.vehicle_depreciation': { field: 'vehicleDepreciation', parse: depreciation, about: 'Age depreciation of the CRSP, by age in months from first registration' },
+  'valuation.vehicle_max_age_years': { field: 'vehicleMaxAgeYears', parse: years, about: 'Oldest used vehicle admitted for home use (compared in months: years x 12)' },
+  'valuation.vehicle_age_exempt_cpcs': { field: 'vehicleAgeExemptCpcs', parse: codes, about: 'Procedure codes that may bring in a vehicle over the age limit (returning residents)' },
 } as const satisfies Record<string, { field: keyof NationalRules; parse: Parser<unknown>; about: string }>;
 
 export type SettingKey = keyof typeof settingSpecs;

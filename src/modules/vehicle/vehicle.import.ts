@@ -1,0 +1,199 @@
+// Loading a CRSP schedule file, the way the tariff is loaded: the whole file is checked first and
+// every bad line reported with its number; then it loads all-or-nothing in one transaction. A
+// new price never overwrites an earlier one: it closes the earlier version the day before it starts.
+import path from 'node:path';
+import type { Kysely } from 'kysely';
+import type { DB } from '../../schema.ts';
+import { readCsv, sha256File, type CsvRecord } from '#platform/csv.ts';
+import { addDays, isIsoDate } from '#platform/clock.ts';
+import { parseDecimal } from '#platform/money.ts';
+import { inTransaction } from '#platform/db/transaction.ts';
+import { vehicleFuels, type ImportReport, type LineError } from '#modules/tariff/index.ts';
+import { vehicleWrites, type CrspRow, type NewCrspRow } from './vehicle.repository.ts';
+
+export const crspColumns = ['make', 'model', 'engine_cc', 'fuel', 'price_kes', 'valid_from'] as const;
+const optionalColumns = ['body', 'drive', 'valid_to', 'note'];
+
+type NewEntry = Omit<NewCrspRow, 'import_id'> & { line: number };
+
+export interface CrspImportOptions {
+  importedBy: string;
+  dryRun?: boolean;
+}
+
+/** A variant, as the schedule tells one from another: compared without case. */
+export function variantKey(r: { make: string; model: string; body: string | null; engine_cc: number; fuel: string; drive: string | null }): string {
+  return [r.make, r.model, r.body ?? '', String(r.engine_cc), r.fuel, r.drive ?? ''].map((s) => s.toLowerCase()).join('|');
+}
+
+export function describeVariant(r: { make: string; model: string; body: string | null; engine_cc: number; fuel: string; drive: string | null }): string {
+  return [r.make, r.model, r.body, `${r.engine_cc} cc`, r.fuel, r.drive].filter((s) => s !== null && s !== '').join(' ');
+}
+
+function headerErrors(header: string[]): LineError[] {
+  const errors: LineError[] = [];
+  const missing = crspColumns.filter((c) => !header.includes(c));
+  if (missing.length > 0) {
+    errors.push({ line: 1, message: `missing column(s): ${missing.join(', ')}; the header must have ${crspColumns.join(',')}` });
+  }
+  const unknown = header.filter((c) => !(crspColumns as readonly string[]).includes(c) && !optionalColumns.includes(c));
+  if (unknown.length > 0) {
+    errors.push({ line: 1, message: `unknown column(s): ${unknown.join(', ')}; allowed: ${[...crspColumns, ...optionalColumns].join(', ')}` });
+  }
+  return errors;
+}
+
+/** Checks one row; returns it to load or adds its errors. */
+function parseRecord(rec: CsvRecord, errors: LineError[]): NewEntry | undefined {
+  const before = errors.length;
+  const err = (field: string, message: string) => errors.push({ line: rec.line, field, message });
+  const text = (name: string) => (rec.values[name] ?? '').trim();
+  const name = (field: string, max: number, required: boolean) => {
+    const v = text(field);
+    if (v === '' && required) {
+      err(field, 'is required');
+    } else if (v.length > max || /[\u0000-\u001f\u007f]/.test(v)) {
+      err(field, `"${v.slice(0, 40)}" must be one line of at most ${max} characters`);
+    }
+    return v === '' ? null : v;
+  };
+  if (rec.values.__extra !== undefined) {
+    err('', 'has more fields than the header (quote values that contain commas)');
+  }
+  const make = name('make', 60, true);
+  const model = name('model', 80, true);
+  const body = name('body', 40, false);
+  const drive = name('drive', 10, false);
+  const cc = text('engine_cc');
+  if (!/^\d{1,5}$/.test(cc) || Number(cc) > 20000) {
+    err('engine_cc', `"${cc}" is not a whole number of cubic centimetres from 0 to 20000`);
+  }
+  const fuel = text('fuel').toLowerCase();
+  if (!(vehicleFuels as readonly string[]).includes(fuel)) {
+    err('fuel', `"${text('fuel')}" is not allowed; use one of ${vehicleFuels.join(', ')}`);
+  }
+  const price = parseDecimal(text('price_kes'));
+  if (!price || !price.isPositive() || price.isZero() || price.decimalPlaces() > 2 || price.greaterThanOrEqualTo('1e16')) {
+    err('price_kes', `"${text('price_kes')}" is not a positive amount in KES with at most 2 decimals (e.g. 2150000)`);
+  }
+  const validFrom = text('valid_from');
+  if (!isIsoDate(validFrom)) {
+    err('valid_from', `"${validFrom}" is not a date written YYYY-MM-DD`);
+  }
+  const validTo = text('valid_to') || null;
+  if (validTo !== null && (!isIsoDate(validTo) || validTo < validFrom)) {
+    err('valid_to', `"${validTo}" is not a date written YYYY-MM-DD on or after valid_from (leave blank for open-ended)`);
+  }
+  if (errors.length > before) {
+    return undefined;
+  }
+  return {
+    line: rec.line,
+    make: make as string,
+    model: model as string,
+    body,
+    engine_cc: Number(cc),
+    fuel,
+    drive,
+    price_kes: (price as NonNullable<typeof price>).toString(),
+    valid_from: validFrom,
+    valid_to: validTo,
+    note: text('note') || null,
+  };
+}
+
+const overlaps = (a: { valid_from: string; valid_to: string | null }, b: { valid_from: string; valid_to: string | null }) =>
+  a.valid_from <= (b.valid_to ?? '9999-12-31') && b.valid_from <= (a.valid_to ?? '9999-12-31');
+
+function checkWithinFile(entries: NewEntry[], errors: LineError[]): void {
+  const seen = new Map<string, NewEntry[]>();
+  for (const e of entries) {
+    const earlier = seen.get(variantKey(e)) ?? [];
+    const clash = earlier.find((x) => overlaps(x, e));
+    if (clash) {
+      errors.push({ line: e.line, field: 'valid_from', message: `${describeVariant(e)} from ${e.valid_from} overlaps line ${clash.line}; give the earlier row a valid_to` });
+    }
+    seen.set(variantKey(e), [...earlier, e]);
+  }
+}
+
+const samePrice = (a: NewEntry, b: CrspRow) => parseDecimal(a.price_kes)?.equals(b.price_kes) === true && a.valid_to === b.valid_to && (a.note ?? null) === (b.note ?? null);
+
+/** How each row fits the versions already loaded (as the tariff import does). */
+function plan(entries: NewEntry[], existing: CrspRow[], errors: LineError[]) {
+  const byKey = new Map<string, CrspRow[]>();
+  for (const e of existing) {
+    byKey.set(variantKey(e), [...(byKey.get(variantKey(e)) ?? []), e]);
+  }
+  const result = { closes: [] as { id: string; validTo: string }[], unchanged: 0, fresh: [] as NewEntry[] };
+  for (const row of [...entries].sort((a, b) => a.valid_from.localeCompare(b.valid_from))) {
+    const versions = byKey.get(variantKey(row)) ?? [];
+    const sameStart = versions.find((v) => v.valid_from === row.valid_from);
+    if (sameStart) {
+      if (samePrice(row, sameStart)) {
+        result.unchanged++;
+      } else {
+        errors.push({ line: row.line, field: 'valid_from', message: `${describeVariant(row)} already has a different price from ${row.valid_from}; versions are never overwritten: load the change with a later valid_from` });
+      }
+      continue;
+    }
+    for (const v of versions.filter((x) => overlaps(x, row))) {
+      if (v.valid_from < row.valid_from) {
+        result.closes.push({ id: v.id, validTo: addDays(row.valid_from, -1) });
+        v.valid_to = addDays(row.valid_from, -1);
+      } else {
+        errors.push({ line: row.line, field: 'valid_to', message: `${describeVariant(row)} from ${row.valid_from} would overlap the version loaded from ${v.valid_from}; end it before then` });
+      }
+    }
+    result.fresh.push(row);
+  }
+  return result;
+}
+
+export async function importCrsp(db: Kysely<DB>, file: string, options: CrspImportOptions): Promise<ImportReport> {
+  const { header, records } = await readCsv(file);
+  const report: ImportReport = { ok: false, file: path.basename(file), rows: records.length, loaded: 0, unchanged: 0, closed: 0, errors: headerErrors(header) };
+  if (report.errors.length > 0) {
+    return report;
+  }
+  const entries = records.map((r) => parseRecord(r, report.errors)).filter((e): e is NewEntry => e !== undefined);
+  checkWithinFile(entries, report.errors);
+  if (records.length === 0) {
+    report.errors.push({ line: 1, message: 'the file has no rows' });
+  }
+  if (report.errors.length > 0) {
+    return finish(report);
+  }
+  const checksum = sha256File(file);
+  const rollback = new Error('rollback');
+  try {
+    await inTransaction(db, async (tx) => {
+      await vehicleWrites.lockCrsp(tx);
+      const existing = await vehicleWrites.existingCrsp(tx, [...new Set(entries.map((e) => e.make.toLowerCase()))]);
+      const p = plan(entries, existing, report.errors);
+      report.loaded = p.fresh.length;
+      report.unchanged = p.unchanged;
+      report.closed = p.closes.length;
+      if (report.errors.length > 0 || options.dryRun) {
+        throw rollback;
+      }
+      const importId = await vehicleWrites.recordImport(tx, { file_name: report.file, checksum, rows_loaded: p.fresh.length, rows_unchanged: p.unchanged, imported_by: options.importedBy });
+      for (const c of p.closes) {
+        await vehicleWrites.closeCrsp(tx, c.id, c.validTo);
+      }
+      await vehicleWrites.insertCrsp(tx, p.fresh.map(({ line: _line, ...row }) => ({ ...row, import_id: importId })));
+      report.importId = importId;
+    });
+  } catch (err) {
+    if (err !== rollback) {
+      throw err;
+    }
+  }
+  return finish(report);
+}
+
+function finish(report: ImportReport): ImportReport {
+  report.errors.sort((a, b) => a.line - b.line);
+  report.ok = report.errors.length === 0;
+  return report;
+}
