@@ -35,11 +35,13 @@ interface Goods {
   quantity: string;
   unit: string;
   netMassKg: string;
+  /** Goods on a motor car line (87.03) declare the vehicle. */
+  vehicle?: { fuel: string; engineCc: number };
 }
 
 const tshirts: Goods = { hsCode: '6109.10.00', description: 'T-shirts of cotton', usd: '1000.00', quantity: '500', unit: 'NAR', netMassKg: '100' };
 const phones: Goods = { hsCode: '8517.13.00', description: 'Smartphones', usd: '1000.00', quantity: '10', unit: 'NAR', netMassKg: '3' };
-const car: Goods = { hsCode: '8703.23.90', description: 'Adapted saloon car, petrol 1800 cc, new', usd: '10000.00', quantity: '1', unit: 'NAR', netMassKg: '1300' };
+const car: Goods = { hsCode: '8703.23.90', description: 'Adapted saloon car, petrol 1800 cc, new', usd: '10000.00', quantity: '1', unit: 'NAR', netMassKg: '1300', vehicle: { fuel: 'petrol', engineCc: 1800 } };
 const sugar: Goods = { hsCode: '1701.13.00', description: 'Raw cane sugar for industrial use', usd: '10000.00', quantity: '20000', unit: 'KGM', netMassKg: '20000' };
 
 type Doc = { code: string; reference: string };
@@ -51,7 +53,7 @@ function calculate(cpc: string, goods: Goods[], documents: Doc[]) {
     exchangeRate: '129.2',
     cpc,
     documents,
-    items: goods.map((g) => ({ hsCode: g.hsCode, fob: g.usd, freight: '0', insurance: '0', quantity: g.quantity, netMassKg: g.netMassKg })),
+    items: goods.map((g) => ({ hsCode: g.hsCode, fob: g.usd, freight: '0', insurance: '0', quantity: g.quantity, netMassKg: g.netMassKg, ...(g.vehicle ? { vehicle: g.vehicle } : {}) })),
   });
 }
 
@@ -75,6 +77,7 @@ function lodge(cpc: string, goods: Goods[], documents: Doc[], importerPin: strin
       quantity: g.quantity,
       unit: g.unit,
       netMassKg: g.netMassKg,
+      ...(g.vehicle ? { vehicle: g.vehicle } : {}),
       grossMassKg: String(Number(g.netMassKg) + 10),
       packages: 1,
       itemPrice: g.usd,

@@ -161,15 +161,17 @@ describe('the age limit', () => {
   });
 
   it("lets a returning resident's vehicle through (CPC 4000414), at the schedule's last band", async () => {
-    const res = await calc({ cpc: '4000414', items: [{ hsCode: '8703.23.90', vehicle: old }] });
+    // The returning-resident relief asks for its document (RRES) with the procedure code.
+    const documents = [{ code: 'RRES', reference: 'RR/2026/0042' }];
+    const res = await calc({ cpc: '4000414', documents, items: [{ hsCode: '8703.23.90', vehicle: old }] });
     expectStatus(res, 200);
     expect(res.body.items[0].valuation.vehicle).toMatchObject({ ageMonths: 97, depreciationPercent: '65' });
     expect(res.body.warnings.join(' ')).toContain('admitted under procedure code 4000414');
     // That procedure is for used vehicles: one declared new under it is refused.
-    const asNew = await calc({ cpc: '4000414', items: [{ hsCode: '8703.23.90', fob: '8000', vehicle: harrier }] });
+    const asNew = await calc({ cpc: '4000414', documents, items: [{ hsCode: '8703.23.90', fob: '8000', vehicle: harrier }] });
     expectStatus(asNew, 422);
     expect(asNew.body.errors[0]).toMatchObject({ pointer: '/items/0/vehicle/firstRegistration', code: 'required' });
-    const lodged = await declare('resident', '8703.23.90', old, { cpc: '4000414' });
+    const lodged = await declare('resident', '8703.23.90', old, { cpc: '4000414', documents: [{ code: 'N380', reference: 'INV-RR-1' }, ...documents] });
     expectStatus(lodged, 201);
     expect(lodged.body.assessment.items[0].customsValue).toBe(res.body.items[0].customsValue);
   });
