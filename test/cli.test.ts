@@ -28,7 +28,7 @@ describe('forodha tariff import', { timeout: 180_000 }, () => {
     const r = cli(dataDir, 'tariff', 'import', bad);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/NOT loaded, nothing was changed/);
-    expect(r.err).toMatch(/line 3 unit: "BOX" is not a unit of quantity/);
+    expect(r.err).toMatch(/line 3 unit: unknown unit "BOX"; use a UN\/ECE Rec 20 code/);
     expect(r.err).toMatch(/line 4 hs_code/);
     expect(r.err).toMatch(/line 4 vat/);
     expect(r.err).toMatch(/line 4 valid_from/);

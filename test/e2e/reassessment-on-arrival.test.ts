@@ -86,7 +86,7 @@ describe('re-assessment on arrival', () => {
 
     const timeline = (await agent.get(`/api/v1/timeline?declaration=${old.reference}`)).body.events as { action: string; reason: string | null }[];
     const reassessed = timeline.find((e) => e.action === 'declaration.reassessed');
-    expect(reassessed?.reason).toContain('rdl.rate 1.5 -> 2');
+    expect(reassessed?.reason).toContain('RDL all lines 1.5 -> 2 (from 2024-12-27)');
     expect(reassessed?.reason).toContain(`PRN ${old.payment.prn} superseded by ${after.payment.prn}`);
     expect(timeline.map((e) => e.action)).toContain('prn.cancelled');
   });

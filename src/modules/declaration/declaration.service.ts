@@ -1378,7 +1378,7 @@ export type DeclarationService = ReturnType<typeof declarationService>;
 
 const declarationStatusesExceptDraft: readonly DeclarationStatus[] = ['lodged', 'assessed', 'queried', 'registered', 'paid', 'released', 'exited', 'cancelled', 'rejected'];
 
-/** Which national settings and tariff lines changed between two assessments, in words. */
+/** Which national settings, charge rates and tariff lines changed between two assessments, in words. */
 function describeChanges(old: StoredAssessment, fresh: StoredAssessment): string {
   const byKey = (a: StoredAssessment) => new Map(a.rulesUsed.filter((r) => r.kind !== 'exchange-rate').map((r) => [`${r.kind}:${r.key}`, r]));
   const before = byKey(old);
@@ -1387,7 +1387,11 @@ function describeChanges(old: StoredAssessment, fresh: StoredAssessment): string
     const was = before.get(key);
     if (was && was.id !== rule.id) {
       const show = (v: unknown) => (v === undefined ? `version from ${rule.validFrom}` : typeof v === 'string' ? v : JSON.stringify(v));
-      changes.push(rule.kind === 'setting' ? `${rule.key} ${show(was.value)} -> ${show(rule.value)} (from ${rule.validFrom})` : `tariff line ${rule.key} changed on ${rule.validFrom}`);
+      changes.push(
+        rule.kind === 'setting' || rule.kind === 'charge-rate'
+          ? `${rule.key} ${show(was.value)} -> ${show(rule.value)} (from ${rule.validFrom})`
+          : `${rule.kind === 'tariff-line' ? 'tariff line' : rule.kind} ${rule.key} changed on ${rule.validFrom}`,
+      );
     }
   }
   return changes.join(', ');

@@ -343,7 +343,7 @@ export function scheduleFrom(rows: { types: ChargeTypeRow[]; rates: ChargeRateRo
       ...(r.rate === null ? {} : { rate: new Dec(r.rate) }),
       ...(r.specific === null || r.specific_unit === null ? {} : { specific: { amount: new Dec(r.specific), unit: r.specific_unit, currency: r.specific_currency } }),
       treatment: r.treatment,
-      ref: { ...ref('charge-rate', String(r.id), `${r.charge_code} ${r.hs_prefix === '' ? 'all lines' : r.hs_prefix}`, r), value: r.rate ?? r.specific },
+      ref: { ...ref('charge-rate', String(r.id), `${r.charge_code} ${r.hs_prefix === '' ? 'all lines' : r.hs_prefix}`, r), value: new Dec((r.rate ?? r.specific) ?? '0').toString() },
     })),
   };
 }
