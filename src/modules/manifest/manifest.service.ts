@@ -13,7 +13,7 @@ import { isCustoms, type Actor, type Principal } from '#platform/http/auth.ts';
 import { conflict, FieldErrors, forbidden, notFound } from '#platform/http/problem.ts';
 import type { Outcome } from '#platform/http/idempotency.ts';
 import { publish } from '#platform/events/outbox.ts';
-import { recordAudit } from '#modules/audit/index.ts';
+import { recordAudit, transition } from '#modules/audit/index.ts';
 import type { ReferenceService } from '#modules/reference/index.ts';
 import { manifestRepository as repo, type DocumentRow, type ManifestRow } from './manifest.repository.ts';
 import type { ManifestStatus, ManifestTables, VersionKind } from './manifest.tables.ts';
@@ -436,30 +436,39 @@ export function manifestService(deps: ManifestServiceDeps) {
         if (m.status === 'arrived' && m.actual_arrival?.getTime() === actualArrival.getTime()) {
           return { status: 200, body: manifestView(m, await repo.documents(tx, m.id)) };
         }
-        manifestLifecycle.next(m.status, 'arrive');
         const now = clock.now();
-        await repo.updateManifest(tx, m.id, { status: 'arrived', actual_arrival: actualArrival, updated_at: now });
-        const arrived = { ...m, status: 'arrived' as const, actual_arrival: actualArrival, updated_at: now };
         const documents = await repo.documents(tx, m.id);
+        const arrived = await transition(tx, {
+          lifecycle: manifestLifecycle,
+          table: 'manifest',
+          id: m.id,
+          from: m.status,
+          action: 'arrive',
+          set: { actual_arrival: actualArrival, updated_at: now },
+          audit: {
+            actor: caller.actor,
+            action: 'manifest.arrived',
+            entityType: 'manifest',
+            entityId: m.id,
+            subjects: [m.reference, ...documents.map((d) => documentSubject(d.id))],
+            before: { status: m.status },
+            after: { status: 'arrived', actualArrival: actualArrival.toISOString() },
+            requestId: caller.requestId ?? null,
+            at: now,
+          },
+          event: {
+            topic: 'manifest.arrived',
+            key: m.reference,
+            payload: {
+              manifestId: m.id,
+              reference: m.reference,
+              officeCode: m.office_code,
+              actualArrival: actualArrival.toISOString(),
+              documents: documents.map((d) => ({ id: d.id, number: d.number, cargoCategory: d.cargo_category, consigneePin: d.consignee_pin })),
+            },
+          },
+        });
         const view = manifestView(arrived, documents);
-        await recordAudit(tx, {
-          actor: caller.actor,
-          action: 'manifest.arrived',
-          entityType: 'manifest',
-          entityId: m.id,
-          subjects: [m.reference, ...documents.map((d) => documentSubject(d.id))],
-          before: { status: m.status },
-          after: { status: 'arrived', actualArrival: actualArrival.toISOString() },
-          requestId: caller.requestId ?? null,
-          at: now,
-        });
-        await publish(tx, 'manifest.arrived', m.reference, {
-          manifestId: m.id,
-          reference: m.reference,
-          officeCode: m.office_code,
-          actualArrival: actualArrival.toISOString(),
-          documents: documents.map((d) => ({ id: d.id, number: d.number, cargoCategory: d.cargo_category, consigneePin: d.consignee_pin })),
-        });
         return { status: 200, body: view };
       });
     },
@@ -474,24 +483,30 @@ export function manifestService(deps: ManifestServiceDeps) {
         const errors = new FieldErrors();
         const reason = checkReason(input.reason, errors);
         errors.throwIfAny();
-        manifestLifecycle.next(m.status, 'close');
         const now = clock.now();
-        await repo.updateManifest(tx, m.id, { status: 'closed', updated_at: now });
         const documents = await repo.documents(tx, m.id);
-        await recordAudit(tx, {
-          actor: caller.actor,
-          action: 'manifest.closed',
-          entityType: 'manifest',
-          entityId: m.id,
-          subjects: [m.reference],
-          before: { status: m.status },
-          after: { status: 'closed', undischarged: documents.filter((d) => d.packages_written_off < d.packages).map((d) => d.number) },
-          reason,
-          requestId: caller.requestId ?? null,
-          at: now,
+        const closed = await transition(tx, {
+          lifecycle: manifestLifecycle,
+          table: 'manifest',
+          id: m.id,
+          from: m.status,
+          action: 'close',
+          set: { updated_at: now },
+          audit: {
+            actor: caller.actor,
+            action: 'manifest.closed',
+            entityType: 'manifest',
+            entityId: m.id,
+            subjects: [m.reference],
+            before: { status: m.status },
+            after: { status: 'closed', undischarged: documents.filter((d) => d.packages_written_off < d.packages).map((d) => d.number) },
+            reason,
+            requestId: caller.requestId ?? null,
+            at: now,
+          },
+          event: { topic: 'manifest.closed', key: m.reference, payload: { manifestId: m.id, reference: m.reference } },
         });
-        await publish(tx, 'manifest.closed', m.reference, { manifestId: m.id, reference: m.reference });
-        return { status: 200, body: manifestView({ ...m, status: 'closed', updated_at: now }, documents) };
+        return { status: 200, body: manifestView(closed, documents) };
       });
     },
 

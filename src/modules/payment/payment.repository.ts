@@ -2,7 +2,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { DB } from '../../schema.ts';
 import type { Tx } from '#platform/db/transaction.ts';
-import type { PaymentTables, PrnStatus } from './payment.tables.ts';
+import type { PaymentTables } from './payment.tables.ts';
 
 export type PrnRow = Selectable<PaymentTables['payment_reference']>;
 export type PaymentRow = Selectable<PaymentTables['payment']>;
@@ -38,12 +38,20 @@ export async function insertPrn(tx: Tx, row: Omit<PrnRow, 'currency' | 'created_
     .execute();
 }
 
-export async function updatePrn(
-  tx: Tx,
-  prn: string,
-  change: { status?: PrnStatus; paid_total?: string; cancelled_at?: Date; cancel_reason?: string; superseded_by?: string },
-): Promise<void> {
-  await tx.updateTable('payment_reference').set(change).where('prn', '=', prn).execute();
+/** Money taken on a PRN whose status does not change (status changes go through transition()). */
+export async function setPaidTotal(tx: Tx, prn: string, paidTotal: string): Promise<void> {
+  await tx.updateTable('payment_reference').set({ paid_total: paidTotal }).where('prn', '=', prn).execute();
+}
+
+/** An expired PRN still stands for the debt until a new one replaces it: the new one's number marks it. */
+export async function supersedeExpiredPrns(tx: Tx, declarationId: string, prn: string): Promise<void> {
+  await tx
+    .updateTable('payment_reference')
+    .set({ superseded_by: prn })
+    .where('declaration_id', '=', declarationId)
+    .where('status', '=', 'expired')
+    .where('superseded_by', 'is', null)
+    .execute();
 }
 
 export function findPayment(q: Q, bankOrgId: string, bankReference: string): Promise<PaymentRow | undefined> {

@@ -13,7 +13,7 @@ import { Dec, fixed, parseDecimal, sum } from '#platform/money.ts';
 import { newId } from '#platform/ids.ts';
 import { conflict, invalid, notFound } from '#platform/http/problem.ts';
 import { publish } from '#platform/events/outbox.ts';
-import { recordAudit, type Actor } from '#modules/audit/index.ts';
+import { recordAudit, transition, type Actor, type AuditEntry } from '#modules/audit/index.ts';
 import { payableStatuses, prnLifecycle } from './payment.state.ts';
 import type { PaymentOutcome, PrnStatus } from './payment.tables.ts';
 import * as repo from './payment.repository.ts';
@@ -251,19 +251,26 @@ export function paymentService(deps: PaymentServiceDeps) {
   async function cancelPayable(tx: Tx, rows: PrnRow[], reason: string, actor: Actor, requestId: string | null, supersededBy?: string): Promise<void> {
     const now = deps.clock.now();
     for (const row of rows) {
-      const status = prnLifecycle.next(row.status, 'cancel');
-      await repo.updatePrn(tx, row.prn, { status, cancelled_at: now, cancel_reason: reason, ...(supersededBy ? { superseded_by: supersededBy } : {}) });
-      await recordAudit(tx, {
-        actor,
-        action: 'prn.cancelled',
-        entityType: 'payment_reference',
-        entityId: row.prn,
-        subjects: [row.declaration_reference, row.prn],
-        before: { status: row.status, paidTotal: row.paid_total },
-        after: { status, ...(supersededBy ? { supersededBy } : {}) },
-        reason,
-        requestId,
-        at: now,
+      await transition(tx, {
+        lifecycle: prnLifecycle,
+        table: 'payment_reference',
+        keyColumn: 'prn',
+        id: row.prn,
+        from: row.status,
+        action: 'cancel',
+        set: { cancelled_at: now, cancel_reason: reason, ...(supersededBy ? { superseded_by: supersededBy } : {}) },
+        audit: {
+          actor,
+          action: 'prn.cancelled',
+          entityType: 'payment_reference',
+          entityId: row.prn,
+          subjects: [row.declaration_reference, row.prn],
+          before: { status: row.status, paidTotal: row.paid_total },
+          after: { status: prnLifecycle.next(row.status, 'cancel'), ...(supersededBy ? { supersededBy } : {}) },
+          reason,
+          requestId,
+          at: now,
+        },
       });
     }
   }
@@ -290,13 +297,7 @@ export function paymentService(deps: PaymentServiceDeps) {
       const carried = sum(previous.map((p) => new Dec(p.paid_total)));
       await cancelPayable(tx, previous, 'superseded by re-assessment', input.actor, requestId, prn);
       // An expired PRN still stands for the debt until a new one replaces it.
-      await tx
-        .updateTable('payment_reference')
-        .set({ superseded_by: prn })
-        .where('declaration_id', '=', input.declarationId)
-        .where('status', '=', 'expired')
-        .where('superseded_by', 'is', null)
-        .execute();
+      await repo.supersedeExpiredPrns(tx, input.declarationId, prn);
       const status: PrnStatus = carried.isZero() ? 'open' : carried.gte(amount) ? 'paid' : 'partly_paid';
       const validUntil = prnValidUntil(now, validityDays);
       await repo.insertPrn(tx, {
@@ -359,26 +360,35 @@ export function paymentService(deps: PaymentServiceDeps) {
       const before = { status: prn.status, paidTotal: prn.paid_total };
       let status = prn.status;
       if (status === 'open' && c.paidAt.getTime() > prn.valid_until.getTime()) {
-        status = prnLifecycle.next(status, 'expire');
-        await repo.updatePrn(tx, prn.prn, { status });
-        await recordAudit(tx, {
-          actor: c.actor,
-          action: 'prn.expired',
-          entityType: 'payment_reference',
-          entityId: prn.prn,
-          subjects: [prn.declaration_reference, prn.prn],
-          before,
-          after: { status },
-          reason: `paid at ${c.paidAt.toISOString()}, after the PRN's validity ended at ${prn.valid_until.toISOString()}`,
-          requestId: c.requestId ?? null,
-          at: now,
+        const expired = await transition(tx, {
+          lifecycle: prnLifecycle,
+          table: 'payment_reference',
+          keyColumn: 'prn',
+          id: prn.prn,
+          from: status,
+          action: 'expire',
+          audit: {
+            actor: c.actor,
+            action: 'prn.expired',
+            entityType: 'payment_reference',
+            entityId: prn.prn,
+            subjects: [prn.declaration_reference, prn.prn],
+            before,
+            after: { status: prnLifecycle.next(status, 'expire') },
+            reason: `paid at ${c.paidAt.toISOString()}, after the PRN's validity ended at ${prn.valid_until.toISOString()}`,
+            requestId: c.requestId ?? null,
+            at: now,
+          },
         });
+        status = expired.status;
       }
       const paidBefore = new Dec(prn.paid_total);
       const prnAmount = new Dec(prn.amount);
       let outcome: PaymentOutcome;
       let credit: Dec;
       let paidTotal = paidBefore;
+      const held = status;
+      let move: 'payPart' | 'settle' | null = null;
       if (status === 'cancelled' || status === 'expired') {
         outcome = 'unallocated';
         credit = amount;
@@ -392,9 +402,9 @@ export function paymentService(deps: PaymentServiceDeps) {
         credit = Dec.max(amount.minus(stillNeeded), 0);
         outcome = paidTotal.lt(prnAmount) ? 'under' : credit.isZero() ? 'exact' : 'over';
         if (status !== 'paid') {
-          status = prnLifecycle.next(status, paidTotal.lt(prnAmount) ? 'payPart' : 'settle');
+          move = paidTotal.lt(prnAmount) ? 'payPart' : 'settle';
+          status = prnLifecycle.next(status, move);
         }
-        await repo.updatePrn(tx, prn.prn, { status, paid_total: money(paidTotal) });
       }
       const payment: PaymentRow = {
         id: newId(),
@@ -409,6 +419,8 @@ export function paymentService(deps: PaymentServiceDeps) {
         prn_status_after: status,
         paid_total_after: money(paidTotal),
       };
+      // The payment first: a bank reference already recorded against another PRN is a replay and
+      // must leave this PRN as it was.
       if (!(await repo.insertPayment(tx, payment))) {
         // The same bank reference committed meanwhile against another PRN.
         const other = await repo.findPayment(tx, c.bankOrgId, c.bankReference);
@@ -418,7 +430,7 @@ export function paymentService(deps: PaymentServiceDeps) {
         throw conflict(`Bank reference ${c.bankReference} was being recorded at the same moment; retry the confirmation`);
       }
       const message = messageFor(outcome, status, Dec.max(prnAmount.minus(paidTotal), 0), credit, prn.status);
-      await recordAudit(tx, {
+      const audit: AuditEntry = {
         actor: c.actor,
         action: outcome === 'unallocated' ? 'payment.unallocated' : 'payment.received',
         entityType: 'payment_reference',
@@ -429,22 +441,36 @@ export function paymentService(deps: PaymentServiceDeps) {
         reason: outcome === 'unallocated' ? message : null,
         requestId: c.requestId ?? null,
         at: now,
-      });
-      const event = {
-        paymentId: payment.id,
-        prn: prn.prn,
-        declarationId: prn.declaration_id,
-        declarationReference: prn.declaration_reference,
-        bankOrgId: c.bankOrgId,
-        bankReference: c.bankReference,
-        amount: money(amount),
-        paidAt: c.paidAt.toISOString(),
-        outcome,
-        credit: money(credit),
-        prnStatus: status,
-        paidTotal: money(paidTotal),
       };
-      await publish(tx, outcome === 'unallocated' ? 'payment.unallocated' : 'payment.confirmed', prn.prn, event);
+      const event = {
+        topic: outcome === 'unallocated' ? 'payment.unallocated' : 'payment.confirmed',
+        key: prn.prn,
+        payload: {
+          paymentId: payment.id,
+          prn: prn.prn,
+          declarationId: prn.declaration_id,
+          declarationReference: prn.declaration_reference,
+          bankOrgId: c.bankOrgId,
+          bankReference: c.bankReference,
+          amount: money(amount),
+          paidAt: c.paidAt.toISOString(),
+          outcome,
+          credit: money(credit),
+          prnStatus: status,
+          paidTotal: money(paidTotal),
+        },
+      };
+      if (move) {
+        const set = { paid_total: money(paidTotal) };
+        await transition(tx, { lifecycle: prnLifecycle, table: 'payment_reference', keyColumn: 'prn', id: prn.prn, from: held, action: move, set, audit, event });
+      } else {
+        // More money on a paid PRN (its status stays), or money on a dead one (only the payment records it).
+        if (outcome !== 'unallocated') {
+          await repo.setPaidTotal(tx, prn.prn, money(paidTotal));
+        }
+        await recordAudit(tx, audit);
+        await publish(tx, event.topic, event.key, event.payload);
+      }
       if (status === 'paid' && prn.status !== 'paid') {
         await deps.onSettled(tx, {
           declarationId: prn.declaration_id,

@@ -33,10 +33,6 @@ export function lockOrder(tx: Tx, number: string): Promise<ReleaseOrderRow | und
   return tx.selectFrom('release_order').selectAll().where('number', '=', number).forUpdate().executeTakeFirst();
 }
 
-export async function markExited(tx: Tx, id: string, at: Date): Promise<void> {
-  await tx.updateTable('release_order').set({ status: 'exited', exited_at: at }).where('id', '=', id).execute();
-}
-
 export async function insertGateOut(tx: Tx, row: GateOutRow): Promise<void> {
   await tx.insertInto('gate_out').values(row).execute();
 }

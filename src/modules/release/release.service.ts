@@ -11,7 +11,7 @@ import { Dec, fixed, parseDecimal } from '#platform/money.ts';
 import { newId, nextSerial, reference } from '#platform/ids.ts';
 import { conflict, FieldErrors, notFound } from '#platform/http/problem.ts';
 import { publish, type OutboxEvent } from '#platform/events/outbox.ts';
-import { recordAudit, systemActor, type Actor } from '#modules/audit/index.ts';
+import { recordAudit, systemActor, transition, type Actor } from '#modules/audit/index.ts';
 import { documentSubject, writeOff } from '#modules/manifest/index.ts';
 import { releaseLifecycle } from './release.state.ts';
 import * as repo from './release.repository.ts';
@@ -269,27 +269,33 @@ export function releaseService(deps: ReleaseServiceDeps) {
         recorded_by: input.actor.name,
         recorded_at: now,
       };
-      const status = releaseLifecycle.next(order.status, 'gateOut');
       await repo.insertGateOut(tx, gate);
-      await repo.markExited(tx, order.id, input.at);
       await writeOff(tx, order.transport_document_id, { packages, grossMassKg: gate.gross_mass_kg }, input.actor, {
         requestId: input.requestId ?? null,
         at: now,
         reason: `gate-out ${input.gateReference} under release order ${order.number}`,
       });
       const receipt = receiptOf(order, gate);
-      await recordAudit(tx, {
-        actor: input.actor,
-        action: 'release_order.exited',
-        entityType: 'release_order',
-        entityId: order.number,
-        subjects: [order.declaration_reference, documentSubject(order.transport_document_id), order.number],
-        before: { status: order.status },
-        after: { status, gateReference: gate.gate_reference, at: input.at, packages, grossMassKg: gate.gross_mass_kg },
-        requestId: input.requestId ?? null,
-        at: now,
+      await transition(tx, {
+        lifecycle: releaseLifecycle,
+        table: 'release_order',
+        id: order.id,
+        from: order.status,
+        action: 'gateOut',
+        set: { exited_at: input.at },
+        audit: {
+          actor: input.actor,
+          action: 'release_order.exited',
+          entityType: 'release_order',
+          entityId: order.number,
+          subjects: [order.declaration_reference, documentSubject(order.transport_document_id), order.number],
+          before: { status: order.status },
+          after: { status: releaseLifecycle.next(order.status, 'gateOut'), gateReference: gate.gate_reference, at: input.at, packages, grossMassKg: gate.gross_mass_kg },
+          requestId: input.requestId ?? null,
+          at: now,
+        },
+        event: { topic: 'release.exited', key: order.number, payload: { ...receipt, declarationId: order.declaration_id, transportDocumentId: order.transport_document_id } },
       });
-      await publish(tx, 'release.exited', order.number, { ...receipt, declarationId: order.declaration_id, transportDocumentId: order.transport_document_id });
       await deps.onExited(tx, { declarationId: order.declaration_id, at: input.at });
       return { receipt, replayed: false };
     },
