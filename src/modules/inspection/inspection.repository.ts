@@ -2,11 +2,13 @@
 import { sql, type Insertable, type Kysely, type Updateable } from 'kysely';
 import type { DB } from '../../schema.ts';
 import type { Tx } from '#platform/db/transaction.ts';
+import { nextSerial } from '#platform/ids.ts';
 import type { DutyRow, InspectionTables, TaskRow, TaskStatus } from './inspection.tables.ts';
 import { liveTaskStatuses, workingStatuses } from './inspection.state.ts';
 
 type Q = Kysely<DB>;
-export type TaskPatch = Omit<Updateable<InspectionTables['verification_task']>, 'id' | 'version' | 'updated_at'>;
+/** What a change may set beside its status, which only transition() moves. */
+export type TaskPatch = Omit<Updateable<InspectionTables['verification_task']>, 'id' | 'version' | 'updated_at' | 'status'>;
 
 export interface TaskFilter {
   officeCode?: string;
@@ -21,7 +23,7 @@ export const inspectionRepository = {
     return tx.insertInto('verification_task').values(row).returningAll().executeTakeFirstOrThrow();
   },
 
-  /** Applies a change and moves the version on; the caller holds the row lock. */
+  /** Applies a change that keeps the status and moves the version on; the caller holds the row lock. */
   async updateTask(tx: Tx, id: string, patch: TaskPatch, now: Date): Promise<TaskRow> {
     return tx
       .updateTable('verification_task')
@@ -29,6 +31,22 @@ export const inspectionRepository = {
       .where('id', '=', id)
       .returningAll()
       .executeTakeFirstOrThrow();
+  },
+
+  /** A task's change moves its version on (status changes go through transition() with it). */
+  nextVersion: sql<number>`version + 1`,
+
+  /** The office's task serial for the year; the sequence may be created by a racing transaction: a savepoint keeps that from aborting ours. */
+  async nextTaskSerial(tx: Tx, scope: string): Promise<number> {
+    await sql`savepoint verification_serial`.execute(tx);
+    try {
+      const serial = await nextSerial(tx, scope);
+      await sql`release savepoint verification_serial`.execute(tx);
+      return serial;
+    } catch {
+      await sql`rollback to savepoint verification_serial`.execute(tx);
+      return nextSerial(tx, scope);
+    }
   },
 
   findTask(q: Q, id: string, options: { forUpdate?: boolean } = {}): Promise<TaskRow | undefined> {

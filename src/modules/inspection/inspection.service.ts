@@ -12,16 +12,15 @@
 // Every change is one transaction with its audit record (subjects: the declaration reference and
 // the B/L number, so it shows on the consignment's timeline) and an outbox event.
 import type { Kysely } from 'kysely';
-import { sql } from 'kysely';
 import type { DB } from '../../schema.ts';
 import { inTransaction, type Tx } from '#platform/db/transaction.ts';
 import { localDate, type Clock } from '#platform/clock.ts';
 import { Dec, fixed, parseDecimal } from '#platform/money.ts';
-import { newId, nextSerial, reference as tradeReference } from '#platform/ids.ts';
+import { newId, reference as tradeReference } from '#platform/ids.ts';
 import { conflict, FieldErrors, forbidden, invalid, notFound, ProblemError } from '#platform/http/problem.ts';
 import { isCustoms, type Principal } from '#platform/http/auth.ts';
 import { publish, type OutboxEvent } from '#platform/events/outbox.ts';
-import { recordAudit, systemActor, type Actor } from '#modules/audit/index.ts';
+import { recordAudit, systemActor, transition, type Actor } from '#modules/audit/index.ts';
 import { documentSubject } from '#modules/manifest/index.ts';
 import type { TaskKind, TaskOutcome, TaskRow, DutyRow } from './inspection.tables.ts';
 import { taskLifecycle, type TaskAction } from './inspection.state.ts';
@@ -118,12 +117,19 @@ export function inspectionService(deps: InspectionServiceDeps) {
   ): Promise<TaskRow> {
     const status = taskLifecycle.next(task.status, action);
     const now = clock.now();
-    const after = await repo.updateTask(
-      tx,
-      task.id,
-      {
+    const event = {
+      topic: 'verification.status_changed',
+      key: task.id,
+      payload: { taskId: task.id, number: task.number, declarationId: task.declaration_id, reference: task.declaration_reference, officeCode: task.office_code, from: task.status, to: status, at: now.toISOString() },
+    };
+    return transition(tx, {
+      lifecycle: taskLifecycle,
+      table: 'verification_task',
+      id: task.id,
+      from: task.status,
+      action,
+      set: {
         ...change.patch,
-        status,
         history: step(task, {
           action,
           to: status,
@@ -131,49 +137,30 @@ export function inspectionService(deps: InspectionServiceDeps) {
           ...(change.reason ? { reason: change.reason } : {}),
           ...(change.officer ? { officer: change.officer } : {}),
         }),
+        updated_at: now,
+        version: repo.nextVersion,
       },
-      now,
-    );
-    await recordAudit(tx, {
-      actor: change.actor,
-      action: change.auditAction ?? `verification.${action}`,
-      entityType: 'verification_task',
-      entityId: task.id,
-      subjects: subjectsOf(task),
-      before: { status: task.status, version: task.version },
-      after: { status, version: after.version, number: task.number, kind: after.kind, ...change.details },
-      reason: change.reason ?? null,
-      requestId: change.requestId,
-      at: now,
+      audit: (after) => ({
+        actor: change.actor,
+        action: change.auditAction ?? `verification.${action}`,
+        entityType: 'verification_task',
+        entityId: task.id,
+        subjects: subjectsOf(task),
+        before: { status: task.status, version: task.version },
+        after: { status, version: after.version, number: task.number, kind: after.kind, ...change.details },
+        reason: change.reason ?? null,
+        requestId: change.requestId,
+        at: now,
+      }),
+      // A reassignment keeps the status: nobody outside the task needs to hear of it.
+      ...(task.status === status ? {} : { event }),
     });
-    if (task.status !== status) {
-      await publish(tx, 'verification.status_changed', task.id, {
-        taskId: task.id,
-        number: task.number,
-        declarationId: task.declaration_id,
-        reference: task.declaration_reference,
-        officeCode: task.office_code,
-        from: task.status,
-        to: status,
-        at: now.toISOString(),
-      });
-    }
-    return after;
   }
 
-  /** 2026MBAVT000123; the sequence may be created by a racing transaction: a savepoint keeps that from aborting ours. */
+  /** 2026MBAVT000123. */
   async function newNumber(tx: Tx, officeCode: string): Promise<string> {
     const year = localDate(clock.now()).slice(0, 4);
-    const scope = `vt_${year}_${officeCode}`;
-    await sql`savepoint verification_serial`.execute(tx);
-    let serial: number;
-    try {
-      serial = await nextSerial(tx, scope);
-      await sql`release savepoint verification_serial`.execute(tx);
-    } catch {
-      await sql`rollback to savepoint verification_serial`.execute(tx);
-      serial = await nextSerial(tx, scope);
-    }
+    const serial = await repo.nextTaskSerial(tx, `vt_${year}_${officeCode}`);
     return tradeReference({ year, office: officeCode, kind: 'VT', serial });
   }
 

@@ -7,7 +7,7 @@
 //      caller's transaction, so the change, its record and its event commit or vanish together.
 // The platform holds no business rules and imports no module: the audit trail's writer is bound
 // once by the audit module (`lifecycleTransition(recordAudit)`), which exports the result.
-import type { Kysely, Selectable, Updateable } from 'kysely';
+import type { Kysely, RawBuilder, Selectable, Updateable } from 'kysely';
 import type { DB } from '../../schema.ts';
 import type { Tx } from '../db/transaction.ts';
 import { publish } from '../events/outbox.ts';
@@ -23,6 +23,9 @@ export interface OutboxMessage {
   payload: unknown;
 }
 
+/** Columns that change with the status: values, or expressions such as `version + 1`. */
+export type Changes<T extends TableWithStatus> = { [K in Exclude<keyof Updateable<DB[T]>, 'status'>]?: Updateable<DB[T]>[K] | RawBuilder<unknown> };
+
 export interface Move<T extends TableWithStatus, S extends string, A extends string, E> {
   lifecycle: StateMachine<S, A>;
   table: T;
@@ -33,8 +36,9 @@ export interface Move<T extends TableWithStatus, S extends string, A extends str
   from: S;
   action: A;
   /** Columns that change with the status (times, amounts, who). */
-  set?: Omit<Updateable<DB[T]>, 'status'>;
-  audit: E;
+  set?: Changes<T>;
+  /** The audit record, or how to make it from the updated row (when it names a new version). */
+  audit: E | ((row: Selectable<DB[T]>) => E);
   event?: OutboxMessage;
 }
 
@@ -46,7 +50,7 @@ export function lifecycleTransition<E>(writeAudit: AuditWriter<E>): Transition<E
   return async (tx, move) => {
     const to = move.lifecycle.next(move.from, move.action);
     const row = await updateFrom(tx, move, to);
-    await writeAudit(tx, move.audit);
+    await writeAudit(tx, typeof move.audit === 'function' ? (move.audit as (updated: typeof row) => E)(row) : move.audit);
     if (move.event) {
       await publish(tx, move.event.topic, move.event.key, move.event.payload);
     }
