@@ -40,6 +40,7 @@ import { ValuationReferences, type ValuationFlag } from './valuation.ts';
 import { ActiveModelCache, type ActiveModel } from './model-store.ts';
 import { cutoffsFor } from './thresholds.ts';
 import { riskInputs } from './risk-input.ts';
+import { riskRepository as repo } from './risk.repository.ts';
 import { cryptoDraw, randomSelection, type Draw, type RandomSelection } from './random.ts';
 
 type Q = Kysely<DB>;
@@ -128,22 +129,7 @@ const pct = (x: number): string => `${Number((x * 100).toPrecision(3))}%`;
 const score3 = (x: number): string => x.toFixed(3);
 
 async function loadSnapshot(q: Q, now: number): Promise<Snapshot> {
-  const rules = await q.selectFrom('risk_rule').selectAll().where('superseded_at', 'is', null).where('active', '=', true).execute();
-  const lists = await q.selectFrom('risk_watchlist').selectAll().where('active', '=', true).execute();
-  const entries =
-    lists.length === 0
-      ? []
-      : await q
-          .selectFrom('risk_watchlist_entry')
-          .selectAll()
-          .where(
-            'watchlist_id',
-            'in',
-            lists.map((l) => l.id),
-          )
-          .execute();
-  const prohibited = await q.selectFrom('risk_prohibited_goods').selectAll().execute();
-  const settings = await q.selectFrom('risk_setting').selectAll().execute();
+  const { rules, watchlists: lists, entries, prohibited, settings } = await repo.engineData(q);
   return {
     rules: rules.map(compileRule).sort((a, b) => a.priority - b.priority || (a.code < b.code ? -1 : 1)),
     watchlists: lists.map((l) =>
@@ -173,7 +159,16 @@ export function riskEngine(deps: RiskEngineDeps) {
       snapshot = await loadSnapshot(q, now);
       stale = false;
     }
-    return snapshot ?? { rules: [], watchlists: [], prohibited: [], settings: [], settingsByDate: new Map(), loadedAt: now };
+    return (
+      snapshot ?? {
+        rules: [],
+        watchlists: [],
+        prohibited: [],
+        settings: [],
+        settingsByDate: new Map(),
+        loadedAt: now,
+      }
+    );
   }
 
   async function nameOf(q: Q | undefined, id: string): Promise<string | undefined> {
@@ -444,35 +439,30 @@ export function riskEngine(deps: RiskEngineDeps) {
 
     /** Stores the decision; an earlier decision on the same declaration (before an amendment) is superseded. */
     async record(tx: Tx, d: DeclarationForRisk, decision: Decision): Promise<string> {
-      const now = deps.clock.now();
-      await tx.updateTable('risk_selection').set({ superseded_at: now }).where('declaration_id', '=', d.declarationId).where('superseded_at', 'is', null).execute();
       const id = newId();
-      await tx
-        .insertInto('risk_selection')
-        .values({
-          id,
-          declaration_id: d.declarationId,
-          reference: d.reference,
-          decided_at: now,
-          decision_date: d.date,
-          office_code: d.officeCode,
-          channel: decision.channel,
-          score: decision.score,
-          model_id: decision.model?.id ?? null,
-          model_version: decision.model?.version ?? null,
-          rules: JSON.stringify(decision.rules),
-          watchlists: JSON.stringify(decision.watchlists),
-          prohibited: JSON.stringify(decision.prohibited),
-          valuation: JSON.stringify(decision.valuation),
-          random: decision.random,
-          random_draw: decision.draw ? JSON.stringify(decision.draw) : null,
-          consignment: JSON.stringify(decision.consignment),
-          aeo: decision.aeo,
-          selected_by: decision.selectedBy,
-          reasons: JSON.stringify(decision.reasons),
-          input: JSON.stringify(d),
-        })
-        .execute();
+      await repo.recordSelection(tx, {
+        id,
+        declaration_id: d.declarationId,
+        reference: d.reference,
+        decided_at: deps.clock.now(),
+        decision_date: d.date,
+        office_code: d.officeCode,
+        channel: decision.channel,
+        score: decision.score,
+        model_id: decision.model?.id ?? null,
+        model_version: decision.model?.version ?? null,
+        rules: JSON.stringify(decision.rules),
+        watchlists: JSON.stringify(decision.watchlists),
+        prohibited: JSON.stringify(decision.prohibited),
+        valuation: JSON.stringify(decision.valuation),
+        random: decision.random,
+        random_draw: decision.draw ? JSON.stringify(decision.draw) : null,
+        consignment: JSON.stringify(decision.consignment),
+        aeo: decision.aeo,
+        selected_by: decision.selectedBy,
+        reasons: JSON.stringify(decision.reasons),
+        input: JSON.stringify(d),
+      });
       return id;
     },
 

@@ -13,6 +13,7 @@ import type { TargetRates } from './risk.settings.ts';
 import { deriveThresholds, cutoffsFor, type Thresholds } from './thresholds.ts';
 import { trainingRows } from './risk-input.ts';
 import type { ModelRow } from './risk.tables.ts';
+import { riskRepository as repo } from './risk.repository.ts';
 
 type Q = Kysely<DB>;
 
@@ -165,14 +166,7 @@ export function trainModel(
 
 /** Training rows from this database: the facts seen at selection, labelled by the inspection outcome. */
 export async function trainingRowsFromDatabase(q: Q): Promise<RiskTrainingRow[]> {
-  const rows = await q
-    .selectFrom('risk_selection as s')
-    .innerJoin('risk_outcome as o', 'o.declaration_id', 's.declaration_id')
-    .select(['s.input', 'o.discrepancy'])
-    .where('s.superseded_at', 'is', null)
-    .where('o.inspected', '=', true)
-    .orderBy('s.decided_at')
-    .execute();
+  const rows = await repo.labelledSelections(q);
   return rows.flatMap((r) => trainingRows(r.input as DeclarationForRisk, r.discrepancy));
 }
 
@@ -183,25 +177,18 @@ export interface StoredModel {
 }
 
 export async function storeModel(tx: Tx, trained: TrainedModel, actor: Actor, now: Date): Promise<StoredModel> {
-  const last = await tx
-    .selectFrom('risk_model')
-    .select((eb) => eb.fn.max('version').as('version'))
-    .executeTakeFirst();
-  const version = Number(last?.version ?? 0) + 1;
+  const version = (await repo.lastModelVersion(tx)) + 1;
   const id = newId();
-  await tx
-    .insertInto('risk_model')
-    .values({
-      id,
-      version,
-      created_at: now,
-      created_by: actor.name,
-      trained_on: JSON.stringify(trained.trainedOn),
-      metrics: JSON.stringify(trained.metrics),
-      model: JSON.stringify(trained.model.toJSON()),
-      thresholds: JSON.stringify(trained.thresholds),
-    })
-    .execute();
+  await repo.insertModel(tx, {
+    id,
+    version,
+    created_at: now,
+    created_by: actor.name,
+    trained_on: JSON.stringify(trained.trainedOn),
+    metrics: JSON.stringify(trained.metrics),
+    model: JSON.stringify(trained.model.toJSON()),
+    thresholds: JSON.stringify(trained.thresholds),
+  });
   await recordAudit(tx, {
     actor,
     action: 'risk.model_trained',
@@ -221,18 +208,18 @@ export async function storeModel(tx: Tx, trained: TrainedModel, actor: Actor, no
 
 /** Makes this model the one that scores lodgements; the previous one is kept, inactive. */
 export async function activateModel(tx: Tx, id: string, actor: Actor, now: Date, requestId: string | null = null): Promise<ModelRow> {
-  const row = await tx.selectFrom('risk_model').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+  const row = await repo.model(tx, id, { forUpdate: true });
   if (!row) {
     throw notFound(`Risk model ${id}`);
   }
-  const previous = await tx.selectFrom('risk_model').select(['id', 'version']).where('active', '=', true).forUpdate().executeTakeFirst();
+  const previous = await repo.activeModel(tx, { forUpdate: true });
   if (previous?.id === id) {
     return row;
   }
   if (previous) {
-    await tx.updateTable('risk_model').set({ active: false }).where('id', '=', previous.id).execute();
+    await repo.deactivateModel(tx, previous.id);
   }
-  const activated = await tx.updateTable('risk_model').set({ active: true, activated_at: now }).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
+  const activated = await repo.activateModel(tx, id, now);
   await recordAudit(tx, {
     actor,
     action: 'risk.model_activated',
@@ -262,7 +249,7 @@ export async function rethreshold(
     requestId: string | null;
   },
 ): Promise<ModelRow> {
-  const row = await tx.selectFrom('risk_model').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+  const row = await repo.model(tx, id, { forUpdate: true });
   if (!row) {
     throw notFound(`Risk model ${id}`);
   }
@@ -270,23 +257,11 @@ export async function rethreshold(
   let thresholds: Thresholds;
   if (args.source === 'recent') {
     const since = new Date(args.now.getTime() - args.days * 86_400_000);
-    const scored = await tx
-      .selectFrom('risk_selection')
-      .select('score')
-      .where('model_id', '=', id)
-      .where('superseded_at', 'is', null)
-      .where('decided_at', '>=', since)
-      .where('score', 'is not', null)
-      .execute();
+    const scored = await repo.recentScores(tx, id, since);
     if (scored.length < 100) {
       throw new RecentTooFew(scored.length, args.days);
     }
-    thresholds = deriveThresholds(
-      scored.map((s) => s.score ?? 0),
-      args.targetRates,
-      'recent',
-      args.now,
-    );
+    thresholds = deriveThresholds(scored, args.targetRates, 'recent', args.now);
   } else {
     thresholds = {
       ...before,
@@ -295,12 +270,7 @@ export async function rethreshold(
       derivedAt: args.now.toISOString(),
     };
   }
-  const updated = await tx
-    .updateTable('risk_model')
-    .set({ thresholds: JSON.stringify(thresholds) })
-    .where('id', '=', id)
-    .returningAll()
-    .executeTakeFirstOrThrow();
+  const updated = await repo.setModelThresholds(tx, id, thresholds);
   await recordAudit(tx, {
     actor: args.actor,
     action: 'risk.model_thresholds_changed',
@@ -355,12 +325,7 @@ export function modelView(row: Omit<ModelRow, 'model'>) {
 }
 
 export async function listModels(q: Q) {
-  const rows = await q
-    .selectFrom('risk_model')
-    .select(['id', 'version', 'created_at', 'created_by', 'trained_on', 'metrics', 'active', 'activated_at', 'thresholds'])
-    .orderBy('version', 'desc')
-    .execute();
-  return rows.map(modelView);
+  return (await repo.models(q)).map(modelView);
 }
 
 export interface ActiveModel {
@@ -395,15 +360,15 @@ export class ActiveModelCache {
     if (!q || (!this.stale && now - this.checkedAt < this.checkSeconds * 1000)) {
       return this.current;
     }
-    const active = await q.selectFrom('risk_model').select(['id', 'version', 'thresholds']).where('active', '=', true).executeTakeFirst();
+    const active = await repo.activeModel(q);
     if (!active) {
       this.current = null;
     } else if (active.id !== this.current?.id) {
-      const full = await q.selectFrom('risk_model').select('model').where('id', '=', active.id).executeTakeFirstOrThrow();
+      const json = await repo.modelJson(q, active.id);
       this.current = {
         id: active.id,
         version: active.version,
-        model: RiskModel.fromJSON(full.model as RiskModelJSON),
+        model: RiskModel.fromJSON(json as RiskModelJSON),
         thresholds: active.thresholds as Thresholds,
       };
     } else {

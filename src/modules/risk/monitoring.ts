@@ -2,9 +2,10 @@
 // random and valuation selections, and the inspection rate per channel, over the declarations
 // decided between two dates. A hit is an inspected declaration where a discrepancy was found;
 // the hit rate is hits over inspected; revenue is what those hits recovered (KES).
-import { sql, type Kysely, type RawBuilder } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { DB } from '../../schema.ts';
 import { Dec, fixed } from '#platform/money.ts';
+import { riskRepository as repo, type RawCounts } from './risk.repository.ts';
 
 type Q = Kysely<DB>;
 
@@ -14,13 +15,6 @@ interface Counts {
   hits: number;
   hitRate: number | null;
   revenue: string;
-}
-
-interface RawCounts {
-  selections: string | number;
-  inspected: string | number;
-  hits: string | number;
-  revenue: string | null;
 }
 
 const counts = (r: RawCounts): Counts => {
@@ -35,80 +29,16 @@ const counts = (r: RawCounts): Counts => {
   };
 };
 
-const aggregates = sql`count(*) as selections,
-  count(*) filter (where o.inspected) as inspected,
-  count(*) filter (where o.discrepancy) as hits,
-  coalesce(sum(o.extra_revenue) filter (where o.discrepancy), 0) as revenue`;
+const none: RawCounts = { selections: 0, inspected: 0, hits: 0, revenue: '0' };
 
 export async function monitoring(q: Q, range: { from: string; to: string }) {
-  const within = sql`s.superseded_at is null and s.decision_date between ${range.from}::date and ${range.to}::date`;
-  const run = async <T>(query: RawBuilder<T>) => (await query.execute(q)).rows;
-
-  const rules = await run(sql<
-    RawCounts & {
-      id: string;
-      version: number;
-      code: string;
-      name: string | null;
-      channel: string | null;
-    }
-  >`
-    select h.id, h.version, h.code, r.name, r.channel, ${aggregates}
-    from (
-      select s.declaration_id, e ->> 'id' as id, (e ->> 'version')::int as version, e ->> 'code' as code
-      from risk_selection s cross join lateral jsonb_array_elements(s.rules) e
-      where ${within}
-    ) h
-    left join risk_outcome o on o.declaration_id = h.declaration_id
-    left join risk_rule r on r.id = h.id::uuid and r.version = h.version
-    group by h.id, h.version, h.code, r.name, r.channel
-    order by h.code, h.version`);
-
-  const watchlists = await run(sql<RawCounts & { id: string; code: string }>`
-    select h.id, h.code, ${aggregates}
-    from (
-      select distinct s.declaration_id, e ->> 'id' as id, e ->> 'code' as code
-      from risk_selection s cross join lateral jsonb_array_elements(s.watchlists) e
-      where ${within}
-    ) h
-    left join risk_outcome o on o.declaration_id = h.declaration_id
-    group by h.id, h.code
-    order by h.code`);
-
-  const models = await run(sql<
-    RawCounts & {
-      model_id: string;
-      model_version: number;
-      scored: string | number;
-    }
-  >`
-    select s.model_id, s.model_version, count(*) as scored,
-      count(*) filter (where 'model' = any(s.selected_by)) as selections,
-      count(*) filter (where 'model' = any(s.selected_by) and o.inspected) as inspected,
-      count(*) filter (where 'model' = any(s.selected_by) and o.discrepancy) as hits,
-      coalesce(sum(o.extra_revenue) filter (where 'model' = any(s.selected_by) and o.discrepancy), 0) as revenue
-    from risk_selection s left join risk_outcome o on o.declaration_id = s.declaration_id
-    where ${within} and s.model_id is not null
-    group by s.model_id, s.model_version
-    order by s.model_version`);
-
-  const bySource = async (condition: RawBuilder<unknown>) =>
-    counts(
-      (
-        await run(sql<RawCounts>`
-          select ${aggregates}
-          from risk_selection s left join risk_outcome o on o.declaration_id = s.declaration_id
-          where ${within} and ${condition}`)
-      )[0] ?? { selections: 0, inspected: 0, hits: 0, revenue: '0' },
-    );
-
-  const channels = await run(sql<RawCounts & { channel: string }>`
-    select s.channel, ${aggregates}
-    from risk_selection s left join risk_outcome o on o.declaration_id = s.declaration_id
-    where ${within}
-    group by s.channel`);
-
-  const overall = await bySource(sql`true`);
+  const caught = repo.monitoring(q, range);
+  const rules = await caught.rules();
+  const watchlists = await caught.watchlists();
+  const models = await caught.models();
+  const channels = await caught.channels();
+  const bySource = async (of: () => Promise<RawCounts | undefined>) => counts((await of()) ?? none);
+  const overall = await bySource(caught.all);
   const total = overall.selections;
   const order = ['red', 'yellow', 'blue', 'green'];
   return {
@@ -121,7 +51,7 @@ export async function monitoring(q: Q, range: { from: string; to: string }) {
     revenue: overall.revenue,
     channels: order.map((channel) => {
       const row = channels.find((c) => c.channel === channel);
-      const c = counts(row ?? { selections: 0, inspected: 0, hits: 0, revenue: '0' });
+      const c = counts(row ?? none);
       return {
         channel,
         declarations: c.selections,
@@ -151,9 +81,9 @@ export async function monitoring(q: Q, range: { from: string; to: string }) {
       scored: Number(m.scored),
       ...counts(m),
     })),
-    random: await bySource(sql`s.random`),
-    valuation: await bySource(sql`jsonb_array_length(s.valuation) > 0`),
-    prohibited: await bySource(sql`jsonb_array_length(s.prohibited) > 0`),
+    random: await bySource(caught.random),
+    valuation: await bySource(caught.valuation),
+    prohibited: await bySource(caught.prohibited),
   };
 }
 

@@ -6,6 +6,7 @@ import type { Tx } from '#platform/db/transaction.ts';
 import { Dec, parseDecimal, fixed } from '#platform/money.ts';
 import { invalid } from '#platform/http/problem.ts';
 import { recordAudit, systemActor, type Actor } from '#modules/audit/index.ts';
+import { riskRepository as repo } from './risk.repository.ts';
 
 export interface OutcomeInput {
   declarationId: string;
@@ -50,7 +51,9 @@ export async function recordOutcome(tx: Tx, input: OutcomeInput): Promise<Outcom
   const extra = fixed(revenue.toDecimalPlaces(2), 2);
   const findings = input.findings === undefined ? null : JSON.stringify(input.findings);
   const at = input.at ?? new Date();
-  const before = await tx.selectFrom('risk_outcome').selectAll().where('declaration_id', '=', input.declarationId).forUpdate().executeTakeFirst();
+  const before = await repo.outcomeOf(tx, input.declarationId, {
+    forUpdate: true,
+  });
   if (
     before &&
     before.inspected === input.inspected &&
@@ -61,36 +64,23 @@ export async function recordOutcome(tx: Tx, input: OutcomeInput): Promise<Outcom
   ) {
     return { declarationId: input.declarationId, changed: false };
   }
-  await tx
-    .insertInto('risk_outcome')
-    .values({
-      declaration_id: input.declarationId,
-      inspected: input.inspected,
-      discrepancy: input.discrepancy,
-      extra_revenue: extra,
-      findings,
-      officer_id: input.officerId,
-      recorded_at: at,
-      updated_at: at,
-    })
-    .onConflict((oc) =>
-      oc.column('declaration_id').doUpdateSet({
-        inspected: input.inspected,
-        discrepancy: input.discrepancy,
-        extra_revenue: extra,
-        findings,
-        officer_id: input.officerId,
-        updated_at: at,
-      }),
-    )
-    .execute();
-  const selection = await tx.selectFrom('risk_selection').select('reference').where('declaration_id', '=', input.declarationId).where('superseded_at', 'is', null).executeTakeFirst();
+  await repo.upsertOutcome(tx, {
+    declaration_id: input.declarationId,
+    inspected: input.inspected,
+    discrepancy: input.discrepancy,
+    extra_revenue: extra,
+    findings,
+    officer_id: input.officerId,
+    recorded_at: at,
+    updated_at: at,
+  });
+  const reference = await repo.currentSelectionReference(tx, input.declarationId);
   await recordAudit(tx, {
     actor: input.actor ?? systemActor,
     action: before ? 'risk.outcome_changed' : 'risk.outcome_recorded',
     entityType: 'risk_outcome',
     entityId: input.declarationId,
-    subjects: selection ? [selection.reference] : [],
+    subjects: reference === undefined ? [] : [reference],
     before: before
       ? {
           inspected: before.inspected,

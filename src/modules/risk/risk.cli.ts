@@ -10,6 +10,7 @@ import type { Actor } from '#modules/audit/index.ts';
 import { loadKcsCsv, type RiskTrainingRow } from './model/index.ts';
 import { activateModel, storeModel, trainingRowsFromDatabase, trainModel } from './model-store.ts';
 import { settingsOn } from './risk.settings.ts';
+import { riskRepository } from './risk.repository.ts';
 
 export const trainUsage = `forodha risk train (--from-db | --csv FILE [--csv FILE ...]) [--activate] [--seed N] [--holdout 0.2] [--rounds N] [--by NAME]
 
@@ -99,7 +100,7 @@ export async function trainCommand(db: Kysely<DB>, args: TrainArgs, clock: Clock
     }
   }
   const now = clock.now();
-  const settings = settingsOn(await db.selectFrom('risk_setting').selectAll().execute(), localDate(now));
+  const settings = settingsOn(await riskRepository.settings(db), localDate(now));
   let trained;
   try {
     trained = trainModel(rows, {

@@ -15,6 +15,7 @@ import type { RiskEngine } from './engine.ts';
 import { activateModel, listModels, modelView, RecentTooFew, rethreshold } from './model-store.ts';
 import { monitoring } from './monitoring.ts';
 import { parseSetting } from './risk.settings.ts';
+import { riskRepository } from './risk.repository.ts';
 import {
   DeclarationParams,
   EndBody,
@@ -343,8 +344,8 @@ export function riskRoutes(deps: RiskRouteDeps): FastifyPluginAsyncTypebox {
           }
         }
         return change(request, reply, 200, async (tx) => {
-          const current = await tx.selectFrom('risk_model').select('thresholds').where('id', '=', request.params.id).executeTakeFirst();
-          const rates = targetRates ?? (current?.thresholds as { targetRates?: { red: number; yellow: number } } | undefined)?.targetRates ?? { red: 0.03, yellow: 0.07 };
+          const current = await riskRepository.modelThresholds(tx, request.params.id);
+          const rates = targetRates ?? (current as { targetRates?: { red: number; yellow: number } } | undefined)?.targetRates ?? { red: 0.03, yellow: 0.07 };
           try {
             const { model: _model, ...row } = await rethreshold(tx, request.params.id, {
               targetRates: rates,

@@ -15,6 +15,7 @@ import { criterionKeys, digits } from './rules.ts';
 import type { CriteriaBody, EndBody, EntryBody, ProhibitedBody, RuleBody, RuleChangeBody, SettingBody, WatchlistBody, WatchlistChangeBody } from './risk.schemas.ts';
 import type { ProhibitedRow, RuleRow, SettingRow, WatchlistEntryRow, WatchlistKind, WatchlistRow } from './risk.tables.ts';
 import { isSettingKey, parseSetting, settingKeys, settingsOn } from './risk.settings.ts';
+import { riskRepository as repo } from './risk.repository.ts';
 import type { RiskEngine } from './engine.ts';
 
 type Q = Kysely<DB>;
@@ -258,11 +259,7 @@ export function riskService(deps: RiskServiceDeps) {
   }
 
   async function currentRule(q: Q, id: string, forUpdate = false): Promise<RuleRow> {
-    let query = q.selectFrom('risk_rule').selectAll().where('id', '=', id).where('superseded_at', 'is', null);
-    if (forUpdate) {
-      query = query.forUpdate();
-    }
-    const row = await query.executeTakeFirst();
+    const row = await repo.currentRule(q, id, { forUpdate });
     if (!row) {
       throw notFound(`Risk rule ${id}`);
     }
@@ -270,11 +267,7 @@ export function riskService(deps: RiskServiceDeps) {
   }
 
   async function watchlist(q: Q, id: string, forUpdate = false): Promise<WatchlistRow> {
-    let query = q.selectFrom('risk_watchlist').selectAll().where('id', '=', id);
-    if (forUpdate) {
-      query = query.forUpdate();
-    }
-    const row = await query.executeTakeFirst();
+    const row = await repo.watchlist(q, id, { forUpdate });
     if (!row) {
       throw notFound(`Watchlist ${id}`);
     }
@@ -282,7 +275,7 @@ export function riskService(deps: RiskServiceDeps) {
   }
 
   async function watchlistWithEntries(q: Q, list: WatchlistRow) {
-    const entries = await q.selectFrom('risk_watchlist_entry').selectAll().where('watchlist_id', '=', list.id).orderBy('created_at').orderBy('id').execute();
+    const entries = await repo.entriesOf(q, list.id);
     return watchlistView(list, entries, today());
   }
 
@@ -308,15 +301,11 @@ export function riskService(deps: RiskServiceDeps) {
     today,
 
     async listRules(q: Q, options: { includeInactive?: boolean }) {
-      let query = q.selectFrom('risk_rule').selectAll().where('superseded_at', 'is', null);
-      if (!options.includeInactive) {
-        query = query.where('active', '=', true);
-      }
-      return (await query.orderBy('priority').orderBy('code').execute()).map(ruleView);
+      return (await repo.currentRules(q, options)).map(ruleView);
     },
 
     async rule(q: Q, id: string) {
-      const versions = await q.selectFrom('risk_rule').selectAll().where('id', '=', id).orderBy('version', 'desc').execute();
+      const versions = await repo.ruleVersions(q, id);
       const current = versions.find((v) => v.superseded_at === null);
       if (!current) {
         throw notFound(`Risk rule ${id}`);
@@ -325,7 +314,7 @@ export function riskService(deps: RiskServiceDeps) {
     },
 
     async ruleVersion(q: Q, id: string, version: number) {
-      const row = await q.selectFrom('risk_rule').selectAll().where('id', '=', id).where('version', '=', version).executeTakeFirst();
+      const row = await repo.ruleVersion(q, id, version);
       if (!row) {
         throw notFound(`Version ${version} of risk rule ${id}`);
       }
@@ -336,27 +325,23 @@ export function riskService(deps: RiskServiceDeps) {
       const { offices, criteria } = await checkRule(tx, sets, body);
       const id = newId();
       const code = `R${String(await nextSerial(tx, 'risk_rule')).padStart(4, '0')}`;
-      const row = await tx
-        .insertInto('risk_rule')
-        .values({
-          id,
-          version: 1,
-          code,
-          name: body.name.trim(),
-          reason: body.reason.trim(),
-          channel: body.channel,
-          priority: body.priority,
-          offices,
-          criteria: JSON.stringify(criteria),
-          valid_from: body.validFrom,
-          valid_to: body.validTo ?? null,
-          active: body.active ?? true,
-          created_at: clock.now(),
-          created_by: caller.actor.name,
-          change_reason: body.changeReason ?? null,
-        })
-        .returningAll()
-        .executeTakeFirstOrThrow();
+      const row = await repo.insertRule(tx, {
+        id,
+        version: 1,
+        code,
+        name: body.name.trim(),
+        reason: body.reason.trim(),
+        channel: body.channel,
+        priority: body.priority,
+        offices,
+        criteria: JSON.stringify(criteria),
+        valid_from: body.validFrom,
+        valid_to: body.validTo ?? null,
+        active: body.active ?? true,
+        created_at: clock.now(),
+        created_by: caller.actor.name,
+        change_reason: body.changeReason ?? null,
+      });
       const view = ruleView(row);
       await recordAudit(tx, {
         actor: caller.actor,
@@ -381,28 +366,24 @@ export function riskService(deps: RiskServiceDeps) {
       }
       const { offices, criteria } = await checkRule(tx, sets, body);
       const now = clock.now();
-      await tx.updateTable('risk_rule').set({ superseded_at: now }).where('id', '=', id).where('version', '=', before.version).execute();
-      const row = await tx
-        .insertInto('risk_rule')
-        .values({
-          id,
-          version: before.version + 1,
-          code: before.code,
-          name: body.name.trim(),
-          reason: body.reason.trim(),
-          channel: body.channel,
-          priority: body.priority,
-          offices,
-          criteria: JSON.stringify(criteria),
-          valid_from: body.validFrom,
-          valid_to: body.validTo ?? null,
-          active: body.active ?? true,
-          created_at: now,
-          created_by: caller.actor.name,
-          change_reason: body.changeReason ?? null,
-        })
-        .returningAll()
-        .executeTakeFirstOrThrow();
+      await repo.supersedeRule(tx, id, before.version, now);
+      const row = await repo.insertRule(tx, {
+        id,
+        version: before.version + 1,
+        code: before.code,
+        name: body.name.trim(),
+        reason: body.reason.trim(),
+        channel: body.channel,
+        priority: body.priority,
+        offices,
+        criteria: JSON.stringify(criteria),
+        valid_from: body.validFrom,
+        valid_to: body.validTo ?? null,
+        active: body.active ?? true,
+        created_at: now,
+        created_by: caller.actor.name,
+        change_reason: body.changeReason ?? null,
+      });
       const view = ruleView(row);
       await recordAudit(tx, {
         actor: caller.actor,
@@ -421,7 +402,7 @@ export function riskService(deps: RiskServiceDeps) {
     },
 
     async listWatchlists(q: Q) {
-      const lists = await q.selectFrom('risk_watchlist').selectAll().orderBy('code').execute();
+      const lists = await repo.watchlists(q);
       const out = [];
       for (const list of lists) {
         out.push(await watchlistWithEntries(q, list));
@@ -437,22 +418,18 @@ export function riskService(deps: RiskServiceDeps) {
       const id = newId();
       const code = `WL${String(await nextSerial(tx, 'risk_watchlist')).padStart(4, '0')}`;
       const now = clock.now();
-      const row = await tx
-        .insertInto('risk_watchlist')
-        .values({
-          id,
-          code,
-          name: body.name.trim(),
-          kind: body.kind,
-          channel: body.channel ?? 'yellow',
-          reason: body.reason.trim(),
-          active: body.active ?? true,
-          created_at: now,
-          created_by: caller.actor.name,
-          updated_at: now,
-        })
-        .returningAll()
-        .executeTakeFirstOrThrow();
+      const row = await repo.insertWatchlist(tx, {
+        id,
+        code,
+        name: body.name.trim(),
+        kind: body.kind,
+        channel: body.channel ?? 'yellow',
+        reason: body.reason.trim(),
+        active: body.active ?? true,
+        created_at: now,
+        created_by: caller.actor.name,
+        updated_at: now,
+      });
       const view = watchlistView(row, [], today());
       await recordAudit(tx, {
         actor: caller.actor,
@@ -471,18 +448,13 @@ export function riskService(deps: RiskServiceDeps) {
     async changeWatchlist(tx: Tx, caller: Caller, id: string, body: WatchlistChangeBody) {
       const before = await watchlist(tx, id, true);
       const now = clock.now();
-      const row = await tx
-        .updateTable('risk_watchlist')
-        .set({
-          ...(body.name === undefined ? {} : { name: body.name.trim() }),
-          ...(body.channel === undefined ? {} : { channel: body.channel }),
-          ...(body.reason === undefined ? {} : { reason: body.reason.trim() }),
-          ...(body.active === undefined ? {} : { active: body.active }),
-          updated_at: now,
-        })
-        .where('id', '=', id)
-        .returningAll()
-        .executeTakeFirstOrThrow();
+      const row = await repo.updateWatchlist(tx, id, {
+        ...(body.name === undefined ? {} : { name: body.name.trim() }),
+        ...(body.channel === undefined ? {} : { channel: body.channel }),
+        ...(body.reason === undefined ? {} : { reason: body.reason.trim() }),
+        ...(body.active === undefined ? {} : { active: body.active }),
+        updated_at: now,
+      });
       const pick = (w: WatchlistRow) => ({
         name: w.name,
         channel: w.channel,
@@ -511,20 +483,16 @@ export function riskService(deps: RiskServiceDeps) {
       const value = await entryValue(tx, errors, list.kind, body.value);
       errors.throwIfAny();
       const now = clock.now();
-      const entry = await tx
-        .insertInto('risk_watchlist_entry')
-        .values({
-          id: newId(),
-          watchlist_id: id,
-          value,
-          note: body.note ?? null,
-          valid_from: body.validFrom,
-          valid_to: body.validTo ?? null,
-          created_at: now,
-          created_by: caller.actor.name,
-        })
-        .returningAll()
-        .executeTakeFirstOrThrow();
+      const entry = await repo.insertEntry(tx, {
+        id: newId(),
+        watchlist_id: id,
+        value,
+        note: body.note ?? null,
+        valid_from: body.validFrom,
+        valid_to: body.validTo ?? null,
+        created_at: now,
+        created_by: caller.actor.name,
+      });
       const view = entryView(entry, today());
       await recordAudit(tx, {
         actor: caller.actor,
@@ -543,14 +511,14 @@ export function riskService(deps: RiskServiceDeps) {
 
     async endEntry(tx: Tx, caller: Caller, id: string, entryId: string, body: EndBody) {
       const list = await watchlist(tx, id, true);
-      const entry = await tx.selectFrom('risk_watchlist_entry').selectAll().where('id', '=', entryId).where('watchlist_id', '=', id).forUpdate().executeTakeFirst();
+      const entry = await repo.entry(tx, id, entryId);
       if (!entry) {
         throw notFound(`Entry ${entryId} of watchlist ${list.code}`);
       }
       const errors = new FieldErrors();
       checkPeriod(errors, entry.valid_from, body.validTo);
       errors.throwIfAny();
-      const ended = await tx.updateTable('risk_watchlist_entry').set({ valid_to: body.validTo }).where('id', '=', entryId).returningAll().executeTakeFirstOrThrow();
+      const ended = await repo.endEntry(tx, entryId, body.validTo);
       const view = entryView(ended, today());
       await recordAudit(tx, {
         actor: caller.actor,
@@ -569,7 +537,7 @@ export function riskService(deps: RiskServiceDeps) {
     },
 
     async listProhibited(q: Q) {
-      const rows = await q.selectFrom('risk_prohibited_goods').selectAll().orderBy('hs_prefix').orderBy('valid_from').execute();
+      const rows = await repo.prohibitedGoods(q);
       return rows.map((r) => prohibitedView(r, today()));
     },
 
@@ -582,19 +550,15 @@ export function riskService(deps: RiskServiceDeps) {
       checkPeriod(errors, body.validFrom, body.validTo);
       errors.throwIfAny();
       const now = clock.now();
-      const row = await tx
-        .insertInto('risk_prohibited_goods')
-        .values({
-          id: newId(),
-          hs_prefix: prefix,
-          reason: body.reason.trim(),
-          valid_from: body.validFrom,
-          valid_to: body.validTo ?? null,
-          created_at: now,
-          created_by: caller.actor.name,
-        })
-        .returningAll()
-        .executeTakeFirstOrThrow();
+      const row = await repo.insertProhibited(tx, {
+        id: newId(),
+        hs_prefix: prefix,
+        reason: body.reason.trim(),
+        valid_from: body.validFrom,
+        valid_to: body.validTo ?? null,
+        created_at: now,
+        created_by: caller.actor.name,
+      });
       const view = prohibitedView(row, today());
       await recordAudit(tx, {
         actor: caller.actor,
@@ -611,14 +575,14 @@ export function riskService(deps: RiskServiceDeps) {
     },
 
     async endProhibited(tx: Tx, caller: Caller, id: string, body: EndBody) {
-      const before = await tx.selectFrom('risk_prohibited_goods').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+      const before = await repo.lockProhibited(tx, id);
       if (!before) {
         throw notFound(`Prohibited goods entry ${id}`);
       }
       const errors = new FieldErrors();
       checkPeriod(errors, before.valid_from, body.validTo);
       errors.throwIfAny();
-      const row = await tx.updateTable('risk_prohibited_goods').set({ valid_to: body.validTo }).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
+      const row = await repo.endProhibited(tx, id, body.validTo);
       const view = prohibitedView(row, today());
       await recordAudit(tx, {
         actor: caller.actor,
@@ -638,7 +602,7 @@ export function riskService(deps: RiskServiceDeps) {
 
     /** The settings in force on a date, and every dated value of each key. */
     async settings(q: Q, date: string) {
-      const rows = await q.selectFrom('risk_setting').selectAll().orderBy('key').orderBy('valid_from').execute();
+      const rows = await repo.settings(q);
       return {
         date,
         inForce: settingsOn(rows, date),
@@ -661,41 +625,24 @@ export function riskService(deps: RiskServiceDeps) {
         errors.add('/value', 'invalid_setting', `${body.key} ${(err as Error).message}`);
       }
       errors.throwIfAny();
-      const clash = await tx.selectFrom('risk_setting').select('id').where('key', '=', body.key).where('valid_from', '=', body.validFrom).executeTakeFirst();
-      if (clash) {
+      if (await repo.settingStartsOn(tx, body.key, body.validFrom)) {
         throw conflict(`${body.key} already has a value from ${body.validFrom}; choose another date`);
       }
-      const previous = await tx
-        .selectFrom('risk_setting')
-        .selectAll()
-        .where('key', '=', body.key)
-        .where('valid_from', '<', body.validFrom)
-        .where((eb) => eb.or([eb('valid_to', 'is', null), eb('valid_to', '>=', body.validFrom)]))
-        .orderBy('valid_from', 'desc')
-        .forUpdate()
-        .executeTakeFirst();
+      const previous = await repo.settingInForceBefore(tx, body.key, body.validFrom);
       if (previous) {
-        await tx
-          .updateTable('risk_setting')
-          .set({ valid_to: addDays(body.validFrom, -1) })
-          .where('id', '=', previous.id)
-          .execute();
+        await repo.endSetting(tx, previous.id, addDays(body.validFrom, -1));
       }
-      const later = await tx.selectFrom('risk_setting').select('valid_from').where('key', '=', body.key).where('valid_from', '>', body.validFrom).orderBy('valid_from').executeTakeFirst();
+      const later = await repo.nextSettingStart(tx, body.key, body.validFrom);
       const now = clock.now();
-      const row = await tx
-        .insertInto('risk_setting')
-        .values({
-          key: body.key,
-          value: JSON.stringify(value),
-          valid_from: body.validFrom,
-          valid_to: later ? addDays(later.valid_from, -1) : null,
-          note: body.note ?? null,
-          created_at: now,
-          created_by: caller.actor.name,
-        })
-        .returningAll()
-        .executeTakeFirstOrThrow();
+      const row = await repo.insertSetting(tx, {
+        key: body.key,
+        value: JSON.stringify(value),
+        valid_from: body.validFrom,
+        valid_to: later === undefined ? null : addDays(later, -1),
+        note: body.note ?? null,
+        created_at: now,
+        created_by: caller.actor.name,
+      });
       const view = settingView(row);
       await recordAudit(tx, {
         actor: caller.actor,
@@ -715,12 +662,12 @@ export function riskService(deps: RiskServiceDeps) {
 
     /** The engine's decision on a declaration (customs only), with its history after amendments. */
     async selection(q: Q, declarationId: string) {
-      const rows = await q.selectFrom('risk_selection').selectAll().where('declaration_id', '=', declarationId).orderBy('decided_at', 'desc').execute();
+      const rows = await repo.selectionsOf(q, declarationId);
       const current = rows.find((r) => r.superseded_at === null);
       if (!current) {
         throw notFound(`Risk selection of declaration ${declarationId}`);
       }
-      const outcome = await q.selectFrom('risk_outcome').selectAll().where('declaration_id', '=', declarationId).executeTakeFirst();
+      const outcome = await repo.outcomeOf(q, declarationId);
       const view = (r: (typeof rows)[number]) => ({
         id: r.id,
         declarationId: r.declaration_id,

@@ -4,11 +4,13 @@
 // when that has too few entries, HS6 from all origins, then the HS4 heading. A declared unit
 // value below the low percentile (10th by default) raises the risk, with the figures in words.
 //
-// Percentiles are percentile_disc: an actual accepted unit value, exact numeric, never a float.
+// The figures come from the declaration module (acceptedUnitValues): percentile_disc, an actual
+// accepted unit value, exact numeric, never a float.
 // Results are cached per HS code, origin and unit for valuation.cacheSeconds.
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { DB } from '../../schema.ts';
 import { Dec } from '#platform/money.ts';
+import { acceptedUnitValues } from '#modules/declaration/index.ts';
 import type { DeclarationForRisk } from './selectivity.ts';
 import { digits, valuePerKg, valuePerUnit } from './rules.ts';
 
@@ -38,8 +40,6 @@ export interface ValuationFlag {
   reference: UnitValueReference;
   reason: string;
 }
-
-const acceptedStatuses = ['registered', 'paid', 'released', 'exited'] as const;
 
 /** Units that measure mass: a per-unit reference for them would repeat the per-kg one. */
 const massUnits = new Set(['KGM', 'KG', 'TNE', 'GRM']);
@@ -95,7 +95,14 @@ export class ValuationReferences {
         if (!q) {
           continue;
         }
-        const spec = { basis: args.basis, level, code, origin, unit, percentile: args.percentile };
+        const spec = {
+          basis: args.basis,
+          level,
+          code,
+          origin,
+          unit,
+          percentile: args.percentile,
+        };
         hit = { at: args.now, value: await this.computeOnce(key, q, spec) };
         this.cache.set(key, hit);
       }
@@ -141,31 +148,14 @@ export class ValuationReferences {
       percentile: number;
     },
   ): Promise<UnitValueReference | null> {
-    const customsValue = sql`(d.assessment -> 'items' -> (i.item_no - 1) ->> 'customsValue')::numeric`;
-    const divisor = a.basis === 'kg' ? sql`i.net_mass_kg` : sql`i.quantity`;
-    const hsLength = a.code.length;
-    const { rows } = await sql<{
-      n: string | number;
-      low: string | null;
-      median: string | null;
-    }>`
-      select count(*) as n,
-             percentile_disc(${a.percentile}::float8) within group (order by v) as low,
-             percentile_disc(0.5::float8) within group (order by v) as median
-      from (
-        select ${customsValue} / ${divisor} as v
-        from declaration_item i
-        join declaration d on d.id = i.declaration_id
-        where d.status in (${sql.join(acceptedStatuses.map((s) => sql`${s}`))})
-          and left(regexp_replace(i.hs_code, '[^0-9]', '', 'g'), ${hsLength}::int) = ${a.code}
-          and ${divisor} > 0
-          ${a.origin === null ? sql`` : sql`and upper(i.origin_country) = ${a.origin}`}
-          ${a.unit === null ? sql`` : sql`and upper(i.unit) = ${a.unit}`}
-      ) x
-      where v is not null`.execute(q);
-    const row = rows[0];
-    const n = Number(row?.n ?? 0);
-    if (!row || n === 0 || row.low === null || row.median === null) {
+    const found = await acceptedUnitValues(q, {
+      basis: a.basis,
+      hsPrefix: a.code,
+      origin: a.origin,
+      unit: a.unit,
+      percentile: a.percentile,
+    });
+    if (found.entries === 0 || found.low === null || found.median === null) {
       return null;
     }
     return {
@@ -174,10 +164,10 @@ export class ValuationReferences {
       hsCode: a.code,
       origin: a.origin,
       unit: a.unit,
-      entries: n,
+      entries: found.entries,
       percentile: a.percentile,
-      low: new Dec(String(row.low)).toDecimalPlaces(4).toString(),
-      median: new Dec(String(row.median)).toDecimalPlaces(4).toString(),
+      low: new Dec(String(found.low)).toDecimalPlaces(4).toString(),
+      median: new Dec(String(found.median)).toDecimalPlaces(4).toString(),
     };
   }
 

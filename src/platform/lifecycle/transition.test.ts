@@ -43,7 +43,8 @@ async function parcel(id: string): Promise<void> {
 }
 
 const statusOf = async (id: string) => (await sql<{ status: string; sent_by: string | null }>`select status, sent_by from transition_parcel where id = ${id}`.execute(database.db)).rows[0];
-const auditOf = async (id: string) => (await sql<{ action: string }>`select action from audit_event where entity_type = 'parcel' and entity_id = ${id} order by stream_seq`.execute(database.db)).rows.map((r) => r.action);
+const auditOf = async (id: string) =>
+  (await sql<{ action: string }>`select action from audit_event where entity_type = 'parcel' and entity_id = ${id} order by stream_seq`.execute(database.db)).rows.map((r) => r.action);
 const eventsOf = async (id: string) => (await sql<{ topic: string }>`select topic from outbox where key = ${id}`.execute(database.db)).rows.map((r) => r.topic);
 
 async function refusal(work: Promise<unknown>): Promise<ProblemError> {

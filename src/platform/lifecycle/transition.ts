@@ -75,7 +75,11 @@ async function updateFrom<T extends TableWithStatus, S extends string, A extends
   if (row) {
     return row as Selectable<DB[T]>;
   }
-  const now = await q.selectFrom(move.table as string).select('status').where(key, '=', move.id).executeTakeFirst();
+  const now = await q
+    .selectFrom(move.table as string)
+    .select('status')
+    .where(key, '=', move.id)
+    .executeTakeFirst();
   if (!now) {
     throw notFound(`The ${move.lifecycle.name} ${move.id}`);
   }
