@@ -72,7 +72,8 @@ export function services(database: Database, clock: Clock, config: Config, log?:
   const vehicles = vehicleService(database.db);
   const calculator = calculatorService({ tariff, reference, clock, reliefs: relief.resolver, origin: originService(database.db), crsp: vehicles });
   const identity = identityService(database.db, clock, identitySettings(config));
-  const parties = partiesService(database.db, clock);
+  // Parties and authorisations are read on every lodgement and change rarely: cached (PARTIES_CACHE_MS).
+  const parties = partiesService(database.db, clock, { cacheMs: config.partiesCacheMs });
   const manifests = manifestService({ db: database.db, reference, clock, officesServed: (orgId) => parties.officesServed(orgId) });
   // The risk engine chooses the channel at lodgement; analysts manage its rules through riskService.
   const riskEngineInstance = riskEngine({ db: database.db, clock, organisationName: async (q, id) => (await parties.organisation(q, id))?.name });

@@ -21,6 +21,8 @@ export interface Config {
   calculatorRateLimit: number;
   /** Milliseconds between outbox polls when idle. */
   outboxPollMs: number;
+  /** Milliseconds organisations and agent authorisations are kept in memory (0 = read every time). */
+  partiesCacheMs: number;
   /** Run the outbox worker inside the server process. */
   outboxWorker: boolean;
   /** Seconds to let in-flight requests finish on SIGTERM before exiting. */
@@ -174,6 +176,7 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: logLevel as Config['logLevel'],
     calculatorRateLimit: integer(env, 'CALCULATOR_RATE_LIMIT', 120, 1, 1_000_000),
     outboxPollMs: integer(env, 'OUTBOX_POLL_MS', 500, 10, 60_000),
+    partiesCacheMs: integer(env, 'PARTIES_CACHE_MS', 5_000, 0, 300_000),
     outboxWorker: boolean(env, 'OUTBOX_WORKER', true),
     shutdownGraceSeconds: integer(env, 'SHUTDOWN_GRACE_SECONDS', 20, 0, 600),
     prnValidityDays: integer(env, 'PRN_VALIDITY_DAYS', 14, 1, 365),

@@ -105,7 +105,8 @@ export interface ListFilter {
 }
 
 export const declarationRepository = {
-  async insert(tx: Tx, row: { id: string; declarantOrgId: string; declarantUserId: string; importerOrgId: string | null; now: Date }, body: DeclarationBody): Promise<DeclarationRow> {
+  /** A new draft and its items (all in one statement), returned as stored. */
+  async insert(tx: Tx, row: { id: string; declarantOrgId: string; declarantUserId: string; importerOrgId: string | null; now: Date }, body: DeclarationBody): Promise<{ row: DeclarationRow; items: DeclarationItemRow[] }> {
     const inserted = await tx
       .insertInto('declaration')
       .values({
@@ -137,8 +138,8 @@ export const declarationRepository = {
       })
       .returningAll()
       .executeTakeFirstOrThrow();
-    await tx.insertInto('declaration_item').values(itemRows(row.id, body)).execute();
-    return inserted;
+    const items = await tx.insertInto('declaration_item').values(itemRows(row.id, body)).returningAll().execute();
+    return { row: inserted, items: items.sort((a, b) => a.item_no - b.item_no) };
   },
 
   /** Replaces the declared data (header fields and every item) of a declaration. */

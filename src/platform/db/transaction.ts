@@ -43,6 +43,18 @@ interface Batch {
   flush: (tx: Tx, items: unknown[]) => Promise<void>;
 }
 const deferring = new WeakMap<Tx, Map<string, Batch>>();
+/** What runs once the transaction has ended, committed or rolled back (cache invalidation). */
+const whenEnded = new WeakMap<Tx, (() => void)[]>();
+
+/** Runs `fn` when the transaction ends (commit or rollback); at once for a transaction not run by inTransaction. */
+export function afterTransaction(tx: Tx, fn: () => void): void {
+  const pending = whenEnded.get(tx);
+  if (pending) {
+    pending.push(fn);
+  } else {
+    fn();
+  }
+}
 
 /** The transaction's pending batch of this kind (created on first use), or undefined when it does not defer. */
 export function deferredBatch<T>(tx: Tx, kind: string, flush: (tx: Tx, items: T[]) => Promise<void>): T[] | undefined {
@@ -76,15 +88,20 @@ export async function inTransaction<T>(db: Kysely<DB>, work: (tx: Tx) => Promise
   const deadline = Date.now() + (traitsOf(db)?.waitMs ?? defaultWaitMs);
   for (let attempt = 1; ; attempt++) {
     let committing = false;
+    const ended: (() => void)[] = [];
     try {
-      return await db.transaction().execute(async (tx) => {
+      const result = await db.transaction().execute(async (tx) => {
         deferring.set(tx, new Map());
-        const result = await work(tx);
+        whenEnded.set(tx, ended);
+        const done = await work(tx);
         await flushDeferred(tx);
         committing = true;
-        return result;
+        return done;
       });
+      ended.forEach((fn) => fn());
+      return result;
     } catch (err) {
+      ended.forEach((fn) => fn());
       if (!isRetryable(err)) {
         throw err;
       }
