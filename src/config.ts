@@ -12,7 +12,9 @@ export interface Config {
   databaseUrl: string | undefined;
   /** Folder of the embedded database and its lock file. */
   dataDir: string;
-  /** Maximum connections in the PostgreSQL pool. */
+  /** Server processes (Node cluster workers), sharing nothing but the database: one per core on PostgreSQL, 1 on PGlite. */
+  workers: number;
+  /** Maximum connections in the PostgreSQL pool (of each worker). */
   dbPoolSize: number;
   /** Load demo organisations, users and sample data on start (only ever on a loopback host). */
   demo: boolean;
@@ -172,6 +174,7 @@ export function loadConfig(env: Env = process.env): Config {
     databaseUrl,
     dataDir: path.resolve(env.DATA_DIR ?? 'data'),
     dbPoolSize: integer(env, 'DB_POOL_SIZE', 20, 1, 500),
+    workers: workers(env, databaseUrl === undefined),
     demo: demoMode(env, host, databaseUrl === undefined),
     logLevel: logLevel as Config['logLevel'],
     calculatorRateLimit: integer(env, 'CALCULATOR_RATE_LIMIT', 120, 1, 1_000_000),
@@ -196,6 +199,15 @@ export function loadConfig(env: Env = process.env): Config {
     passwordHashQueue: integer(env, 'PASSWORD_HASH_QUEUE', 32, 0, 10_000),
     dbWaitSeconds: integer(env, 'DB_WAIT_SECONDS', 5, 0, 300),
   };
+}
+
+/** One process per core on PostgreSQL; the embedded PGlite can be opened by one process only. */
+function workers(env: Env, embedded: boolean): number {
+  const n = integer(env, 'WORKERS', embedded ? 1 : os.availableParallelism(), 1, 256);
+  if (embedded && n > 1) {
+    throw new ConfigError(`WORKERS=${n} needs DATABASE_URL: the embedded database can be opened by one process only`);
+  }
+  return n;
 }
 
 function ownerUrl(env: Env, databaseUrl: string | undefined): string | undefined {
