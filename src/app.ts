@@ -30,6 +30,7 @@ import { recordOutcome, riskEngine, riskRoutes, riskService } from '#modules/ris
 import { inspectionRoutes, inspectionService } from '#modules/inspection/index.ts';
 import { reliefResolver, reliefRoutes, reliefService } from '#modules/relief/index.ts';
 import { originService } from '#modules/origin/index.ts';
+import { workerIndex } from './cluster.ts';
 
 /** One /api route and who may call it, as the onRoute hook saw it (HEAD routes left out). */
 export interface ApiRoute {
@@ -199,7 +200,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       const started = performance.now();
       try {
         await sql`select 1`.execute(deps.database.db);
-        return { status: 'ok', database: { kind: deps.database.kind, ok: true, latencyMs: Math.round((performance.now() - started) * 10) / 10 } };
+        return { status: 'ok', worker: workerIndex(), database: { kind: deps.database.kind, ok: true, latencyMs: Math.round((performance.now() - started) * 10) / 10 } };
       } catch (err) {
         // The driver's message names hosts and internals: it goes to the log, not to the caller.
         request.log.warn({ err }, 'health check: database unavailable');
