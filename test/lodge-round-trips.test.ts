@@ -14,15 +14,15 @@ const budget = 18;
 describe.skipIf(!onPostgres)('a lodgement over the wire', () => {
   let server: TestServer;
   const sent: string[] = [];
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- put back as it was, called with its client as `this`
   const original = pg.Client.prototype.query;
 
   beforeAll(async () => {
     server = await startTestServer();
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- spying on the driver, whatever the overload
+    // Spying on the driver, whatever the overload.
     (pg.Client.prototype as any).query = function (this: pg.Client, ...args: any[]) {
       const text = typeof args[0] === 'string' ? args[0] : (args[0] as { text?: string }).text;
       sent.push(String(text));
-      // eslint-disable-next-line @typescript-eslint/no-unsafe-return, @typescript-eslint/no-explicit-any
       return (original as any).apply(this, args);
     };
   });

@@ -39,7 +39,7 @@ export function ttlCache<V>(name: string, ttlMs: number, now: () => number = Dat
     },
   };
   const named = caches.get(name) ?? new Set();
-  named.add(cache as Cache<unknown>);
+  named.add(cache);
   caches.set(name, named);
   return cache;
 }

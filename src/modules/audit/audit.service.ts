@@ -137,7 +137,7 @@ async function writeAudit(tx: Tx, pending: PendingAudit[]): Promise<void> {
   let statement = tx.with('recorded', (q) => q.insertInto('audit_event').values(rows));
   const [last, ...others] = streams.map((stream) => ({ stream, head: heads.get(stream) ?? { seq: 0, hash: genesis } }));
   others.forEach(({ stream, head }, i) => {
-    statement = statement.with(`head_${i}`, (q) => q.updateTable('audit_stream').set({ seq: head.seq, head_hash: head.hash }).where('stream', '=', stream)) as typeof statement;
+    statement = statement.with(`head_${i}`, (q) => q.updateTable('audit_stream').set({ seq: head.seq, head_hash: head.hash }).where('stream', '=', stream));
   });
   if (last) {
     await statement.updateTable('audit_stream').set({ seq: last.head.seq, head_hash: last.head.hash }).where('stream', '=', last.stream).execute();
