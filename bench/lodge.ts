@@ -2,13 +2,19 @@
 // PostgreSQL (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/forodha_bench, recreated
 // each run), with the load generator (bench/load.ts) in another process:
 //  1. sustained declarations per second: closed loop, --connections clients for --seconds;
-//  2. latency at a fixed 200 declarations per second (open loop), p50 and p99.
+//  2. latency at a fixed 500 declarations per second (open loop), p50 and p99;
+//  3. the database's own ceiling for a lodgement-shaped transaction, in the same run: pgbench
+//     (8 clients, 2 threads, 10 s) inserting a declaration header, its 3 items, an audit record and
+//     an outbox event in one commit, into scratch tables made LIKE ours from a real lodgement's
+//     rows; printed beside the sustained figure with the ratio.
+// The server runs as it would in production: WORKERS processes (default one per core).
 // Every declaration is a real lodgement: validated against reference data, the tariff, its bill
 // of lading (one per declaration in turn, 1,000 B/Ls) and the agent's authority, assessed, given
 // a channel, stored with its audit record. The last line printed is the JSON summary.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { execFileSync } from 'node:child_process';
 import pg from 'pg';
 import { runLoad, startServer, type LoadResult } from './harness.ts';
 
@@ -19,7 +25,8 @@ const opt = (name: string, fallback: string) => {
 };
 const seconds = Number(opt('seconds', '20'));
 const connections = Number(opt('connections', '32'));
-const fixedRate = Number(opt('rate', '200'));
+const fixedRate = Number(opt('rate', '500'));
+const ceilingSeconds = Number(opt('ceiling-seconds', '10'));
 const databaseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/forodha_bench';
 /** The server's address, known once it has started. */
 let url = '';
@@ -80,12 +87,73 @@ function declaration(bl: string) {
   };
 }
 
+/** The scratch tables (ceiling_*), shaped like ours, and one template row set from a real lodgement. */
+const scratch = [
+  { table: 'declaration', template: `select * from declaration where status = 'assessed' and channel = 'green' limit 1` },
+  { table: 'declaration_item', template: `select * from declaration_item where declaration_id = (select id from ceiling_t_declaration)` },
+  { table: 'audit_event', template: `select * from audit_event where entity_id = (select id::text from ceiling_t_declaration) order by id limit 1` },
+  { table: 'outbox', template: `select * from outbox where key = (select id::text from ceiling_t_declaration) order by id limit 1` },
+] as const;
+
+/** The transaction's declaration id, from two random pgbench variables: no extra round trip for it. */
+const did = `(lpad(to_hex(:a::bigint), 16, '0') || lpad(to_hex(:b::bigint), 16, '0'))::uuid`;
+/** How each row of the transaction differs from its template: a fresh id, its own reference and stream. */
+const fresh: Record<string, Record<string, string>> = {
+  declaration: { id: did, reference: `'C' || md5(random()::text)` },
+  declaration_item: { declaration_id: did },
+  audit_event: { entity_id: `${did}::text`, stream: `'declaration:' || ${did}::text` },
+  outbox: { key: `${did}::text` },
+};
+
+/** Transactions per second the database sustains for one lodgement's writes (pgbench, 8 clients). */
+async function databaseCeiling(): Promise<number> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  const statements: string[] = [];
+  try {
+    for (const { table, template } of scratch) {
+      await client.query(`drop table if exists ceiling_${table}, ceiling_t_${table}`);
+      await client.query(`create table ceiling_${table} (like ${table} including defaults including indexes)`);
+      await client.query(`create table ceiling_t_${table} as ${template}`);
+      // Columns filled by their defaults (serial ids, the writing transaction) are left to them.
+      const { rows } = await client.query<{ name: string; defaulted: boolean }>(
+        `select column_name as name, column_default is not null or is_generated = 'ALWAYS' or is_identity = 'YES' as defaulted from information_schema.columns where table_name = $1 and table_schema = current_schema() order by ordinal_position`,
+        [table],
+      );
+      const columns = rows.filter((c) => !(c.defaulted && ['id', 'xid', 'created_at', 'available_at'].includes(c.name)) || fresh[table]?.[c.name] !== undefined);
+      const values = columns.map((c) => fresh[table]?.[c.name] ?? `t.${c.name}`);
+      statements.push(`insert into ceiling_${table} (${columns.map((c) => c.name).join(', ')}) select ${values.join(', ')} from ceiling_t_${table} t;`);
+    }
+  } finally {
+    await client.end();
+  }
+  const script = ['\\set a random(1, 9000000000000000000)', '\\set b random(1, 9000000000000000000)', 'begin;', ...statements, 'commit;'].join('\n');
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'forodha-ceiling-')), 'lodgement.sql');
+  fs.writeFileSync(file, script);
+  const out = execFileSync(pgbench(), ['-n', '-f', file, '-c', '8', '-j', '2', '-T', String(ceilingSeconds), databaseUrl], { encoding: 'utf8' });
+  const tps = /tps = ([\d.]+)/.exec(out);
+  if (!tps?.[1]) {
+    throw new Error(`pgbench printed no tps:\n${out}`);
+  }
+  return Math.round(Number(tps[1]));
+}
+
+function pgbench(): string {
+  for (const candidate of ['/usr/bin/pgbench', '/usr/lib/postgresql/17/bin/pgbench', '/usr/lib/postgresql/16/bin/pgbench', '/usr/lib/postgresql/15/bin/pgbench']) {
+    if (fs.existsSync(candidate)) {
+      return candidate;
+    }
+  }
+  return 'pgbench';
+}
+
 function load(extra: Record<string, string | number>, bodiesFile: string): Promise<LoadResult> {
   return runLoad({ url: `${url}/api/v1/declarations`, 'bodies-file': bodiesFile, headers: JSON.stringify({ 'x-api-key': 'demo-siginon-key' }), ...extra });
 }
 
 await recreateDatabase();
-const server = await startServer({ DATABASE_URL: databaseUrl, DEMO: 'true' }, 3900);
+const workers = Number(opt('workers', String(os.availableParallelism())));
+const server = await startServer({ DATABASE_URL: databaseUrl, DEMO: 'true', WORKERS: String(workers) }, 3900);
 url = server.url;
 try {
   const bls = await lodgeManifests();
@@ -97,9 +165,15 @@ try {
   console.log(`sustained: ${sustained.requestsPerSecond} declarations/s over ${sustained.requests} lodgements (${connections} connections), p50 ${sustained.p50Ms} ms, p99 ${sustained.p99Ms} ms, errors ${sustained.errors}`);
   const fixed = await load({ seconds, rate: fixedRate }, bodiesFile);
   console.log(`at ${fixedRate}/s: p50 ${fixed.p50Ms} ms, p90 ${fixed.p90Ms} ms, p99 ${fixed.p99Ms} ms, max ${fixed.maxMs} ms, errors ${fixed.errors}`);
+  const ceiling = await databaseCeiling();
+  console.log(`database ceiling: ${ceiling} lodgement-shaped transactions/s (pgbench, 8 clients); sustained is ${Math.round((sustained.requestsPerSecond / ceiling) * 1000) / 10}% of it`);
   console.log(
     JSON.stringify({
       itemsPerDeclaration: 3,
+      workers,
+      load: os.loadavg().map((l) => Math.round(l * 100) / 100),
+      databaseCeiling: { transactionsPerSecond: ceiling, clients: 8, shape: 'header + 3 items + audit record + outbox event, one commit' },
+      ratioToCeiling: Math.round((sustained.requestsPerSecond / ceiling) * 1000) / 1000,
       sustained: { declarationsPerSecond: sustained.requestsPerSecond, connections, p50Ms: sustained.p50Ms, p99Ms: sustained.p99Ms, errors: sustained.errors, statuses: sustained.statuses },
       fixedRate: { rate: fixedRate, achieved: fixed.requestsPerSecond, p50Ms: fixed.p50Ms, p90Ms: fixed.p90Ms, p99Ms: fixed.p99Ms, errors: fixed.errors },
     }),

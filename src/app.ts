@@ -30,6 +30,7 @@ import { recordOutcome, riskEngine, riskRoutes, riskService } from '#modules/ris
 import { inspectionRoutes, inspectionService } from '#modules/inspection/index.ts';
 import { reliefResolver, reliefRoutes, reliefService } from '#modules/relief/index.ts';
 import { originService } from '#modules/origin/index.ts';
+import { workerIndex } from './cluster.ts';
 
 /** One /api route and who may call it, as the onRoute hook saw it (HEAD routes left out). */
 export interface ApiRoute {
@@ -72,7 +73,8 @@ export function services(database: Database, clock: Clock, config: Config, log?:
   const vehicles = vehicleService(database.db);
   const calculator = calculatorService({ tariff, reference, clock, reliefs: relief.resolver, origin: originService(database.db), crsp: vehicles });
   const identity = identityService(database.db, clock, identitySettings(config));
-  const parties = partiesService(database.db, clock);
+  // Parties and authorisations are read on every lodgement and change rarely: cached (PARTIES_CACHE_MS).
+  const parties = partiesService(database.db, clock, { cacheMs: config.partiesCacheMs });
   const manifests = manifestService({ db: database.db, reference, clock, officesServed: (orgId) => parties.officesServed(orgId) });
   // The risk engine chooses the channel at lodgement; analysts manage its rules through riskService.
   const riskEngineInstance = riskEngine({ db: database.db, clock, organisationName: async (q, id) => (await parties.organisation(q, id))?.name });
@@ -198,7 +200,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       const started = performance.now();
       try {
         await sql`select 1`.execute(deps.database.db);
-        return { status: 'ok', database: { kind: deps.database.kind, ok: true, latencyMs: Math.round((performance.now() - started) * 10) / 10 } };
+        return { status: 'ok', worker: workerIndex(), database: { kind: deps.database.kind, ok: true, latencyMs: Math.round((performance.now() - started) * 10) / 10 } };
       } catch (err) {
         // The driver's message names hosts and internals: it goes to the log, not to the caller.
         request.log.warn({ err }, 'health check: database unavailable');

@@ -12,7 +12,9 @@ export interface Config {
   databaseUrl: string | undefined;
   /** Folder of the embedded database and its lock file. */
   dataDir: string;
-  /** Maximum connections in the PostgreSQL pool. */
+  /** Server processes (Node cluster workers), sharing nothing but the database: one per core on PostgreSQL, 1 on PGlite. */
+  workers: number;
+  /** Maximum connections in the PostgreSQL pool (of each worker). */
   dbPoolSize: number;
   /** Load demo organisations, users and sample data on start (only ever on a loopback host). */
   demo: boolean;
@@ -21,6 +23,8 @@ export interface Config {
   calculatorRateLimit: number;
   /** Milliseconds between outbox polls when idle. */
   outboxPollMs: number;
+  /** Milliseconds organisations and agent authorisations are kept in memory (0 = read every time). */
+  partiesCacheMs: number;
   /** Run the outbox worker inside the server process. */
   outboxWorker: boolean;
   /** Seconds to let in-flight requests finish on SIGTERM before exiting. */
@@ -170,10 +174,12 @@ export function loadConfig(env: Env = process.env): Config {
     databaseUrl,
     dataDir: path.resolve(env.DATA_DIR ?? 'data'),
     dbPoolSize: integer(env, 'DB_POOL_SIZE', 20, 1, 500),
+    workers: workers(env, databaseUrl === undefined),
     demo: demoMode(env, host, databaseUrl === undefined),
     logLevel: logLevel as Config['logLevel'],
     calculatorRateLimit: integer(env, 'CALCULATOR_RATE_LIMIT', 120, 1, 1_000_000),
     outboxPollMs: integer(env, 'OUTBOX_POLL_MS', 500, 10, 60_000),
+    partiesCacheMs: integer(env, 'PARTIES_CACHE_MS', 5_000, 0, 300_000),
     outboxWorker: boolean(env, 'OUTBOX_WORKER', true),
     shutdownGraceSeconds: integer(env, 'SHUTDOWN_GRACE_SECONDS', 20, 0, 600),
     prnValidityDays: integer(env, 'PRN_VALIDITY_DAYS', 14, 1, 365),
@@ -193,6 +199,15 @@ export function loadConfig(env: Env = process.env): Config {
     passwordHashQueue: integer(env, 'PASSWORD_HASH_QUEUE', 32, 0, 10_000),
     dbWaitSeconds: integer(env, 'DB_WAIT_SECONDS', 5, 0, 300),
   };
+}
+
+/** One process per core on PostgreSQL; the embedded PGlite can be opened by one process only. */
+function workers(env: Env, embedded: boolean): number {
+  const n = integer(env, 'WORKERS', embedded ? 1 : os.availableParallelism(), 1, 256);
+  if (embedded && n > 1) {
+    throw new ConfigError(`WORKERS=${n} needs DATABASE_URL: the embedded database can be opened by one process only`);
+  }
+  return n;
 }
 
 function ownerUrl(env: Env, databaseUrl: string | undefined): string | undefined {

@@ -4,6 +4,9 @@ import { DataLockedError } from '#platform/db/lock.ts';
 import { isConnectionError } from '#platform/db/errors.ts';
 import { buildApp } from './app.ts';
 import { openPreparedDatabase, refuseExposedDemo } from './setup.ts';
+import cluster from 'node:cluster';
+import { openDatabase } from '#platform/db/database.ts';
+import { joinCluster, runPrimary, workerIndex } from './cluster.ts';
 import { AuditKeyError, startAuditCheckpoints } from '#modules/audit/index.ts';
 
 /** Where the safety net and the driver report lost connections: stderr until the app's logger exists. */
@@ -24,26 +27,52 @@ process.on('uncaughtException', (err, origin) => {
   process.exit(1);
 });
 
-async function main(): Promise<void> {
-  const config = loadConfig();
-  const { database, prepared, warnings } = await openPreparedDatabase(config, {
-    poolSize: config.dbPoolSize,
+/** Migrations, reference and demo data, and the exposed-demo check: once, before serving. */
+async function prepare(config: ReturnType<typeof loadConfig>, poolSize: number) {
+  const ready = await openPreparedDatabase(config, {
+    poolSize,
     holder: 'the Forodha server',
     waitSeconds: config.dbWaitSeconds,
     onConnectionError: (err) => logConnectionLost(err),
   });
-  await refuseExposedDemo(database.db, config.host, new Date()).catch(async (err: unknown) => {
-    await database.close();
+  await refuseExposedDemo(ready.database.db, config.host, new Date()).catch(async (err: unknown) => {
+    await ready.database.close();
     throw err;
   });
+  return ready;
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  if (config.workers > 1 && cluster.isPrimary) {
+    // The primary prepares the database and forks the servers; it serves nothing itself.
+    await runPrimary(config.workers, async () => {
+      const ready = await prepare(config, 2);
+      for (const warning of ready.warnings) {
+        console.error(`forodha: ${warning}`);
+      }
+      await ready.database.close();
+    });
+    return;
+  }
+  joinCluster();
+  // A cluster worker finds the database prepared by the primary.
+  const { database, prepared, warnings } = cluster.isWorker
+    ? {
+        database: await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolSize, waitSeconds: config.dbWaitSeconds, onConnectionError: (err) => logConnectionLost(err) }),
+        prepared: undefined,
+        warnings: [],
+      }
+    : await prepare(config, config.dbPoolSize);
   const app = await buildApp({ config, database });
   const hasAdministrator = await app.services.identity.hasAdministrator(database.db);
   logConnectionLost = (err) => app.log.warn({ err }, 'database connection lost; reconnecting on next use');
-  app.log.info({ database: database.location, migrations: prepared.migrations.length, demo: prepared.demo }, 'database ready');
+  app.log.info({ database: database.location, worker: workerIndex(), ...(prepared ? { migrations: prepared.migrations.length, demo: prepared.demo } : {}) }, 'database ready');
   for (const warning of warnings) {
     app.log.warn(warning);
   }
-  const checkpoints = startAuditCheckpoints(database.db, config, app.log);
+  // Checkpoints are the leader's work (worker 0, or the only process).
+  const checkpoints = workerIndex() === 0 ? startAuditCheckpoints(database.db, config, app.log) : undefined;
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -69,6 +98,9 @@ async function main(): Promise<void> {
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://localhost:${port}`;
+  if (workerIndex() !== 0) {
+    return;
+  }
   console.log(
     [
       '',

@@ -71,6 +71,8 @@ describe('granting and revoking', () => {
     expect(await mayAct('SIGINON', 'MTRADERS', '2026-09-30')).toEqual({ ok: true });
     expect(await mayAct('SIGINON', 'MTRADERS', '2026-10-01')).toMatchObject({ ok: false, code: 'not_authorised' });
 
+    // Read (and cached, PARTIES_CACHE_MS) just before the revocation: the revocation must clear it.
+    expect(await mayAct('SIGINON', 'MTRADERS', '2026-08-01')).toEqual({ ok: true });
     const revoked = await mtraders.post(`/api/v1/authorisations/${granted.body.id}/revoke`, { reason: 'changed agent' });
     expect(revoked.status).toBe(200);
     expect(revoked.body.status).toBe('revoked');

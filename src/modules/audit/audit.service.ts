@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../../schema.ts';
-import type { Tx } from '#platform/db/transaction.ts';
+import { deferredBatch, type Tx } from '#platform/db/transaction.ts';
 
 import type { Actor } from '#platform/http/auth.ts';
 export type { Actor };
@@ -73,41 +73,75 @@ export function eventHash(e: Hashed): string {
 /** Strips values that JSON cannot carry faithfully (Decimal, Date) down to plain JSON. */
 const plain = (v: unknown): unknown => (v === undefined ? null : (JSON.parse(JSON.stringify(v)) as unknown));
 
+/**
+ * Records the entry in the caller's transaction. In a transaction run by inTransaction the records
+ * are written together just before COMMIT (see deferredBatch): one statement locks every stream
+ * head they extend, one writes all the records and moves the heads. Elsewhere, at once.
+ */
 export async function recordAudit(tx: Tx, entry: AuditEntry): Promise<void> {
-  const stream = `${entry.entityType}:${entry.entityId}`;
-  // The stream's head row is locked for the rest of the transaction: events of one entity are
-  // chained in commit order, while different entities never wait for each other.
-  const head = await tx
+  const pending = { entry, at: entry.at ?? new Date() };
+  const batch = deferredBatch(tx, 'audit', writeAudit);
+  if (batch) {
+    batch.push(pending);
+  } else {
+    await writeAudit(tx, [pending]);
+  }
+}
+
+interface PendingAudit {
+  entry: AuditEntry;
+  at: Date;
+}
+
+const streamOf = (entry: AuditEntry) => `${entry.entityType}:${entry.entityId}`;
+
+/** Chains the records onto their streams' heads and writes them, in the order they were recorded. */
+async function writeAudit(tx: Tx, pending: PendingAudit[]): Promise<void> {
+  // Each stream's head row is locked for the rest of the transaction: events of one entity are
+  // chained in commit order, while different entities never wait for each other. Heads are taken
+  // in name order, so two transactions touching the same streams cannot deadlock on them.
+  const streams = [...new Set(pending.map((p) => streamOf(p.entry)))].sort();
+  const locked = await tx
     .insertInto('audit_stream')
-    .values({ stream, seq: 0, head_hash: genesis })
+    .values(streams.map((stream) => ({ stream, seq: 0, head_hash: genesis })))
     .onConflict((oc) => oc.column('stream').doUpdateSet({ seq: (eb) => eb('audit_stream.seq', '+', 0) }))
-    .returning(['seq', 'head_hash'])
-    .executeTakeFirstOrThrow();
-  const at = entry.at ?? new Date();
-  const record: Hashed = {
-    stream,
-    stream_seq: head.seq + 1,
-    at,
-    actor_id: entry.actor.id,
-    actor_name: entry.actor.name,
-    actor_org: entry.actor.organisationId,
-    role: entry.actor.role,
-    action: entry.action,
-    entity_type: entry.entityType,
-    entity_id: entry.entityId,
-    subject_refs: [...new Set(entry.subjects ?? [])],
-    before: plain(entry.before),
-    after: plain(entry.after),
-    reason: entry.reason ?? null,
-    request_id: entry.requestId ?? null,
-    prev_hash: head.head_hash,
-  };
-  const hash = eventHash(record);
-  await tx
-    .insertInto('audit_event')
-    .values({ ...record, before: JSON.stringify(record.before), after: JSON.stringify(record.after), hash })
+    .returning(['stream', 'seq', 'head_hash'])
     .execute();
-  await tx.updateTable('audit_stream').set({ seq: record.stream_seq, head_hash: hash }).where('stream', '=', stream).execute();
+  const heads = new Map(locked.map((h) => [h.stream, { seq: h.seq, hash: h.head_hash }]));
+  const rows = pending.map(({ entry, at }) => {
+    const stream = streamOf(entry);
+    const head = heads.get(stream) ?? { seq: 0, hash: genesis };
+    const record: Hashed = {
+      stream,
+      stream_seq: head.seq + 1,
+      at,
+      actor_id: entry.actor.id,
+      actor_name: entry.actor.name,
+      actor_org: entry.actor.organisationId,
+      role: entry.actor.role,
+      action: entry.action,
+      entity_type: entry.entityType,
+      entity_id: entry.entityId,
+      subject_refs: [...new Set(entry.subjects ?? [])],
+      before: plain(entry.before),
+      after: plain(entry.after),
+      reason: entry.reason ?? null,
+      request_id: entry.requestId ?? null,
+      prev_hash: head.hash,
+    };
+    const hash = eventHash(record);
+    heads.set(stream, { seq: record.stream_seq, hash });
+    return { ...record, before: JSON.stringify(record.before), after: JSON.stringify(record.after), hash };
+  });
+  // The records and the new heads in one statement: the heads move as a writable CTE beside the insert.
+  let statement = tx.with('recorded', (q) => q.insertInto('audit_event').values(rows));
+  const [last, ...others] = streams.map((stream) => ({ stream, head: heads.get(stream) ?? { seq: 0, hash: genesis } }));
+  others.forEach(({ stream, head }, i) => {
+    statement = statement.with(`head_${i}`, (q) => q.updateTable('audit_stream').set({ seq: head.seq, head_hash: head.hash }).where('stream', '=', stream));
+  });
+  if (last) {
+    await statement.updateTable('audit_stream').set({ seq: last.head.seq, head_hash: last.head.hash }).where('stream', '=', last.stream).execute();
+  }
 }
 
 export interface TimelineEvent {

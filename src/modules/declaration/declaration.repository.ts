@@ -105,7 +105,8 @@ export interface ListFilter {
 }
 
 export const declarationRepository = {
-  async insert(tx: Tx, row: { id: string; declarantOrgId: string; declarantUserId: string; importerOrgId: string | null; now: Date }, body: DeclarationBody): Promise<DeclarationRow> {
+  /** A new draft and its items (all in one statement), returned as stored. */
+  async insert(tx: Tx, row: { id: string; declarantOrgId: string; declarantUserId: string; importerOrgId: string | null; now: Date }, body: DeclarationBody): Promise<{ row: DeclarationRow; items: DeclarationItemRow[] }> {
     const inserted = await tx
       .insertInto('declaration')
       .values({
@@ -137,8 +138,8 @@ export const declarationRepository = {
       })
       .returningAll()
       .executeTakeFirstOrThrow();
-    await tx.insertInto('declaration_item').values(itemRows(row.id, body)).execute();
-    return inserted;
+    const items = await tx.insertInto('declaration_item').values(itemRows(row.id, body)).returningAll().execute();
+    return { row: inserted, items: items.sort((a, b) => a.item_no - b.item_no) };
   },
 
   /** Replaces the declared data (header fields and every item) of a declaration. */
@@ -229,18 +230,16 @@ export const declarationRepository = {
    * `since` with exactly the same HS codes on another document (the service keeps those whose
    * goods moved to this one).
    */
+  /**
+   * Earlier declarations of the consignment, in one query: those on the same transport document,
+   * and the importer's recently abandoned (cancelled, rejected) selected ones on other documents,
+   * kept when their goods are the same kinds.
+   */
   async priorDeclarations(q: Q, args: { declarationId: string; transportDocumentId: string; importerOrgId: string; hsCodes: string[]; since: Date }) {
-    const sameDocument = await q
+    const columns = ['id', 'reference', 'channel', 'status', 'lodged_at', 'cancelled_at', 'updated_at', 'transport_document_id'] as const;
+    const abandonedRecently = q
       .selectFrom('declaration')
-      .select(['id', 'reference', 'channel', 'status', 'lodged_at', 'cancelled_at', 'updated_at', 'transport_document_id'])
-      .where('transport_document_id', '=', args.transportDocumentId)
-      .where('id', '<>', args.declarationId)
-      .where('channel', 'is not', null)
-      .where('reference', 'is not', null)
-      .execute();
-    const abandoned = await q
-      .selectFrom('declaration')
-      .select(['id', 'reference', 'channel', 'status', 'lodged_at', 'cancelled_at', 'updated_at', 'transport_document_id'])
+      .select([...columns, sql<boolean>`false`.as('same_document')])
       .where('importer_org_id', '=', args.importerOrgId)
       .where('status', 'in', ['cancelled', 'rejected'])
       .where('id', '<>', args.declarationId)
@@ -249,8 +248,18 @@ export const declarationRepository = {
       .where('updated_at', '>=', args.since)
       .where((eb) => eb.or([eb('transport_document_id', 'is', null), eb('transport_document_id', '<>', args.transportDocumentId)]))
       .orderBy('updated_at', 'desc')
-      .limit(200)
+      .limit(200);
+    const rows = await q
+      .selectFrom('declaration')
+      .select([...columns, sql<boolean>`true`.as('same_document')])
+      .where('transport_document_id', '=', args.transportDocumentId)
+      .where('id', '<>', args.declarationId)
+      .where('channel', 'is not', null)
+      .where('reference', 'is not', null)
+      .unionAll(q.selectFrom(abandonedRecently.as('abandoned')).selectAll())
       .execute();
+    const sameDocument = rows.filter((r) => r.same_document);
+    const abandoned = rows.filter((r) => !r.same_document).sort((a, b) => b.updated_at.getTime() - a.updated_at.getTime());
     const wanted = [...new Set(args.hsCodes.map(hsDigits))].sort().join(',');
     const items = await this.itemsOf(
       q,

@@ -23,7 +23,7 @@ import { publish, type OutboxEvent } from '#platform/events/outbox.ts';
 import { recordAudit, systemActor, timeline as auditTimeline, type Actor } from '#modules/audit/index.ts';
 import { needsControl, type Channel, type DeclarationForRisk, type PriorDeclaration, type Selectivity } from '#modules/risk/index.ts';
 import { documentSubject } from '#modules/manifest/index.ts';
-import type { DeclarationRequestRow, DeclarationRow, DeclarationStatus, RequestKind } from './declaration.tables.ts';
+import type { DeclarationItemRow, DeclarationRequestRow, DeclarationRow, DeclarationStatus, RequestKind } from './declaration.tables.ts';
 import { amendableStatuses, controllableStatuses, controlLifecycle, declarationLifecycle, type DeclarationAction } from './declaration.state.ts';
 import type { AmendBody, ControlBody, CreateBody, DeclarationBody, ListQuery, RequestDecisionBody, TimelineQuery } from './declaration.schemas.ts';
 import { bodyOf, declarationRepository as repo, type DeclarationPatch } from './declaration.repository.ts';
@@ -360,7 +360,10 @@ export function declarationService(deps: DeclarationServiceDeps) {
       now,
       2,
     );
-    await drawLetters(tx, assessedRow, lodged.assessment, { actor: caller.actor, requestId: caller.requestId, reason: action === 'lodge' ? 'declaration lodged' : 'declaration amended' });
+    // A declaration never lodged before has drawn no letter: with none to draw there is nothing to settle.
+    if (row.lodged_at !== null || letterDrawsOf(lodged.assessment).length > 0) {
+      await drawLetters(tx, assessedRow, lodged.assessment, { actor: caller.actor, requestId: caller.requestId, reason: action === 'lodge' ? 'declaration lodged' : 'declaration amended' });
+    }
     const lodgedRow: DeclarationRow = { ...row, status: lodgedStatus, reference, transport_document_id: lodged.document.id, version: row.version + 1, updated_at: now };
     await record(tx, row, lodgedRow, {
       action: action === 'lodge' ? 'declaration.lodged' : 'declaration.amended',
@@ -533,12 +536,13 @@ export function declarationService(deps: DeclarationServiceDeps) {
     });
   }
 
-  async function view(q: Kysely<DB>, row: DeclarationRow, viewer: Principal): Promise<DeclarationView> {
+  /** The declaration as the viewer may see it; `known` spares reading back what the caller has just written. */
+  async function view(q: Kysely<DB>, row: DeclarationRow, viewer: Principal, known?: { items: DeclarationItemRow[]; pending: null }): Promise<DeclarationView> {
     const [items, declarant, importer, pending] = await Promise.all([
-      repo.items(q, row.id),
+      known?.items ?? repo.items(q, row.id),
       deps.parties.organisation(q, row.declarant_org_id),
       row.importer_org_id ? deps.parties.organisation(q, row.importer_org_id) : undefined,
-      repo.pendingRequest(q, row.id),
+      known ? known.pending : repo.pendingRequest(q, row.id),
     ]);
     return declarationView(row, items, viewer, { declarant, importer }, pending ? requestView(pending, isCustoms(viewer)) : null);
   }
@@ -885,7 +889,8 @@ export function declarationService(deps: DeclarationServiceDeps) {
       const importer = await deps.parties.organisationByPin(tx, declared.importerPin);
       const id = newId();
       const now = clock.now();
-      let row = await repo.insert(tx, { id, declarantOrgId: caller.principal.organisationId, declarantUserId: caller.principal.id, importerOrgId: importer?.id ?? null, now }, normalised);
+      const inserted = await repo.insert(tx, { id, declarantOrgId: caller.principal.organisationId, declarantUserId: caller.principal.id, importerOrgId: importer?.id ?? null, now }, normalised);
+      let row = inserted.row;
       await recordAudit(tx, {
         actor: caller.actor,
         action: 'declaration.created',
@@ -899,7 +904,8 @@ export function declarationService(deps: DeclarationServiceDeps) {
       if (lodge) {
         row = await lodgeAndAssess(tx, caller, row, normalised, 'lodge');
       }
-      return view(tx, row, caller.principal);
+      // Just created: its items are those inserted, and no request can be pending on it.
+      return view(tx, row, caller.principal, { items: inserted.items, pending: null });
     },
 
     async lodge(tx: Tx, caller: Caller, id: string): Promise<DeclarationView> {

@@ -4,7 +4,8 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../../schema.ts';
 import { localDate, type Clock } from '#platform/clock.ts';
-import type { Tx } from '#platform/db/transaction.ts';
+import { afterTransaction, type Tx } from '#platform/db/transaction.ts';
+import { invalidate, ttlCache } from '#platform/cache.ts';
 import { newId } from '#platform/ids.ts';
 import { conflict, FieldErrors, notFound } from '#platform/http/problem.ts';
 import { recordAudit, type Actor } from '#modules/audit/index.ts';
@@ -172,8 +173,30 @@ export function licenceValidOn(org: Pick<OrganisationRow, 'licence_valid_from' |
   return org.licence_valid_from !== null && org.licence_valid_from <= date && (org.licence_valid_to === null || org.licence_valid_to >= date);
 }
 
-export function partiesService(db: Kysely<DB>, clock: Clock) {
+export interface PartiesOptions {
+  /**
+   * How long organisations and authorisations read on every lodgement are kept in memory (0 = not
+   * cached). A change through this service clears the cache in this process at once and again
+   * when its transaction ends, and in the cluster's other processes by message; the TTL bounds
+   * what any other writer (a CLI, SQL by hand) leaves stale.
+   */
+  cacheMs?: number;
+}
+
+/** Name of the cache the cluster's processes clear when a party or an authorisation changes. */
+export const partiesCacheName = 'parties';
+
+export function partiesService(db: Kysely<DB>, clock: Clock, options: PartiesOptions = {}) {
   const repo = partiesRepository();
+  const cacheMs = options.cacheMs ?? 0;
+  const organisations = ttlCache<OrganisationRow | undefined>(partiesCacheName, cacheMs);
+  const inForce = ttlCache<{ id: string } | undefined>(partiesCacheName, cacheMs);
+  const cachedOrganisation = (q: Q, id: string) => organisations.get(`id:${id}`, () => repo.organisationById(q, id));
+  /** Called by every change to organisations or authorisations, inside its transaction. */
+  const changed = (tx: Tx) => {
+    invalidate(partiesCacheName);
+    afterTransaction(tx, () => invalidate(partiesCacheName));
+  };
   const today = (): string => localDate(clock.now());
   // Terminals' offices are asked on every terminal request and change rarely: kept briefly.
   const officesCache = new Map<string, { offices: readonly string[]; until: number }>();
@@ -222,6 +245,7 @@ export function partiesService(db: Kysely<DB>, clock: Clock) {
       if (pin !== undefined && (await repo.organisationByPin(tx, pin))) {
         throw conflict(`An organisation with KRA PIN ${pin} already exists`);
       }
+      changed(tx);
       const created = await repo.insertOrganisation(tx, {
         id: newId(),
         code,
@@ -248,6 +272,7 @@ export function partiesService(db: Kysely<DB>, clock: Clock) {
       const errors = new FieldErrors();
       checkLicence(errors, before.kind, input);
       errors.throwIfAny();
+      changed(tx);
       await repo.setLicence(tx, id, input);
       const after = await repo.organisationById(tx, id);
       if (!after) {
@@ -315,6 +340,7 @@ export function partiesService(db: Kysely<DB>, clock: Clock) {
         });
       }
       const id = newId();
+      changed(tx);
       await repo.insertAuthorisation(tx, { id, agentOrgId: agent.id, clientOrgId: caller.organisationId, validFrom: input.validFrom, validTo: input.validTo, createdBy: caller.actor.id });
       const created = await repo.authorisationById(tx, id);
       if (!created) {
@@ -343,6 +369,7 @@ export function partiesService(db: Kysely<DB>, clock: Clock) {
       if (before.revoked_at !== null) {
         throw conflict(`The authorisation was already revoked on ${before.revoked_at.toISOString()}`, { state: 'revoked' });
       }
+      changed(tx);
       await repo.revokeAuthorisation(tx, id, clock.now());
       const after = await repo.authorisationById(tx, id);
       if (!after) {
@@ -364,7 +391,7 @@ export function partiesService(db: Kysely<DB>, clock: Clock) {
     },
 
     organisation(q: Q, id: string): Promise<OrganisationRow | undefined> {
-      return repo.organisationById(q, id);
+      return cachedOrganisation(q, id);
     },
 
     /**
@@ -384,20 +411,20 @@ export function partiesService(db: Kysely<DB>, clock: Clock) {
     },
 
     organisationByCode(q: Q, code: string): Promise<OrganisationRow | undefined> {
-      return repo.organisationByCode(q, code.toUpperCase());
+      return organisations.get(`code:${code.toUpperCase()}`, () => repo.organisationByCode(q, code.toUpperCase()));
     },
 
     organisationByPin(q: Q, pin: string): Promise<OrganisationRow | undefined> {
-      return repo.organisationByPin(q, pin.toUpperCase());
+      return organisations.get(`pin:${pin.toUpperCase()}`, () => repo.organisationByPin(q, pin.toUpperCase()));
     },
 
     async isAeo(q: Q, orgId: string): Promise<boolean> {
-      return (await repo.organisationById(q, orgId))?.aeo ?? false;
+      return (await cachedOrganisation(q, orgId))?.aeo ?? false;
     },
 
     /** May this clearing agent act for this client on this date ('YYYY-MM-DD')? */
     async agentMayActFor(q: Q, args: { agentOrgId: string; clientOrgId: string; date: string }): Promise<AgentCheck> {
-      const agent = await repo.organisationById(q, args.agentOrgId);
+      const agent = await cachedOrganisation(q, args.agentOrgId);
       if (agent?.kind !== 'clearing_agent') {
         return { ok: false, code: 'not_an_agent', message: 'Only a licensed clearing agent may act for another organisation' };
       }
@@ -405,9 +432,9 @@ export function partiesService(db: Kysely<DB>, clock: Clock) {
         const period = agent.licence_number === null ? 'no licence on record' : `licence ${agent.licence_number} valid ${agent.licence_valid_from ?? '?'} to ${agent.licence_valid_to ?? 'open'}`;
         return { ok: false, code: 'licence_expired', message: `${agent.name} has no clearing licence valid on ${args.date} (${period})` };
       }
-      const authorisation = await repo.inForce(q, args.agentOrgId, args.clientOrgId, args.date);
+      const authorisation = await inForce.get(`${args.agentOrgId}:${args.clientOrgId}:${args.date}`, () => repo.inForce(q, args.agentOrgId, args.clientOrgId, args.date));
       if (!authorisation) {
-        const client = await repo.organisationById(q, args.clientOrgId);
+        const client = await cachedOrganisation(q, args.clientOrgId);
         return { ok: false, code: 'not_authorised', message: `${agent.name} is not authorised by ${client?.name ?? 'this client'} to act for it on ${args.date}` };
       }
       return { ok: true };

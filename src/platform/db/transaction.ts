@@ -30,17 +30,78 @@ function delayAfter(attempt: number): number {
   return base / 2 + Math.random() * (base / 2);
 }
 
+/**
+ * Writes a module defers to the end of a transaction, to send them in one statement instead of
+ * one per call (the audit records and outbox events of a lodgement): a batch per kind, flushed in
+ * the order the kinds first appeared, just before COMMIT and inside the transaction, so they
+ * commit or roll back with the change exactly as if written at once. Only transactions run by
+ * inTransaction defer; on any other transaction deferredBatch answers undefined and the caller
+ * writes at once. Nothing in the same transaction may read a deferred write back.
+ */
+interface Batch {
+  items: unknown[];
+  flush: (tx: Tx, items: unknown[]) => Promise<void>;
+}
+const deferring = new WeakMap<Tx, Map<string, Batch>>();
+/** What runs once the transaction has ended, committed or rolled back (cache invalidation). */
+const whenEnded = new WeakMap<Tx, (() => void)[]>();
+
+/** Runs `fn` when the transaction ends (commit or rollback); at once for a transaction not run by inTransaction. */
+export function afterTransaction(tx: Tx, fn: () => void): void {
+  const pending = whenEnded.get(tx);
+  if (pending) {
+    pending.push(fn);
+  } else {
+    fn();
+  }
+}
+
+/** The transaction's pending batch of this kind (created on first use), or undefined when it does not defer. */
+export function deferredBatch<T>(tx: Tx, kind: string, flush: (tx: Tx, items: T[]) => Promise<void>): T[] | undefined {
+  const batches = deferring.get(tx);
+  if (!batches) {
+    return undefined;
+  }
+  let batch = batches.get(kind);
+  if (!batch) {
+    batch = { items: [], flush: flush as Batch['flush'] };
+    batches.set(kind, batch);
+  }
+  return batch.items as T[];
+}
+
+async function flushDeferred(tx: Tx): Promise<void> {
+  const batches = deferring.get(tx);
+  // A flush may defer more (none does today): loop until every batch is empty.
+  for (let pending = true; pending && batches; ) {
+    pending = false;
+    for (const batch of batches.values()) {
+      if (batch.items.length > 0) {
+        pending = true;
+        await batch.flush(tx, batch.items.splice(0));
+      }
+    }
+  }
+}
+
 export async function inTransaction<T>(db: Kysely<DB>, work: (tx: Tx) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
   const deadline = Date.now() + (traitsOf(db)?.waitMs ?? defaultWaitMs);
   for (let attempt = 1; ; attempt++) {
     let committing = false;
+    const ended: (() => void)[] = [];
     try {
-      return await db.transaction().execute(async (tx) => {
-        const result = await work(tx);
+      const result = await db.transaction().execute(async (tx) => {
+        deferring.set(tx, new Map());
+        whenEnded.set(tx, ended);
+        const done = await work(tx);
+        await flushDeferred(tx);
         committing = true;
-        return result;
+        return done;
       });
+      ended.forEach((fn) => fn());
+      return result;
     } catch (err) {
+      ended.forEach((fn) => fn());
       if (!isRetryable(err)) {
         throw err;
       }
