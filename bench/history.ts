@@ -34,6 +34,9 @@ const emptyUrl = (() => {
   return u.toString();
 })();
 
+/** B/L numbers are used once per carrier: each run lodges its own. */
+const run = Date.now().toString(36).toUpperCase();
+
 const agentKey = { 'x-api-key': 'demo-siginon-key' };
 const carrierKey = { 'x-api-key': 'demo-maersk-key' };
 
@@ -91,17 +94,17 @@ async function measure(urls: string[], headers: Record<string, string>, follow?:
   return summarise(ms, errors);
 }
 
-async function samples(db: pg.Client) {
+async function samples(db: pg.Client, sampling = 'tablesample system (1)') {
   const org = async (code: string) => (await db.query<{ id: string }>(`select id from organisation where code = $1`, [code])).rows[0]!.id;
   const siginon = await org('SIGINON');
   const maersk = await org('MAERSK');
   // Random across the whole history: a 1% sample of the table's pages, then a random few of those.
   const references = await db.query<{ reference: string; bl: string; carrier: string }>(
-    `select reference, transport_document_number as bl, carrier_code as carrier from declaration tablesample system (1)
+    `select reference, transport_document_number as bl, carrier_code as carrier from declaration ${sampling}
      where declarant_org_id = $1 and reference is not null order by random() limit 300`,
     [siginon],
   );
-  const bls = await db.query<{ number: string }>(`select number from transport_document tablesample system (1) where carrier_org_id = $1 order by random() limit 300`, [maersk]);
+  const bls = await db.query<{ number: string }>(`select number from transport_document ${sampling} where carrier_org_id = $1 order by random() limit 300`, [maersk]);
   const oldest = await db.query<{ year: string; n: string }>(`select min(created_at)::date::text as year, count(*)::text as n from declaration`);
   return { references: references.rows, bls: bls.rows.map((r) => r.number), from: oldest.rows[0]!.year, declarations: Number(oldest.rows[0]!.n) };
 }
@@ -128,7 +131,7 @@ async function lodgement(url: string, tag: string): Promise<LoadResult & { warmU
   const bls: string[] = [];
   for (let m = 0; m < 10; m++) {
     const documents = Array.from({ length: 50 }, (_, d) => {
-      const number = `MAEUHIST${tag}${String(m * 50 + d).padStart(5, '0')}`;
+      const number = `MAEU${tag}${run}${String(m * 50 + d).padStart(5, '0')}`;
       bls.push(number);
       return {
         number, kind: 'BL', shipperName: 'Shenzhen Electronics Export Co', consigneeName: 'Nairobi Motors Ltd', consigneePin: 'P051234567A', notifyParty: 'Siginon Freight Ltd',
@@ -136,7 +139,7 @@ async function lodgement(url: string, tag: string): Promise<LoadResult & { warmU
       };
     });
     await call(url, '/api/v1/manifests', {
-      mode: 'sea', conveyanceId: '9074729', conveyanceName: 'MAERSK SELETAR', voyageNumber: `H${tag}${m}`, portOfLoading: 'CNSHA', portOfDischarge: 'KEMBA', officeCode: 'MBA', expectedArrival: arrival, documents,
+      mode: 'sea', conveyanceId: '9074729', conveyanceName: 'MAERSK SELETAR', voyageNumber: `H${tag}${run}${m}`, portOfLoading: 'CNSHA', portOfDischarge: 'KEMBA', officeCode: 'MBA', expectedArrival: arrival, documents,
     }, carrierKey);
   }
   const bodies = bls.map((bl) => ({
@@ -187,13 +190,15 @@ async function plans(db: pg.Client, s: Awaited<ReturnType<typeof samples>>): Pro
     ["A small importer's list, first page (declarationRepository.list: two index walks merged)", unionList, [small]],
     ["The big importer's list, first page", unionList, [nmotors]],
     ["The agent's list, a page deep in its history (cursor as a row comparison)", unionList.replace(/order by created_at desc, id desc limit 51\) as/g, `and (created_at, id) < ($2, 'ffffffff-ffff-ffff-ffff-ffffffffffff') order by created_at desc, id desc limit 51) as`), [siginon, '2019-06-01T00:00:00Z']],
-    ['Timeline of a consignment (audit timeline)', `select at, action, entity_type, entity_id, actor_name, role, actor_org, reason, after, id from audit_event where subject_refs && $1::text[] order by at, id`, [subjects]],
+    ['Before: the timeline with JIT, as the misestimate triggers it', `select at, action, entity_type, entity_id, actor_name, role, actor_org, reason, after, id from audit_event where subject_refs && $1::text[] order by at, id`, [subjects]],
+    ['Timeline of a consignment (audit timeline, run with jit off)', `select at, action, entity_type, entity_id, actor_name, role, actor_org, reason, after, id from audit_event where subject_refs && $1::text[] order by at, id`, [subjects]],
     ['Lodgement: declarations on the B/L (declarationRepository.claimedOnDocument)', `select coalesce(sum(i.packages), 0), coalesce(sum(i.gross_mass_kg), 0) from declaration_item i join declaration d on d.id = i.declaration_id where d.transport_document_id = $1 and d.id <> '00000000-0000-0000-0000-000000000000' and d.status in ('lodged', 'assessed', 'queried', 'registered', 'paid', 'released', 'exited')`, [doc]],
     ["Lodgement: the importer's refused declarations (declarationRepository.priorDeclarations)", `select id from declaration where importer_org_id = $1 and status in ('cancelled', 'rejected') and id <> '00000000-0000-0000-0000-000000000000' and channel is not null and channel <> 'green' and updated_at >= now() - interval '365 days' order by updated_at desc limit 20`, [nmotors]],
     ['Lodgement: the risk engine\'s unit-value reference for HS 847130 (risk valuation, on a cache miss)', `select count(*) from declaration_item i join declaration d on d.id = i.declaration_id where d.status in ('assessed', 'registered', 'paid', 'released', 'exited') and left(regexp_replace(i.hs_code, '[^0-9]', '', 'g'), 6) = '847130' and i.net_mass_kg > 0`, []],
   ];
   let out = `# Query plans at ${s.declarations.toLocaleString('en')} declarations (history from ${s.from})\n\nWritten by \`npm run bench:history -- --plans\`; each is \`EXPLAIN (ANALYZE, BUFFERS)\` of the query the repository sends, with sample values from the seeded history.\n`;
   for (const [title, text, params] of queries) {
+    await db.query(title.startsWith('Timeline') ? 'set jit = off' : 'reset jit');
     const { rows } = await db.query<{ 'QUERY PLAN': string }>(`explain (analyze, buffers) ${text}`, params);
     out += `\n## ${title}\n\n\`\`\`\n${rows.map((r) => r['QUERY PLAN']).join('\n')}\n\`\`\`\n`;
   }
@@ -215,51 +220,66 @@ if (args.includes('--plans')) {
 }
 await db.end();
 
-let seeded: Record<string, Latency | LoadResult>;
-try {
-  const trader = await login(server.url, 'nmotors.owner');
-  const byReference = await measure(s.references.map((r) => `${server.url}/api/v1/declarations/by-reference/${r.reference}`), agentKey);
-  const byBl = await measure(s.bls.map((n) => `${server.url}/api/v1/transport-documents/${n}`), carrierKey);
-  const list = await measure([`${server.url}/api/v1/declarations?limit=50`], trader, (body) => {
+/** The four lookups, on references drawn from `s`. */
+async function lookups(url: string, s: Awaited<ReturnType<typeof samples>>) {
+  const trader = await login(url, 'nmotors.owner');
+  const byReference = await measure(s.references.map((r) => `${url}/api/v1/declarations/by-reference/${r.reference}`), agentKey);
+  const byBl = await measure(s.bls.map((n) => `${url}/api/v1/transport-documents/${n}`), carrierKey);
+  const list = await measure([`${url}/api/v1/declarations?limit=50`], trader, (body) => {
     const cursor = (JSON.parse(body) as { nextCursor: string | null }).nextCursor;
-    return cursor ? `${server.url}/api/v1/declarations?limit=50&cursor=${encodeURIComponent(cursor)}` : null;
+    return cursor ? `${url}/api/v1/declarations?limit=50&cursor=${encodeURIComponent(cursor)}` : null;
   });
-  const timeline = await measure(s.references.map((r) => `${server.url}/api/v1/timeline?bl=${r.bl}&carrier=${r.carrier}`), agentKey);
-  const lodge = await lodgement(server.url, 'S');
-  seeded = { byReference, byBl, list, timeline, lodge };
-  for (const [name, l] of Object.entries(seeded)) {
-    console.log(`${name}: p50 ${l.p50Ms} ms, p99 ${l.p99Ms} ms, max ${l.maxMs} ms, ${l.requests} requests, errors ${l.errors}`);
+  const timeline = await measure(s.references.map((r) => `${url}/api/v1/timeline?bl=${r.bl}${r.carrier ? `&carrier=${r.carrier}` : ''}`), agentKey);
+  return { byReference, byBl, list, timeline };
+}
+
+const show = (where: string, results: Record<string, Latency | LoadResult>) => {
+  for (const [name, l] of Object.entries(results)) {
+    console.log(`${where} ${name}: p50 ${l.p50Ms} ms, p99 ${l.p99Ms} ms, max ${l.maxMs} ms, ${l.requests} requests, errors ${l.errors}`);
   }
+};
+
+let seeded: Awaited<ReturnType<typeof lookups>> & { lodge: LoadResult & { warmUpMaxMs: number } };
+try {
+  seeded = { ...(await lookups(server.url, s)), lodge: await lodgement(server.url, 'S') };
+  show('history', seeded);
 } finally {
   await server.stop();
 }
 
-// The ceiling: the same lodgements on an empty database, in the same run.
+// The ceiling: the same lodgements on an empty database in the same run, then the same lookups
+// on what they lodged (no history at all).
 await recreate(emptyUrl);
 const empty = await startServer({ DATABASE_URL: emptyUrl, DEMO: 'true' }, 3970);
-let ceiling: LoadResult & { warmUpMaxMs: number };
+let ceiling: Awaited<ReturnType<typeof lookups>> & { lodge: LoadResult & { warmUpMaxMs: number } };
 try {
-  ceiling = await lodgement(empty.url, 'E');
-  console.log(`lodge on an empty database: p50 ${ceiling.p50Ms} ms, p99 ${ceiling.p99Ms} ms, errors ${ceiling.errors}`);
+  const lodge = await lodgement(empty.url, 'E');
+  const emptyDb = new pg.Client({ connectionString: emptyUrl });
+  await emptyDb.connect();
+  const few = await samples(emptyDb, '');
+  await emptyDb.end();
+  ceiling = { ...(await lookups(empty.url, few)), lodge };
+  show('empty', ceiling);
 } finally {
   await empty.stop();
 }
 agent.destroy();
 
 const pick = (l: Latency | LoadResult) => ({ p50Ms: l.p50Ms, p99Ms: l.p99Ms, maxMs: l.maxMs, requests: l.requests, errors: l.errors });
-const lodge = seeded.lodge as LoadResult & { warmUpMaxMs: number };
+const both = (name: 'byReference' | 'byBl' | 'list' | 'timeline') => ({ ...pick(seeded[name]), emptyDatabase: pick(ceiling[name]) });
+const { lodge } = seeded;
 console.log(
   JSON.stringify({
     declarations: s.declarations,
     historyFrom: s.from,
     concurrency,
-    statusByReference: pick(seeded.byReference!),
-    statusByBl: pick(seeded.byBl!),
-    traderListPaged: pick(seeded.list!),
-    timeline: pick(seeded.timeline!),
+    statusByReference: both('byReference'),
+    statusByBl: both('byBl'),
+    traderListPaged: both('list'),
+    timeline: both('timeline'),
     lodge: { rate, achieved: lodge.requestsPerSecond, ...pick(lodge), statuses: lodge.statuses, warmUpMaxMs: lodge.warmUpMaxMs },
-    lodgeEmptyDatabase: { rate, achieved: ceiling.requestsPerSecond, ...pick(ceiling), statuses: ceiling.statuses, warmUpMaxMs: ceiling.warmUpMaxMs },
-    lodgeP99Ratio: Math.round((lodge.p99Ms / ceiling.p99Ms) * 100) / 100,
+    lodgeEmptyDatabase: { rate, achieved: ceiling.lodge.requestsPerSecond, ...pick(ceiling.lodge), statuses: ceiling.lodge.statuses, warmUpMaxMs: ceiling.lodge.warmUpMaxMs },
+    lodgeP99Ratio: Math.round((lodge.p99Ms / ceiling.lodge.p99Ms) * 100) / 100,
     load: os.loadavg().map((l) => Math.round(l * 10) / 10),
   }),
 );
