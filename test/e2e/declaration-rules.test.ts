@@ -382,6 +382,15 @@ describe('lists', () => {
     expect(all.length).toBeGreaterThan(mine.length);
     const forImporter = (await importer.get('/api/v1/declarations?limit=200')).body.items as { status: string }[];
     expect(forImporter.every((d) => d.status !== 'draft')).toBe(true);
+    // The importer's pages, one at a time, are its list in the same order: the two index walks
+    // (as declarant, as importer) merge without a gap or a repeat.
+    const paged: string[] = [];
+    for (let next: string | null = null, first = true; first || next; first = false) {
+      const page: Res = await importer.get(`/api/v1/declarations?limit=1${next ? `&cursor=${next}` : ''}`);
+      paged.push(...page.body.items.map((d: { id: string }) => d.id));
+      next = page.body.nextCursor;
+    }
+    expect(paged).toEqual((forImporter as unknown as { id: string }[]).map((d) => d.id));
     expect((await agent.get('/api/v1/declarations?cursor=garbage')).status).toBe(422);
   });
 });

@@ -159,13 +159,20 @@ export async function timeline(db: Kysely<DB>, subjects: string[]): Promise<Time
   if (subjects.length === 0) {
     return [];
   }
-  const rows = await db
-    .selectFrom('audit_event')
-    .select(['at', 'action', 'entity_type', 'entity_id', 'actor_name', 'role', 'actor_org', 'reason', 'after', 'id'])
-    .where(sql<boolean>`subject_refs && ${sql.val(subjects)}::text[]`)
-    .orderBy('at')
-    .orderBy('id')
-    .execute();
+  // PostgreSQL cannot estimate an overlap with references that occur a handful of times each: it
+  // guesses 0.5% of the trail per reference, and on years of history that guess crosses the JIT
+  // threshold, which then spends ~75 ms compiling a plan that reads a dozen rows
+  // (docs/history-plans.md). The timeline's one query runs without JIT.
+  const rows = await db.transaction().execute(async (tx) => {
+    await sql`set local jit = off`.execute(tx);
+    return tx
+      .selectFrom('audit_event')
+      .select(['at', 'action', 'entity_type', 'entity_id', 'actor_name', 'role', 'actor_org', 'reason', 'after', 'id'])
+      .where(sql<boolean>`subject_refs && ${sql.val(subjects)}::text[]`)
+      .orderBy('at')
+      .orderBy('id')
+      .execute();
+  });
   return rows.map((r) => ({
     at: r.at,
     action: r.action,
