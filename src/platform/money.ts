@@ -247,6 +247,20 @@ export class Dec {
     return new Dec(units, scale);
   }
 
+  /**
+   * The value times 10^scale as a JS number, when that is an integer a number holds exactly
+   * (|n| <= 2^53 - 1) and `scale` is at least this value's; undefined otherwise. For callers with
+   * a fast integer path of their own (apportionment), falling back to Dec arithmetic when undefined.
+   */
+  toScaledInteger(scale: number): number | undefined {
+    const up = TENS[scale - this.scale];
+    if (this.big !== undefined || up === undefined) {
+      return undefined;
+    }
+    const n = this.small * up;
+    return isExact(n) ? n : undefined;
+  }
+
   /** Both operands' units at the larger scale as numbers, when they stay exact; undefined otherwise. */
   private alignedFast(o: Dec): [number, number, number] | undefined {
     if (this.big !== undefined || o.big !== undefined) {
