@@ -11,7 +11,10 @@ export function apportion(total: Dec, weights: Dec[], scale = 2): Dec[] {
   }
   const { floored, byRemainder } = flooredOnIntegers(total, weights, scale) ?? flooredOnDecimals(total, weights, scale);
   const unit = new Dec(1n, scale);
-  let left = total.minus(floored.reduce((a, b) => a.plus(b), new Dec(0)));
+  let left = total;
+  for (const part of floored) {
+    left = left.minus(part);
+  }
   for (const i of byRemainder) {
     if (left.lessThan(unit)) {
       break;
@@ -48,29 +51,44 @@ function flooredOnDecimals(total: Dec, weights: Dec[], scale: number): Floored {
  * remainders differ by at least 1/D). So comparing n mod D gives the order the exact rule gives.
  */
 function flooredOnIntegers(total: Dec, weights: Dec[], scale: number): Floored | undefined {
-  const common = Math.max(scale, total.scale, ...weights.map((w) => w.scale));
+  let common = Math.max(scale, total.scale);
+  for (const w of weights) {
+    common = Math.max(common, w.scale);
+  }
   const t = total.toScaledInteger(common);
-  const w = weights.map((x) => x.toScaledInteger(common));
-  const weightSum = w.reduce<number | undefined>((a, b) => (a === undefined || b === undefined ? undefined : a + b), 0);
-  if (t === undefined || t < 0 || weightSum === undefined || weightSum <= 0 || weightSum > Number.MAX_SAFE_INTEGER || w.some((x) => x === undefined || x < 0)) {
-    return undefined;
+  const w: number[] = [];
+  let weightSum = 0;
+  for (const weight of weights) {
+    const x = weight.toScaledInteger(common);
+    if (x === undefined || x < 0) {
+      return undefined;
+    }
+    w.push(x);
+    weightSum += x; // none negative: once past the safe range the sum stays past it
   }
   // total·w/W at `scale` places = (t/10^common)·w/W·10^scale = t·w / (W·10^(common-scale)).
   const denominator = weightSum * 10 ** (common - scale);
-  if (denominator > Number.MAX_SAFE_INTEGER) {
+  if (t === undefined || t < 0 || weightSum === 0 || denominator > Number.MAX_SAFE_INTEGER) {
     return undefined;
   }
   const floored: Dec[] = [];
   const remainders: number[] = [];
-  for (const x of w as number[]) {
-    const n = t * x;
+  const byRemainder: number[] = [];
+  for (let i = 0; i < w.length; i++) {
+    const n = t * (w[i] as number);
     if (n > Number.MAX_SAFE_INTEGER) {
       return undefined;
     }
     const r = n % denominator;
     floored.push(new Dec((n - r) / denominator, scale));
     remainders.push(r);
+    byRemainder.push(i);
   }
-  const byRemainder = remainders.map((_, i) => i).sort((a, b) => (remainders[b] as number) - (remainders[a] as number) || a - b);
+  byRemainder.sort(largestRemainderFirst.bind(remainders));
   return { floored, byRemainder };
+}
+
+/** Orders item positions by their remainder (this), largest first, then by position. */
+function largestRemainderFirst(this: number[], a: number, b: number): number {
+  return (this[b] as number) - (this[a] as number) || a - b;
 }

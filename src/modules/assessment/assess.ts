@@ -15,6 +15,7 @@ import {
   type ItemInput,
   type NationalRules,
   type RuleRef,
+  type SpecificRate,
   type TaxCode,
   type TaxLine,
   type Valuation,
@@ -32,41 +33,50 @@ export function assess(input: AssessmentInput): AssessmentResult {
   const errors: FieldError[] = [];
   const { rules } = input;
   const plan = planFor(input.schedule);
-  const round: Rounder = (d) => roundTo(d, rules.rounding.value.scale, rules.rounding.value.mode);
-  const rounders = plan.types.map((p) => p.round ?? round);
-  const levies = preferentialLevies(input);
-  const freightShares = input.freight ? apportion(input.freight, input.items.map((i) => i.fob)) : undefined;
-  const insuranceShares = input.insurance ? apportion(input.insurance, input.items.map((i) => i.fob)) : undefined;
+  const national = rules.rounding.value;
+  const fobs = input.freight || input.insurance ? fobsOf(input.items) : [];
+  const freightShares = input.freight ? apportion(input.freight, fobs) : undefined;
+  const insuranceShares = input.insurance ? apportion(input.insurance, fobs) : undefined;
   // Rule objects are shared by every item that uses them, so identity is enough to de-duplicate.
   const used = new Set<RuleRef>();
-  const use = (ref: RuleRef) => used.add(ref);
+  const use: Use = used.add.bind(used);
   use(rules.rounding.ref);
   if (input.exchangeRate.ref.kind !== 'declared') {
     use(input.exchangeRate.ref);
   }
 
   const items: ItemAssessment[] = [];
-  const context: ItemContext = { input, plan, rounders, levies, use, due: new Array<Dec | undefined>(plan.codes.length) };
+  const roundings = plan.types.map(roundingOf, national);
+  const context: ItemContext = { input, plan, national, roundings, levies: preferentialLevies(input), use, due: new Array<Dec | undefined>(plan.codes.length), errors: [] };
   for (let index = 0; index < input.items.length; index++) {
     const item = input.items[index] as ItemInput;
-    const pointer = `/items/${index}`;
     use(item.measure.ref);
-    const valuation = value(context, item, freightShares?.[index], insuranceShares?.[index], round);
-    if ('errors' in valuation) {
-      errors.push(...valuation.errors.map((e) => ({ ...e, pointer: pointer + e.pointer })));
-      continue;
-    }
-    const taxes = computeTaxes(context, item, valuation.customsValue);
+    const valuation = value(context, item, freightShares?.[index], insuranceShares?.[index]);
+    const taxes = 'errors' in valuation ? valuation : computeTaxes(context, item, valuation.customsValue);
     if ('errors' in taxes) {
-      errors.push(...taxes.errors.map((e) => ({ ...e, pointer: pointer + e.pointer })));
+      errors.push(...taxes.errors.map((e) => ({ ...e, pointer: `/items/${index}${e.pointer}` })));
       continue;
     }
-    items.push({ index, hsCode: item.measure.hsCode, valuation, customsValue: valuation.customsValue, taxes, total: sumOf(taxes) });
+    const customsValue = (valuation as Valuation).customsValue;
+    items.push({ index, hsCode: item.measure.hsCode, valuation: valuation as Valuation, customsValue, taxes, total: sumOf(taxes) });
   }
   if (errors.length > 0) {
     return { ok: false, errors };
   }
   return { ok: true, assessment: assessmentOf(input, items, used) };
+}
+
+function fobsOf(items: ItemInput[]): Dec[] {
+  const fobs: Dec[] = [];
+  for (const item of items) {
+    fobs.push(item.fob);
+  }
+  return fobs;
+}
+
+/** A planned type's rounding: its own, or (this) the national rounding. */
+function roundingOf(this: Rounding, planned: PlannedType): Rounding {
+  return planned.type.rounding ?? this;
 }
 
 function assessmentOf(input: AssessmentInput, items: ItemAssessment[], used: Set<RuleRef>): Assessment {
@@ -94,8 +104,17 @@ function sumOf(lines: TaxLine[]): Dec {
   return total;
 }
 
-type Rounder = (d: Dec) => Dec;
+type Rounding = NationalRules['rounding']['value'];
 type Use = (ref: RuleRef) => void;
+
+// Roundings are data ({ scale, mode }), not closures, on the item path: a closure made per item or
+// per line costs more than the arithmetic (under tsx each one is also named at creation).
+function round(d: Dec, rounding: Rounding): Dec {
+  return roundTo(d, rounding.scale, rounding.mode);
+}
+function rounder(rounding: Rounding): (d: Dec) => Dec {
+  return (d) => roundTo(d, rounding.scale, rounding.mode);
+}
 
 /**
  * What the schedule of charges says once, whatever the goods: the tax heads in sequence, each
@@ -120,7 +139,6 @@ interface PlannedType {
   slot: number;
   /** Positions in Plan.codes of the amounts added to the customs value to make the base. */
   baseSlots: number[];
-  round?: Rounder;
 }
 
 /** A scheduled rate row with the charge it levies, built once. */
@@ -146,15 +164,7 @@ function makePlan(schedule: ChargeSchedule): Plan {
   const sorted = [...schedule.types].sort((a, b) => a.sequence - b.sequence);
   const codes = [...new Set(sorted.map((t) => t.code))];
   const slotOf = (code: string) => codes.indexOf(code);
-  const types = sorted.map((type): PlannedType => {
-    const { rounding } = type;
-    return {
-      type,
-      slot: slotOf(type.code),
-      baseSlots: baseCodes(type, sorted).map(slotOf).filter((slot) => slot >= 0),
-      ...(rounding ? { round: (d: Dec) => roundTo(d, rounding.scale, rounding.mode) } : {}),
-    };
-  });
+  const types = sorted.map((type): PlannedType => ({ type, slot: slotOf(type.code), baseSlots: baseCodes(type, sorted).map(slotOf).filter((slot) => slot >= 0) }));
   const leviesInVatBase = schedule.types.some((t) => t.code === 'IDF' && t.joinsVatBase);
   return { types, codes, leviesInVatBase, rowsByHsCode: new Map(), schedule };
 }
@@ -192,16 +202,19 @@ function scheduledRows(plan: Plan, hsCode: string): (ScheduledRow | undefined)[]
 interface ItemContext {
   input: AssessmentInput;
   plan: Plan;
+  national: Rounding;
   /** The rounding of each planned type: its own, or the national rounding. */
-  rounders: Rounder[];
+  roundings: Rounding[];
   levies: PreferentialLevies;
   use: Use;
   /** Scratch: the amount due under each charge code so far on the item being assessed. */
   due: (Dec | undefined)[];
+  /** Scratch: what stops the item being assessed, copied out when there is anything. */
+  errors: FieldError[];
 }
 
 /** Customs value: CIF in the invoice currency at the rate in force, or a used vehicle's list price less depreciation. */
-function value(context: ItemContext, item: ItemInput, freightShare: Dec | undefined, insuranceShare: Dec | undefined, round: Rounder): Valuation | { errors: FieldError[] } {
+function value(context: ItemContext, item: ItemInput, freightShare: Dec | undefined, insuranceShare: Dec | undefined): Valuation | { errors: FieldError[] } {
   const { input, use } = context;
   const { rules } = input;
   const freight = item.freight ?? freightShare ?? ZERO;
@@ -220,7 +233,7 @@ function value(context: ItemContext, item: ItemInput, freightShare: Dec | undefi
     insurance,
     insuranceDefaulted: declaredInsurance === undefined,
     cif,
-    customsValue: round(cif.times(input.exchangeRate.rate)),
+    customsValue: round(cif.times(input.exchangeRate.rate), context.national),
     method: 'transaction-value',
     warnings: [],
   };
@@ -236,7 +249,7 @@ function value(context: ItemContext, item: ItemInput, freightShare: Dec | undefi
     rates: adValoremRates(context, item),
     leviesInVatBase: context.plan.leviesInVatBase,
     base,
-    round,
+    round: rounder(context.national),
     use,
   });
 }
@@ -277,6 +290,7 @@ type Due =
   | { kind: 'charged'; charge: Charge; method?: string; rule: RuleRef; extraRefs: RuleRef[] };
 
 const NONE: Due = { kind: 'none' };
+const NO_REFS: RuleRef[] = [];
 
 /** The due of the planned type at position `at` on the item; `scheduled` is its scheduled rate row for the line. */
 function dueRate(context: ItemContext, at: number, scheduled: ScheduledRow | undefined, item: ItemInput): Due {
@@ -315,7 +329,7 @@ function dueRate(context: ItemContext, at: number, scheduled: ScheduledRow | und
   if (charge.rate === undefined && charge.specific === undefined) {
     return type.code === 'ID' ? { kind: 'nil', method: 'free', rule, rate: ZERO } : NONE;
   }
-  return { kind: 'charged', charge, ...(treatment === 'reduced' ? { method: 'reduced-rate' } : {}), rule, extraRefs: [] };
+  return treatment === 'reduced' ? { kind: 'charged', charge, method: 'reduced-rate', rule, extraRefs: NO_REFS } : { kind: 'charged', charge, rule, extraRefs: NO_REFS };
 }
 
 interface PreferentialLevy {
@@ -328,17 +342,21 @@ type PreferentialLevies = { idf?: PreferentialLevy; rdl?: PreferentialLevy };
 /** IDF and RDL at their preferential rate, when the procedure code is listed in the national settings. */
 function preferentialLevies(input: AssessmentInput): PreferentialLevies {
   const { rules, cpc } = input;
-  const levy = (rate: PreferentialLevy['rate'], cpcs: PreferentialLevy['cpcs']) => (cpcs.value.includes(cpc) ? { rate, cpcs, charge: { rate: rate.value } } : undefined);
-  const idf = levy(rules.idfPreferentialRate, rules.idfPreferentialCpcs);
-  const rdl = levy(rules.rdlPreferentialRate, rules.rdlPreferentialCpcs);
-  return { ...(idf ? { idf } : {}), ...(rdl ? { rdl } : {}) };
+  const levies: PreferentialLevies = {};
+  if (rules.idfPreferentialCpcs.value.includes(cpc)) {
+    levies.idf = { rate: rules.idfPreferentialRate, cpcs: rules.idfPreferentialCpcs, charge: { rate: rules.idfPreferentialRate.value } };
+  }
+  if (rules.rdlPreferentialCpcs.value.includes(cpc)) {
+    levies.rdl = { rate: rules.rdlPreferentialRate, cpcs: rules.rdlPreferentialCpcs, charge: { rate: rules.rdlPreferentialRate.value } };
+  }
+  return levies;
 }
 
 /** Every charge in force on the item, in sequence: each base built from what earlier charges actually made due. */
 function computeTaxes(context: ItemContext, item: ItemInput, customsValue: Dec): TaxLine[] | { errors: FieldError[] } {
-  const { plan, due } = context;
-  const errors: FieldError[] = [];
+  const { plan, due, errors } = context;
   const lines: TaxLine[] = [];
+  errors.length = 0;
   due.fill(undefined);
   const rows = scheduledRows(plan, item.measure.hsCode);
   for (let at = 0; at < plan.types.length; at++) {
@@ -354,7 +372,7 @@ function computeTaxes(context: ItemContext, item: ItemInput, customsValue: Dec):
       due[planned.slot] = line.amount;
     }
   }
-  return errors.length > 0 ? { errors } : lines;
+  return errors.length > 0 ? { errors: [...errors] } : lines;
 }
 
 function chargeLine(context: ItemContext, at: number, scheduled: ScheduledRow | undefined, base: Dec, item: ItemInput, errors: FieldError[]): TaxLine | undefined {
@@ -366,76 +384,78 @@ function chargeLine(context: ItemContext, at: number, scheduled: ScheduledRow | 
   }
   use(due.rule);
   if (due.kind === 'nil') {
-    return { code: type.code, name: type.name, base, ...(due.rate ? { rate: due.rate } : {}), amount: ZERO, method: due.method, rule: due.rule };
+    return due.rate
+      ? { code: type.code, name: type.name, base, rate: due.rate, amount: ZERO, method: due.method, rule: due.rule }
+      : { code: type.code, name: type.name, base, amount: ZERO, method: due.method, rule: due.rule };
   }
-  due.extraRefs.forEach(use);
-  const round = context.rounders[at] as Rounder;
-  const charged = levy(type, due.charge, base, context.input, item, round, errors);
-  if (!charged) {
+  for (const ref of due.extraRefs) {
+    use(ref);
+  }
+  const rounding = context.roundings[at] as Rounding;
+  const line = levy(type, due.charge, base, context.input, item, rounding, errors);
+  if (!line) {
     return undefined;
   }
-  const bounded = bound(type, charged.amount);
-  const method = (due.method ?? charged.method) + (bounded.method ? ` (${bounded.method})` : '');
+  line.rule = due.rule;
+  if (due.method !== undefined) {
+    line.method = due.method;
+  }
+  bound(type, line);
   // A relief applies to the charge as due, before the next base is built on it.
-  return relieveLine({ code: type.code, name: type.name, base, ...charged, amount: bounded.amount, method, rule: due.rule }, item.reliefs, round, use);
+  return item.reliefs?.length ? relieveLine(line, item.reliefs, rounder(rounding), use) : line;
 }
 
-/** A charge's minimum and maximum, in KES, when its type has them. */
-function bound(type: ChargeTypeDef, amount: Dec): { amount: Dec; method?: string } {
-  if (type.minimum && amount.lessThan(type.minimum)) {
-    return { amount: type.minimum, method: `minimum KES ${type.minimum.toFixed(2)}` };
+/** Holds a charge within its type's minimum and maximum, in KES, when it has them. */
+function bound(type: ChargeTypeDef, line: TaxLine): void {
+  if (type.minimum && line.amount.lessThan(type.minimum)) {
+    line.amount = type.minimum;
+    line.method += ` (minimum KES ${type.minimum.toFixed(2)})`;
+  } else if (type.maximum && line.amount.greaterThan(type.maximum)) {
+    line.amount = type.maximum;
+    line.method += ` (maximum KES ${type.maximum.toFixed(2)})`;
   }
-  if (type.maximum && amount.greaterThan(type.maximum)) {
-    return { amount: type.maximum, method: `maximum KES ${type.maximum.toFixed(2)}` };
-  }
-  return { amount };
 }
 
 /**
  * One charge at its rate: ad valorem, specific per unit, or, when both are given, the higher of
- * the two (as the EAC CET does for sensitive goods).
+ * the two (as the EAC CET does for sensitive goods). The line's rule is the levying type's; the
+ * caller sets the rule the rate came from.
  */
-function levy(
-  type: ChargeTypeDef,
-  rule: Charge,
-  base: Dec,
-  input: AssessmentInput,
-  item: ItemInput,
-  round: Rounder,
-  errors: FieldError[],
-): Pick<TaxLine, 'rate' | 'specific' | 'amount' | 'method'> | undefined {
-  const adValorem = rule.rate === undefined || type.base === 'quantity' ? undefined : round(base.percent(rule.rate));
-  let specific: TaxLine['specific'];
-  let specificAmount: Dec | undefined;
-  if (rule.specific) {
-    const fx = rule.specific.currency === 'KES' ? ONE : input.specificRates.get(rule.specific.currency)?.rate;
-    if (fx === undefined) {
-      errors.push({
-        pointer: '/hsCode',
-        code: 'exchange_rate_missing',
-        message: `no exchange rate for ${rule.specific.currency} on ${input.date}, needed for the specific ${type.code} of ${item.measure.hsCode}`,
-      });
-      return undefined;
-    }
-    const counted = chargeableQuantity(rule.specific.unit, item, input.units);
-    if ('error' in counted) {
-      errors.push(counted.error);
-      return undefined;
-    }
-    const rateKes = rule.specific.amount.times(fx);
-    specific = { ...rule.specific, quantity: counted.quantity, rateKes };
-    specificAmount = round(counted.quantity.times(rateKes));
+function levy(type: ChargeTypeDef, charge: Charge, base: Dec, input: AssessmentInput, item: ItemInput, rounding: Rounding, errors: FieldError[]): TaxLine | undefined {
+  const { code, name } = type;
+  const rate = type.base === 'quantity' ? undefined : charge.rate;
+  const adValorem = rate === undefined ? undefined : round(base.percent(rate), rounding);
+  if (!charge.specific) {
+    return adValorem === undefined ? undefined : { code, name, base, rate: rate as Dec, amount: adValorem, method: 'ad-valorem', rule: type.ref };
   }
-  if (adValorem !== undefined && specificAmount !== undefined && specific) {
-    return specificAmount.greaterThan(adValorem)
-      ? { specific, amount: specificAmount, method: 'higher-of: specific' }
-      : { rate: rule.rate as Dec, amount: adValorem, method: 'higher-of: ad-valorem' };
+  const specific = specificCharge(type, charge.specific, input, item, errors);
+  if (!specific) {
+    return undefined;
   }
-  if (adValorem !== undefined) {
-    return { rate: rule.rate as Dec, amount: adValorem, method: 'ad-valorem' };
+  const specificAmount = round(specific.quantity.times(specific.rateKes), rounding);
+  if (adValorem === undefined) {
+    return { code, name, base, specific, amount: specificAmount, method: 'specific', rule: type.ref };
   }
-  if (specificAmount !== undefined && specific) {
-    return { specific, amount: specificAmount, method: 'specific' };
+  return specificAmount.greaterThan(adValorem)
+    ? { code, name, base, specific, amount: specificAmount, method: 'higher-of: specific', rule: type.ref }
+    : { code, name, base, rate: rate as Dec, amount: adValorem, method: 'higher-of: ad-valorem', rule: type.ref };
+}
+
+/** A specific rate in shillings and the quantity it is levied on, or why it cannot be. */
+function specificCharge(type: ChargeTypeDef, rate: SpecificRate, input: AssessmentInput, item: ItemInput, errors: FieldError[]): TaxLine['specific'] | undefined {
+  const fx = rate.currency === 'KES' ? ONE : input.specificRates.get(rate.currency)?.rate;
+  if (fx === undefined) {
+    errors.push({
+      pointer: '/hsCode',
+      code: 'exchange_rate_missing',
+      message: `no exchange rate for ${rate.currency} on ${input.date}, needed for the specific ${type.code} of ${item.measure.hsCode}`,
+    });
+    return undefined;
   }
-  return undefined;
+  const counted = chargeableQuantity(rate.unit, item, input.units);
+  if ('error' in counted) {
+    errors.push(counted.error);
+    return undefined;
+  }
+  return { amount: rate.amount, unit: rate.unit, currency: rate.currency, quantity: counted.quantity, rateKes: rate.amount.times(fx) };
 }
