@@ -361,11 +361,18 @@ function computeTaxes(context: ItemContext, item: ItemInput, customsValue: Dec):
   const rows = scheduledRows(plan, item.measure.hsCode);
   for (let at = 0; at < plan.types.length; at++) {
     const planned = plan.types[at] as PlannedType;
+    const scheduled = rows[at];
+    // Most scheduled charges (a levy on fuel, on listed goods) have no row for most lines: nothing
+    // is due, unless a preference names the charge (it is then shown as nil).
+    if (scheduled === undefined && planned.type.rateSource === 'schedule' && item.preference === undefined) {
+      continue;
+    }
     let base = customsValue;
     for (const slot of planned.baseSlots) {
-      base = base.plus(due[slot] ?? ZERO);
+      const amount = due[slot];
+      base = amount === undefined ? base : base.plus(amount);
     }
-    const line = chargeLine(context, at, rows[at], base, item, errors);
+    const line = chargeLine(context, at, scheduled, base, item, errors);
     if (line) {
       context.use(planned.type.ref);
       lines.push(line);
