@@ -200,10 +200,12 @@ function divideFast(a: number, b: number, places: number): [number, number] | un
 }
 
 export class Dec {
-  /** The units when they are a safe integer (the fast path); 0 when `big` holds them. */
-  private readonly small: number;
-  /** The units when they are beyond the safe range; undefined otherwise. */
-  private readonly big: bigint | undefined;
+  /**
+   * The units: a number while they are a safe integer (the fast path), a bigint beyond that.
+   * One field of either type (rather than a number field and a bigint field) keeps small units
+   * unboxed in the object and the object small.
+   */
+  private readonly u: number | bigint;
   readonly scale: number;
 
   /**
@@ -217,7 +219,7 @@ export class Dec {
     } else if (typeof value === 'bigint') {
       units = value;
     } else if (value instanceof Dec) {
-      units = value.big ?? value.small;
+      units = value.u;
       scale = value.scale;
     } else {
       if (typeof value === 'number' && !Number.isFinite(value)) {
@@ -226,21 +228,16 @@ export class Dec {
       ({ units, scale } = parse(String(value)));
     }
     if (typeof units === 'number') {
-      this.small = units + 0; // + 0 turns -0 into 0
-      this.big = undefined;
-    } else if (units >= -BIG_SAFE && units <= BIG_SAFE) {
-      this.small = Number(units);
-      this.big = undefined;
+      this.u = units + 0; // + 0 turns -0 into 0
     } else {
-      this.small = 0;
-      this.big = units;
+      this.u = units >= -BIG_SAFE && units <= BIG_SAFE ? Number(units) : units;
     }
     this.scale = scale;
   }
 
   /** The units as a BigInt, for the exact path. */
   get units(): bigint {
-    return this.big ?? BigInt(this.small);
+    return typeof this.u === 'bigint' ? this.u : BigInt(this.u);
   }
 
   private static of(units: number | bigint, scale: number): Dec {
@@ -254,30 +251,32 @@ export class Dec {
    */
   toScaledInteger(scale: number): number | undefined {
     const up = TENS[scale - this.scale];
-    if (this.big !== undefined || up === undefined) {
+    if (typeof this.u === 'bigint' || up === undefined) {
       return undefined;
     }
-    const n = this.small * up;
+    const n = this.u * up;
     return isExact(n) ? n : undefined;
   }
 
   /** Both operands' units at the larger scale as numbers, when they stay exact; undefined otherwise. */
   private alignedFast(o: Dec): [number, number, number] | undefined {
-    if (this.big !== undefined || o.big !== undefined) {
+    const a = this.u;
+    const b = o.u;
+    if (typeof a === 'bigint' || typeof b === 'bigint') {
       return undefined;
     }
     if (this.scale === o.scale) {
-      return [this.small, o.small, this.scale];
+      return [a, b, this.scale];
     }
     const up = TENS[Math.abs(this.scale - o.scale)];
     if (up === undefined) {
       return undefined;
     }
-    const aligned = this.scale > o.scale ? o.small * up : this.small * up;
+    const aligned = this.scale > o.scale ? b * up : a * up;
     if (!isExact(aligned)) {
       return undefined;
     }
-    return this.scale > o.scale ? [this.small, aligned, this.scale] : [aligned, o.small, o.scale];
+    return this.scale > o.scale ? [a, aligned, this.scale] : [aligned, b, o.scale];
   }
 
   private alignedExact(o: Dec): [bigint, bigint, number] {
@@ -322,8 +321,8 @@ export class Dec {
   /** This times `o`, with the point moved `shift` places left. */
   private product(o: Dec, shift: number): Dec {
     const scale = this.scale + o.scale + shift;
-    if (this.big === undefined && o.big === undefined) {
-      const p = this.small * o.small;
+    if (typeof this.u === 'number' && typeof o.u === 'number') {
+      const p = this.u * o.u;
       if (isExact(p)) {
         return Dec.of(p, scale);
       }
@@ -346,7 +345,9 @@ export class Dec {
 
   /** The quotient by long division on numbers, when it terminates (or rounds) within the safe range. */
   private divFast(o: Dec, places: number): Dec | undefined {
-    if (this.big !== undefined || o.big !== undefined) {
+    const x = this.u;
+    const y = o.u;
+    if (typeof x === 'bigint' || typeof y === 'bigint') {
       return undefined;
     }
     // a/10^s1 ÷ b/10^s2 = (a·10^(s2-s1)) / b: the power of ten goes on whichever side keeps it whole.
@@ -354,13 +355,13 @@ export class Dec {
     if (up === undefined) {
       return undefined;
     }
-    const a = Math.abs(this.small) * (o.scale > this.scale ? up : 1);
-    const b = Math.abs(o.small) * (o.scale < this.scale ? up : 1);
+    const a = Math.abs(x) * (o.scale > this.scale ? up : 1);
+    const b = Math.abs(y) * (o.scale < this.scale ? up : 1);
     const q = isExact(a) && isExact(b) ? divideFast(a, b, places) : undefined;
     if (!q) {
       return undefined;
     }
-    const negative = this.small < 0 !== o.small < 0;
+    const negative = x < 0 !== y < 0;
     return Dec.of(negative ? -q[0] : q[0], q[1]);
   }
 
@@ -368,25 +369,26 @@ export class Dec {
     if (this.scale <= places) {
       return this;
     }
-    const fast = this.big === undefined ? rescaleDownFast(this.small, this.scale, places, mode) : undefined;
+    const fast = typeof this.u === 'number' ? rescaleDownFast(this.u, this.scale, places, mode) : undefined;
     return Dec.of(fast ?? exact.rescaleDown(this.units, this.scale, places, mode), places);
   }
 
   /** The same value with trailing zeros dropped from the scale (keeps numbers small). */
   trimmed(): Dec {
-    if (this.scale === 0 || (this.big === undefined ? this.small % 10 !== 0 : this.big % 10n !== 0n)) {
+    const u = this.u;
+    if (this.scale === 0 || (typeof u === 'number' ? u % 10 !== 0 : u % 10n !== 0n)) {
       return this;
     }
     let scale = this.scale;
-    if (this.big === undefined) {
-      let units = this.small;
+    if (typeof u === 'number') {
+      let units = u;
       while (scale > 0 && units % 10 === 0) {
         units /= 10;
         scale--;
       }
       return Dec.of(units, scale);
     }
-    let units = this.big;
+    let units = u;
     while (scale > 0 && units % 10n === 0n) {
       units /= 10n;
       scale--;
@@ -415,20 +417,20 @@ export class Dec {
     return this.comparedTo(other) <= 0;
   }
   isZero(): boolean {
-    return this.big === undefined && this.small === 0;
+    return this.u === 0;
   }
   isNegative(): boolean {
-    return this.big === undefined ? this.small < 0 : this.big < 0n;
+    return this.u < 0;
   }
   /** Strictly greater than zero. */
   isPositive(): boolean {
-    return this.big === undefined ? this.small > 0 : this.big > 0n;
+    return this.u > 0;
   }
   abs(): Dec {
     return this.isNegative() ? this.negated() : this;
   }
   negated(): Dec {
-    return Dec.of(this.big === undefined ? -this.small : -this.big, this.scale);
+    return Dec.of(-this.u, this.scale);
   }
   /** Number of decimals once trailing zeros are dropped. */
   decimalPlaces(): number {
@@ -438,14 +440,14 @@ export class Dec {
   /** Plain notation, no exponent, no trailing zeros: "92", "0.025", "-1250.5". */
   toString(): string {
     const t = this.trimmed();
-    return format(t.big ?? t.small, t.scale);
+    return format(t.u, t.scale);
   }
 
   /** Exactly `places` decimals, rounded half-up: how amounts are shown and stored. */
   toFixed(places = 0): string {
     const r = this.toDecimalPlaces(places, 'half-up');
     const up = TENS[places - r.scale];
-    const fast = r.big === undefined && up !== undefined ? r.small * up : undefined;
+    const fast = typeof r.u === 'number' && up !== undefined ? r.u * up : undefined;
     return format(fast !== undefined && isExact(fast) ? fast : r.units * pow10(places - r.scale), places);
   }
   toNumber(): number {
