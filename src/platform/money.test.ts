@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Decimal } from 'decimal.js';
-import { Dec, DecimalRangeError, MAX_DECIMAL_DIGITS, parseDecimal, roundTo, sum, type RoundingMode } from './money.ts';
+import { Dec, DecimalRangeError, MAX_DECIMAL_DIGITS, exact, parseDecimal, roundTo, sum, type RoundingMode } from './money.ts';
 
 // decimal.js, a well-tested arbitrary-precision library, is the oracle for our BigInt decimals.
 const D = Decimal.clone({ precision: 60 });
@@ -72,4 +72,98 @@ describe('Dec', () => {
     expect(parseDecimal(`${longest.slice(1)}.99`)).toBeUndefined();
     expect(new Dec('1e100').toFixed(0)).toBe(`1${'0'.repeat(100)}`);
   });
+});
+
+// The fast path (units held in a JS number while they stay a safe integer) must give what the
+// exact BigInt arithmetic gives, digit for digit: every operation is run both ways on operands
+// around the edge of the safe range, far beyond it, with many decimals, ties and signs.
+describe('Dec fast path against the exact BigInt arithmetic', () => {
+  const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+  const units = fc.oneof(
+    fc.bigInt({ min: -1000n, max: 1000n }),
+    fc.bigInt({ min: -(10n ** 12n), max: 10n ** 12n }),
+    fc.bigInt({ min: SAFE - 1000n, max: SAFE + 1000n }).map((u) => u * (u % 2n === 0n ? 1n : -1n)),
+    fc.bigInt({ min: -(10n ** 40n), max: 10n ** 40n }),
+    fc.integer({ min: 0, max: 15 }).map((k) => 5n * 10n ** BigInt(k)), // ties when rounded
+    fc.integer({ min: 1, max: 16 }).map((k) => 10n ** BigInt(k) - 5n),
+  );
+  const operand = fc.tuple(units, fc.integer({ min: 0, max: 24 }));
+  const places = fc.integer({ min: 0, max: 24 });
+  const dec = ([u, s]: [bigint, number]) => new Dec(u, s);
+  /** Plain notation of exact units at a scale, trailing zeros dropped (what toString prints). */
+  function text(u: bigint, s: number): string {
+    while (s > 0 && u % 10n === 0n) {
+      u /= 10n;
+      s--;
+    }
+    const digits = (u < 0n ? -u : u).toString().padStart(s + 1, '0');
+    return (u < 0n ? '-' : '') + (s === 0 ? digits : `${digits.slice(0, -s)}.${digits.slice(-s)}`);
+  }
+
+  it('adds, subtracts, multiplies, takes percent and compares alike', () => {
+    fc.assert(
+      fc.property(operand, operand, (a, b) => {
+        const [x, y, s] = exact.aligned(a[0], a[1], b[0], b[1]);
+        expect(dec(a).plus(dec(b)).toString()).toBe(text(x + y, s));
+        expect(dec(a).minus(dec(b)).toString()).toBe(text(x - y, s));
+        expect(dec(a).times(dec(b)).toString()).toBe(text(a[0] * b[0], a[1] + b[1]));
+        expect(dec(a).percent(dec(b)).toString()).toBe(text(a[0] * b[0], a[1] + b[1] + 2));
+        expect(dec(a).comparedTo(dec(b))).toBe(x < y ? -1 : x > y ? 1 : 0);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('rounds in every mode alike', () => {
+    fc.assert(
+      fc.property(operand, places, (a, p) => {
+        for (const mode of ['half-up', 'half-even', 'down', 'up'] as const) {
+          const expected = a[1] <= p ? text(a[0], a[1]) : text(exact.rescaleDown(a[0], a[1], p, mode), p);
+          expect(dec(a).toDecimalPlaces(p, mode).toString()).toBe(expected);
+        }
+        const fixed = a[1] <= p ? a[0] * 10n ** BigInt(p - a[1]) : exact.rescaleDown(a[0], a[1], p, 'half-up');
+        expect(dec(a).toFixed(p)).toBe(fixedText(fixed, p));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('divides alike, terminating or not', () => {
+    fc.assert(
+      fc.property(operand, operand, places, (a, b, p) => {
+        fc.pre(b[0] !== 0n);
+        expect(dec(a).div(dec(b), p).toString()).toBe(text(exact.divide(a[0], a[1], b[0], b[1], p), p));
+        expect(dec(a).div(dec(b)).toString()).toBe(text(exact.divide(a[0], a[1], b[0], b[1], 20), 20));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('rounds a quotient that falls exactly half way up, as the exact path does', () => {
+    // n / (2^k · 5^j) ends in a 5 at some place: rounded one place before it, it is a tie.
+    const divisor = fc.tuple(fc.integer({ min: 0, max: 12 }), fc.integer({ min: 0, max: 6 })).map(([k, j]) => 2n ** BigInt(k) * 5n ** BigInt(j));
+    fc.assert(
+      fc.property(fc.bigInt({ min: -(10n ** 14n), max: 10n ** 14n }), fc.integer({ min: 0, max: 3 }), divisor, fc.integer({ min: 0, max: 12 }), (n, scale, d, p) => {
+        expect(new Dec(n, scale).div(new Dec(d), p).toString()).toBe(text(exact.divide(n, scale, d, 0, p), p));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('gives its scaled integer only when a number holds it exactly', () => {
+    fc.assert(
+      fc.property(operand, places, (a, p) => {
+        const scaled = p >= a[1] ? a[0] * 10n ** BigInt(p - a[1]) : undefined;
+        const fits = scaled !== undefined && scaled >= -SAFE && scaled <= SAFE && p - a[1] <= 15;
+        expect(dec(a).toScaledInteger(p)).toBe(fits ? Number(scaled) : undefined);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  /** Exactly `p` decimals of exact units at scale p (what toFixed prints). */
+  function fixedText(u: bigint, p: number): string {
+    const digits = (u < 0n ? -u : u).toString().padStart(p + 1, '0');
+    return (u < 0n ? '-' : '') + (p === 0 ? digits : `${digits.slice(0, -p)}.${digits.slice(-p)}`);
+  }
 });

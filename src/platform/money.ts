@@ -1,9 +1,19 @@
 // Exact decimal arithmetic for amounts, rates and quantities: never JS floating point for money.
-// A Dec is an integer number of units at a decimal scale (value = units / 10^scale), held in a
-// BigInt, so sums and products are always exact. Division, the one inexact operation, rounds
-// half-up to DIVISION_PLACES decimals; amounts are then rounded to the cent by the rounding rule.
-// Written here rather than taken from decimal.js because the assessment engine must handle well
-// over 100,000 items a second, and BigInt arithmetic is an order of magnitude faster.
+// A Dec is an integer number of units at a decimal scale (value = units / 10^scale), so sums and
+// products are always exact. Division, the one inexact operation, rounds half-up to
+// DIVISION_PLACES decimals; amounts are then rounded to the cent by the rounding rule.
+//
+// Two representations of the units, one API. Almost every figure in an assessment (amounts to
+// the cent, rates, quantities, their products) is an integer below 2^53 once scaled, and a JS
+// number holds such an integer exactly: that is the fast path, with no allocation beyond the Dec
+// itself. An operation whose exact result would leave the safe range (|n| > 2^53 - 1), or a
+// division that does not terminate within a few digits, is done on BigInt instead, as before
+// this change; its result drops back to a number when it fits. A number here is never a binary
+// fraction: it only ever holds an integer count of units, and every fast operation checks that
+// its result is still exact before trusting it. `exact` below is the BigInt arithmetic itself,
+// exported so a property test can hold the fast path to it digit for digit.
+// Written here rather than taken from decimal.js because the assessment engine must assess a
+// million items a second.
 
 export type RoundingMode = 'half-up' | 'half-even' | 'down' | 'up';
 
@@ -24,6 +34,22 @@ export class DecimalRangeError extends RangeError {
   override readonly name = 'DecimalRangeError';
 }
 
+const SAFE = Number.MAX_SAFE_INTEGER;
+const BIG_SAFE = BigInt(SAFE);
+/** Powers of ten a number holds exactly and whose products with a unit count are checked: 10^0..10^15. */
+const TENS = Array.from({ length: 16 }, (_, i) => 10 ** i);
+/** Digits a number holds however they are written (10^15 < 2^53). */
+const SAFE_DIGITS = 15;
+
+/**
+ * Whether `n`, the float result of adding or multiplying two safe integers, is exactly that result:
+ * rounding is monotonic and 2^53 is a float, so an exact result beyond 2^53 - 1 never rounds back
+ * inside it, and one inside it is represented exactly.
+ */
+function isExact(n: number): boolean {
+  return n <= SAFE && n >= -SAFE;
+}
+
 const pattern = /^([+-])?(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/;
 /** Longest text worth running the pattern on: the digits, a sign, a point and an exponent. */
 const maxTextLength = MAX_DECIMAL_DIGITS + 8;
@@ -35,7 +61,7 @@ function pow10(n: number): bigint {
   return powers[n] as bigint;
 }
 
-function parse(text: string): { units: bigint; scale: number } {
+function parse(text: string): { units: number | bigint; scale: number } {
   const trimmed = text.trim();
   if (trimmed.length > maxTextLength) {
     throw new DecimalRangeError(`a decimal number may have at most ${MAX_DECIMAL_DIGITS} digits (got ${trimmed.length} characters)`);
@@ -45,30 +71,81 @@ function parse(text: string): { units: bigint; scale: number } {
     throw new Error(`"${text}" is not a decimal number`);
   }
   const fraction = m[3] ?? '';
-  const digits = (m[2] as string).length + fraction.length;
+  const digitText = (m[2] as string) + fraction;
   const exponent = Number(m[4] ?? 0);
-  if (digits > MAX_DECIMAL_DIGITS || Math.abs(exponent) > MAX_DECIMAL_EXPONENT) {
+  if (digitText.length > MAX_DECIMAL_DIGITS || Math.abs(exponent) > MAX_DECIMAL_EXPONENT) {
     throw new DecimalRangeError(`"${trimmed}" is outside the decimal range (at most ${MAX_DECIMAL_DIGITS} digits, exponent within ±${MAX_DECIMAL_EXPONENT})`);
   }
-  let units = BigInt((m[2] as string) + fraction);
-  let scale = fraction.length - exponent;
-  if (scale < 0) {
-    units *= pow10(-scale);
-    scale = 0;
+  const negative = m[1] === '-';
+  const scale = fraction.length - exponent;
+  if (digitText.length <= SAFE_DIGITS && scale >= -SAFE_DIGITS) {
+    const units = scale < 0 ? Number(digitText) * (TENS[-scale] as number) : Number(digitText);
+    if (isExact(units)) {
+      return { units: negative ? -units : units, scale: Math.max(scale, 0) };
+    }
   }
-  return { units: m[1] === '-' ? -units : units, scale };
+  const units = BigInt(digitText) * (scale < 0 ? pow10(-scale) : 1n);
+  return { units: negative ? -units : units, scale: Math.max(scale, 0) };
 }
 
-/** Rounds units at `from` decimal places to `to` (< from) places with the given mode. */
-function rescaleDown(units: bigint, from: number, to: number, mode: RoundingMode): bigint {
-  const divisor = pow10(from - to);
-  const q = units / divisor; // truncates toward zero
+/**
+ * The exact arithmetic on BigInt units: the whole of Dec before the fast path, and still its
+ * fallback. Each function takes and returns units at a scale the caller tracks.
+ */
+export const exact = {
+  /** Units at `from` decimal places rounded to `to` (< from) places with the given mode. */
+  rescaleDown(units: bigint, from: number, to: number, mode: RoundingMode): bigint {
+    const divisor = pow10(from - to);
+    const q = units / divisor; // truncates toward zero
+    const r = units % divisor;
+    if (r === 0n) {
+      return q;
+    }
+    const away = units < 0n ? q - 1n : q + 1n;
+    const twice = (r < 0n ? -r : r) * 2n;
+    switch (mode) {
+      case 'down':
+        return q;
+      case 'up':
+        return away;
+      case 'half-up':
+        return twice >= divisor ? away : q;
+      case 'half-even':
+        return twice > divisor || (twice === divisor && q % 2n !== 0n) ? away : q;
+    }
+  },
+
+  /** Both operands at the larger of their scales. */
+  aligned(a: bigint, aScale: number, b: bigint, bScale: number): [bigint, bigint, number] {
+    if (aScale === bScale) {
+      return [a, b, aScale];
+    }
+    return aScale > bScale ? [a, b * pow10(aScale - bScale), aScale] : [a * pow10(bScale - aScale), b, bScale];
+  },
+
+  /** a/10^aScale ÷ b/10^bScale rounded half-up to `places` decimals, as units at `places`. */
+  divide(a: bigint, aScale: number, b: bigint, bScale: number, places: number): bigint {
+    // At `places` decimals = a·10^(places+bScale-aScale+1) / b truncated, then the last digit rounded.
+    const shift = places + bScale - aScale + 1;
+    const numerator = shift >= 0 ? a * pow10(shift) : a / pow10(-shift);
+    return exact.rescaleDown(numerator / b, places + 1, places, 'half-up');
+  },
+};
+
+/** Units at `from` places rounded to `to` (< from) places, on numbers; undefined when it needs BigInt. */
+function rescaleDownFast(units: number, from: number, to: number, mode: RoundingMode): number | undefined {
+  const divisor = TENS[from - to];
+  if (divisor === undefined) {
+    return undefined;
+  }
+  // % on integers is exact, and so is dividing the exact multiple left after taking it away.
   const r = units % divisor;
-  if (r === 0n) {
+  const q = (units - r) / divisor;
+  if (r === 0) {
     return q;
   }
-  const away = units < 0n ? q - 1n : q + 1n;
-  const twice = (r < 0n ? -r : r) * 2n;
+  const away = units < 0 ? q - 1 : q + 1;
+  const twice = Math.abs(r) * 2;
   switch (mode) {
     case 'down':
       return q;
@@ -77,91 +154,241 @@ function rescaleDown(units: bigint, from: number, to: number, mode: RoundingMode
     case 'half-up':
       return twice >= divisor ? away : q;
     case 'half-even':
-      return twice > divisor || (twice === divisor && q % 2n !== 0n) ? away : q;
+      return twice > divisor || (twice === divisor && q % 2 !== 0) ? away : q;
   }
 }
 
+/** Largest divisor whose remainders, times ten, stay safe integers. */
+const MAX_FAST_DIVISOR = Math.floor(SAFE / 10);
+/** Largest quotient that can take one more digit and stay a safe integer. */
+const MAX_BEFORE_DIGIT = Math.floor((SAFE - 9) / 10);
+
+/**
+ * a/b (a >= 0, b > 0, safe integers) rounded half-up to at most `places` decimals by long division,
+ * as [units, scale] without trailing zeros; undefined when the quotient's units would leave the
+ * safe range (a division that does not terminate in a few digits), for BigInt to do.
+ */
+function divideFast(a: number, b: number, places: number): [number, number] | undefined {
+  if (b > MAX_FAST_DIVISOR) {
+    return undefined;
+  }
+  let rem = a % b;
+  let units = (a - rem) / b;
+  let scale = 0;
+  while (rem !== 0 && scale < places) {
+    if (units > MAX_BEFORE_DIGIT) {
+      return undefined;
+    }
+    rem *= 10;
+    const next = rem % b;
+    units = units * 10 + (rem - next) / b;
+    rem = next;
+    scale++;
+  }
+  // Not exact at `places` decimals: the next digit rounds away from zero when it is five or more.
+  if (rem !== 0 && rem * 2 >= b) {
+    if (units >= SAFE) {
+      return undefined;
+    }
+    units += 1;
+    while (scale > 0 && units % 10 === 0) {
+      units /= 10;
+      scale--;
+    }
+  }
+  return [units, scale];
+}
+
 export class Dec {
-  readonly units: bigint;
+  /**
+   * The units: a number while they are a safe integer (the fast path), a bigint beyond that.
+   * One field of either type (rather than a number field and a bigint field) keeps small units
+   * unboxed in the object and the object small.
+   */
+  private readonly u: number | bigint;
   readonly scale: number;
 
+  /**
+   * A decimal from its text ("1234.50", "1.5e3"), a number (an integer, or a float written out
+   * by String()), another Dec, or integer units at `scale` decimals (a bigint, or a safe integer).
+   */
   constructor(value: string | number | bigint | Dec, scale = 0) {
-    if (value instanceof Dec) {
-      this.units = value.units;
-      this.scale = value.scale;
+    let units: number | bigint;
+    if (typeof value === 'number' && Number.isSafeInteger(value)) {
+      units = value;
     } else if (typeof value === 'bigint') {
-      this.units = value;
-      this.scale = scale;
-    } else if (typeof value === 'number' && Number.isSafeInteger(value)) {
-      this.units = BigInt(value);
-      this.scale = 0;
+      units = value;
+    } else if (value instanceof Dec) {
+      units = value.u;
+      scale = value.scale;
     } else {
       if (typeof value === 'number' && !Number.isFinite(value)) {
         throw new Error(`${value} is not a decimal number`);
       }
-      const p = parse(String(value));
-      this.units = p.units;
-      this.scale = p.scale;
+      ({ units, scale } = parse(String(value)));
     }
+    if (typeof units === 'number') {
+      this.u = units + 0; // + 0 turns -0 into 0
+    } else {
+      this.u = units >= -BIG_SAFE && units <= BIG_SAFE ? Number(units) : units;
+    }
+    this.scale = scale;
   }
 
-  private static of(units: bigint, scale: number): Dec {
+  /** The units as a BigInt, for the exact path. */
+  get units(): bigint {
+    return typeof this.u === 'bigint' ? this.u : BigInt(this.u);
+  }
+
+  private static of(units: number | bigint, scale: number): Dec {
     return new Dec(units, scale);
   }
 
-  private aligned(other: Dec): [bigint, bigint, number] {
-    if (this.scale === other.scale) {
-      return [this.units, other.units, this.scale];
+  /**
+   * The value times 10^scale as a JS number, when that is an integer a number holds exactly
+   * (|n| <= 2^53 - 1) and `scale` is at least this value's; undefined otherwise. For callers with
+   * a fast integer path of their own (apportionment), falling back to Dec arithmetic when undefined.
+   */
+  toScaledInteger(scale: number): number | undefined {
+    const up = TENS[scale - this.scale];
+    if (typeof this.u === 'bigint' || up === undefined) {
+      return undefined;
     }
-    return this.scale > other.scale
-      ? [this.units, other.units * pow10(this.scale - other.scale), this.scale]
-      : [this.units * pow10(other.scale - this.scale), other.units, other.scale];
+    const n = this.u * up;
+    return isExact(n) ? n : undefined;
+  }
+
+  /** Both operands' units at the larger scale as numbers, when they stay exact; undefined otherwise. */
+  private alignedFast(o: Dec): [number, number, number] | undefined {
+    const a = this.u;
+    const b = o.u;
+    if (typeof a === 'bigint' || typeof b === 'bigint') {
+      return undefined;
+    }
+    if (this.scale === o.scale) {
+      return [a, b, this.scale];
+    }
+    const up = TENS[Math.abs(this.scale - o.scale)];
+    if (up === undefined) {
+      return undefined;
+    }
+    const aligned = this.scale > o.scale ? b * up : a * up;
+    if (!isExact(aligned)) {
+      return undefined;
+    }
+    return this.scale > o.scale ? [a, aligned, this.scale] : [aligned, b, o.scale];
+  }
+
+  private alignedExact(o: Dec): [bigint, bigint, number] {
+    return exact.aligned(this.units, this.scale, o.units, o.scale);
   }
 
   plus(other: Dec | string | number): Dec {
-    const [a, b, s] = this.aligned(toDec(other));
+    const o = toDec(other);
+    const fast = this.alignedFast(o);
+    if (fast) {
+      const total = fast[0] + fast[1];
+      if (isExact(total)) {
+        return Dec.of(total, fast[2]);
+      }
+    }
+    const [a, b, s] = this.alignedExact(o);
     return Dec.of(a + b, s);
   }
 
   minus(other: Dec | string | number): Dec {
-    const [a, b, s] = this.aligned(toDec(other));
+    const o = toDec(other);
+    const fast = this.alignedFast(o);
+    if (fast) {
+      const difference = fast[0] - fast[1];
+      if (isExact(difference)) {
+        return Dec.of(difference, fast[2]);
+      }
+    }
+    const [a, b, s] = this.alignedExact(o);
     return Dec.of(a - b, s);
   }
 
   times(other: Dec | string | number): Dec {
-    const o = toDec(other);
-    return Dec.of(this.units * o.units, this.scale + o.scale);
+    return this.product(toDec(other), 0);
   }
 
   /** `rate` percent of this value, exactly (moving the point instead of dividing by 100). */
   percent(rate: Dec): Dec {
-    return Dec.of(this.units * rate.units, this.scale + rate.scale + 2);
+    return this.product(rate, 2);
+  }
+
+  /** This times `o`, with the point moved `shift` places left. */
+  private product(o: Dec, shift: number): Dec {
+    const scale = this.scale + o.scale + shift;
+    if (typeof this.u === 'number' && typeof o.u === 'number') {
+      const p = this.u * o.u;
+      if (isExact(p)) {
+        return Dec.of(p, scale);
+      }
+    }
+    return Dec.of(this.units * o.units, scale);
   }
 
   /** Division rounded half-up to `places` decimals (default DIVISION_PLACES). */
   div(other: Dec | string | number, places = DIVISION_PLACES): Dec {
     const o = toDec(other);
-    if (o.units === 0n) {
+    if (o.isZero()) {
       throw new RangeError('division by zero');
     }
-    // units/10^s1 ÷ u2/10^s2 at `places` decimals = u1·10^(places+s2-s1+1) / u2, then rounded.
-    const shift = places + o.scale - this.scale + 1;
-    const numerator = shift >= 0 ? this.units * pow10(shift) : this.units / pow10(-shift);
-    const raw = numerator / o.units;
-    return Dec.of(rescaleDown(raw, places + 1, places, 'half-up'), places).trimmed();
+    const fast = this.divFast(o, places);
+    if (fast) {
+      return fast;
+    }
+    return Dec.of(exact.divide(this.units, this.scale, o.units, o.scale, places), places).trimmed();
+  }
+
+  /** The quotient by long division on numbers, when it terminates (or rounds) within the safe range. */
+  private divFast(o: Dec, places: number): Dec | undefined {
+    const x = this.u;
+    const y = o.u;
+    if (typeof x === 'bigint' || typeof y === 'bigint') {
+      return undefined;
+    }
+    // a/10^s1 ÷ b/10^s2 = (a·10^(s2-s1)) / b: the power of ten goes on whichever side keeps it whole.
+    const up = TENS[Math.abs(o.scale - this.scale)];
+    if (up === undefined) {
+      return undefined;
+    }
+    const a = Math.abs(x) * (o.scale > this.scale ? up : 1);
+    const b = Math.abs(y) * (o.scale < this.scale ? up : 1);
+    const q = isExact(a) && isExact(b) ? divideFast(a, b, places) : undefined;
+    if (!q) {
+      return undefined;
+    }
+    const negative = x < 0 !== y < 0;
+    return Dec.of(negative ? -q[0] : q[0], q[1]);
   }
 
   toDecimalPlaces(places: number, mode: RoundingMode = 'half-up'): Dec {
-    return this.scale <= places ? this : Dec.of(rescaleDown(this.units, this.scale, places, mode), places);
+    if (this.scale <= places) {
+      return this;
+    }
+    const fast = typeof this.u === 'number' ? rescaleDownFast(this.u, this.scale, places, mode) : undefined;
+    return Dec.of(fast ?? exact.rescaleDown(this.units, this.scale, places, mode), places);
   }
 
   /** The same value with trailing zeros dropped from the scale (keeps numbers small). */
   trimmed(): Dec {
-    if (this.scale === 0 || this.units % 10n !== 0n) {
+    const u = this.u;
+    if (this.scale === 0 || (typeof u === 'number' ? u % 10 !== 0 : u % 10n !== 0n)) {
       return this;
     }
-    let units = this.units;
     let scale = this.scale;
+    if (typeof u === 'number') {
+      let units = u;
+      while (scale > 0 && units % 10 === 0) {
+        units /= 10;
+        scale--;
+      }
+      return Dec.of(units, scale);
+    }
+    let units = u;
     while (scale > 0 && units % 10n === 0n) {
       units /= 10n;
       scale--;
@@ -170,7 +397,8 @@ export class Dec {
   }
 
   comparedTo(other: Dec | string | number): -1 | 0 | 1 {
-    const [a, b] = this.aligned(toDec(other));
+    const o = toDec(other);
+    const [a, b] = this.alignedFast(o) ?? this.alignedExact(o);
     return a < b ? -1 : a > b ? 1 : 0;
   }
   equals(other: Dec | string | number): boolean {
@@ -189,20 +417,20 @@ export class Dec {
     return this.comparedTo(other) <= 0;
   }
   isZero(): boolean {
-    return this.units === 0n;
+    return this.u === 0;
   }
   isNegative(): boolean {
-    return this.units < 0n;
+    return this.u < 0;
   }
   /** Strictly greater than zero. */
   isPositive(): boolean {
-    return this.units > 0n;
+    return this.u > 0;
   }
   abs(): Dec {
-    return this.units < 0n ? Dec.of(-this.units, this.scale) : this;
+    return this.isNegative() ? this.negated() : this;
   }
   negated(): Dec {
-    return Dec.of(-this.units, this.scale);
+    return Dec.of(-this.u, this.scale);
   }
   /** Number of decimals once trailing zeros are dropped. */
   decimalPlaces(): number {
@@ -212,15 +440,16 @@ export class Dec {
   /** Plain notation, no exponent, no trailing zeros: "92", "0.025", "-1250.5". */
   toString(): string {
     const t = this.trimmed();
-    return format(t.units, t.scale);
+    return format(t.u, t.scale);
   }
 
   /** Exactly `places` decimals, rounded half-up: how amounts are shown and stored. */
   toFixed(places = 0): string {
     const r = this.toDecimalPlaces(places, 'half-up');
-    return format(r.units * pow10(places - r.scale), places);
+    const up = TENS[places - r.scale];
+    const fast = typeof r.u === 'number' && up !== undefined ? r.u * up : undefined;
+    return format(fast !== undefined && isExact(fast) ? fast : r.units * pow10(places - r.scale), places);
   }
-
   toNumber(): number {
     return Number(this.toString());
   }
@@ -266,8 +495,8 @@ export class Dec {
   }
 }
 
-function format(units: bigint, scale: number): string {
-  const negative = units < 0n;
+function format(units: number | bigint, scale: number): string {
+  const negative = units < 0;
   const digits = (negative ? -units : units).toString();
   if (scale === 0) {
     return (negative ? '-' : '') + digits;

@@ -47,6 +47,40 @@ describe('customs value', () => {
     expect(a.items.map((i) => i.valuation.insurance.toFixed(2))).toEqual(['1.00', '2.00', '7.01']);
   });
 
+  it('apportions on integers exactly as by the 20-place decimal rule', () => {
+    // The rule as written before the integer path: shares at 20 places, floored to the cent,
+    // the cents left over to the largest remainders first.
+    function byDecimals(total: Dec, weights: Dec[]): Dec[] {
+      const sum = weights.reduce((a, b) => a.plus(b), new Dec(0));
+      const shares = weights.map((w) => total.times(w).div(sum));
+      const floored = shares.map((x) => x.toDecimalPlaces(2, 'down'));
+      let left = total.minus(floored.reduce((a, b) => a.plus(b), new Dec(0)));
+      const order = shares.map((x, i) => ({ i, rem: x.minus(floored[i]!) })).sort((a, b) => b.rem.comparedTo(a.rem) || a.i - b.i);
+      for (const { i } of order) {
+        if (left.lessThan(new Dec(1n, 2))) {
+          break;
+        }
+        floored[i] = floored[i]!.plus(new Dec(1n, 2));
+        left = left.minus(new Dec(1n, 2));
+      }
+      return floored;
+    }
+    const amount = fc.oneof(
+      fc.tuple(fc.bigInt({ min: 0n, max: 10n ** 9n }), fc.integer({ min: 0, max: 3 })),
+      fc.tuple(fc.bigInt({ min: 0n, max: 10n ** 20n }), fc.integer({ min: 0, max: 6 })), // past the safe range: the decimal path
+      fc.tuple(fc.constantFrom(0n, 1n, 3n, 7n, 10n), fc.constantFrom(0, 2)), // equal shares and remainders
+    );
+    fc.assert(
+      fc.property(amount, fc.array(amount, { minLength: 1, maxLength: 12 }), ([t, ts], weights) => {
+        const w = weights.map(([u, s]) => new Dec(u, s));
+        fc.pre(!w.reduce((a, b) => a.plus(b), new Dec(0)).isZero());
+        const total = new Dec(t, ts);
+        expect(apportion(total, w).map(String)).toEqual(byDecimals(total, w).map(String));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
   it('apportionment parts always add up to the whole', () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 10_000_000 }), fc.array(fc.integer({ min: 0, max: 1_000_000 }), { minLength: 1, maxLength: 20 }), (cents, weights) => {

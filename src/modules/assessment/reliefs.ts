@@ -10,7 +10,10 @@ const ZERO = new Dec(0);
 
 /** The grant that relieves a charge the most: full before any rate, then the lowest rate. */
 export function reliefFor(grants: readonly ReliefGrant[] | undefined, charge: string): ReliefGrant | undefined {
-  const mine = (grants ?? []).filter((g) => g.charge === charge);
+  if (grants === undefined || grants.length === 0) {
+    return undefined;
+  }
+  const mine = grants.filter((g) => g.charge === charge);
   return mine.find((g) => g.kind === 'full') ?? [...mine].sort((a, b) => (a.rate ?? ZERO).comparedTo(b.rate ?? ZERO))[0];
 }
 
