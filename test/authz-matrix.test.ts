@@ -111,6 +111,7 @@ const table: Record<string, Entry> = {
   'GET /api/v1/tariff/lines': { access: 'public', call: () => ({ path: '/api/v1/tariff/lines?q=8471' }) },
   'GET /api/v1/tariff/exchange-rates/:currency': { access: 'public', call: () => ({ path: '/api/v1/tariff/exchange-rates/USD' }) },
   'GET /api/v1/tariff/settings': { access: 'public', call: () => ({ path: '/api/v1/tariff/settings' }) },
+  'GET /api/v1/tariff/charges': { access: 'public', call: () => ({ path: '/api/v1/tariff/charges' }) },
   'GET /api/v1/vehicles/crsp': { access: 'public', call: () => ({ path: '/api/v1/vehicles/crsp?make=toyota&model=harrier' }) },
   'POST /api/v1/calculator': {
     access: 'public',

@@ -98,6 +98,21 @@ describe('dates: the levies in force on the date asked', () => {
   });
 });
 
+describe('the tax heads in force are public', () => {
+  const charges = async (date: string) => (await (await fetch(`${url}/api/v1/tariff/charges?date=${date}`)).json()) as any;
+
+  it('lists each charge type and its scheduled rates on the date asked', async () => {
+    const before = await charges('2023-06-30');
+    const after = await charges('2023-07-01');
+    const petrolVat = (c: any) => c.chargeRates.find((r: any) => r.charge === 'VAT' && r.hsPrefix === '27101210');
+    expect(petrolVat(before)).toMatchObject({ rate: '8', treatment: 'reduced', validTo: '2023-06-30' });
+    expect(petrolVat(after)).toBeUndefined();
+    expect(before.chargeTypes.map((t: any) => t.code)).not.toContain('EIPL');
+    expect(after.chargeTypes.find((t: any) => t.code === 'EIPL')).toMatchObject({ base: 'customs_value', joinsVatBase: false, rateSource: 'schedule' });
+    expect(after.chargeTypes.find((t: any) => t.code === 'EXD')).toMatchObject({ base: 'value_plus', plus: ['ID'] });
+  });
+});
+
 describe('origin and procedure', () => {
   it('waives duty for EAC goods with proof of origin', async () => {
     const { body } = await calc({ date: '2025-03-01', currency: 'KES', documents: [{ code: 'CEAC', reference: 'UG-2025-0001' }], items: [{ hsCode: '1701.99.90', originCountry: 'UG', preferentialOrigin: true, fob: '100000', netMassKg: '1000' }] });

@@ -67,7 +67,7 @@ export function tariffRoutes(deps: { tariff: TariffService; clock: Clock }): Fas
       {
         schema: {
           tags: ['tariff'],
-          summary: 'National settings (VAT, IDF, RDL, rounding, valuation) in force on a date',
+          summary: 'National settings (preferential levies, rounding, valuation) in force on a date; tax heads and their rates are at /api/v1/tariff/charges',
           querystring: Type.Object({ date: Type.Optional(IsoDate()) }),
         },
         config: { access: 'public' },
@@ -85,6 +85,49 @@ export function tariffRoutes(deps: { tariff: TariffService; clock: Clock }): Fas
             value: s.ref.value,
             validFrom: s.ref.validFrom,
             validTo: s.ref.validTo,
+          })),
+        };
+      },
+    );
+
+    app.get(
+      '/api/v1/tariff/charges',
+      {
+        schema: {
+          tags: ['tariff'],
+          summary: 'Tax heads (charge types) and their scheduled rates by HS prefix in force on a date',
+          description: 'Import duty and excise rates are on each tariff line (GET /api/v1/tariff/lines); the others (VAT, IDF, RDL, EIPL, fuel levies...) are scheduled here, the longest HS prefix winning.',
+          querystring: Type.Object({ date: Type.Optional(IsoDate()) }),
+        },
+        config: { access: 'public' },
+      },
+      async (request) => {
+        const date = request.query.date ?? localDate(deps.clock.now());
+        const { types, rates } = await deps.tariff.chargeSchedule(date);
+        return {
+          date,
+          chargeTypes: types.map((t) => ({
+            code: t.code,
+            name: t.name,
+            base: t.base,
+            plus: t.plus,
+            joinsVatBase: t.joinsVatBase,
+            rateSource: t.rateSource,
+            rounding: t.rounding ?? null,
+            minimum: t.minimum?.toString() ?? null,
+            maximum: t.maximum?.toString() ?? null,
+            sequence: t.sequence,
+            validFrom: t.ref.validFrom,
+            validTo: t.ref.validTo,
+          })),
+          chargeRates: rates.map((r) => ({
+            charge: r.charge,
+            hsPrefix: r.hsPrefix,
+            rate: r.rate?.toString() ?? null,
+            specific: r.specific ? { amount: r.specific.amount.toString(), unit: r.specific.unit, currency: r.specific.currency } : null,
+            treatment: r.treatment,
+            validFrom: r.ref.validFrom,
+            validTo: r.ref.validTo,
           })),
         };
       },
