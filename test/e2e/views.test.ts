@@ -145,6 +145,8 @@ describe("a consignment's timeline", () => {
       expect(keys(d)).toEqual(['reference', 'releaseOrderNumber', 'status']);
     }
     expect(res.text).not.toMatch(/"(total|totals|amount|prn|paidTotal|difference)"/);
+    // Nor any of the assessment's detail: exemption letters drawn, rules used, a pending valuation, a CRSP row, a pending request.
+    expect(res.text).not.toMatch(/"(assessment|items|exemptionLetters|rulesUsed|pendingValuation|crsp|alcoholPercent|pendingRequest|request)"/);
     expect((await journey.server.key('demo-kcb-key').get(`/api/v1/timeline?bl=${bl}`)).status).toBe(403);
     expect((await journey.server.key('demo-kpa-key').get(`/api/v1/timeline?bl=${bl}`)).status).toBe(403);
   });

@@ -26,6 +26,8 @@ const verification = [...status, 'number', 'kind', 'outcome', 'changes', 'totalB
 
 const both = (trade: Shown, carrier?: Shown): Rule => (carrier ? { trade, carrier } : { trade });
 const shown = (details: readonly string[], reason = true): Shown => ({ details, reason });
+/** A verification step past its creation: the trade reads what was found and decided, the carrier nothing. */
+const verificationStep = both(shown(verification));
 
 const rules: Record<string, Rule> = {
   // The manifest line: the carrier's own steps, and the trade's view of its B/L.
@@ -70,18 +72,18 @@ const rules: Record<string, Rule> = {
   // Verification: what was found and decided, never who holds the task or why it was chosen.
   'verification.task_created': both(shown(['number', 'kind', 'status'])),
   'verification.carried_over': both(shown(['number', 'kind', 'status', 'carriedFrom'])),
-  'verification.carried_forward': both(shown(verification)),
-  'verification.discrepancy_found': both(shown(verification)),
-  'verification.accepted': both(shown(verification)),
-  'verification.paid_under_protest': both(shown(verification)),
-  'verification.rejected': both(shown(verification)),
-  'verification.upheld': both(shown(verification)),
-  'verification.overturned': both(shown(verification)),
-  'verification.cleared': both(shown(verification)),
-  'verification.settled': both(shown(verification)),
-  'verification.withdrawn': both(shown(verification)),
-  'verification.protest_upheld': both(shown(verification)),
-  'verification.protest_overturned': both(shown(verification)),
+  'verification.carried_forward': verificationStep,
+  'verification.discrepancy_found': verificationStep,
+  'verification.accepted': verificationStep,
+  'verification.paid_under_protest': verificationStep,
+  'verification.rejected': verificationStep,
+  'verification.upheld': verificationStep,
+  'verification.overturned': verificationStep,
+  'verification.cleared': verificationStep,
+  'verification.settled': verificationStep,
+  'verification.withdrawn': verificationStep,
+  'verification.protest_upheld': verificationStep,
+  'verification.protest_overturned': verificationStep,
 };
 
 /** The whitelist itself, for the tests that hold every audience to it. */

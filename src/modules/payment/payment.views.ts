@@ -41,48 +41,32 @@ export interface PrnFullView {
   payments: PaymentReceipt[];
 }
 
+/** The declaration's parties and customs read a PRN alike; their payments differ (receiptFields). */
+const prnInFull = [
+  'prn',
+  'declarationId',
+  'declarationReference',
+  'declarantOrgId',
+  'importerOrgId',
+  'currency',
+  'amount',
+  'paidTotal',
+  'carriedOver',
+  'amountDue',
+  'status',
+  'validUntil',
+  'createdAt',
+  'cancelledAt',
+  'cancelReason',
+  'supersededBy',
+  'slip',
+  'payments',
+] as const;
+
 export const prnFields = {
   bank: ['prn', 'currency', 'amountDue', 'status', 'validUntil'],
-  trade: [
-    'prn',
-    'declarationId',
-    'declarationReference',
-    'declarantOrgId',
-    'importerOrgId',
-    'currency',
-    'amount',
-    'paidTotal',
-    'carriedOver',
-    'amountDue',
-    'status',
-    'validUntil',
-    'createdAt',
-    'cancelledAt',
-    'cancelReason',
-    'supersededBy',
-    'slip',
-    'payments',
-  ],
-  customs: [
-    'prn',
-    'declarationId',
-    'declarationReference',
-    'declarantOrgId',
-    'importerOrgId',
-    'currency',
-    'amount',
-    'paidTotal',
-    'carriedOver',
-    'amountDue',
-    'status',
-    'validUntil',
-    'createdAt',
-    'cancelledAt',
-    'cancelReason',
-    'supersededBy',
-    'slip',
-    'payments',
-  ],
+  trade: prnInFull,
+  customs: prnInFull,
 } as const satisfies Record<PaymentAudience, readonly (keyof PrnFullView)[]>;
 
 export const receiptFields = {

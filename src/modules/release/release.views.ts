@@ -11,6 +11,7 @@
 import { pick, type Audience } from '#platform/http/audience.ts';
 import { Dec, fixed } from '#platform/money.ts';
 import type { GateOutRow, ReleaseOrderRow, TerminalMessageRow } from './release.repository.ts';
+import { messageView, type TerminalMessageView } from './release.service.ts';
 
 /** The audiences that read this record at all (platform/http/audience.ts); the others never do. */
 export type ReleaseAudience = Extract<Audience, 'terminal' | 'trade' | 'customs'>;
@@ -24,14 +25,8 @@ export interface GateOutFullView {
   recordedAt: string;
 }
 
-export interface TerminalMessageFullView {
-  id: string;
-  releaseOrderNumber: string;
-  kind: string;
-  createdAt: string;
-  deliveredAt: string | null;
-  acknowledgedAt: string | null;
-}
+/** A message as the service shows it to the terminal; its payload repeats the order and no audience lists it. */
+export type TerminalMessageFullView = TerminalMessageView;
 
 export interface ReleaseOrderFullView {
   number: string;
@@ -100,14 +95,7 @@ export function releaseOrderFullView(o: ReleaseOrderRow, g: GateOutRow | undefin
     gateOut: g
       ? { at: g.at.toISOString(), gateReference: g.gate_reference, packages: g.packages, grossMassKg: kg(g.gross_mass_kg), recordedBy: g.recorded_by, recordedAt: g.recorded_at.toISOString() }
       : null,
-    terminalMessages: messages.map((m) => ({
-      id: m.id,
-      releaseOrderNumber: m.release_order_number,
-      kind: m.kind,
-      createdAt: m.created_at.toISOString(),
-      deliveredAt: m.delivered_at?.toISOString() ?? null,
-      acknowledgedAt: m.acknowledged_at?.toISOString() ?? null,
-    })),
+    terminalMessages: messages.map(messageView),
   };
 }
 
