@@ -40,3 +40,20 @@ export function addDays(date: string, days: number): string {
   d.setUTCDate(d.getUTCDate() + days);
   return d.toISOString().slice(0, 10);
 }
+
+/** Clock difference allowed between a partner's system and ours when it reports when something happened. */
+export const partnerClockSkewMs = 5 * 60 * 1000;
+
+/**
+ * When a partner (bank, terminal) says an event happened: not before what it follows, not after
+ * now, each bound widened by the clock difference allowed. `describe` words the refusal.
+ */
+export function eventWindow(after: Date, now: Date, skewMs = partnerClockSkewMs) {
+  const earliest = new Date(after.getTime() - skewMs);
+  const latest = new Date(now.getTime() + skewMs);
+  return {
+    contains: (at: Date) => !Number.isNaN(at.getTime()) && at >= earliest && at <= latest,
+    describe: (what: string) =>
+      `must be between ${earliest.toISOString()} (${what} at ${after.toISOString()}) and ${latest.toISOString()} (now), each allowing ${skewMs / 60_000} minutes of clock difference`,
+  };
+}

@@ -8,7 +8,7 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../../schema.ts';
 import type { Tx } from '#platform/db/transaction.ts';
-import { addDays, localDate, type Clock } from '#platform/clock.ts';
+import { addDays, eventWindow, localDate, partnerClockSkewMs, type Clock } from '#platform/clock.ts';
 import { Dec, fixed, parseDecimal, sum } from '#platform/money.ts';
 import { newId } from '#platform/ids.ts';
 import { conflict, invalid, notFound } from '#platform/http/problem.ts';
@@ -27,7 +27,7 @@ export const defaultPrnValidityDays = 14;
  * Clocks disagree by a few minutes (the bank's, ours): a payment may be dated up to this much
  * before its PRN was issued or after our now. Not a business rule, so not a setting.
  */
-export const paidAtClockSkewMs = 5 * 60 * 1000;
+export const paidAtClockSkewMs = partnerClockSkewMs;
 
 /** Draws for a fresh PRN before giving up: a collision among 10^11 numbers is rare, several in a row mean a broken random source. */
 const prnDraws = 5;
@@ -198,16 +198,9 @@ function storedReceipt(p: PaymentRow, prn: PrnRow): PaymentReceipt {
 
 /** paidAt must lie between the PRN's issue and now, give or take the clock skew; a 422 naming both bounds otherwise. */
 function checkPaidAt(paidAt: Date, prn: PrnRow, now: Date): void {
-  const earliest = new Date(prn.created_at.getTime() - paidAtClockSkewMs);
-  const latest = new Date(now.getTime() + paidAtClockSkewMs);
-  if (Number.isNaN(paidAt.getTime()) || paidAt < earliest || paidAt > latest) {
-    throw invalid([
-      {
-        pointer: '/paidAt',
-        code: 'paid_at_out_of_range',
-        message: `must be between ${earliest.toISOString()} (PRN ${prn.prn} was issued at ${prn.created_at.toISOString()}) and ${latest.toISOString()} (now), each allowing ${paidAtClockSkewMs / 60_000} minutes of clock difference`,
-      },
-    ]);
+  const window = eventWindow(prn.created_at, now, paidAtClockSkewMs);
+  if (!window.contains(paidAt)) {
+    throw invalid([{ pointer: '/paidAt', code: 'paid_at_out_of_range', message: window.describe(`PRN ${prn.prn} was issued`) }]);
   }
 }
 

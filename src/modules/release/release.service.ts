@@ -6,7 +6,7 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../../schema.ts';
 import { inTransaction, type Tx } from '#platform/db/transaction.ts';
-import { localDate, type Clock } from '#platform/clock.ts';
+import { eventWindow, localDate, partnerClockSkewMs, type Clock } from '#platform/clock.ts';
 import { Dec, fixed, parseDecimal } from '#platform/money.ts';
 import { newId, nextSerial, reference } from '#platform/ids.ts';
 import { conflict, FieldErrors, notFound } from '#platform/http/problem.ts';
@@ -98,18 +98,13 @@ const kg = (v: Dec | string) => fixed(new Dec(v), 3);
  * Clocks disagree by a few minutes (the terminal's, ours): a gate-out may be dated up to this much
  * before its release order was issued or after our now. Not a business rule, so not a setting.
  */
-export const gateOutClockSkewMs = 5 * 60 * 1000;
+export const gateOutClockSkewMs = partnerClockSkewMs;
 
 /** The gate-out time must lie between the release and now, give or take the clock skew. */
 function checkGateOutTime(errors: FieldErrors, at: Date, order: ReleaseOrderRow, now: Date): void {
-  const earliest = new Date(order.released_at.getTime() - gateOutClockSkewMs);
-  const latest = new Date(now.getTime() + gateOutClockSkewMs);
-  if (at < earliest || at > latest) {
-    errors.add(
-      '/at',
-      'gate_out_time_out_of_range',
-      `must be between ${earliest.toISOString()} (release order ${order.number} was issued at ${order.released_at.toISOString()}) and ${latest.toISOString()} (now), each allowing ${gateOutClockSkewMs / 60_000} minutes of clock difference`,
-    );
+  const window = eventWindow(order.released_at, now, gateOutClockSkewMs);
+  if (!window.contains(at)) {
+    errors.add('/at', 'gate_out_time_out_of_range', window.describe(`release order ${order.number} was issued`));
   }
 }
 
