@@ -233,7 +233,7 @@ export function calculatorService(deps: { tariff: TariffService; reference: Refe
       for (const [index, item] of req.items.entries()) {
         const p = `/items/${index}`;
         const vehicleFuel = item.vehicle ? fuelAliases[item.vehicle.fuel.toLowerCase()] : undefined;
-        if (item.vehicle && item.hsCode !== undefined) {
+        if (item.vehicle) {
           if (vehicleFuel) {
             crspRows[index] = await usedVehicle(deps, errors, p, item.vehicle, vehicleFuel, date, req.noCrspRow ?? 'refuse');
           } else {
@@ -250,14 +250,11 @@ export function calculatorService(deps: { tariff: TariffService; reference: Refe
             measures.push(undefined);
           }
         } else if (item.vehicle) {
-          const fuel = fuelAliases[item.vehicle.fuel.toLowerCase()];
-          if (!fuel) {
-            errors.add(`${p}/vehicle/fuel`, 'invalid_fuel', `"${item.vehicle.fuel}" is not allowed; use one of ${calculatorFuels.join(', ')}`);
+          if (!vehicleFuel) {
             measures.push(undefined);
             continue;
           }
-          crspRows[index] = await usedVehicle(deps, errors, p, item.vehicle, fuel, date, req.noCrspRow ?? 'refuse');
-          const found = await deps.tariff.vehicleLine(fuel, item.vehicle.engineCc, date);
+          const found = await deps.tariff.vehicleLine(vehicleFuel, item.vehicle.engineCc, date);
           measures.push(found.ok ? found.measure : undefined);
           if (!found.ok) {
             errors.add(`${p}/hsCode`, found.code, found.message);
