@@ -98,14 +98,23 @@ function decimalField(errors: FieldErrors, pointer: string, raw: string | undefi
   return d;
 }
 
+type UnitRows = ReadonlyMap<string, { code: string; kind: string; factor: string | null }>;
+/** Built once per load of the reference sets (they are cached until reload()), not per request. */
+const unitsByDefs = new WeakMap<UnitRows, ReadonlyMap<string, UnitDef>>();
+
 /** The units table as the engine converts with it: units without a factor cannot be converted. */
-function unitsFrom(defs: ReadonlyMap<string, { code: string; kind: string; factor: string | null }>): Map<string, UnitDef> {
+function unitsFrom(defs: UnitRows): ReadonlyMap<string, UnitDef> {
+  const cached = unitsByDefs.get(defs);
+  if (cached) {
+    return cached;
+  }
   const units = new Map<string, UnitDef>();
   for (const d of defs.values()) {
     if (d.factor !== null) {
       units.set(d.code, { code: d.code, kind: d.kind, factor: new Dec(d.factor) });
     }
   }
+  unitsByDefs.set(defs, units);
   return units;
 }
 
