@@ -86,7 +86,7 @@ export const calculatorFuels = Object.keys(fuelAliases);
 
 export const defaultCpc = '4000000';
 
-function decimalField(errors: FieldErrors, pointer: string, raw: string | undefined, opts: { positive?: boolean } = {}): Dec | undefined {
+function decimalField(errors: FieldErrors, pointer: string, raw: string | undefined, opts: { positive?: boolean; max?: { value: Dec; why: string } } = {}): Dec | undefined {
   if (raw === undefined) {
     return undefined;
   }
@@ -95,8 +95,15 @@ function decimalField(errors: FieldErrors, pointer: string, raw: string | undefi
     errors.add(pointer, 'invalid_decimal', `"${raw}" is not a ${opts.positive ? 'positive' : 'non-negative'} decimal number written as a string, e.g. "1250.50"`);
     return undefined;
   }
+  if (opts.max && opts.max.value.lessThan(d)) {
+    errors.add(pointer, 'out_of_range', `"${raw}" is more than ${opts.max.value.toString()}: ${opts.max.why}`);
+    return undefined;
+  }
   return d;
 }
+
+/** Alcoholic strength is a share of the volume: the schema's three digits allow up to 999.99. */
+const maxAlcoholPercent = { value: new Dec(100), why: 'the alcoholic strength is in % vol, e.g. "40" for whisky' };
 
 type UnitRows = ReadonlyMap<string, { code: string; kind: string; factor: string | null }>;
 /** Built once per load of the reference sets (they are cached until reload()), not per request. */
@@ -340,7 +347,7 @@ export function calculatorService(deps: { tariff: TariffService; reference: Refe
           insurance: decimalField(errors, `${p}/insurance`, item.insurance),
           quantity: decimalField(errors, `${p}/quantity`, item.quantity),
           netMassKg: decimalField(errors, `${p}/netMassKg`, item.netMassKg),
-          alcoholPercent: decimalField(errors, `${p}/alcoholPercent`, item.alcoholPercent),
+          alcoholPercent: decimalField(errors, `${p}/alcoholPercent`, item.alcoholPercent, { max: maxAlcoholPercent }),
         };
         for (const [k, v] of Object.entries(optional)) {
           if (v !== undefined) {
