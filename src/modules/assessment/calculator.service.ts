@@ -138,16 +138,20 @@ const ruleJsonOf = (r: RuleRef) => ({ kind: r.kind, id: r.id, key: r.key, validF
  */
 async function resolvePreferences(origin: OriginService, req: CalculatorRequest, date: string, countries: ReadonlySet<string>, errors: FieldErrors): Promise<(PreferenceGrant | undefined)[]> {
   const documents = (req.documents ?? []).map((d) => d.code);
-  const grants: (PreferenceGrant | undefined)[] = [];
-  for (const [index, item] of req.items.entries()) {
-    const country = item.originCountry?.toUpperCase();
-    const outcome = country !== undefined && countries.has(country) ? await origin.resolvePreference({ pointer: `/items/${index}`, originCountry: country, preferentialOrigin: item.preferentialOrigin, documents, date }) : {};
+  const outcomes = await origin.resolvePreferences(
+    req.items.map((item, index) => {
+      const country = item.originCountry?.toUpperCase();
+      // An unknown country is reported by the item checks; it earns nothing here.
+      const known = country !== undefined && countries.has(country);
+      return { pointer: `/items/${index}`, originCountry: known ? country : undefined, preferentialOrigin: known && item.preferentialOrigin, documents, date };
+    }),
+  );
+  return outcomes.map((outcome) => {
     if ('error' in outcome) {
       errors.add(outcome.error.pointer, outcome.error.code, outcome.error.message);
     }
-    grants.push('grant' in outcome ? outcome.grant : undefined);
-  }
-  return grants;
+    return 'grant' in outcome ? outcome.grant : undefined;
+  });
 }
 
 /** Refuses what a vehicle may no longer carry, and finds the CRSP row of a used one. */
