@@ -159,6 +159,11 @@ describe('errors name the field and what is allowed', () => {
     expect(r.status).toBe(422);
     expect(r.body.errors[0]).toMatchObject({ pointer: '/items/0/quantity', code: 'required' });
   });
+  it('an alcoholic strength above 100% vol', async () => {
+    const r = await calc({ date: '2025-03-01', currency: 'KES', items: [{ hsCode: '2208.30.00', fob: '1000', quantity: '10', alcoholPercent: '400' }] });
+    expect(r.status).toBe(422);
+    expect(r.body.errors).toEqual([expect.objectContaining({ pointer: '/items/0/alcoholPercent', code: 'out_of_range' })]);
+  });
 });
 
 describe('the service around it', () => {

@@ -86,7 +86,7 @@ export const calculatorFuels = Object.keys(fuelAliases);
 
 export const defaultCpc = '4000000';
 
-function decimalField(errors: FieldErrors, pointer: string, raw: string | undefined, opts: { positive?: boolean } = {}): Dec | undefined {
+function decimalField(errors: FieldErrors, pointer: string, raw: string | undefined, opts: { positive?: boolean; max?: { value: Dec; why: string } } = {}): Dec | undefined {
   if (raw === undefined) {
     return undefined;
   }
@@ -95,17 +95,33 @@ function decimalField(errors: FieldErrors, pointer: string, raw: string | undefi
     errors.add(pointer, 'invalid_decimal', `"${raw}" is not a ${opts.positive ? 'positive' : 'non-negative'} decimal number written as a string, e.g. "1250.50"`);
     return undefined;
   }
+  if (opts.max && opts.max.value.lessThan(d)) {
+    errors.add(pointer, 'out_of_range', `"${raw}" is more than ${opts.max.value.toString()}: ${opts.max.why}`);
+    return undefined;
+  }
   return d;
 }
 
+/** Alcoholic strength is a share of the volume: the schema's three digits allow up to 999.99. */
+const maxAlcoholPercent = { value: new Dec(100), why: 'the alcoholic strength is in % vol, e.g. "40" for whisky' };
+
+type UnitRows = ReadonlyMap<string, { code: string; kind: string; factor: string | null }>;
+/** Built once per load of the reference sets (they are cached until reload()), not per request. */
+const unitsByDefs = new WeakMap<UnitRows, ReadonlyMap<string, UnitDef>>();
+
 /** The units table as the engine converts with it: units without a factor cannot be converted. */
-function unitsFrom(defs: ReadonlyMap<string, { code: string; kind: string; factor: string | null }>): Map<string, UnitDef> {
+function unitsFrom(defs: UnitRows): ReadonlyMap<string, UnitDef> {
+  const cached = unitsByDefs.get(defs);
+  if (cached) {
+    return cached;
+  }
   const units = new Map<string, UnitDef>();
   for (const d of defs.values()) {
     if (d.factor !== null) {
       units.set(d.code, { code: d.code, kind: d.kind, factor: new Dec(d.factor) });
     }
   }
+  unitsByDefs.set(defs, units);
   return units;
 }
 
@@ -122,16 +138,20 @@ const ruleJsonOf = (r: RuleRef) => ({ kind: r.kind, id: r.id, key: r.key, validF
  */
 async function resolvePreferences(origin: OriginService, req: CalculatorRequest, date: string, countries: ReadonlySet<string>, errors: FieldErrors): Promise<(PreferenceGrant | undefined)[]> {
   const documents = (req.documents ?? []).map((d) => d.code);
-  const grants: (PreferenceGrant | undefined)[] = [];
-  for (const [index, item] of req.items.entries()) {
-    const country = item.originCountry?.toUpperCase();
-    const outcome = country !== undefined && countries.has(country) ? await origin.resolvePreference({ pointer: `/items/${index}`, originCountry: country, preferentialOrigin: item.preferentialOrigin, documents, date }) : {};
+  const outcomes = await origin.resolvePreferences(
+    req.items.map((item, index) => {
+      const country = item.originCountry?.toUpperCase();
+      // An unknown country is reported by the item checks; it earns nothing here.
+      const known = country !== undefined && countries.has(country);
+      return { pointer: `/items/${index}`, originCountry: known ? country : undefined, preferentialOrigin: known && item.preferentialOrigin, documents, date };
+    }),
+  );
+  return outcomes.map((outcome) => {
     if ('error' in outcome) {
       errors.add(outcome.error.pointer, outcome.error.code, outcome.error.message);
     }
-    grants.push('grant' in outcome ? outcome.grant : undefined);
-  }
-  return grants;
+    return 'grant' in outcome ? outcome.grant : undefined;
+  });
 }
 
 /** Refuses what a vehicle may no longer carry, and finds the CRSP row of a used one. */
@@ -233,7 +253,7 @@ export function calculatorService(deps: { tariff: TariffService; reference: Refe
       for (const [index, item] of req.items.entries()) {
         const p = `/items/${index}`;
         const vehicleFuel = item.vehicle ? fuelAliases[item.vehicle.fuel.toLowerCase()] : undefined;
-        if (item.vehicle && item.hsCode !== undefined) {
+        if (item.vehicle) {
           if (vehicleFuel) {
             crspRows[index] = await usedVehicle(deps, errors, p, item.vehicle, vehicleFuel, date, req.noCrspRow ?? 'refuse');
           } else {
@@ -250,14 +270,11 @@ export function calculatorService(deps: { tariff: TariffService; reference: Refe
             measures.push(undefined);
           }
         } else if (item.vehicle) {
-          const fuel = fuelAliases[item.vehicle.fuel.toLowerCase()];
-          if (!fuel) {
-            errors.add(`${p}/vehicle/fuel`, 'invalid_fuel', `"${item.vehicle.fuel}" is not allowed; use one of ${calculatorFuels.join(', ')}`);
+          if (!vehicleFuel) {
             measures.push(undefined);
             continue;
           }
-          crspRows[index] = await usedVehicle(deps, errors, p, item.vehicle, fuel, date, req.noCrspRow ?? 'refuse');
-          const found = await deps.tariff.vehicleLine(fuel, item.vehicle.engineCc, date);
+          const found = await deps.tariff.vehicleLine(vehicleFuel, item.vehicle.engineCc, date);
           measures.push(found.ok ? found.measure : undefined);
           if (!found.ok) {
             errors.add(`${p}/hsCode`, found.code, found.message);
@@ -334,7 +351,7 @@ export function calculatorService(deps: { tariff: TariffService; reference: Refe
           insurance: decimalField(errors, `${p}/insurance`, item.insurance),
           quantity: decimalField(errors, `${p}/quantity`, item.quantity),
           netMassKg: decimalField(errors, `${p}/netMassKg`, item.netMassKg),
-          alcoholPercent: decimalField(errors, `${p}/alcoholPercent`, item.alcoholPercent),
+          alcoholPercent: decimalField(errors, `${p}/alcoholPercent`, item.alcoholPercent, { max: maxAlcoholPercent }),
         };
         for (const [k, v] of Object.entries(optional)) {
           if (v !== undefined) {

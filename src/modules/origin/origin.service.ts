@@ -37,37 +37,62 @@ function grantOf(m: MembershipInForce): PreferenceGrant {
 
 export function originService(db: Kysely<DB> | Tx) {
   const repo = originRepository(db);
-  return {
-    async resolvePreference(claim: PreferenceClaim): Promise<PreferenceOutcome> {
+
+  /**
+   * Each claim's outcome, in order. A consignment's items mostly share an origin: the country's
+   * memberships are read once per country and date, not once per item.
+   */
+  async function resolvePreferences(claims: readonly PreferenceClaim[]): Promise<PreferenceOutcome[]> {
+    const best = new Map<string, Promise<MembershipInForce | undefined>>();
+    let agreements: Promise<string> | undefined;
+    const outcomes: PreferenceOutcome[] = [];
+    for (const claim of claims) {
       if (claim.preferentialOrigin !== true || claim.originCountry === undefined) {
-        return {};
+        outcomes.push({});
+        continue;
       }
       const country = claim.originCountry.toUpperCase();
-      const [best] = await repo.membershipsInForce(country, claim.date);
-      if (!best) {
-        const known = (await repo.agreements()).map((a) => a.code).join(', ');
-        return {
-          error: {
-            pointer: `${claim.pointer}/preferentialOrigin`,
-            code: 'no_preference',
-            message: `goods of ${country} earn no preference on ${claim.date}: ${country} applies none of the preference agreements (${known}) on that date (DR Congo and Somalia, for instance, are EAC members not yet applying the Customs Union); drop the claim, full duty applies`,
-          },
-        };
+      const key = `${country}|${claim.date}`;
+      let found = best.get(key);
+      if (!found) {
+        found = repo.membershipsInForce(country, claim.date).then((rows) => rows[0]);
+        best.set(key, found);
       }
-      const presented = new Set(claim.documents.map((d) => d.toUpperCase()));
-      if (!presented.has(best.proof_document)) {
-        return {
-          error: {
-            pointer: `${claim.pointer}/preferentialOrigin`,
-            code: 'document_required',
-            message: `${best.name} (${best.agreement}) preference for goods of ${country} needs its proof of origin: add document code ${best.proof_document} to documents, or drop the claim`,
-          },
-        };
-      }
-      return { grant: grantOf(best) };
+      outcomes.push(await outcomeOf(claim, country, await found, () => (agreements ??= repo.agreements().then((all) => all.map((a) => a.code).join(', ')))));
+    }
+    return outcomes;
+  }
+
+  return {
+    resolvePreferences,
+    async resolvePreference(claim: PreferenceClaim): Promise<PreferenceOutcome> {
+      return (await resolvePreferences([claim]))[0] as PreferenceOutcome;
     },
     agreements: () => repo.agreements(),
   };
+}
+
+async function outcomeOf(claim: PreferenceClaim, country: string, best: MembershipInForce | undefined, known: () => Promise<string>): Promise<PreferenceOutcome> {
+  if (!best) {
+    return {
+      error: {
+        pointer: `${claim.pointer}/preferentialOrigin`,
+        code: 'no_preference',
+        message: `goods of ${country} earn no preference on ${claim.date}: ${country} applies none of the preference agreements (${await known()}) on that date (DR Congo and Somalia, for instance, are EAC members not yet applying the Customs Union); drop the claim, full duty applies`,
+      },
+    };
+  }
+  const presented = new Set(claim.documents.map((d) => d.toUpperCase()));
+  if (!presented.has(best.proof_document)) {
+    return {
+      error: {
+        pointer: `${claim.pointer}/preferentialOrigin`,
+        code: 'document_required',
+        message: `${best.name} (${best.agreement}) preference for goods of ${country} needs its proof of origin: add document code ${best.proof_document} to documents, or drop the claim`,
+      },
+    };
+  }
+  return { grant: grantOf(best) };
 }
 
 export type OriginService = ReturnType<typeof originService>;
