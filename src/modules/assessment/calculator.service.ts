@@ -41,8 +41,11 @@ export interface CalculatorVehicle {
   model?: string;
   body?: string;
   drive?: string;
+  /** YYYY-MM: the vehicle is used and valued from the CRSP schedule. */
   firstRegistration?: string;
+  /** Refused (kept so older drafts still read): see firstRegistration. */
   firstRegistrationYear?: number;
+  /** Refused (kept so older drafts still read): the CRSP is read from the schedule. */
   crsp?: string;
 }
 

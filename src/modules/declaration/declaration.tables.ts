@@ -1,3 +1,4 @@
+import type { CalculatorVehicle } from '#modules/assessment/index.ts';
 import type { ColumnType, Selectable } from 'kysely';
 
 /** numeric columns arrive as exact decimal text. */
@@ -19,21 +20,8 @@ export interface DeclaredDocument {
   reference: string;
 }
 
-export interface DeclaredVehicle {
-  fuel: string;
-  engineCc: number;
-  make?: string;
-  model?: string;
-  body?: string;
-  drive?: string;
-  /** YYYY-MM: the vehicle is used and valued from the CRSP schedule. */
-  firstRegistration?: string;
-  /** Refused at lodgement (kept so older drafts still read): see firstRegistration. */
-  firstRegistrationYear?: number;
-  /** Refused at lodgement (kept so older drafts still read): the CRSP is read from the schedule. */
-  crsp?: string;
-  chassisNumber?: string;
-}
+/** A vehicle as declared: what the calculator takes (one item model), and its chassis number. */
+export type DeclaredVehicle = CalculatorVehicle & { chassisNumber?: string };
 
 export interface DeclarationTables {
   declaration: {
