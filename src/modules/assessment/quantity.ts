@@ -15,7 +15,9 @@ function notConvertible(hsCode: string, from: UnitDef, to: UnitDef): QuantityRes
     error: {
       pointer: '/unit',
       code: 'unit_not_convertible',
-      message: `a quantity in ${from.code} (${from.kind}) cannot be converted to ${to.code} (${to.kind}), the unit ${hsCode} is charged per; declare the quantity in a ${to.kind} unit`,
+      message: `a quantity in ${from.code} (${from.kind}) cannot be converted to ${to.code} (${to.kind}), the unit ${hsCode} is charged per; ${
+        to.kind === 'alcohol' ? 'declare the quantity in litres (LTR, or another volume unit) with alcoholPercent' : `declare the quantity in a unit of ${to.kind}`
+      }`,
     },
   };
 }
