@@ -12,6 +12,7 @@ import { isIsoDate } from '#platform/clock.ts';
 import type { Tx } from '#platform/db/transaction.ts';
 import { clashesWithinFile, importTransaction, planVersions } from '#platform/imports/versions.ts';
 import { recordDataImport } from '#platform/imports/lines.ts';
+import { maxJsonImportBytes } from '#platform/imports/json.ts';
 import { recordAudit, type Actor } from '#modules/audit/index.ts';
 import { originWrites, type AgreementRow, type MemberRow } from './origin.repository.ts';
 
@@ -238,6 +239,10 @@ async function knownCodes(db: Kysely<DB>): Promise<Known> {
 
 export async function importOrigin(db: Kysely<DB>, file: string, options: OriginImportOptions): Promise<OriginImportReport> {
   const report: OriginImportReport = { ok: false, file: path.basename(file), agreements: 0, members: 0, loaded: 0, unchanged: 0, closed: 0, errors: [] };
+  if (fs.statSync(file).size > maxJsonImportBytes) {
+    report.errors.push({ pointer: '', message: `larger than ${maxJsonImportBytes / 1_000_000} MB` });
+    return finish(report);
+  }
   const parsed = parseOriginFile(fs.readFileSync(file, 'utf8'), await knownCodes(db), report.errors);
   report.agreements = parsed.agreements.length;
   report.members = parsed.members.length;

@@ -2,10 +2,10 @@
 // reported with its number (JSON: its entry number); then it loads all-or-nothing in one
 // transaction. A new version of a rule closes the open earlier one the day before it starts;
 // an identical row is left alone; history is never rewritten.
-import fs from 'node:fs';
 import path from 'node:path';
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../../schema.ts';
+import { readJsonFile } from '#platform/imports/json.ts';
 import { readCsv, sha256File, type CsvRecord } from '#platform/csv.ts';
 import { isIsoDate } from '#platform/clock.ts';
 import { parseDecimal } from '#platform/money.ts';
@@ -32,12 +32,11 @@ async function readRows(file: string): Promise<{ header: string[]; records: CsvR
   if (!file.toLowerCase().endsWith('.json')) {
     return readCsv(file);
   }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch (err) {
-    return `not valid JSON: ${(err as Error).message}`;
+  const read = readJsonFile(file);
+  if ('problem' in read) {
+    return `not valid JSON: ${read.problem}`;
   }
+  const parsed = read.value;
   const entries = Array.isArray(parsed) ? parsed : (parsed as { reliefs?: unknown })?.reliefs;
   if (!Array.isArray(entries) || entries.some((e) => typeof e !== 'object' || e === null || Array.isArray(e))) {
     return 'a JSON relief file is an array of objects (or {"reliefs": [...]}) with the CSV column names as keys';
