@@ -13,7 +13,7 @@ import { auditCommand } from '#modules/audit/index.ts';
 import { adminCreateCommand, adminUsage, commandLineActor, identityService, identitySettings, readPasswordFromStdin } from '#modules/identity/index.ts';
 import { disableDemoCredentials, partiesService } from '#modules/parties/index.ts';
 import { importReliefs } from '#modules/relief/index.ts';
-import { importOrigin, type OriginImportReport } from '#modules/origin/index.ts';
+import { importOrigin } from '#modules/origin/index.ts';
 import { importCrsp } from '#modules/vehicle/index.ts';
 
 const usage = `forodha <command>
@@ -46,29 +46,55 @@ function option(args: string[], name: string): string | undefined {
   return i >= 0 ? args[i + 1] : undefined;
 }
 
-function printReport(report: ImportReport, dryRun: boolean): void {
+/** Prints an import's outcome: its summary, or every problem; the exit code. */
+function printOutcome(report: { ok: boolean; file: string; importId?: number }, summary: string, problems: string[]): number {
   if (report.ok) {
-    const verb = dryRun ? 'would load' : 'loaded';
-    console.log(`${report.file}: ${report.rows} rows checked; ${verb} ${report.loaded}, unchanged ${report.unchanged}, earlier versions closed ${report.closed}${report.importId ? ` (import #${report.importId})` : ''}`);
-    return;
+    console.log(`${report.file}: ${summary}${report.importId ? ` (import #${report.importId})` : ''}`);
+    return 0;
   }
-  console.error(`${report.file}: NOT loaded, nothing was changed. ${report.errors.length} problem(s):`);
-  for (const e of report.errors) {
-    console.error(`  line ${e.line}${e.field ? ` ${e.field}` : ''}: ${e.message}`);
+  console.error(`${report.file}: NOT loaded, nothing was changed. ${problems.length} problem(s):`);
+  for (const p of problems) {
+    console.error(`  ${p}`);
   }
+  return 1;
 }
 
-function printOriginReport(report: OriginImportReport, dryRun: boolean): void {
-  if (report.ok) {
-    const verb = dryRun ? 'would load' : 'loaded';
-    console.log(`${report.file}: ${report.agreements} agreements, ${report.members} memberships checked; ${verb} ${report.loaded}, unchanged ${report.unchanged}, earlier memberships closed ${report.closed}${report.importId ? ` (import #${report.importId})` : ''}`);
-    return;
-  }
-  console.error(`${report.file}: NOT loaded, nothing was changed. ${report.errors.length} problem(s):`);
-  for (const e of report.errors) {
-    console.error(`  entry ${e.pointer || '/'}: ${e.message}`);
-  }
+const verb = (dryRun: boolean) => (dryRun ? 'would load' : 'loaded');
+
+function printReport(report: ImportReport, dryRun: boolean): number {
+  const summary = `${report.rows} rows checked; ${verb(dryRun)} ${report.loaded}, unchanged ${report.unchanged}, earlier versions closed ${report.closed}`;
+  return printOutcome(report, summary, report.errors.map((e) => `line ${e.line}${e.field ? ` ${e.field}` : ''}: ${e.message}`));
 }
+
+interface ImportRun {
+  importedBy: string;
+  dryRun: boolean;
+}
+
+/** `forodha <command> import FILE`: what file it takes and how it loads and reports it. */
+const importers: Record<string, { file: string; run: (db: Kysely<DB>, file: string, o: ImportRun) => Promise<number> }> = {
+  ...Object.fromEntries(
+    ([['tariff', importTariff, 'FILE.csv'], ['rates', importRates, 'FILE.csv'], ['crsp', importCrsp, 'FILE.csv'], ['reliefs', importReliefs, 'FILE.csv|json']] as const).map(([name, load, file]) => [
+      name,
+      { file, run: async (db: Kysely<DB>, f: string, o: ImportRun) => printReport(await load(db, f, { ...o, onProgress: (m) => process.stderr.write(`  ${m}\n`) }), o.dryRun) },
+    ]),
+  ),
+  charges: {
+    file: 'FILE.json',
+    run: async (db, f, o) => {
+      const report = await importCharges(db, f, { strict: true, ...o });
+      return printOutcome(report, `${report.entries} entries checked; ${verb(o.dryRun)} ${report.loaded}, unchanged ${report.unchanged}, earlier versions closed ${report.closed}`, report.errors);
+    },
+  },
+  origin: {
+    file: 'FILE.json',
+    run: async (db, f, o) => {
+      const report = await importOrigin(db, f, { ...o, actor: commandLineActor(`forodha origin import --by ${o.importedBy}`) });
+      const summary = `${report.agreements} agreements, ${report.members} memberships checked; ${verb(o.dryRun)} ${report.loaded}, unchanged ${report.unchanged}, earlier memberships closed ${report.closed}`;
+      return printOutcome(report, summary, report.errors.map((e) => `entry ${e.pointer || '/'}: ${e.message}`));
+    },
+  },
+};
 
 async function withDatabase<T>(work: (database: Database) => Promise<T>): Promise<T> {
   const config = loadConfig();
@@ -83,10 +109,11 @@ async function withDatabase<T>(work: (database: Database) => Promise<T>): Promis
 export async function run(argv: string[]): Promise<number> {
   const [command, sub, ...rest] = argv;
   const args = [sub ?? '', ...rest];
-  if ((command === 'tariff' || command === 'rates' || command === 'reliefs' || command === 'crsp') && sub === 'import') {
+  const importer = sub === 'import' ? importers[command ?? ''] : undefined;
+  if (importer) {
     const file = rest.find((a, i) => !a.startsWith('--') && rest[i - 1] !== '--by');
     if (!file) {
-      console.error(`usage: forodha ${command} import FILE.${command === 'reliefs' ? 'csv|json' : 'csv'} [--dry-run] [--by NAME]`);
+      console.error(`usage: forodha ${command} import ${importer.file} [--dry-run] [--by NAME]`);
       return 2;
     }
     const dryRun = rest.includes('--dry-run');
@@ -94,45 +121,7 @@ export async function run(argv: string[]): Promise<number> {
     return withDatabase(async ({ db }) => {
       // A fresh database needs its schema and reference lists (units, currencies) to check rows against.
       await prepareDatabase(db, { demo: false });
-      const load = command === 'tariff' ? importTariff : command === 'rates' ? importRates : command === 'crsp' ? importCrsp : importReliefs;
-      const report = await load(db, file, { importedBy, dryRun, onProgress: (m) => process.stderr.write(`  ${m}\n`) });
-      printReport(report, dryRun);
-      return report.ok ? 0 : 1;
-    });
-  }
-  if (command === 'charges' && sub === 'import') {
-    const file = rest.find((a, i) => !a.startsWith('--') && rest[i - 1] !== '--by');
-    if (!file) {
-      console.error('usage: forodha charges import FILE.json [--dry-run] [--by NAME]');
-      return 2;
-    }
-    const dryRun = rest.includes('--dry-run');
-    const importedBy = option(rest, '--by') ?? process.env.USER ?? 'cli';
-    return withDatabase(async ({ db }) => {
-      await prepareDatabase(db, { demo: false });
-      const report = await importCharges(db, file, { strict: true, dryRun, importedBy });
-      if (!report.ok) {
-        console.error(`${report.file}: NOT loaded, nothing was changed. ${report.errors.length} problem(s):`);
-        report.errors.forEach((e) => console.error(`  ${e}`));
-        return 1;
-      }
-      console.log(`${report.file}: ${report.entries} entries checked; ${dryRun ? 'would load' : 'loaded'} ${report.loaded}, unchanged ${report.unchanged}, earlier versions closed ${report.closed}`);
-      return 0;
-    });
-  }
-  if (command === 'origin' && sub === 'import') {
-    const file = rest.find((a, i) => !a.startsWith('--') && rest[i - 1] !== '--by');
-    if (!file) {
-      console.error('usage: forodha origin import FILE.json [--dry-run] [--by NAME]');
-      return 2;
-    }
-    const dryRun = rest.includes('--dry-run');
-    const importedBy = option(rest, '--by') ?? process.env.USER ?? 'cli';
-    return withDatabase(async ({ db }) => {
-      await prepareDatabase(db, { demo: false });
-      const report = await importOrigin(db, file, { importedBy, dryRun, actor: commandLineActor(`forodha origin import --by ${importedBy}`) });
-      printOriginReport(report, dryRun);
-      return report.ok ? 0 : 1;
+      return importer.run(db, file, { importedBy, dryRun });
     });
   }
   if (command === 'risk' && sub === 'train') {

@@ -4,17 +4,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { cli, root } from './cli-run.ts';
 
-const root = path.resolve(import.meta.dirname, '..');
 const shipped = JSON.parse(fs.readFileSync(path.join(root, 'src/modules/tariff/data/kenya-charges.json'), 'utf8')) as { chargeTypes: object[]; chargeRates: object[] };
-
-function cli(dataDir: string, ...args: string[]) {
-  const env = { ...process.env, DATA_DIR: dataDir, DATABASE_URL: '' };
-  const r = spawnSync(path.join(root, 'node_modules/.bin/tsx'), [path.join(root, 'src/cli.ts'), ...args], { env, encoding: 'utf8', timeout: 120_000 });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
 
 describe('forodha charges import', { timeout: 180_000 }, () => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'forodha-charges-'));

@@ -3,18 +3,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { cli } from './cli-run.ts';
 import { openDatabase } from '../src/platform/db/database.ts';
 
-const root = path.resolve(import.meta.dirname, '..');
 const header = 'hs_code,description,unit,import_duty_rate,import_duty_specific,import_duty_specific_unit,excise_rate,excise_specific,excise_specific_unit,specific_currency,vat,valid_from,valid_to';
-
-function cli(dataDir: string, ...args: string[]) {
-  const env = { ...process.env, DATA_DIR: dataDir, DATABASE_URL: '' };
-  const r = spawnSync(path.join(root, 'node_modules/.bin/tsx'), [path.join(root, 'src/cli.ts'), ...args], { env, encoding: 'utf8', timeout: 120_000 });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
 
 // Each run starts a process that opens PGlite (WebAssembly) and migrates: allow for a slow machine.
 describe('forodha tariff import', { timeout: 180_000 }, () => {

@@ -8,8 +8,11 @@ import path from 'node:path';
 import type { Kysely } from 'kysely';
 import type { DB } from '../../schema.ts';
 import { sha256File } from '#platform/csv.ts';
-import { addDays, isIsoDate } from '#platform/clock.ts';
-import { inTransaction, type Tx } from '#platform/db/transaction.ts';
+import { isIsoDate } from '#platform/clock.ts';
+import type { Tx } from '#platform/db/transaction.ts';
+import { clashesWithinFile, importTransaction, planVersions } from '#platform/imports/versions.ts';
+import { recordDataImport } from '#platform/imports/lines.ts';
+import { maxJsonImportBytes } from '#platform/imports/json.ts';
 import { recordAudit, type Actor } from '#modules/audit/index.ts';
 import { originWrites, type AgreementRow, type MemberRow } from './origin.repository.ts';
 
@@ -187,19 +190,9 @@ export function parseOriginFile(content: string, known: Known, errors: EntryErro
   return { agreements, members };
 }
 
-function overlaps(a: { valid_from: string; valid_to: string | null }, b: { valid_from: string; valid_to: string | null }): boolean {
-  return a.valid_from <= (b.valid_to ?? '9999-12-31') && b.valid_from <= (a.valid_to ?? '9999-12-31');
-}
-
 function checkOverlaps(members: NewMember[], errors: EntryError[]): void {
-  const seen = new Map<string, NewMember[]>();
-  for (const m of members) {
-    const key = `${m.agreement}:${m.country}`;
-    const clash = seen.get(key)?.find((e) => overlaps(e, m));
-    if (clash) {
-      errors.push({ pointer: `${m.pointer}/validFrom`, message: `${m.country} in ${m.agreement} from ${m.valid_from} overlaps ${clash.pointer} (${clash.valid_from} to ${clash.valid_to ?? 'open'}); give the earlier entry a validTo` });
-    }
-    seen.set(key, [...(seen.get(key) ?? []), m]);
+  for (const { row: m, earlier: clash } of clashesWithinFile(members, (x) => `${x.agreement}:${x.country}`)) {
+    errors.push({ pointer: `${m.pointer}/validFrom`, message: `${m.country} in ${m.agreement} from ${m.valid_from} overlaps ${clash.pointer} (${clash.valid_from} to ${clash.valid_to ?? 'open'}); give the earlier entry a validTo` });
   }
 }
 
@@ -226,29 +219,15 @@ function checkAgreements(incoming: NewAgreement[], existing: AgreementRow[], err
   return { fresh, described };
 }
 
-/** How incoming memberships fit the loaded ones (see the file's header). */
+/** How incoming memberships fit the loaded ones (see the file's header): the shared version rule. */
 function planMembers(incoming: NewMember[], existing: MemberRow[], errors: EntryError[]) {
-  const plan = { fresh: [] as NewMember[], closes: [] as { id: string; validTo: string }[], unchanged: 0 };
-  for (const m of [...incoming].sort((a, b) => a.valid_from.localeCompare(b.valid_from))) {
-    const versions = existing.filter((e) => e.agreement === m.agreement && e.country === m.country);
-    const sameStart = versions.find((e) => e.valid_from === m.valid_from);
-    if (sameStart) {
-      if (sameStart.valid_to === m.valid_to) {
-        plan.unchanged++;
-      } else {
-        errors.push({ pointer: `${m.pointer}/validFrom`, message: `${m.country} in ${m.agreement} already has a membership from ${m.valid_from} to ${sameStart.valid_to ?? 'open'}; memberships are never rewritten: load the change with a later validFrom` });
-      }
-      continue;
-    }
-    for (const e of versions.filter((v) => overlaps(v, m))) {
-      if (e.valid_from < m.valid_from) {
-        plan.closes.push({ id: e.id, validTo: addDays(m.valid_from, -1) });
-        e.valid_to = addDays(m.valid_from, -1);
-      } else {
-        errors.push({ pointer: `${m.pointer}/validTo`, message: `${m.country} in ${m.agreement} from ${m.valid_from} would overlap the membership loaded from ${e.valid_from}; end it before then` });
-      }
-    }
-    plan.fresh.push(m);
+  const plan = planVersions(incoming, existing, (x) => `${x.agreement}:${x.country}`, (m, e) => e.valid_to === m.valid_to);
+  for (const { row: m, existing: e, why } of plan.refused) {
+    errors.push(
+      why === 'rewrite'
+        ? { pointer: `${m.pointer}/validFrom`, message: `${m.country} in ${m.agreement} already has a membership from ${m.valid_from} to ${e.valid_to ?? 'open'}; memberships are never rewritten: load the change with a later validFrom` }
+        : { pointer: `${m.pointer}/validTo`, message: `${m.country} in ${m.agreement} from ${m.valid_from} would overlap the membership loaded from ${e.valid_from}; end it before then` },
+    );
   }
   return plan;
 }
@@ -258,10 +237,12 @@ async function knownCodes(db: Kysely<DB>): Promise<Known> {
   return { countries: new Set(countries.map((c) => c.code)), documents: new Set(documents.map((d) => d.code)) };
 }
 
-const rollback = new Error('rollback');
-
 export async function importOrigin(db: Kysely<DB>, file: string, options: OriginImportOptions): Promise<OriginImportReport> {
   const report: OriginImportReport = { ok: false, file: path.basename(file), agreements: 0, members: 0, loaded: 0, unchanged: 0, closed: 0, errors: [] };
+  if (fs.statSync(file).size > maxJsonImportBytes) {
+    report.errors.push({ pointer: '', message: `larger than ${maxJsonImportBytes / 1_000_000} MB` });
+    return finish(report);
+  }
   const parsed = parseOriginFile(fs.readFileSync(file, 'utf8'), await knownCodes(db), report.errors);
   report.agreements = parsed.agreements.length;
   report.members = parsed.members.length;
@@ -270,23 +251,20 @@ export async function importOrigin(db: Kysely<DB>, file: string, options: Origin
   }
   const index = new Map(parsed.agreements.map((a, i) => [a.code, i]));
   const actor = options.actor ?? { id: 'cli', name: `forodha origin import (${options.importedBy})`, organisationId: null, role: 'cli' };
-  try {
-    await inTransaction(db, async (tx) => {
-      report.errors = [];
-      await originWrites.lock(tx);
-      const codes = parsed.agreements.map((a) => a.code);
-      const agreements = checkAgreements(parsed.agreements, await originWrites.existingAgreements(tx, codes), report.errors, index);
-      const plan = planMembers(parsed.members, await originWrites.existingMembers(tx, codes), report.errors);
-      Object.assign(report, { loaded: plan.fresh.length, unchanged: plan.unchanged, closed: plan.closes.length });
-      if (report.errors.length > 0 || options.dryRun) {
-        throw rollback;
-      }
-      report.importId = await write(tx, file, report, options, actor, agreements, plan);
-    });
-  } catch (err) {
-    if (err !== rollback) {
-      throw err;
+  const done = await importTransaction(db, async (tx) => {
+    const errors: EntryError[] = [];
+    await originWrites.lock(tx);
+    const codes = parsed.agreements.map((a) => a.code);
+    const agreements = checkAgreements(parsed.agreements, await originWrites.existingAgreements(tx, codes), errors, index);
+    const plan = planMembers(parsed.members, await originWrites.existingMembers(tx, codes), errors);
+    if (errors.length > 0 || options.dryRun) {
+      return { commit: false, errors, plan, importId: undefined };
     }
+    return { commit: true, errors, plan, importId: await write(tx, file, report, options, actor, agreements, plan) };
+  });
+  Object.assign(report, { errors: done.errors, loaded: done.plan.fresh.length, unchanged: done.plan.unchanged, closed: done.plan.closes.length });
+  if (done.importId !== undefined) {
+    report.importId = done.importId;
   }
   return finish(report);
 }
@@ -301,13 +279,7 @@ async function write(
   plan: ReturnType<typeof planMembers>,
 ): Promise<number> {
   const checksum = sha256File(file);
-  const importId = (
-    await tx
-      .insertInto('data_import')
-      .values({ kind: 'origin', file_name: report.file, checksum, rows_loaded: plan.fresh.length + agreements.fresh.length, rows_unchanged: plan.unchanged, imported_by: options.importedBy, note: null })
-      .returning('id')
-      .executeTakeFirstOrThrow()
-  ).id;
+  const importId = await recordDataImport(tx, { kind: 'origin', file_name: report.file, checksum, rows_loaded: plan.fresh.length + agreements.fresh.length, rows_unchanged: plan.unchanged, imported_by: options.importedBy });
   for (const a of agreements.fresh) {
     await originWrites.insertAgreement(tx, { ...a, import_id: importId });
   }

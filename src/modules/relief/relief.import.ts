@@ -2,15 +2,17 @@
 // reported with its number (JSON: its entry number); then it loads all-or-nothing in one
 // transaction. A new version of a rule closes the open earlier one the day before it starts;
 // an identical row is left alone; history is never rewritten.
-import fs from 'node:fs';
 import path from 'node:path';
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../../schema.ts';
+import { readJsonFile } from '#platform/imports/json.ts';
 import { readCsv, sha256File, type CsvRecord } from '#platform/csv.ts';
-import { addDays, isIsoDate } from '#platform/clock.ts';
+import { isIsoDate } from '#platform/clock.ts';
 import { parseDecimal } from '#platform/money.ts';
-import { inTransaction, type Tx } from '#platform/db/transaction.ts';
-import type { ImportReport, LineError } from '#modules/tariff/index.ts';
+import type { Tx } from '#platform/db/transaction.ts';
+import { clashesWithinFile, importTransaction } from '#platform/imports/versions.ts';
+import type { ImportReport } from '#modules/tariff/index.ts';
+import { finishReport as finish, headerErrors, planLineVersions, recordDataImport, type LineError } from '#platform/imports/lines.ts';
 import { reliefRepository as repo, type NewReliefRow, type ReliefRow } from './relief.repository.ts';
 
 export const reliefColumns = ['cpc', 'charge', 'kind', 'name', 'valid_from'] as const;
@@ -30,12 +32,11 @@ async function readRows(file: string): Promise<{ header: string[]; records: CsvR
   if (!file.toLowerCase().endsWith('.json')) {
     return readCsv(file);
   }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch (err) {
-    return `not valid JSON: ${(err as Error).message}`;
+  const read = readJsonFile(file);
+  if ('problem' in read) {
+    return `not valid JSON: ${read.problem}`;
   }
+  const parsed = read.value;
   const entries = Array.isArray(parsed) ? parsed : (parsed as { reliefs?: unknown })?.reliefs;
   if (!Array.isArray(entries) || entries.some((e) => typeof e !== 'object' || e === null || Array.isArray(e))) {
     return 'a JSON relief file is an array of objects (or {"reliefs": [...]}) with the CSV column names as keys';
@@ -132,8 +133,6 @@ function parseRecord(rec: CsvRecord, known: Known, errors: LineError[]): Parsed 
 }
 
 const keyOf = (r: { cpc: string; document_code: string | null; hs_prefix: string | null; charge: string }) => `${r.cpc}|${r.document_code ?? ''}|${r.hs_prefix ?? ''}|${r.charge}`;
-const overlaps = (a: { valid_from: string; valid_to: string | null }, b: { valid_from: string; valid_to: string | null }) =>
-  a.valid_from <= (b.valid_to ?? '9999-12-31') && b.valid_from <= (a.valid_to ?? '9999-12-31');
 const sameRule = (a: Parsed, b: ReliefRow) =>
   a.kind === b.kind &&
   (a.rate === null ? b.rate === null : b.rate !== null && parseDecimal(a.rate)?.equals(b.rate) === true) &&
@@ -141,35 +140,6 @@ const sameRule = (a: Parsed, b: ReliefRow) =>
   a.letter_required === b.letter_required &&
   a.name === b.name &&
   a.valid_to === b.valid_to;
-
-/** How the rows fit the versions already loaded: closes, unchanged rows, and fresh rows (or errors). */
-function plan(rows: Parsed[], existing: ReliefRow[], errors: LineError[]) {
-  const closes: { id: string; validTo: string }[] = [];
-  const fresh: Parsed[] = [];
-  let unchanged = 0;
-  for (const row of [...rows].sort((a, b) => a.valid_from.localeCompare(b.valid_from))) {
-    const versions = existing.filter((e) => keyOf(e) === keyOf(row));
-    const sameStart = versions.find((e) => e.valid_from === row.valid_from);
-    if (sameStart) {
-      if (sameRule(row, sameStart)) {
-        unchanged++;
-      } else {
-        errors.push({ line: row.line, field: 'valid_from', message: `${keyOf(row)} already has a different version from ${row.valid_from}; load the change with a later valid_from` });
-      }
-      continue;
-    }
-    for (const e of versions.filter((v) => overlaps(v, row))) {
-      if (e.valid_from < row.valid_from) {
-        closes.push({ id: String(e.id), validTo: addDays(row.valid_from, -1) });
-        e.valid_to = addDays(row.valid_from, -1);
-      } else {
-        errors.push({ line: row.line, field: 'valid_to', message: `${keyOf(row)} would overlap the version loaded from ${e.valid_from}; end it before then` });
-      }
-    }
-    fresh.push(row);
-  }
-  return { closes, fresh, unchanged };
-}
 
 export async function importReliefs(db: Kysely<DB>, file: string, options: { importedBy: string; dryRun?: boolean; onProgress?: (message: string) => void }): Promise<ImportReport> {
   const report: ImportReport = { ok: false, file: path.basename(file), rows: 0, loaded: 0, unchanged: 0, closed: 0, errors: [] };
@@ -179,60 +149,40 @@ export async function importReliefs(db: Kysely<DB>, file: string, options: { imp
     return report;
   }
   report.rows = read.records.length;
-  const missing = reliefColumns.filter((c) => !read.header.includes(c));
-  const unknown = read.header.filter((c) => !(reliefColumns as readonly string[]).includes(c) && !optionalColumns.includes(c));
-  if (missing.length > 0 || unknown.length > 0) {
-    report.errors.push({ line: 1, message: `columns: ${missing.length > 0 ? `missing ${missing.join(', ')}; ` : ''}${unknown.length > 0 ? `unknown ${unknown.join(', ')}; ` : ''}allowed: ${[...reliefColumns, ...optionalColumns].join(', ')}` });
+  report.errors.push(...headerErrors(read.header, reliefColumns, optionalColumns));
+  if (report.errors.length > 0) {
     return report;
   }
   const [cpcs, documents] = await Promise.all([db.selectFrom('procedure_code').select('code').execute(), db.selectFrom('document_code').select('code').execute()]);
   const known = { cpcs: new Set(cpcs.map((c) => c.code)), documents: new Set(documents.map((d) => d.code)) };
   const rows = read.records.map((r) => parseRecord(r, known, report.errors)).filter((r): r is Parsed => r !== undefined);
-  rows.forEach((row, i) => {
-    const clash = rows.slice(0, i).find((e) => keyOf(e) === keyOf(row) && overlaps(e, row));
-    if (clash) {
-      report.errors.push({ line: row.line, field: 'valid_from', message: `${keyOf(row)} overlaps line ${clash.line}; give the earlier row a valid_to` });
-    }
-  });
+  for (const { row, earlier } of clashesWithinFile(rows, keyOf)) {
+    report.errors.push({ line: row.line, field: 'valid_from', message: `${keyOf(row)} overlaps line ${earlier.line}; give the earlier row a valid_to` });
+  }
   if (read.records.length === 0) {
     report.errors.push({ line: 1, message: 'the file has no rows' });
   }
   if (report.errors.length > 0) {
     return finish(report);
   }
-  const rollback = new Error('rollback');
-  try {
-    await inTransaction(db, async (tx: Tx) => {
-      // One relief import at a time: two would each plan against what the other has not written yet.
-      await sql`lock table relief in exclusive mode`.execute(tx);
-      const p = plan(rows, await repo.existingRules(tx, [...new Set(rows.map((r) => r.cpc))]), report.errors);
-      report.loaded = p.fresh.length;
-      report.unchanged = p.unchanged;
-      report.closed = p.closes.length;
-      if (report.errors.length > 0 || options.dryRun) {
-        throw rollback;
-      }
-      const imported = await tx
-        .insertInto('data_import')
-        .values({ kind: 'relief', file_name: report.file, checksum: sha256File(file), rows_loaded: p.fresh.length, rows_unchanged: p.unchanged, imported_by: options.importedBy, note: null })
-        .returning('id')
-        .executeTakeFirstOrThrow();
-      report.importId = imported.id;
-      for (const c of p.closes) {
-        await repo.closeRule(tx, c.id, c.validTo);
-      }
-      await repo.insertRules(tx, p.fresh.map(({ line: _line, ...row }) => ({ ...row, import_id: imported.id })));
-    });
-  } catch (err) {
-    if (err !== rollback) {
-      throw err;
+  const done = await importTransaction(db, async (tx: Tx) => {
+    // One relief import at a time: two would each plan against what the other has not written yet.
+    await sql`lock table relief in exclusive mode`.execute(tx);
+    const errors: LineError[] = [];
+    const p = planLineVersions(rows, await repo.existingRules(tx, [...new Set(rows.map((r) => r.cpc))]), keyOf, sameRule, keyOf, errors);
+    if (errors.length > 0 || options.dryRun) {
+      return { commit: false, p, errors, importId: undefined };
     }
+    const importId = await recordDataImport(tx, { kind: 'relief', file_name: report.file, checksum: sha256File(file), rows_loaded: p.fresh.length, rows_unchanged: p.unchanged, imported_by: options.importedBy, note: null });
+    for (const c of p.closes) {
+      await repo.closeRule(tx, c.id, c.validTo);
+    }
+    await repo.insertRules(tx, p.fresh.map(({ line: _line, ...row }) => ({ ...row, import_id: importId })));
+    return { commit: true, p, errors, importId };
+  });
+  Object.assign(report, { errors: done.errors, loaded: done.p.fresh.length, unchanged: done.p.unchanged, closed: done.p.closes.length });
+  if (done.importId !== undefined) {
+    report.importId = done.importId;
   }
   return finish(report);
-}
-
-function finish(report: ImportReport): ImportReport {
-  report.errors.sort((a, b) => a.line - b.line);
-  report.ok = report.errors.length === 0;
-  return report;
 }

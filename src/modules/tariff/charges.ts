@@ -4,7 +4,6 @@
 // all-or-nothing in one transaction. History is never rewritten: an entry already loaded must
 // match what is stored (an assessment may rest on it); a new open-ended version closes the
 // previous open-ended one the day before it starts.
-import fs from 'node:fs';
 import path from 'node:path';
 import type { Kysely } from 'kysely';
 import type { DB } from '../../schema.ts';
@@ -14,6 +13,7 @@ import { inTransaction, type Tx } from '#platform/db/transaction.ts';
 import type { ChargeRateDef, ChargeSchedule, ChargeTypeDef, RuleRef } from '#modules/assessment/index.ts';
 import { tariffWrites, type ChargeRateRow, type ChargeTypeRow } from './tariff.repository.ts';
 import { sha256File } from '#platform/csv.ts';
+import { readJsonFile } from '#platform/imports/json.ts';
 
 export interface ChargeTypeEntry {
   code: string;
@@ -216,17 +216,12 @@ const num = (v: string | null) => (v === null ? null : new Dec(v).toString());
  */
 export async function importCharges(db: Kysely<DB>, fileName: string, opts: { dryRun?: boolean; strict: boolean; importedBy: string }): Promise<ChargesReport> {
   const report: ChargesReport = { ok: false, file: path.basename(fileName), entries: 0, loaded: 0, unchanged: 0, closed: 0, errors: [] };
-  let file: ChargesFile;
-  try {
-    const text = fs.readFileSync(fileName, 'utf8');
-    if (text.length > 20_000_000) {
-      throw new Error('larger than 20 MB');
-    }
-    file = JSON.parse(text) as ChargesFile;
-  } catch (err) {
-    report.errors.push(`not a readable JSON file: ${(err as Error).message}`);
+  const read = readJsonFile(fileName);
+  if ('problem' in read) {
+    report.errors.push(`not a readable JSON file: ${read.problem}`);
     return report;
   }
+  const file = read.value as ChargesFile;
   const [units, currencies] = await Promise.all([db.selectFrom('unit').select('code').execute(), db.selectFrom('currency').select('code').execute()]);
   const parsed = parseChargesFile(file, { units: new Set(units.map((u) => u.code)), currencies: new Set(currencies.map((c) => c.code)) });
   report.entries = parsed.types.length + parsed.rates.length;

@@ -5,17 +5,15 @@ import path from 'node:path';
 import type { Kysely } from 'kysely';
 import type { DB } from '../../schema.ts';
 import { readCsv, sha256File, type CsvRecord } from '#platform/csv.ts';
-import { addDays, isIsoDate } from '#platform/clock.ts';
+import { isIsoDate } from '#platform/clock.ts';
 import { parseDecimal } from '#platform/money.ts';
-import { inTransaction, type Tx } from '#platform/db/transaction.ts';
+import type { Tx } from '#platform/db/transaction.ts';
+import { importTransaction } from '#platform/imports/versions.ts';
+import { checkWithinFile, finishReport, headerErrors, planLineVersions, type LineError } from '#platform/imports/lines.ts';
 import { tariffWrites, type ExchangeRateRow, type TariffLineRow } from './tariff.repository.ts';
 import { formatHsCode, normaliseHsCode } from './hs-code.ts';
 
-export interface LineError {
-  line: number;
-  field?: string;
-  message: string;
-}
+export type { LineError };
 
 export interface ImportReport {
   ok: boolean;
@@ -88,19 +86,6 @@ function unknownUnit(raw: string, known: Known, exclude: string[] = []): string 
   const codes = [...known.units].filter((u) => !exclude.includes(u));
   const symbols = [...known.cetNotation.values()].filter((a) => !exclude.includes(a.code)).map((a) => a.symbol);
   return `unknown unit "${raw}"; use a UN/ECE Rec 20 code (${codes.join(', ')}) or the CET notation (${symbols.join(', ')})`;
-}
-
-function headerErrors(header: string[], required: readonly string[], optional: string[]): LineError[] {
-  const errors: LineError[] = [];
-  const missing = required.filter((c) => !header.includes(c));
-  if (missing.length > 0) {
-    errors.push({ line: 1, message: `missing column(s): ${missing.join(', ')}; the header must have ${required.join(',')}` });
-  }
-  const unknown = header.filter((c) => !required.includes(c) && !optional.includes(c));
-  if (unknown.length > 0) {
-    errors.push({ line: 1, message: `unknown column(s): ${unknown.join(', ')}; allowed: ${[...required, ...optional].join(', ')}` });
-  }
-  return errors;
 }
 
 /** Checks one tariff row; returns the row to load or adds its errors. */
@@ -229,87 +214,6 @@ function parseVehicleColumns(text: (n: string) => string, err: (f: string, m: st
   return { vehicle_fuel: fuel, engine_cc_min: fuel === null ? null : (min ?? 0), engine_cc_max: max };
 }
 
-function overlaps(a: { valid_from: string; valid_to: string | null }, b: { valid_from: string; valid_to: string | null }): boolean {
-  return a.valid_from <= (b.valid_to ?? '9999-12-31') && b.valid_from <= (a.valid_to ?? '9999-12-31');
-}
-
-/** Rows of one file for the same key must not overlap each other: give the earlier one a valid_to. */
-function checkWithinFile<T extends { line: number; valid_from: string; valid_to: string | null }>(rows: T[], keyOf: (r: T) => string, show: (r: T) => string, errors: LineError[]) {
-  const byKey = new Map<string, T[]>();
-  for (const row of rows) {
-    const earlier = byKey.get(keyOf(row)) ?? [];
-    const clash = earlier.find((e) => overlaps(e, row));
-    if (clash) {
-      errors.push({
-        line: row.line,
-        field: 'valid_from',
-        message: `${show(row)} from ${row.valid_from} to ${row.valid_to ?? 'open'} overlaps line ${clash.line} (${clash.valid_from} to ${clash.valid_to ?? 'open'}); give the earlier row a valid_to`,
-      });
-    }
-    earlier.push(row);
-    byKey.set(keyOf(row), earlier);
-  }
-}
-
-interface Plan {
-  closes: { id: string; validTo: string }[];
-  unchanged: number;
-}
-
-/**
- * How a new version fits the ones already loaded: an open earlier version is closed the day
- * before; an identical row is left alone; a different row for the same start date, or one that
- * would overlap a later version, is refused so no history is ever rewritten silently.
- */
-function planVersions<T extends { line: number; valid_from: string; valid_to: string | null }, E extends { id: string; valid_from: string; valid_to: string | null }>(
-  incoming: T[],
-  existing: E[],
-  keyOf: (r: T | E) => string,
-  same: (a: T, b: E) => boolean,
-  show: (r: T) => string,
-  errors: LineError[],
-): Plan & { fresh: T[] } {
-  const byKey = new Map<string, E[]>();
-  for (const e of existing) {
-    byKey.set(keyOf(e), [...(byKey.get(keyOf(e)) ?? []), e]);
-  }
-  const plan: Plan & { fresh: T[] } = { closes: [], unchanged: 0, fresh: [] };
-  const sortedIncoming = [...incoming].sort((a, b) => a.valid_from.localeCompare(b.valid_from));
-  for (const row of sortedIncoming) {
-    const versions = byKey.get(keyOf(row)) ?? [];
-    const sameStart = versions.find((e) => e.valid_from === row.valid_from);
-    if (sameStart) {
-      if (same(row, sameStart)) {
-        plan.unchanged++;
-      } else {
-        errors.push({
-          line: row.line,
-          field: 'valid_from',
-          message: `${show(row)} already has a different version from ${row.valid_from}; versions are never overwritten: load the change with a later valid_from`,
-        });
-      }
-      continue;
-    }
-    for (const e of versions) {
-      if (!overlaps(e, row)) {
-        continue;
-      }
-      if (e.valid_from < row.valid_from) {
-        plan.closes.push({ id: e.id, validTo: addDays(row.valid_from, -1) });
-        e.valid_to = addDays(row.valid_from, -1);
-      } else {
-        errors.push({
-          line: row.line,
-          field: 'valid_to',
-          message: `${show(row)} from ${row.valid_from} to ${row.valid_to ?? 'open'} would overlap the version loaded from ${e.valid_from}; end it before then`,
-        });
-      }
-    }
-    plan.fresh.push(row);
-  }
-  return plan;
-}
-
 const sameLine = (a: NewLine, b: TariffLineRow) =>
   (['description', 'unit', 'import_duty_specific_unit', 'excise_specific_unit', 'specific_currency', 'vat', 'valid_to', 'vehicle_fuel', 'engine_cc_min', 'engine_cc_max'] as const).every(
     (k) => (a[k] ?? null) === (b[k] ?? null),
@@ -338,15 +242,15 @@ export async function importTariff(db: Kysely<DB>, file: string, options: Import
     if (records.length === 0) {
       report.errors.push({ line: 1, message: 'the file has no rows' });
     }
-    return sortErrors(report);
+    return finishReport(report);
   }
   progress(`checked ${lines.length} rows`);
   const checksum = sha256File(file);
-  return load(db, report, options, async (tx) => {
+  return load(db, report, options, async (tx, errors) => {
     await tariffWrites.lockTariff(tx);
     const existing = await tariffWrites.existingLines(tx, [...new Set(lines.map((l) => l.hs_code))]);
-    const plan = planVersions(lines, existing, (r) => r.hs_code, sameLine, (l) => formatHsCode(l.hs_code), report.errors);
-    if (report.errors.length > 0 || options.dryRun) {
+    const plan = planLineVersions(lines, existing, (r) => r.hs_code, sameLine, (l) => formatHsCode(l.hs_code), errors);
+    if (errors.length > 0 || options.dryRun) {
       return plan;
     }
     const importId = await tariffWrites.recordImport(tx, { kind: 'tariff', file_name: report.file, checksum, rows_loaded: plan.fresh.length, rows_unchanged: plan.unchanged, imported_by: options.importedBy, note: null });
@@ -359,39 +263,31 @@ export async function importTariff(db: Kysely<DB>, file: string, options: Import
   });
 }
 
+/**
+ * Plans and writes in one transaction (the shared importTransaction): rolled back on a dry run or
+ * any refusal. The plan's refusals are worded into a fresh list each attempt, as the transaction
+ * may run again.
+ */
 async function load(
   db: Kysely<DB>,
   report: ImportReport,
   options: ImportOptions,
-  work: (tx: Tx) => Promise<Plan & { fresh: unknown[]; importId?: number }>,
+  work: (tx: Tx, errors: LineError[]) => Promise<{ fresh: unknown[]; closes: unknown[]; unchanged: number; importId?: number }>,
 ): Promise<ImportReport> {
-  const rollback = new Error('rollback');
-  try {
-    await inTransaction(db, async (tx) => {
-      const plan = await work(tx);
-      report.loaded = plan.fresh.length;
-      report.unchanged = plan.unchanged;
-      report.closed = plan.closes.length;
-      if (plan.importId !== undefined) {
-        report.importId = plan.importId;
-      }
-      if (report.errors.length > 0 || options.dryRun) {
-        throw rollback;
-      }
-    });
-  } catch (err) {
-    if (err !== rollback) {
-      throw err;
-    }
+  const checked = report.errors;
+  const outcome = await importTransaction(db, async (tx) => {
+    const errors = [...checked];
+    const plan = await work(tx, errors);
+    return { commit: errors.length === 0 && !options.dryRun, plan, errors };
+  });
+  report.errors = outcome.errors;
+  report.loaded = outcome.plan.fresh.length;
+  report.unchanged = outcome.plan.unchanged;
+  report.closed = outcome.plan.closes.length;
+  if (outcome.plan.importId !== undefined) {
+    report.importId = outcome.plan.importId;
   }
-  report.ok = report.errors.length === 0;
-  return sortErrors(report);
-}
-
-function sortErrors(report: ImportReport): ImportReport {
-  report.errors.sort((a, b) => a.line - b.line);
-  report.ok = report.errors.length === 0;
-  return report;
+  return finishReport(report);
 }
 
 const rateColumns = ['currency', 'rate', 'valid_from'] as const;
@@ -434,21 +330,21 @@ export async function importRates(db: Kysely<DB>, file: string, options: ImportO
     if (records.length === 0) {
       report.errors.push({ line: 1, message: 'the file has no rows' });
     }
-    return sortErrors(report);
+    return finishReport(report);
   }
   const checksum = sha256File(file);
-  return load(db, report, options, async (tx) => {
+  return load(db, report, options, async (tx, errors) => {
     await tariffWrites.lockRates(tx);
     const existing = await tariffWrites.existingRates(tx, [...new Set(rates.map((r) => r.currency))]);
-    const plan = planVersions(
+    const plan = planLineVersions(
       rates,
       existing,
       (r) => r.currency,
       (a, b) => parseDecimal(a.rate)?.equals(b.rate) === true && a.valid_to === b.valid_to,
       (r) => r.currency,
-      report.errors,
+      errors,
     );
-    if (report.errors.length > 0 || options.dryRun) {
+    if (errors.length > 0 || options.dryRun) {
       return plan;
     }
     const importId = await tariffWrites.recordImport(tx, { kind: 'exchange-rates', file_name: report.file, checksum, rows_loaded: plan.fresh.length, rows_unchanged: plan.unchanged, imported_by: options.importedBy, note: null });

@@ -5,10 +5,11 @@ import path from 'node:path';
 import type { Kysely } from 'kysely';
 import type { DB } from '../../schema.ts';
 import { readCsv, sha256File, type CsvRecord } from '#platform/csv.ts';
-import { addDays, isIsoDate } from '#platform/clock.ts';
+import { isIsoDate } from '#platform/clock.ts';
 import { parseDecimal } from '#platform/money.ts';
-import { inTransaction } from '#platform/db/transaction.ts';
-import { vehicleFuels, type ImportReport, type LineError } from '#modules/tariff/index.ts';
+import { clashesWithinFile, importTransaction } from '#platform/imports/versions.ts';
+import { vehicleFuels, type ImportReport } from '#modules/tariff/index.ts';
+import { finishReport as finish, headerErrors, planLineVersions, type LineError } from '#platform/imports/lines.ts';
 import { vehicleWrites, type CrspRow, type NewCrspRow } from './vehicle.repository.ts';
 
 export const crspColumns = ['make', 'model', 'engine_cc', 'fuel', 'price_kes', 'valid_from'] as const;
@@ -28,19 +29,6 @@ export function variantKey(r: { make: string; model: string; body: string | null
 
 export function describeVariant(r: { make: string; model: string; body: string | null; engine_cc: number; fuel: string; drive: string | null }): string {
   return [r.make, r.model, r.body, `${r.engine_cc} cc`, r.fuel, r.drive].filter((s) => s !== null && s !== '').join(' ');
-}
-
-function headerErrors(header: string[]): LineError[] {
-  const errors: LineError[] = [];
-  const missing = crspColumns.filter((c) => !header.includes(c));
-  if (missing.length > 0) {
-    errors.push({ line: 1, message: `missing column(s): ${missing.join(', ')}; the header must have ${crspColumns.join(',')}` });
-  }
-  const unknown = header.filter((c) => !(crspColumns as readonly string[]).includes(c) && !optionalColumns.includes(c));
-  if (unknown.length > 0) {
-    errors.push({ line: 1, message: `unknown column(s): ${unknown.join(', ')}; allowed: ${[...crspColumns, ...optionalColumns].join(', ')}` });
-  }
-  return errors;
 }
 
 /** Checks one row; returns it to load or adds its errors. */
@@ -102,57 +90,17 @@ function parseRecord(rec: CsvRecord, errors: LineError[]): NewEntry | undefined 
   };
 }
 
-const overlaps = (a: { valid_from: string; valid_to: string | null }, b: { valid_from: string; valid_to: string | null }) =>
-  a.valid_from <= (b.valid_to ?? '9999-12-31') && b.valid_from <= (a.valid_to ?? '9999-12-31');
-
 function checkWithinFile(entries: NewEntry[], errors: LineError[]): void {
-  const seen = new Map<string, NewEntry[]>();
-  for (const e of entries) {
-    const earlier = seen.get(variantKey(e)) ?? [];
-    const clash = earlier.find((x) => overlaps(x, e));
-    if (clash) {
-      errors.push({ line: e.line, field: 'valid_from', message: `${describeVariant(e)} from ${e.valid_from} overlaps line ${clash.line}; give the earlier row a valid_to` });
-    }
-    seen.set(variantKey(e), [...earlier, e]);
+  for (const { row, earlier } of clashesWithinFile(entries, variantKey)) {
+    errors.push({ line: row.line, field: 'valid_from', message: `${describeVariant(row)} from ${row.valid_from} overlaps line ${earlier.line}; give the earlier row a valid_to` });
   }
 }
 
 const samePrice = (a: NewEntry, b: CrspRow) => parseDecimal(a.price_kes)?.equals(b.price_kes) === true && a.valid_to === b.valid_to && (a.note ?? null) === (b.note ?? null);
 
-/** How each row fits the versions already loaded (as the tariff import does). */
-function plan(entries: NewEntry[], existing: CrspRow[], errors: LineError[]) {
-  const byKey = new Map<string, CrspRow[]>();
-  for (const e of existing) {
-    byKey.set(variantKey(e), [...(byKey.get(variantKey(e)) ?? []), e]);
-  }
-  const result = { closes: [] as { id: string; validTo: string }[], unchanged: 0, fresh: [] as NewEntry[] };
-  for (const row of [...entries].sort((a, b) => a.valid_from.localeCompare(b.valid_from))) {
-    const versions = byKey.get(variantKey(row)) ?? [];
-    const sameStart = versions.find((v) => v.valid_from === row.valid_from);
-    if (sameStart) {
-      if (samePrice(row, sameStart)) {
-        result.unchanged++;
-      } else {
-        errors.push({ line: row.line, field: 'valid_from', message: `${describeVariant(row)} already has a different price from ${row.valid_from}; versions are never overwritten: load the change with a later valid_from` });
-      }
-      continue;
-    }
-    for (const v of versions.filter((x) => overlaps(x, row))) {
-      if (v.valid_from < row.valid_from) {
-        result.closes.push({ id: v.id, validTo: addDays(row.valid_from, -1) });
-        v.valid_to = addDays(row.valid_from, -1);
-      } else {
-        errors.push({ line: row.line, field: 'valid_to', message: `${describeVariant(row)} from ${row.valid_from} would overlap the version loaded from ${v.valid_from}; end it before then` });
-      }
-    }
-    result.fresh.push(row);
-  }
-  return result;
-}
-
 export async function importCrsp(db: Kysely<DB>, file: string, options: CrspImportOptions): Promise<ImportReport> {
   const { header, records } = await readCsv(file);
-  const report: ImportReport = { ok: false, file: path.basename(file), rows: records.length, loaded: 0, unchanged: 0, closed: 0, errors: headerErrors(header) };
+  const report: ImportReport = { ok: false, file: path.basename(file), rows: records.length, loaded: 0, unchanged: 0, closed: 0, errors: headerErrors(header, crspColumns, optionalColumns) };
   if (report.errors.length > 0) {
     return report;
   }
@@ -165,35 +113,25 @@ export async function importCrsp(db: Kysely<DB>, file: string, options: CrspImpo
     return finish(report);
   }
   const checksum = sha256File(file);
-  const rollback = new Error('rollback');
-  try {
-    await inTransaction(db, async (tx) => {
-      await vehicleWrites.lockCrsp(tx);
-      const existing = await vehicleWrites.existingCrsp(tx, [...new Set(entries.map((e) => e.make.toLowerCase()))]);
-      const p = plan(entries, existing, report.errors);
-      report.loaded = p.fresh.length;
-      report.unchanged = p.unchanged;
-      report.closed = p.closes.length;
-      if (report.errors.length > 0 || options.dryRun) {
-        throw rollback;
-      }
-      const importId = await vehicleWrites.recordImport(tx, { file_name: report.file, checksum, rows_loaded: p.fresh.length, rows_unchanged: p.unchanged, imported_by: options.importedBy });
-      for (const c of p.closes) {
-        await vehicleWrites.closeCrsp(tx, c.id, c.validTo);
-      }
-      await vehicleWrites.insertCrsp(tx, p.fresh.map(({ line: _line, ...row }) => ({ ...row, import_id: importId })));
-      report.importId = importId;
-    });
-  } catch (err) {
-    if (err !== rollback) {
-      throw err;
+  const checked = report.errors;
+  const done = await importTransaction(db, async (tx) => {
+    await vehicleWrites.lockCrsp(tx);
+    const existing = await vehicleWrites.existingCrsp(tx, [...new Set(entries.map((e) => e.make.toLowerCase()))]);
+    const errors = [...checked];
+    const p = planLineVersions(entries, existing, variantKey, samePrice, describeVariant, errors, 'price');
+    if (errors.length > 0 || options.dryRun) {
+      return { commit: false, p, errors, importId: undefined };
     }
+    const importId = await vehicleWrites.recordImport(tx, { file_name: report.file, checksum, rows_loaded: p.fresh.length, rows_unchanged: p.unchanged, imported_by: options.importedBy });
+    for (const c of p.closes) {
+      await vehicleWrites.closeCrsp(tx, c.id, c.validTo);
+    }
+    await vehicleWrites.insertCrsp(tx, p.fresh.map(({ line: _line, ...row }) => ({ ...row, import_id: importId })));
+    return { commit: true, p, errors, importId };
+  });
+  Object.assign(report, { errors: done.errors, loaded: done.p.fresh.length, unchanged: done.p.unchanged, closed: done.p.closes.length });
+  if (done.importId !== undefined) {
+    report.importId = done.importId;
   }
   return finish(report);
-}
-
-function finish(report: ImportReport): ImportReport {
-  report.errors.sort((a, b) => a.line - b.line);
-  report.ok = report.errors.length === 0;
-  return report;
 }
