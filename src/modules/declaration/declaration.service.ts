@@ -288,6 +288,20 @@ export function declarationService(deps: DeclarationServiceDeps) {
     return { channel, reasons, selected, prior };
   }
 
+  /** The columns an assessment and its selection set, the same for a lodgement and an approved amendment. */
+  function assessedFields(lodged: Lodged, selection: Pick<Awaited<ReturnType<typeof select>>, 'channel' | 'reasons' | 'selected'>) {
+    return {
+      assessment: JSON.stringify(lodged.assessment),
+      assessment_date: lodged.assessment.date,
+      assessment_basis: lodged.basis,
+      assessed_total: lodged.assessment.total,
+      channel: selection.channel,
+      channel_reasons: JSON.stringify(selection.reasons),
+      risk_score: selection.selected.score,
+      selectivity_version: selection.selected.version,
+    } satisfies DeclarationPatch;
+  }
+
   /** A channel that asks for a check opens (or raises) the declaration's verification task, in the same transaction. */
   async function openCheck(tx: Tx, row: DeclarationRow, lodged: Lodged, selection: { reference: string; channel: Channel; reasons: string[]; prior: PriorDeclaration[]; requestId: string | null }) {
     if (!deps.onSelected || selection.channel === 'green') {
@@ -345,14 +359,7 @@ export function declarationService(deps: DeclarationServiceDeps) {
         carrier_code: carrier?.code ?? body.carrierCode?.toUpperCase() ?? null,
         lodged_at: row.lodged_at ?? now,
         query: null,
-        assessment: JSON.stringify(lodged.assessment),
-        assessment_date: lodged.assessment.date,
-        assessment_basis: lodged.basis,
-        assessed_total: lodged.assessment.total,
-        channel,
-        channel_reasons: JSON.stringify(reasons),
-        risk_score: selected.score,
-        selectivity_version: selected.version,
+        ...assessedFields(lodged, { channel, reasons, selected }),
         control_status: needsControl(channel) ? 'pending' : 'none',
         control: null,
         assessed_at: now,
@@ -760,14 +767,7 @@ export function declarationService(deps: DeclarationServiceDeps) {
     const { channel, reasons, selected, prior } = await select(tx, row, body, lodged, reference);
     const raised = channel !== row.channel;
     const patch: DeclarationPatch = {
-      assessment: JSON.stringify(lodged.assessment),
-      assessment_date: lodged.assessment.date,
-      assessment_basis: lodged.basis,
-      assessed_total: lodged.assessment.total,
-      channel,
-      channel_reasons: JSON.stringify(reasons),
-      risk_score: selected.score,
-      selectivity_version: selected.version,
+      ...assessedFields(lodged, { channel, reasons, selected }),
       ...(raised && needsControl(channel) && row.control_status === 'none' ? { control_status: 'pending' as const } : {}),
       ...due.patch,
     };
