@@ -81,6 +81,8 @@ const money = (d: Dec | string) => fixed(new Dec(d), 2);
  * consignment.inheritDays (at most 365) decides which of them count.
  */
 const inheritanceWindowDays = 366;
+/** Requests (amend or cancel) one declaration may take: asking and withdrawing again cannot fill the trail. */
+export const maxRequestsPerDeclaration = 20;
 
 /** Who may see a declaration: customs, its declarant, and its importer once it is lodged. */
 export function maySee(viewer: Principal, row: DeclarationRow): boolean {
@@ -678,6 +680,13 @@ export function declarationService(deps: DeclarationServiceDeps) {
       throw conflict(`Declaration ${row.reference ?? row.id} already has a ${pending.kind} request waiting for an officer (requested ${pending.requested_at.toISOString()}); withdraw it first or wait for the decision`, {
         state: row.status,
         request: pending.id,
+      });
+    }
+    const asked = await repo.requestCount(tx, row.id);
+    if (asked >= maxRequestsPerDeclaration) {
+      throw conflict(`Declaration ${row.reference ?? row.id} has had ${asked} requests, the most one declaration takes; an officer may still query or reject it`, {
+        state: row.status,
+        requests: asked,
       });
     }
     let preview: Record<string, unknown> | null = null;
