@@ -11,7 +11,7 @@ let journey: Journey;
 let agent: Client;
 let officer: Client;
 let importer: Client;
-const bl = { main: blNumber('R'), transit: blNumber('T'), other: blNumber('O'), small: blNumber('S'), spare: blNumber('P') };
+const bl = { main: blNumber('R'), transit: blNumber('T'), other: blNumber('O'), small: blNumber('S'), spare: blNumber('P'), asked: blNumber('Q') };
 let manifestId: string;
 
 beforeAll(async () => {
@@ -22,6 +22,7 @@ beforeAll(async () => {
     { number: bl.other, consigneePin: pins.mtraders },
     { number: bl.small, packages: 20, grossMassKg: '1000' },
     { number: bl.spare, packages: 300, grossMassKg: '12000' },
+    { number: bl.asked },
   ]);
   manifestId = manifest.id;
   agent = await journey.server.as('siginon.agent');
@@ -354,6 +355,19 @@ describe('repeated and stale requests', () => {
     const stale = await agent.post(`/api/v1/declarations/${draft.id}/lodge`, undefined, { headers: { 'if-match': etag } });
     expectStatus(stale, 412);
     expect((await agent.get(`/api/v1/declarations/${draft.id}`)).body.status).toBe('draft');
+  });
+
+  it('takes at most 20 requests on a declaration: asking and withdrawing again is bounded', async () => {
+    const declared = await lodgeDeclaration(agent, bl.asked);
+    expectStatus(await agent.post(`/api/v1/declarations/${declared.id}/register`), 200);
+    for (let i = 0; i < 20; i++) {
+      const asked = await agent.post(`/api/v1/declarations/${declared.id}/cancel`, { reason: `try ${i}` });
+      expectStatus(asked, 202);
+      expectStatus(await agent.post(`/api/v1/declarations/${declared.id}/requests/${asked.body.pendingRequest.id}/withdraw`), 200);
+    }
+    const more = await agent.post(`/api/v1/declarations/${declared.id}/cancel`, { reason: 'one more' });
+    expectStatus(more, 409);
+    expect(more.body).toMatchObject({ state: 'registered', requests: 20 });
   });
 });
 

@@ -320,6 +320,12 @@ export const declarationRepository = {
     return (options.forUpdate ? query.forUpdate() : query).executeTakeFirst();
   },
 
+  /** How many requests (any status) the declaration has taken. */
+  async requestCount(q: Q, declarationId: string): Promise<number> {
+    const row = await q.selectFrom('declaration_request').select((eb) => eb.fn.countAll<string>().as('n')).where('declaration_id', '=', declarationId).executeTakeFirstOrThrow();
+    return Number(row.n);
+  },
+
   /** Pending requests of many declarations at once (for lists). */
   async pendingRequestsOf(q: Q, ids: string[]): Promise<Map<string, DeclarationRequestRow>> {
     if (ids.length === 0) {

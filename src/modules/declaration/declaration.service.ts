@@ -81,6 +81,8 @@ const money = (d: Dec | string) => fixed(new Dec(d), 2);
  * consignment.inheritDays (at most 365) decides which of them count.
  */
 const inheritanceWindowDays = 366;
+/** Requests (amend or cancel) one declaration may take: asking and withdrawing again cannot fill the trail. */
+export const maxRequestsPerDeclaration = 20;
 
 /** Who may see a declaration: customs, its declarant, and its importer once it is lodged. */
 export function maySee(viewer: Principal, row: DeclarationRow): boolean {
@@ -288,6 +290,20 @@ export function declarationService(deps: DeclarationServiceDeps) {
     return { channel, reasons, selected, prior };
   }
 
+  /** The columns an assessment and its selection set, the same for a lodgement and an approved amendment. */
+  function assessedFields(lodged: Lodged, selection: Pick<Awaited<ReturnType<typeof select>>, 'channel' | 'reasons' | 'selected'>) {
+    return {
+      assessment: JSON.stringify(lodged.assessment),
+      assessment_date: lodged.assessment.date,
+      assessment_basis: lodged.basis,
+      assessed_total: lodged.assessment.total,
+      channel: selection.channel,
+      channel_reasons: JSON.stringify(selection.reasons),
+      risk_score: selection.selected.score,
+      selectivity_version: selection.selected.version,
+    } satisfies DeclarationPatch;
+  }
+
   /** A channel that asks for a check opens (or raises) the declaration's verification task, in the same transaction. */
   async function openCheck(tx: Tx, row: DeclarationRow, lodged: Lodged, selection: { reference: string; channel: Channel; reasons: string[]; prior: PriorDeclaration[]; requestId: string | null }) {
     if (!deps.onSelected || selection.channel === 'green') {
@@ -345,14 +361,7 @@ export function declarationService(deps: DeclarationServiceDeps) {
         carrier_code: carrier?.code ?? body.carrierCode?.toUpperCase() ?? null,
         lodged_at: row.lodged_at ?? now,
         query: null,
-        assessment: JSON.stringify(lodged.assessment),
-        assessment_date: lodged.assessment.date,
-        assessment_basis: lodged.basis,
-        assessed_total: lodged.assessment.total,
-        channel,
-        channel_reasons: JSON.stringify(reasons),
-        risk_score: selected.score,
-        selectivity_version: selected.version,
+        ...assessedFields(lodged, { channel, reasons, selected }),
         control_status: needsControl(channel) ? 'pending' : 'none',
         control: null,
         assessed_at: now,
@@ -673,6 +682,13 @@ export function declarationService(deps: DeclarationServiceDeps) {
         request: pending.id,
       });
     }
+    const asked = await repo.requestCount(tx, row.id);
+    if (asked >= maxRequestsPerDeclaration) {
+      throw conflict(`Declaration ${row.reference ?? row.id} has had ${asked} requests, the most one declaration takes; an officer may still query or reject it`, {
+        state: row.status,
+        requests: asked,
+      });
+    }
     let preview: Record<string, unknown> | null = null;
     if (kind === 'amend' && body) {
       const lodged = await checkAmendmentRequest(tx, caller, row, body);
@@ -760,14 +776,7 @@ export function declarationService(deps: DeclarationServiceDeps) {
     const { channel, reasons, selected, prior } = await select(tx, row, body, lodged, reference);
     const raised = channel !== row.channel;
     const patch: DeclarationPatch = {
-      assessment: JSON.stringify(lodged.assessment),
-      assessment_date: lodged.assessment.date,
-      assessment_basis: lodged.basis,
-      assessed_total: lodged.assessment.total,
-      channel,
-      channel_reasons: JSON.stringify(reasons),
-      risk_score: selected.score,
-      selectivity_version: selected.version,
+      ...assessedFields(lodged, { channel, reasons, selected }),
       ...(raised && needsControl(channel) && row.control_status === 'none' ? { control_status: 'pending' as const } : {}),
       ...due.patch,
     };

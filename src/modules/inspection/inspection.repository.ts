@@ -2,7 +2,6 @@
 import { sql, type Insertable, type Kysely, type Updateable } from 'kysely';
 import type { DB } from '../../schema.ts';
 import type { Tx } from '#platform/db/transaction.ts';
-import { nextSerial } from '#platform/ids.ts';
 import type { DutyRow, InspectionTables, TaskRow, TaskStatus } from './inspection.tables.ts';
 import { liveTaskStatuses, workingStatuses } from './inspection.state.ts';
 
@@ -35,19 +34,6 @@ export const inspectionRepository = {
 
   /** A task's change moves its version on (status changes go through transition() with it). */
   nextVersion: sql<number>`version + 1`,
-
-  /** The office's task serial for the year; the sequence may be created by a racing transaction: a savepoint keeps that from aborting ours. */
-  async nextTaskSerial(tx: Tx, scope: string): Promise<number> {
-    await sql`savepoint verification_serial`.execute(tx);
-    try {
-      const serial = await nextSerial(tx, scope);
-      await sql`release savepoint verification_serial`.execute(tx);
-      return serial;
-    } catch {
-      await sql`rollback to savepoint verification_serial`.execute(tx);
-      return nextSerial(tx, scope);
-    }
-  },
 
   findTask(q: Q, id: string, options: { forUpdate?: boolean } = {}): Promise<TaskRow | undefined> {
     const query = q.selectFrom('verification_task').selectAll().where('id', '=', id);

@@ -16,7 +16,7 @@ import type { DB } from '../../schema.ts';
 import { inTransaction, type Tx } from '#platform/db/transaction.ts';
 import { localDate, type Clock } from '#platform/clock.ts';
 import { Dec, fixed, parseDecimal } from '#platform/money.ts';
-import { newId, reference as tradeReference } from '#platform/ids.ts';
+import { newId, nextSerial, reference as tradeReference } from '#platform/ids.ts';
 import { conflict, FieldErrors, forbidden, invalid, notFound, ProblemError } from '#platform/http/problem.ts';
 import { isCustoms, type Principal } from '#platform/http/auth.ts';
 import { publish, type OutboxEvent } from '#platform/events/outbox.ts';
@@ -160,7 +160,7 @@ export function inspectionService(deps: InspectionServiceDeps) {
   /** 2026MBAVT000123. */
   async function newNumber(tx: Tx, officeCode: string): Promise<string> {
     const year = localDate(clock.now()).slice(0, 4);
-    const serial = await repo.nextTaskSerial(tx, `vt_${year}_${officeCode}`);
+    const serial = await nextSerial(tx, `vt_${year}_${officeCode}`);
     return tradeReference({ year, office: officeCode, kind: 'VT', serial });
   }
 

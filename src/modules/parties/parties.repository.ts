@@ -1,6 +1,7 @@
 // The only file that touches the parties tables (organisation, agent_authorisation).
 import type { Kysely } from 'kysely';
 import type { DB } from '../../schema.ts';
+import { inForceOn } from '#platform/db/in-force.ts';
 import type { OrganisationKind } from './parties.tables.ts';
 
 type Q = Kysely<DB>;
@@ -169,8 +170,7 @@ export function partiesRepository() {
         .where('agent_org_id', '=', agentOrgId)
         .where('client_org_id', '=', clientOrgId)
         .where('revoked_at', 'is', null)
-        .where('valid_from', '<=', date)
-        .where((eb) => eb.or([eb('valid_to', 'is', null), eb('valid_to', '>=', date)]))
+        .where(inForceOn(date))
         .executeTakeFirst();
     },
 

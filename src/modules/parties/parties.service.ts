@@ -127,7 +127,7 @@ export interface NewOrganisationInput {
   officeCodes?: string[] | undefined;
 }
 
-/** How long a terminal's offices are kept in memory: a change is in effect everywhere within this. */
+/** How long a terminal's offices are kept in memory: a change through the API clears them at once; any other within this. */
 export const officesCacheMs = 30_000;
 
 function checkLicence(errors: FieldErrors, kind: OrganisationKind, l: { licenceNumber?: string | undefined; licenceValidFrom?: string | undefined; licenceValidTo?: string | undefined }): void {
@@ -198,8 +198,9 @@ export function partiesService(db: Kysely<DB>, clock: Clock, options: PartiesOpt
     afterTransaction(tx, () => invalidate(partiesCacheName));
   };
   const today = (): string => localDate(clock.now());
-  // Terminals' offices are asked on every terminal request and change rarely: kept briefly.
-  const officesCache = new Map<string, { offices: readonly string[]; until: number }>();
+  // Terminals' offices are asked on every terminal request and change rarely: kept briefly, and
+  // cleared with the other parties caches when an organisation changes.
+  const offices = ttlCache<readonly string[]>(partiesCacheName, officesCacheMs, () => clock.now().getTime());
 
   async function visibleAuthorisation(q: Q, caller: { organisationId: string; organisationKind: string }, id: string): Promise<AuthorisationRow> {
     const a = await repo.authorisationById(q, id);
@@ -398,16 +399,11 @@ export function partiesService(db: Kysely<DB>, clock: Clock, options: PartiesOpt
      * The customs offices a terminal organisation serves; none for any other organisation. Kept
      * for officesCacheMs. Reads through the database handle, so call it before a transaction opens.
      */
-    async officesServed(organisationId: string): Promise<readonly string[]> {
-      const now = clock.now().getTime();
-      const cached = officesCache.get(organisationId);
-      if (cached && cached.until > now) {
-        return cached.offices;
-      }
-      const org = await repo.organisationById(db, organisationId);
-      const offices = Object.freeze(org?.kind === 'terminal' ? [...(org.office_codes ?? [])] : []);
-      officesCache.set(organisationId, { offices, until: now + officesCacheMs });
-      return offices;
+    officesServed(organisationId: string): Promise<readonly string[]> {
+      return offices.get(organisationId, async () => {
+        const org = await repo.organisationById(db, organisationId);
+        return Object.freeze(org?.kind === 'terminal' ? [...(org.office_codes ?? [])] : []);
+      });
     },
 
     organisationByCode(q: Q, code: string): Promise<OrganisationRow | undefined> {

@@ -2,6 +2,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { DB } from '../../schema.ts';
 import type { Tx } from '#platform/db/transaction.ts';
+import { inForceOn } from '#platform/db/in-force.ts';
 import type { ReliefTables } from './relief.tables.ts';
 import type { LetterRecord, ReliefRule } from './relief.resolver.ts';
 
@@ -50,8 +51,7 @@ export const reliefRepository = {
       .selectFrom('relief')
       .selectAll()
       .where('cpc', '=', cpc)
-      .where('valid_from', '<=', date)
-      .where((eb) => eb.or([eb('valid_to', 'is', null), eb('valid_to', '>=', date)]))
+      .where(inForceOn(date))
       .orderBy('id')
       .execute();
   },

@@ -243,7 +243,8 @@ export function riskService(deps: RiskServiceDeps) {
     return out;
   }
 
-  async function checkRule(q: Q, sets: RiskReferenceSets, body: RuleBody) {
+  /** The columns of a rule version from its body, checked (a new rule and a changed one alike). */
+  async function checkedRule(q: Q, sets: RiskReferenceSets, body: RuleBody) {
     const errors = new FieldErrors();
     checkPeriod(errors, body.validFrom, body.validTo);
     const offices = (body.offices ?? []).map((o, i) => {
@@ -255,7 +256,18 @@ export function riskService(deps: RiskServiceDeps) {
     });
     const criteria = await checkCriteria(q, errors, sets, body.criteria);
     errors.throwIfAny();
-    return { offices: [...new Set(offices)], criteria };
+    return {
+      name: body.name.trim(),
+      reason: body.reason.trim(),
+      channel: body.channel,
+      priority: body.priority,
+      offices: [...new Set(offices)],
+      criteria: JSON.stringify(criteria),
+      valid_from: body.validFrom,
+      valid_to: body.validTo ?? null,
+      active: body.active ?? true,
+      change_reason: body.changeReason ?? null,
+    };
   }
 
   async function currentRule(q: Q, id: string, forUpdate = false): Promise<RuleRow> {
@@ -322,25 +334,16 @@ export function riskService(deps: RiskServiceDeps) {
     },
 
     async createRule(tx: Tx, caller: Caller, sets: RiskReferenceSets, body: RuleBody) {
-      const { offices, criteria } = await checkRule(tx, sets, body);
+      const checked = await checkedRule(tx, sets, body);
       const id = newId();
       const code = `R${String(await nextSerial(tx, 'risk_rule')).padStart(4, '0')}`;
       const row = await repo.insertRule(tx, {
         id,
         version: 1,
         code,
-        name: body.name.trim(),
-        reason: body.reason.trim(),
-        channel: body.channel,
-        priority: body.priority,
-        offices,
-        criteria: JSON.stringify(criteria),
-        valid_from: body.validFrom,
-        valid_to: body.validTo ?? null,
-        active: body.active ?? true,
+        ...checked,
         created_at: clock.now(),
         created_by: caller.actor.name,
-        change_reason: body.changeReason ?? null,
       });
       const view = ruleView(row);
       await recordAudit(tx, {
@@ -364,25 +367,16 @@ export function riskService(deps: RiskServiceDeps) {
       if (body.expectedVersion !== undefined && body.expectedVersion !== before.version) {
         throw conflict(`You changed version ${body.expectedVersion} of rule ${before.code} but version ${before.version} is current; reload it and try again`, { version: before.version });
       }
-      const { offices, criteria } = await checkRule(tx, sets, body);
+      const checked = await checkedRule(tx, sets, body);
       const now = clock.now();
       await repo.supersedeRule(tx, id, before.version, now);
       const row = await repo.insertRule(tx, {
         id,
         version: before.version + 1,
         code: before.code,
-        name: body.name.trim(),
-        reason: body.reason.trim(),
-        channel: body.channel,
-        priority: body.priority,
-        offices,
-        criteria: JSON.stringify(criteria),
-        valid_from: body.validFrom,
-        valid_to: body.validTo ?? null,
-        active: body.active ?? true,
+        ...checked,
         created_at: now,
         created_by: caller.actor.name,
-        change_reason: body.changeReason ?? null,
       });
       const view = ruleView(row);
       await recordAudit(tx, {
