@@ -5,13 +5,15 @@
 // match what is stored (an assessment may rest on it); a new open-ended version closes the
 // previous open-ended one the day before it starts.
 import path from 'node:path';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { DB } from '../../schema.ts';
 import { Dec, parseDecimal, type RoundingMode } from '#platform/money.ts';
 import { addDays, isIsoDate } from '#platform/clock.ts';
-import { inTransaction, type Tx } from '#platform/db/transaction.ts';
+import type { Tx } from '#platform/db/transaction.ts';
 import type { ChargeRateDef, ChargeSchedule, ChargeTypeDef, RuleRef } from '#modules/assessment/index.ts';
-import { tariffWrites, type ChargeRateRow, type ChargeTypeRow } from './tariff.repository.ts';
+import type { ChargeRateRow, ChargeTypeRow } from './tariff.repository.ts';
+import { importTransaction } from '#platform/imports/versions.ts';
+import { recordDataImport } from '#platform/imports/lines.ts';
 import { sha256File } from '#platform/csv.ts';
 import { readJsonFile } from '#platform/imports/json.ts';
 
@@ -229,67 +231,50 @@ export async function importCharges(db: Kysely<DB>, fileName: string, opts: { dr
     report.errors = parsed.errors;
     return report;
   }
+  // Built afresh on every attempt: the transaction may run again after a retryable failure.
   const write = async (tx: Tx) => {
+    // One loader at a time: servers starting together each add the shipped schedule's new entries.
+    await sql`lock table charge_type, charge_rate in share row exclusive mode`.execute(tx);
     const [types, rates] = await Promise.all([tx.selectFrom('charge_type').selectAll().execute(), tx.selectFrom('charge_rate').selectAll().execute()]);
     const storedTypes = new Map(types.map((t) => [typeKey(t), t]));
     const storedRates = new Map(rates.map((r) => [rateKey(r), r]));
+    const errors: string[] = [];
     const newTypes = parsed.types.filter((t) => {
       const stored = storedTypes.get(typeKey(t));
       if (stored && opts.strict && typeFigures(stored) !== typeFigures(t)) {
-        report.errors.push(`charge type ${t.code} from ${t.valid_from} is already loaded with other figures; give the change a new validFrom`);
+        errors.push(`charge type ${t.code} from ${t.valid_from} is already loaded with other figures; give the change a new validFrom`);
       }
       return !stored;
     });
     const newRates = parsed.rates.filter((r) => {
       const stored = storedRates.get(rateKey(r));
       if (stored && opts.strict && rateFigures(stored) !== rateFigures(r)) {
-        report.errors.push(`${r.charge_code} rate for "${r.hs_prefix}" from ${r.valid_from} is already loaded with other figures; give the change a new validFrom`);
+        errors.push(`${r.charge_code} rate for "${r.hs_prefix}" from ${r.valid_from} is already loaded with other figures; give the change a new validFrom`);
       }
       return !stored;
     });
-    if (report.errors.length > 0) {
-      return;
+    const outcome = { commit: false, errors, loaded: newTypes.length + newRates.length, unchanged: report.entries - newTypes.length - newRates.length, closed: 0 };
+    if (errors.length > 0) {
+      return outcome;
     }
-    report.unchanged = report.entries - newTypes.length - newRates.length;
     for (const t of newTypes) {
-      report.closed += await closeOpenType(tx, t);
+      outcome.closed += await closeOpenType(tx, t);
       await tx.insertInto('charge_type').values({ ...t, plus: JSON.stringify(t.plus) }).execute();
     }
     for (const r of newRates) {
-      report.closed += await closeOpenRate(tx, r);
+      outcome.closed += await closeOpenRate(tx, r);
       await tx.insertInto('charge_rate').values(r).execute();
     }
-    report.loaded = newTypes.length + newRates.length;
-    if (report.loaded > 0) {
-      // Who loaded which file when: the same record the tariff and rate imports leave.
-      await tariffWrites.recordImport(tx, {
-        kind: 'charges',
-        file_name: report.file,
-        checksum: sha256File(fileName),
-        rows_loaded: report.loaded,
-        rows_unchanged: report.unchanged,
-        imported_by: opts.importedBy,
-        note: null,
-      });
+    if (outcome.loaded > 0) {
+      // Who loaded which file when: the same record the other imports leave.
+      await recordDataImport(tx, { kind: 'charges', file_name: report.file, checksum: sha256File(fileName), rows_loaded: outcome.loaded, rows_unchanged: outcome.unchanged, imported_by: opts.importedBy });
     }
+    return { ...outcome, commit: opts.dryRun !== true };
   };
-  if (opts.dryRun) {
-    await db.transaction().execute(async (tx) => {
-      await write(tx);
-      throw new DryRun();
-    }).catch((err: unknown) => {
-      if (!(err instanceof DryRun)) {
-        throw err;
-      }
-    });
-  } else {
-    await inTransaction(db, write);
-  }
-  report.ok = report.errors.length === 0;
+  const outcome = await importTransaction(db, write);
+  Object.assign(report, { errors: outcome.errors, loaded: outcome.loaded, unchanged: outcome.unchanged, closed: outcome.closed, ok: outcome.errors.length === 0 });
   return report;
 }
-
-class DryRun extends Error {}
 
 /** Closes the open-ended earlier version a new version follows, the day before the new one starts. */
 async function closeOpenType(tx: Tx, t: TypeRow): Promise<number> {
