@@ -12,6 +12,7 @@ import { addDays, isIsoDate } from '#platform/clock.ts';
 import type { Tx } from '#platform/db/transaction.ts';
 import type { ChargeRateDef, ChargeSchedule, ChargeTypeDef, RuleRef } from '#modules/assessment/index.ts';
 import type { ChargeRateRow, ChargeTypeRow } from './tariff.repository.ts';
+import { knownCodes, unitCode, type Known } from './tariff.import.ts';
 import { importTransaction } from '#platform/imports/versions.ts';
 import { recordDataImport } from '#platform/imports/lines.ts';
 import { sha256File } from '#platform/csv.ts';
@@ -50,6 +51,9 @@ export interface ChargesFile {
   chargeTypes: ChargeTypeEntry[];
   chargeRates: ChargeRateEntry[];
 }
+
+/** Units (with their CET notation, when known) and currencies a charges file is checked against. */
+type ChargeCodes = Pick<Known, 'units' | 'currencies'> & Partial<Pick<Known, 'cetNotation'>>;
 
 const bases = ['customs_value', 'value_plus', 'vat_base', 'quantity'];
 const sources = ['tariff-duty', 'tariff-excise', 'schedule'];
@@ -128,7 +132,7 @@ function parseType(e: ChargeTypeEntry, problems: string[]): TypeRow {
   };
 }
 
-function parseRate(e: ChargeRateEntry, units: Set<string>, currencies: Set<string>, problems: string[]): RateRow {
+function parseRate(e: ChargeRateEntry, known: ChargeCodes, problems: string[]): RateRow {
   if (!code(e.charge)) {
     problems.push('charge must be a charge code, e.g. VAT');
   }
@@ -145,12 +149,12 @@ function parseRate(e: ChargeRateEntry, units: Set<string>, currencies: Set<strin
   if (rate === null && specific === null && (treatment === 'standard' || treatment === 'reduced')) {
     problems.push('rate or specific (or both: the higher applies) is required unless the treatment is zero or exempt');
   }
-  const unit = e.unit?.toUpperCase() ?? null;
-  if ((specific === null) !== (unit === null) || (unit !== null && !units.has(unit))) {
-    problems.push(`specific and unit go together; unit must be a known unit (${[...units].join(', ')})`);
+  const unit = typeof e.unit === 'string' ? (unitCode(e.unit, known) ?? e.unit) : null;
+  if ((specific === null) !== (unit === null) || (unit !== null && !known.units.has(unit))) {
+    problems.push(`specific and unit go together; unit must be a UN/ECE Rec 20 code (${[...known.units].join(', ')}) or its CET notation`);
   }
   const currency = (e.currency ?? 'KES').toUpperCase();
-  if (!currencies.has(currency)) {
+  if (!known.currencies.has(currency)) {
     problems.push(`currency "${e.currency}" is not an ISO 4217 code`);
   }
   return {
@@ -177,7 +181,7 @@ export interface ChargesReport {
 }
 
 /** Checks a charges file; the rows to load, or every problem with its entry number. */
-export function parseChargesFile(file: ChargesFile, known: { units: Set<string>; currencies: Set<string> }): { types: TypeRow[]; rates: RateRow[]; errors: string[] } {
+export function parseChargesFile(file: ChargesFile, known: ChargeCodes): { types: TypeRow[]; rates: RateRow[]; errors: string[] } {
   const errors: string[] = [];
   const typeEntries: unknown = file.chargeTypes;
   const rateEntries: unknown = file.chargeRates;
@@ -195,7 +199,7 @@ export function parseChargesFile(file: ChargesFile, known: { units: Set<string>;
       return row as R;
     });
   const types = collect(typeEntries as ChargeTypeEntry[], 'chargeTypes entry', parseType);
-  const rates = collect(rateEntries as ChargeRateEntry[], 'chargeRates entry', (e, p) => parseRate(e, known.units, known.currencies, p));
+  const rates = collect(rateEntries as ChargeRateEntry[], 'chargeRates entry', (e, p) => parseRate(e, known, p));
   const codes = new Set(types.map((t) => t.code));
   rates.forEach((r, i) => {
     if (r && !codes.has(r.charge_code)) {
@@ -224,8 +228,7 @@ export async function importCharges(db: Kysely<DB>, fileName: string, opts: { dr
     return report;
   }
   const file = read.value as ChargesFile;
-  const [units, currencies] = await Promise.all([db.selectFrom('unit').select('code').execute(), db.selectFrom('currency').select('code').execute()]);
-  const parsed = parseChargesFile(file, { units: new Set(units.map((u) => u.code)), currencies: new Set(currencies.map((c) => c.code)) });
+  const parsed = parseChargesFile(file, await knownCodes(db));
   report.entries = parsed.types.length + parsed.rates.length;
   if (parsed.errors.length > 0) {
     report.errors = parsed.errors;

@@ -43,14 +43,15 @@ const specificOnlyUnits = ['CLPA'];
 type NewLine = Omit<TariffLineRow, 'id' | 'import_id'> & { line: number };
 type NewRate = Omit<ExchangeRateRow, 'id' | 'import_id'> & { line: number };
 
-interface Known {
+export interface Known {
   units: Set<string>;
   /** The EAC CET's own notation (the units table's `symbol`: kg, u, 2u, 1000u, l, m2 ...) to the Rec 20 code. */
   cetNotation: Map<string, { code: string; symbol: string }>;
   currencies: Set<string>;
 }
 
-async function knownCodes(db: Kysely<DB>): Promise<Known> {
+/** The units (both notations) and currencies a tariff or charges file is checked against. */
+export async function knownCodes(db: Kysely<DB>): Promise<Known> {
   const [units, currencies] = await Promise.all([
     db.selectFrom('unit').select(['code', 'symbol']).orderBy('code').execute(),
     db.selectFrom('currency').select('code').execute(),
@@ -76,13 +77,13 @@ export function cetAliases(units: { code: string; symbol: string | null }[], cod
 }
 
 /** A unit written as a Rec 20 code or in the CET notation, as the Rec 20 code; undefined when neither. */
-function unitCode(raw: string, known: Known): string | undefined {
+export function unitCode(raw: string, known: Pick<Known, 'units'> & Partial<Pick<Known, 'cetNotation'>>): string | undefined {
   const code = raw.toUpperCase();
-  return known.units.has(code) ? code : known.cetNotation.get(raw.toLowerCase())?.code;
+  return known.units.has(code) ? code : known.cetNotation?.get(raw.toLowerCase())?.code;
 }
 
 /** The refusal names both notations, so a file in either can be put right. */
-function unknownUnit(raw: string, known: Known, exclude: string[] = []): string {
+export function unknownUnit(raw: string, known: Known, exclude: string[] = []): string {
   const codes = [...known.units].filter((u) => !exclude.includes(u));
   const symbols = [...known.cetNotation.values()].filter((a) => !exclude.includes(a.code)).map((a) => a.symbol);
   return `unknown unit "${raw}"; use a UN/ECE Rec 20 code (${codes.join(', ')}) or the CET notation (${symbols.join(', ')})`;
