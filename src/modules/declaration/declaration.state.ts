@@ -46,3 +46,13 @@ export const controlLifecycle = stateMachine<ControlStatus, 'pass' | 'fail'>('de
 
 /** Statuses in which an officer may record the control result. */
 export const controllableStatuses: readonly DeclarationStatus[] = ['assessed', 'registered', 'paid'];
+
+/**
+ * Lodging (or amending) validates and assesses in one write: the lodgement passes through
+ * "lodged" on its way to "assessed". This is that pair of steps as one move, derived from the
+ * lifecycle above, so transition() checks and writes it once (each step keeps its audit record).
+ */
+export const lodgementLifecycle = stateMachine<DeclarationStatus, 'lodge' | 'amend'>('declaration', {
+  lodge: { from: declarationLifecycle.transitions.lodge.from, to: declarationLifecycle.next(declarationLifecycle.transitions.lodge.to, 'assess') },
+  amend: { from: declarationLifecycle.transitions.amend.from, to: declarationLifecycle.next(declarationLifecycle.transitions.amend.to, 'assess') },
+});

@@ -4,7 +4,7 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../../schema.ts';
 import { Dec, fixed, parseDecimal, sum } from '#platform/money.ts';
-import { FieldErrors, ProblemError } from '#platform/http/problem.ts';
+import { conflict, FieldErrors, ProblemError } from '#platform/http/problem.ts';
 import { localDate } from '#platform/clock.ts';
 import type { Tx } from '#platform/db/transaction.ts';
 import type { ReferenceService, ReferenceSets } from '#modules/reference/index.ts';
@@ -15,7 +15,7 @@ import { incoterms } from './declaration.schemas.ts';
 import { incotermCovers, regimeRules } from './declaration.regimes.ts';
 import type { ManifestPort, OrganisationRef, PartiesPort, TransportDocumentRef } from './declaration.ports.ts';
 import { AssessmentErrors, assessGoods, type FixedRate, type GoodsToAssess, type StoredAssessment } from './declaration.assessment.ts';
-import type { AssessmentBasis } from './declaration.tables.ts';
+import type { AssessmentBasis, DeclarationRow } from './declaration.tables.ts';
 import { declarationRepository as repo } from './declaration.repository.ts';
 
 /** The tariff and the calculator reading through a given connection or transaction. */
@@ -400,4 +400,62 @@ export function goodsFrom(body: DeclarationBody, date: string, exchangeRate: Fix
       vehicle: i.vehicle ?? null,
     })),
   };
+}
+
+/** Verification says whether the declarant may amend: not while a documentary or physical check is open (409 naming the task). */
+export async function checkNotUnderVerification(
+  deps: { verificationOf?: (q: Kysely<DB>, declarationId: string) => Promise<{ task: string; amendable: boolean } | undefined> },
+  q: Kysely<DB>,
+  row: DeclarationRow,
+): Promise<void> {
+  const verification = await deps.verificationOf?.(q, row.id);
+  if (verification && !verification.amendable) {
+    throw conflict(`Declaration ${row.reference ?? row.id} is under verification (task ${verification.task}): it cannot be amended until the check is done; the officer records any corrections`, {
+      state: row.status,
+      action: 'amend',
+      task: verification.task,
+    });
+  }
+}
+
+/**
+ * An amendment after registration keeps what the PRN and the release hang on: the importer,
+ * the transport document, the office, the regime and the exchange rate fixed at acceptance;
+ * the goods and figures may change. Checked like a lodgement, on the same rules.
+ */
+export async function checkAmendmentAfterRegistration(
+  tx: Tx,
+  deps: LodgementDeps & Parameters<typeof checkNotUnderVerification>[0],
+  amending: { row: DeclarationRow; body: DeclarationBody; declarantKind: string; today: string },
+): Promise<Lodged> {
+  const { row, body } = amending;
+  const errors = new FieldErrors();
+  const same = (a: string | undefined | null, b: string | undefined | null) => (a ?? '').trim().toUpperCase() === (b ?? '').trim().toUpperCase();
+  const fixedFields: [keyof DeclarationBody, string | null][] = [
+    ['importerPin', row.importer_pin],
+    ['transportDocumentNumber', row.transport_document_number],
+    ['officeCode', row.office_code],
+    ['exchangeRate', row.exchange_rate],
+  ];
+  for (const [field, stored] of fixedFields) {
+    const given = body[field] as string | undefined;
+    const equal = field === 'exchangeRate' ? (given === undefined ? stored === null : stored !== null && new Dec(given).equals(stored)) : same(given, stored);
+    if (!equal) {
+      errors.add(`/${field}`, 'not_amendable_after_registration', `cannot change once the declaration is registered (it is ${stored ?? 'not given'}); cancel it and lodge a new declaration instead`);
+    }
+  }
+  const refs = await deps.reference.sets();
+  if (refs.procedureCodes.get(body.cpc)?.regime !== row.regime) {
+    errors.add('/cpc', 'not_amendable_after_registration', `must stay a procedure code of regime ${row.regime} once the declaration is registered`);
+  }
+  errors.throwIfAny();
+  await checkNotUnderVerification(deps, tx, row);
+  return checkLodgement(tx, deps, {
+    declarationId: row.id,
+    knownDocumentId: row.transport_document_id,
+    body: { ...body, regime: row.regime },
+    declarant: { organisationId: row.declarant_org_id, organisationKind: amending.declarantKind },
+    today: amending.today,
+    acceptanceDate: row.lodged_at ? localDate(row.lodged_at) : amending.today,
+  });
 }
