@@ -54,7 +54,10 @@ export interface DeclarationServiceDeps extends LodgementDeps {
    * in the same transaction; an empty list gives everything back. 422 exemption_exhausted.
    */
   letters?: {
-    settle(tx: Tx, draw: { declarationId: string; reference: string | null; draws: { number: string; itemNo: number; amount: string }[]; actor: Actor; requestId: string | null; reason: string }): Promise<void>;
+    settle(
+      tx: Tx,
+      draw: { declarationId: string; reference: string | null; draws: { number: string; itemNo: number; amount: string }[]; actor: Actor; requestId: string | null; reason: string },
+    ): Promise<void>;
   };
 }
 
@@ -113,13 +116,7 @@ export function statusChanged(declaration: Pick<DeclarationRow, 'id' | 'referenc
 }
 
 /** A status change: the lifecycle's `action` from the status the caller locked, with its audit record and event. */
-export async function moveDeclaration(
-  deps: ClockDeps,
-  tx: Tx,
-  row: DeclarationRow,
-  action: DeclarationAction,
-  step: StepRecord & { set?: Changes<'declaration'> },
-): Promise<DeclarationRow> {
+export async function moveDeclaration(deps: ClockDeps, tx: Tx, row: DeclarationRow, action: DeclarationAction, step: StepRecord & { set?: Changes<'declaration'> }): Promise<DeclarationRow> {
   const now = deps.clock.now();
   const to = declarationLifecycle.next(row.status, action);
   const { set, ...record } = step;
@@ -150,7 +147,15 @@ export async function recordChange(deps: ClockDeps, tx: Tx, before: DeclarationR
 
 /** Paid: the PRN is settled (or nothing was due). The caller then releases if everything else is there. */
 export async function markPaid(deps: ClockDeps, tx: Tx, row: DeclarationRow, reason: string, requestId: string | null, subjects: (string | null)[] = []): Promise<DeclarationRow> {
-  return moveDeclaration(deps, tx, row, 'settle', { set: { paid_at: deps.clock.now() }, action: 'declaration.paid', actor: systemActor, requestId, reason, details: { amount: row.assessed_total }, subjects });
+  return moveDeclaration(deps, tx, row, 'settle', {
+    set: { paid_at: deps.clock.now() },
+    action: 'declaration.paid',
+    actor: systemActor,
+    requestId,
+    reason,
+    details: { amount: row.assessed_total },
+    subjects,
+  });
 }
 
 /** Draws the exemption letters the assessment uses (none: everything drawn is given back). */
@@ -166,10 +171,7 @@ export async function drawLetters(
 
 /** The e-slip of a PRN: the assessment with the importer's and declarant's names. */
 export async function paymentSlip(deps: Pick<DeclarationServiceDeps, 'parties'>, q: Kysely<DB>, row: DeclarationRow, assessment: StoredAssessment) {
-  const [importer, declarant] = await Promise.all([
-    row.importer_org_id ? deps.parties.organisation(q, row.importer_org_id) : undefined,
-    deps.parties.organisation(q, row.declarant_org_id),
-  ]);
+  const [importer, declarant] = await Promise.all([row.importer_org_id ? deps.parties.organisation(q, row.importer_org_id) : undefined, deps.parties.organisation(q, row.declarant_org_id)]);
   return slipOf(assessment, {
     importer: { name: importer?.name ?? row.importer_pin, pin: row.importer_pin },
     declarant: { name: declarant?.name ?? '' },

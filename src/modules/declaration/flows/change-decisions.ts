@@ -18,10 +18,7 @@ import { checkAmendmentAfterRegistration } from '../declaration.validation.ts';
 import { assessedFields, openVerification, selectChannel } from '../declaration.selection.ts';
 import { cancelNow, differenceDue, drawLetters, markPaid, money, recordChange, type Caller, type DeclarationServiceDeps } from '../declaration.steps.ts';
 
-export type ChangeDecisionDeps = Pick<
-  DeclarationServiceDeps,
-  'clock' | 'reference' | 'ratesFor' | 'parties' | 'manifest' | 'selectivity' | 'payment' | 'letters' | 'onSelected' | 'verificationOf'
->;
+export type ChangeDecisionDeps = Pick<DeclarationServiceDeps, 'clock' | 'reference' | 'ratesFor' | 'parties' | 'manifest' | 'selectivity' | 'payment' | 'letters' | 'onSelected' | 'verificationOf'>;
 
 /** The officer's decision on request `requestId` of the locked declaration `row`; returns the declaration after it. */
 export async function decideChangeRequest(deps: ChangeDecisionDeps, tx: Tx, caller: Caller, row: DeclarationRow, requestId: string, body: RequestDecisionBody): Promise<DeclarationRow> {
@@ -109,7 +106,13 @@ async function recordDecision(
   effect: Record<string, unknown> | null,
 ): Promise<DeclarationRow> {
   const now = deps.clock.now();
-  const decided = await repo.decideRequest(tx, request.id, { status: body.approve ? 'approved' : 'refused', by: { id: caller.actor.id, name: caller.actor.name }, at: now, reason: body.reason, effect });
+  const decided = await repo.decideRequest(tx, request.id, {
+    status: body.approve ? 'approved' : 'refused',
+    by: { id: caller.actor.id, name: caller.actor.name },
+    at: now,
+    reason: body.reason,
+    effect,
+  });
   const latest = after === row ? await repo.update(tx, row.id, {}, now) : after;
   await recordChange(deps, tx, after, latest, {
     action: body.approve ? 'declaration.request_approved' : 'declaration.request_refused',

@@ -53,10 +53,13 @@ export async function requestChange(deps: ChangeRequestDeps, tx: Tx, caller: Cal
 async function checkNothingPending(tx: Tx, row: DeclarationRow): Promise<void> {
   const pending = await repo.pendingRequest(tx, row.id, { forUpdate: true });
   if (pending) {
-    throw conflict(`Declaration ${row.reference ?? row.id} already has a ${pending.kind} request waiting for an officer (requested ${pending.requested_at.toISOString()}); withdraw it first or wait for the decision`, {
-      state: row.status,
-      request: pending.id,
-    });
+    throw conflict(
+      `Declaration ${row.reference ?? row.id} already has a ${pending.kind} request waiting for an officer (requested ${pending.requested_at.toISOString()}); withdraw it first or wait for the decision`,
+      {
+        state: row.status,
+        request: pending.id,
+      },
+    );
   }
 }
 

@@ -125,7 +125,14 @@ async function recordCorrection(deps: CorrectionDeps, tx: Tx, row: DeclarationRo
     actor: apply.actor,
     requestId: apply.requestId,
     reason: apply.reason,
-    details: { changes: c.changes, totalBefore: effect.totalBefore, totalAfter: effect.totalAfter, difference: effect.difference, ...(effect.prn ? { prn: effect.prn } : {}), ...(effect.refundDue ? { refundDue: effect.refundDue } : {}) },
+    details: {
+      changes: c.changes,
+      totalBefore: effect.totalBefore,
+      totalAfter: effect.totalAfter,
+      difference: effect.difference,
+      ...(effect.prn ? { prn: effect.prn } : {}),
+      ...(effect.refundDue ? { refundDue: effect.refundDue } : {}),
+    },
     subjects: [row.prn],
   });
 }

@@ -26,7 +26,15 @@ import { auditOf, drawLetters, recordChange, statusChanged, type Caller, type De
 export type LodgeAndAssessDeps = Pick<DeclarationServiceDeps, 'clock' | 'reference' | 'ratesFor' | 'parties' | 'manifest' | 'selectivity' | 'onSelected' | 'letters'>;
 
 /** Validates, assesses and selects; `action` says whether this is the first lodgement or an amendment. */
-export async function lodgeAndAssess(deps: LodgeAndAssessDeps, tx: Tx, caller: Caller, row: DeclarationRow, body: DeclarationBody, action: 'lodge' | 'amend', reason?: string): Promise<DeclarationRow> {
+export async function lodgeAndAssess(
+  deps: LodgeAndAssessDeps,
+  tx: Tx,
+  caller: Caller,
+  row: DeclarationRow,
+  body: DeclarationBody,
+  action: 'lodge' | 'amend',
+  reason?: string,
+): Promise<DeclarationRow> {
   declarationLifecycle.next(row.status, action);
   const now = deps.clock.now();
   const lodged = await validate(deps, tx, caller, row, body, now);
@@ -60,7 +68,11 @@ async function newReference(tx: Tx, year: string, office: string, regime: string
 /** A declaration never lodged before has drawn no letter: with none to draw there is nothing to settle. */
 async function drawLettersOnLodgement(deps: LodgeAndAssessDeps, tx: Tx, caller: Caller, row: DeclarationRow, reference: string, lodged: Lodged, action: 'lodge' | 'amend'): Promise<void> {
   if (row.lodged_at !== null || letterDrawsOf(lodged.assessment).length > 0) {
-    await drawLetters(deps, tx, { id: row.id, reference }, lodged.assessment, { actor: caller.actor, requestId: caller.requestId, reason: action === 'lodge' ? 'declaration lodged' : 'declaration amended' });
+    await drawLetters(deps, tx, { id: row.id, reference }, lodged.assessment, {
+      actor: caller.actor,
+      requestId: caller.requestId,
+      reason: action === 'lodge' ? 'declaration lodged' : 'declaration amended',
+    });
   }
 }
 

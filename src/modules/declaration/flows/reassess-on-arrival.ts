@@ -82,7 +82,14 @@ async function reassess(deps: ReassessOnArrivalDeps, tx: Tx, declarationId: stri
       throw err;
     }
     // Kept as assessed on the expected date; customs sees why in the trail and can query it.
-    await confirm(deps, tx, row, arrivalDate, `could not re-assess on the arrival date ${arrivalDate}: ${err.errors.map((e) => `${e.pointer} ${e.message}`).join('; ')}`, 'declaration.reassessment_failed');
+    await confirm(
+      deps,
+      tx,
+      row,
+      arrivalDate,
+      `could not re-assess on the arrival date ${arrivalDate}: ${err.errors.map((e) => `${e.pointer} ${e.message}`).join('; ')}`,
+      'declaration.reassessment_failed',
+    );
     return;
   }
   if (rulesKey(fresh) === rulesKey(old) && fresh.total === old.total) {
