@@ -11,7 +11,8 @@ type Q = Kysely<DB>;
 
 /** An HS code as digits only: 8471.30.00 and 84713000 are the same line. */
 const hsDigits = (code: string): string => code.replace(/\D/g, '');
-export type DeclarationPatch = Omit<Updateable<DeclarationTables['declaration']>, 'id' | 'version' | 'updated_at'>;
+/** What a change may set beside its status, which only transition() moves (declaration.steps.ts moveDeclaration). */
+export type DeclarationPatch = Omit<Updateable<DeclarationTables['declaration']>, 'id' | 'version' | 'updated_at' | 'status'>;
 
 /** The declared data (header and items) as columns; the body is the API's shape of the same. */
 function dataColumns(body: DeclarationBody) {
@@ -175,11 +176,11 @@ export const declarationRepository = {
     await tx.insertInto('declaration_item').values(itemRows(id, body)).execute();
   },
 
-  /** Applies a change and moves the version on (by the steps it makes); the caller holds the row lock. */
-  async update(tx: Tx, id: string, patch: DeclarationPatch, now: Date, steps = 1): Promise<DeclarationRow> {
+  /** Applies a change that keeps the status and moves the version on; the caller holds the row lock. */
+  async update(tx: Tx, id: string, patch: DeclarationPatch, now: Date): Promise<DeclarationRow> {
     return tx
       .updateTable('declaration')
-      .set({ ...patch, updated_at: now, version: sql<number>`version + ${steps}` })
+      .set({ ...patch, updated_at: now, version: sql<number>`version + 1` })
       .where('id', '=', id)
       .returningAll()
       .executeTakeFirstOrThrow();

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { ProblemError } from '#platform/http/problem.ts';
 import { declarationStatuses, type DeclarationStatus } from './declaration.tables.ts';
-import { amendableStatuses, controlLifecycle, declarationLifecycle, liveStatuses, type DeclarationAction } from './declaration.state.ts';
+import { amendableStatuses, controlLifecycle, declarationLifecycle, liveStatuses, lodgementLifecycle, type DeclarationAction } from './declaration.state.ts';
 
 const actions = Object.keys(declarationLifecycle.transitions) as DeclarationAction[];
 
@@ -64,5 +64,16 @@ describe('declaration lifecycle', () => {
     expect(controlLifecycle.next('pending', 'fail')).toBe('failed');
     expect(() => controlLifecycle.next('none', 'pass')).toThrow(/control is none/);
     expect(() => controlLifecycle.next('passed', 'fail')).toThrow(/control is passed/);
+  });
+
+  it('lodges and assesses in one move exactly where lodge (or amend) then assess is allowed', () => {
+    for (const status of declarationStatuses) {
+      for (const action of ['lodge', 'amend'] as const) {
+        const twoSteps = declarationLifecycle.can(status, action) ? declarationLifecycle.next(declarationLifecycle.next(status, action), 'assess') : undefined;
+        expect(lodgementLifecycle.can(status, action) ? lodgementLifecycle.next(status, action) : undefined).toBe(twoSteps);
+      }
+    }
+    expect(lodgementLifecycle.next('draft', 'lodge')).toBe('assessed');
+    expect(() => lodgementLifecycle.next('registered', 'amend')).toThrow(/is registered/);
   });
 });

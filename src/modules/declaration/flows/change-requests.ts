@@ -21,7 +21,7 @@ import { money, recordChange, type Caller, type DeclarationServiceDeps } from '.
 export type ChangeRequestDeps = Pick<DeclarationServiceDeps, 'clock' | 'reference' | 'ratesFor' | 'parties' | 'manifest' | 'verificationOf'>;
 
 /** Requests (amend or cancel) one declaration may take: asking and withdrawing again cannot fill the trail. */
-export const maxRequestsPerDeclaration = 20;
+const maxRequestsPerDeclaration = 20;
 
 /** Files the declarant's request to amend (with the amended body) or cancel a registered or paid declaration. */
 export async function requestChange(deps: ChangeRequestDeps, tx: Tx, caller: Caller, row: DeclarationRow, kind: RequestKind, reason: string, body?: DeclarationBody): Promise<DeclarationRow> {
