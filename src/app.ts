@@ -39,6 +39,12 @@ export interface ApiRoute {
   access: 'public' | readonly string[];
 }
 
+/** What GET /ready reports: started (onReady ran) and not draining (a shutdown has begun). */
+export interface Readiness {
+  started: boolean;
+  draining: boolean;
+}
+
 export interface AppDeps {
   config: Config;
   database: Database;
@@ -53,6 +59,8 @@ declare module 'fastify' {
     services: ReturnType<typeof services>;
     /** Every /api route as registered, with its access (see ApiRoute). */
     routeTable: ApiRoute[];
+    /** Whether this process takes new work: GET /ready answers from it (graceful shutdown sets draining). */
+    readiness: Readiness;
   }
   interface FastifyContextConfig {
     /** Who may call the route: 'public', or the roles allowed. Every API route must say. */
@@ -151,7 +159,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ajv: { customOptions: { allErrors: false, coerceTypes: false, removeAdditional: false }, onCreate: onAjvCreate },
     // The largest body any route takes (a manifest); each route has its own, smaller by default.
     bodyLimit: bodyLimits.max,
+    // Once closing (graceful shutdown): new requests on open connections get a 503 with
+    // Connection: close, idle keep-alive connections are closed at once, busy ones when their
+    // request is answered.
     return503OnClosing: true,
+    forceCloseConnections: 'idle',
     // request.ip (rate limits, idempotency scope) is the client's only behind proxies we trust.
     trustProxy: trustedProxies(deps.config.trustProxy),
   }).withTypeProvider<TypeBoxTypeProvider>();
@@ -207,6 +219,25 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         void reply.header('retry-after', '2');
         return reply.status(503).send({ status: 'unavailable', database: { kind: deps.database.kind, ok: false } });
       }
+    },
+  );
+
+  // Readiness, for load balancers: 200 while this process takes new work, 503 from the moment a
+  // graceful shutdown begins (and before start-up ends). Liveness and the database are /health's.
+  const readiness: Readiness = { started: false, draining: false };
+  app.decorate('readiness', readiness);
+  app.addHook('onReady', async () => {
+    readiness.started = true;
+  });
+  app.get(
+    '/ready',
+    { schema: { tags: ['platform'], summary: 'Readiness: 200 while this process takes new work, 503 once it is shutting down' }, config: { access: 'public' } },
+    async (_request, reply) => {
+      if (readiness.draining || !readiness.started) {
+        void reply.header('retry-after', '1');
+        return reply.status(503).send({ status: readiness.draining ? 'draining' : 'starting', worker: workerIndex() });
+      }
+      return { status: 'ready', worker: workerIndex() };
     },
   );
 
