@@ -31,6 +31,8 @@ import { inspectionRoutes, inspectionService } from '#modules/inspection/index.t
 import { reliefResolver, reliefRoutes, reliefService } from '#modules/relief/index.ts';
 import { originService } from '#modules/origin/index.ts';
 import { workerIndex } from './cluster.ts';
+import type { Journal } from '#platform/journal/journal.ts';
+import { installStoreAndForward, replayPrincipal } from '#platform/journal/store-and-forward.ts';
 
 /** One /api route and who may call it, as the onRoute hook saw it (HEAD routes left out). */
 export interface ApiRoute {
@@ -49,6 +51,8 @@ export interface AppDeps {
   config: Config;
   database: Database;
   clock?: Clock;
+  /** The store-and-forward journal (main.ts opens it when JOURNAL is on); none: lodgements get a 503 while the database is away. */
+  journal?: Journal;
   /** Log to stdout (false in tests unless LOG_LEVEL asks for it). */
   logger?: boolean;
 }
@@ -191,7 +195,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   installSecurityHeaders(app);
   installInputGuard(app);
   const s = services(deps.database, clock, deps.config, app.log);
-  installAuth(app, s.identity.authenticator);
+  installAuth(app, s.identity.authenticator, replayPrincipal);
+  // Lodgements go to the journal when the database stays away (the routes below are wrapped).
+  installStoreAndForward(app, { db: deps.database.db, journal: deps.journal, clock, log: app.log });
 
   await app.register(rateLimit, { global: false });
   await app.register(swagger, {

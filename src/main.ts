@@ -3,6 +3,7 @@ import { loadConfig, ConfigError } from './config.ts';
 import { DataLockedError } from '#platform/db/lock.ts';
 import { isConnectionError } from '#platform/db/errors.ts';
 import { buildApp } from './app.ts';
+import { Journal } from '#platform/journal/journal.ts';
 import { openPreparedDatabase, refuseExposedDemo } from './setup.ts';
 import cluster from 'node:cluster';
 import { openDatabase } from '#platform/db/database.ts';
@@ -64,7 +65,9 @@ async function main(): Promise<void> {
         warnings: [],
       }
     : await prepare(config, config.dbPoolSize);
-  const app = await buildApp({ config, database });
+  // The store-and-forward journal of this process (and of any process of this node that died).
+  const journal = config.journal ? await Journal.open(config.journal.dir, config.journal) : undefined;
+  const app = await buildApp({ config, database, ...(journal ? { journal } : {}) });
   const hasAdministrator = await app.services.identity.hasAdministrator(database.db);
   logConnectionLost = (err) => app.log.warn({ err }, 'database connection lost; reconnecting on next use');
   app.log.info({ database: database.location, worker: workerIndex(), ...(prepared ? { migrations: prepared.migrations.length, demo: prepared.demo } : {}) }, 'database ready');
