@@ -30,6 +30,7 @@ import { recordOutcome, riskEngine, riskRoutes, riskService } from '#modules/ris
 import { inspectionRoutes, inspectionService } from '#modules/inspection/index.ts';
 import { reliefResolver, reliefRoutes, reliefService } from '#modules/relief/index.ts';
 import { originService } from '#modules/origin/index.ts';
+import { maintenanceRoutes, maintenanceService } from '#modules/maintenance/index.ts';
 import { workerIndex } from './cluster.ts';
 import type { Journal } from '#platform/journal/journal.ts';
 import { installStoreAndForward, replayPrincipal } from '#platform/journal/store-and-forward.ts';
@@ -140,7 +141,8 @@ export function services(database: Database, clock: Clock, config: Config, log?:
   outbox.subscribe('release.issued', deliverToTerminal);
   // A declaration cancelled or rejected under verification closes its task.
   outbox.subscribe('declaration.status_changed', (event, db) => inspection.onDeclarationStatusChanged(event, db));
-  return { outbox, reference, tariff, vehicles, calculator, relief, identity, parties, manifests, payments, release, declarations, risk, inspection };
+  const maintenance = maintenanceService({ db: database.db, clock });
+  return { outbox, maintenance, reference, tariff, vehicles, calculator, relief, identity, parties, manifests, payments, release, declarations, risk, inspection };
 }
 
 /** TRUST_PROXY as Fastify takes it: a hop count becomes "the first n hops". */
@@ -247,6 +249,40 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
   );
 
+  // The public status: readiness, the database, and the maintenance windows current and to come.
+  app.get(
+    '/status',
+    { schema: { tags: ['platform'], summary: 'Public status: whether the system takes work, and maintenance windows current and upcoming' }, config: { access: 'public' } },
+    async () => {
+      const database = await sql`select 1`.execute(deps.database.db).then(
+        () => 'up' as const,
+        () => 'unavailable' as const,
+      );
+      const notices = database === 'up' ? await s.maintenance.list() : await s.maintenance.current();
+      return {
+        status: readiness.draining || !readiness.started ? 'draining' : database === 'up' ? 'operational' : 'lodging-delayed',
+        detail:
+          database === 'up'
+            ? 'Every service is available'
+            : 'The database is away for a moment: lodgements are taken and answered 202 with a receipt, other answers are delayed (503 with Retry-After), none is wrong',
+        database,
+        maintenance: notices,
+      };
+    },
+  );
+  // During a maintenance window every answer names it; the system stays up.
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (request.url.startsWith('/api/') || request.url === '/status') {
+      const current = await s.maintenance.current();
+      const first = current[0];
+      if (first) {
+        void reply.header('forodha-maintenance', `${first.id}; impact=${first.impact}; ends=${first.endsAt}`);
+        void reply.header('link', '</api/v1/maintenance>; rel="notice"');
+      }
+    }
+    return payload;
+  });
+
   // The outbox worker delivers events in this process unless production runs it separately.
   if (deps.config.outboxWorker) {
     app.addHook('onReady', async () => s.outbox.start());
@@ -260,6 +296,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     }
   });
   app.decorate('services', s);
+  await app.register(maintenanceRoutes({ db: deps.database.db, maintenance: s.maintenance }));
   await app.register(referenceRoutes({ reference: s.reference }));
   await app.register(tariffRoutes({ tariff: s.tariff, clock }));
   await app.register(reliefRoutes({ db: deps.database.db, relief: s.relief }));
