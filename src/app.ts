@@ -30,7 +30,10 @@ import { recordOutcome, riskEngine, riskRoutes, riskService } from '#modules/ris
 import { inspectionRoutes, inspectionService } from '#modules/inspection/index.ts';
 import { reliefResolver, reliefRoutes, reliefService } from '#modules/relief/index.ts';
 import { originService } from '#modules/origin/index.ts';
+import { maintenanceRoutes, maintenanceService } from '#modules/maintenance/index.ts';
 import { workerIndex } from './cluster.ts';
+import type { Journal } from '#platform/journal/journal.ts';
+import { installStoreAndForward, replayPrincipal } from '#platform/journal/store-and-forward.ts';
 
 /** One /api route and who may call it, as the onRoute hook saw it (HEAD routes left out). */
 export interface ApiRoute {
@@ -39,10 +42,18 @@ export interface ApiRoute {
   access: 'public' | readonly string[];
 }
 
+/** What GET /ready reports: started (onReady ran) and not draining (a shutdown has begun). */
+export interface Readiness {
+  started: boolean;
+  draining: boolean;
+}
+
 export interface AppDeps {
   config: Config;
   database: Database;
   clock?: Clock;
+  /** The store-and-forward journal (main.ts opens it when JOURNAL is on); none: lodgements get a 503 while the database is away. */
+  journal?: Journal;
   /** Log to stdout (false in tests unless LOG_LEVEL asks for it). */
   logger?: boolean;
 }
@@ -53,6 +64,8 @@ declare module 'fastify' {
     services: ReturnType<typeof services>;
     /** Every /api route as registered, with its access (see ApiRoute). */
     routeTable: ApiRoute[];
+    /** Whether this process takes new work: GET /ready answers from it (graceful shutdown sets draining). */
+    readiness: Readiness;
   }
   interface FastifyContextConfig {
     /** Who may call the route: 'public', or the roles allowed. Every API route must say. */
@@ -128,7 +141,8 @@ export function services(database: Database, clock: Clock, config: Config, log?:
   outbox.subscribe('release.issued', deliverToTerminal);
   // A declaration cancelled or rejected under verification closes its task.
   outbox.subscribe('declaration.status_changed', (event, db) => inspection.onDeclarationStatusChanged(event, db));
-  return { outbox, reference, tariff, vehicles, calculator, relief, identity, parties, manifests, payments, release, declarations, risk, inspection };
+  const maintenance = maintenanceService({ db: database.db, clock });
+  return { outbox, maintenance, reference, tariff, vehicles, calculator, relief, identity, parties, manifests, payments, release, declarations, risk, inspection };
 }
 
 /** TRUST_PROXY as Fastify takes it: a hop count becomes "the first n hops". */
@@ -151,7 +165,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ajv: { customOptions: { allErrors: false, coerceTypes: false, removeAdditional: false }, onCreate: onAjvCreate },
     // The largest body any route takes (a manifest); each route has its own, smaller by default.
     bodyLimit: bodyLimits.max,
+    // Once closing (graceful shutdown): new requests on open connections get a 503 with
+    // Connection: close, idle keep-alive connections are closed at once, busy ones when their
+    // request is answered.
     return503OnClosing: true,
+    forceCloseConnections: 'idle',
     // request.ip (rate limits, idempotency scope) is the client's only behind proxies we trust.
     trustProxy: trustedProxies(deps.config.trustProxy),
   }).withTypeProvider<TypeBoxTypeProvider>();
@@ -179,7 +197,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   installSecurityHeaders(app);
   installInputGuard(app);
   const s = services(deps.database, clock, deps.config, app.log);
-  installAuth(app, s.identity.authenticator);
+  installAuth(app, s.identity.authenticator, replayPrincipal);
+  // Lodgements go to the journal when the database stays away (the routes below are wrapped).
+  installStoreAndForward(app, { db: deps.database.db, journal: deps.journal, clock, log: app.log });
 
   await app.register(rateLimit, { global: false });
   await app.register(swagger, {
@@ -210,6 +230,59 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
   );
 
+  // Readiness, for load balancers: 200 while this process takes new work, 503 from the moment a
+  // graceful shutdown begins (and before start-up ends). Liveness and the database are /health's.
+  const readiness: Readiness = { started: false, draining: false };
+  app.decorate('readiness', readiness);
+  app.addHook('onReady', async () => {
+    readiness.started = true;
+  });
+  app.get(
+    '/ready',
+    { schema: { tags: ['platform'], summary: 'Readiness: 200 while this process takes new work, 503 once it is shutting down' }, config: { access: 'public' } },
+    async (_request, reply) => {
+      if (readiness.draining || !readiness.started) {
+        void reply.header('retry-after', '1');
+        return reply.status(503).send({ status: readiness.draining ? 'draining' : 'starting', worker: workerIndex() });
+      }
+      return { status: 'ready', worker: workerIndex() };
+    },
+  );
+
+  // The public status: readiness, the database, and the maintenance windows current and to come.
+  app.get(
+    '/status',
+    { schema: { tags: ['platform'], summary: 'Public status: whether the system takes work, and maintenance windows current and upcoming' }, config: { access: 'public' } },
+    async () => {
+      const database = await sql`select 1`.execute(deps.database.db).then(
+        () => 'up' as const,
+        () => 'unavailable' as const,
+      );
+      const notices = database === 'up' ? await s.maintenance.list() : await s.maintenance.current();
+      return {
+        status: readiness.draining || !readiness.started ? 'draining' : database === 'up' ? 'operational' : 'lodging-delayed',
+        detail:
+          database === 'up'
+            ? 'Every service is available'
+            : 'The database is away for a moment: lodgements are taken and answered 202 with a receipt, other answers are delayed (503 with Retry-After), none is wrong',
+        database,
+        maintenance: notices,
+      };
+    },
+  );
+  // During a maintenance window every answer names it; the system stays up.
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (request.url.startsWith('/api/') || request.url === '/status') {
+      const current = await s.maintenance.current();
+      const first = current[0];
+      if (first) {
+        void reply.header('forodha-maintenance', `${first.id}; impact=${first.impact}; ends=${first.endsAt}`);
+        void reply.header('link', '</api/v1/maintenance>; rel="notice"');
+      }
+    }
+    return payload;
+  });
+
   // The outbox worker delivers events in this process unless production runs it separately.
   if (deps.config.outboxWorker) {
     app.addHook('onReady', async () => s.outbox.start());
@@ -223,6 +296,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     }
   });
   app.decorate('services', s);
+  await app.register(maintenanceRoutes({ db: deps.database.db, maintenance: s.maintenance }));
   await app.register(referenceRoutes({ reference: s.reference }));
   await app.register(tariffRoutes({ tariff: s.tariff, clock }));
   await app.register(reliefRoutes({ db: deps.database.db, relief: s.relief }));

@@ -1,7 +1,10 @@
 // One server process per core (WORKERS): Node's cluster forks the workers, which share the
 // listening port (the primary hands out connections in turn) and nothing else but the database.
 // The primary migrates and seeds once before forking, relays cache invalidations between
-// workers, restarts a worker that dies, and stops them all on SIGTERM.
+// workers, restarts a worker that dies, and stops them all on SIGTERM (each worker shuts down
+// gracefully: see main.ts). SIGUSR2 or SIGHUP rolls the workers: one at a time, a new worker is
+// forked and must be listening before the old one in its slot is asked to stop, so the port never
+// goes unserved (a new release's code is loaded by the new workers).
 //
 // What runs on a timer is safe with several processes: each worker's outbox worker claims rows
 // with FOR UPDATE SKIP LOCKED (outbox.ts); audit checkpoints are taken by the leader (worker 0)
@@ -44,7 +47,11 @@ export async function runPrimary(workers: number, prepare: () => Promise<void>, 
   let stopping = false;
   const slots = new Map<Worker, number>();
   const listening = new Set<Worker>();
-  const fork = (index: number) => {
+  /** Workers asked to stop by a rolling restart: their exit is expected, their slot is taken. */
+  const retiring = new Set<Worker>();
+  /** New workers of a rolling restart not yet listening: failing to start stops the roll, not the service. */
+  const trial = new Set<Worker>();
+  const fork = (index: number): Worker => {
     const worker = cluster.fork({ FORODHA_WORKER_INDEX: String(index) });
     slots.set(worker, index);
     worker.on('listening', () => listening.add(worker));
@@ -57,17 +64,22 @@ export async function runPrimary(workers: number, prepare: () => Promise<void>, 
         }
       }
     });
+    return worker;
   };
   cluster.on('exit', (worker, code, signal) => {
     const index = slots.get(worker) ?? 0;
     slots.delete(worker);
+    const wasListening = listening.delete(worker);
     if (stopping) {
       if (slots.size === 0) {
         process.exit(0);
       }
       return;
     }
-    if (!listening.has(worker)) {
+    if (retiring.delete(worker) || trial.delete(worker)) {
+      return;
+    }
+    if (!wasListening) {
       log(`forodha: worker ${index} stopped before it listened (exit ${code ?? signal}); stopping`);
       stopping = true;
       for (const other of slots.keys()) {
@@ -75,7 +87,6 @@ export async function runPrimary(workers: number, prepare: () => Promise<void>, 
       }
       process.exit(code || 1);
     }
-    listening.delete(worker);
     log(`forodha: worker ${index} exited (${code ?? signal}); starting it again`);
     setTimeout(() => fork(index), 500);
   });
@@ -88,8 +99,47 @@ export async function runPrimary(workers: number, prepare: () => Promise<void>, 
       worker.process.kill('SIGTERM');
     }
   };
+  let rolling = false;
+  /** Replaces every worker in turn: the new one listening before the old one stops. */
+  const roll = async () => {
+    if (rolling || stopping) {
+      return;
+    }
+    rolling = true;
+    log('forodha: rolling restart of the workers');
+    try {
+      for (const [old, index] of [...slots.entries()]) {
+        if (stopping) {
+          return;
+        }
+        if (!slots.has(old)) {
+          continue;
+        }
+        const next = fork(index);
+        trial.add(next);
+        const started = await new Promise<boolean>((resolve) => {
+          next.once('listening', () => resolve(true));
+          next.once('exit', () => resolve(false));
+        });
+        trial.delete(next);
+        if (!started) {
+          log(`forodha: rolling restart: the new worker ${index} did not start; the old workers keep serving`);
+          return;
+        }
+        retiring.add(old);
+        const exited = new Promise((r) => old.once('exit', r));
+        old.process.kill('SIGTERM');
+        await exited;
+      }
+      log('forodha: rolling restart done');
+    } finally {
+      rolling = false;
+    }
+  };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  process.on('SIGUSR2', () => void roll());
+  process.on('SIGHUP', () => void roll());
   for (let i = 0; i < workers; i++) {
     fork(i);
   }

@@ -27,8 +27,10 @@ export interface Config {
   partiesCacheMs: number;
   /** Run the outbox worker inside the server process. */
   outboxWorker: boolean;
-  /** Seconds to let in-flight requests finish on SIGTERM before exiting. */
+  /** Seconds a graceful shutdown may take in all (in-flight requests, outbox batch, pool): then the process exits anyway. */
   shutdownGraceSeconds: number;
+  /** Seconds between readiness turning 503 and the listener closing, so a load balancer stops sending first. */
+  shutdownDrainSeconds: number;
   /** Days a payment registration number (PRN) stays valid, to the end of that Nairobi day. */
   prnValidityDays: number;
   /** Schema owner's connection string: migrations and grants run as it, the server as DATABASE_URL's role. */
@@ -67,8 +69,10 @@ export interface Config {
   passwordHashConcurrency: number;
   /** Password hashes waiting for their turn; beyond that a login answers 503 at once. */
   passwordHashQueue: number;
-  /** Seconds a write waits (retrying) for a database that is away before answering 503. */
+  /** Seconds a write holds (retrying) for a database that is away (restart, failover) before giving up: DB_HOLD_SECONDS. */
   dbWaitSeconds: number;
+  /** Store-and-forward journal of lodgements taken while the database is away; undefined = off. */
+  journal: { dir: string; maxEntries: number; maxBytes: number } | undefined;
 }
 
 export class ConfigError extends Error {}
@@ -181,7 +185,8 @@ export function loadConfig(env: Env = process.env): Config {
     outboxPollMs: integer(env, 'OUTBOX_POLL_MS', 500, 10, 60_000),
     partiesCacheMs: integer(env, 'PARTIES_CACHE_MS', 5_000, 0, 300_000),
     outboxWorker: boolean(env, 'OUTBOX_WORKER', true),
-    shutdownGraceSeconds: integer(env, 'SHUTDOWN_GRACE_SECONDS', 20, 0, 600),
+    shutdownGraceSeconds: integer(env, 'SHUTDOWN_GRACE_SECONDS', 25, 0, 600),
+    shutdownDrainSeconds: integer(env, 'SHUTDOWN_DRAIN_SECONDS', 0, 0, 60),
     prnValidityDays: integer(env, 'PRN_VALIDITY_DAYS', 14, 1, 365),
     databaseOwnerUrl: ownerUrl(env, databaseUrl),
     ...auditSettings(env, databaseUrl === undefined, path.resolve(env.DATA_DIR ?? 'data')),
@@ -197,7 +202,9 @@ export function loadConfig(env: Env = process.env): Config {
     loginRatePerSecond: integer(env, 'LOGIN_RATE_PER_SECOND', 20, 1, 100_000),
     passwordHashConcurrency: integer(env, 'PASSWORD_HASH_CONCURRENCY', Math.max(1, os.availableParallelism() - 1), 1, 64),
     passwordHashQueue: integer(env, 'PASSWORD_HASH_QUEUE', 32, 0, 10_000),
-    dbWaitSeconds: integer(env, 'DB_WAIT_SECONDS', 5, 0, 300),
+    // DB_WAIT_SECONDS is the older name of DB_HOLD_SECONDS, still read.
+    dbWaitSeconds: env.DB_HOLD_SECONDS ? integer(env, 'DB_HOLD_SECONDS', 20, 0, 300) : integer(env, 'DB_WAIT_SECONDS', 20, 0, 300),
+    journal: journalSettings(env, path.resolve(env.DATA_DIR ?? 'data')),
   };
 }
 
@@ -237,4 +244,16 @@ function apiKeySettings(env: Env): Pick<Config, 'apiKeyDays' | 'apiKeyMaxDays' |
   const apiKeyMaxDays = integer(env, 'API_KEY_MAX_DAYS', 730, 1, 3650);
   const apiKeyDays = integer(env, 'API_KEY_DAYS', Math.min(365, apiKeyMaxDays), 1, apiKeyMaxDays);
   return { apiKeyDays, apiKeyMaxDays, apiKeyRotationOverlapHours: integer(env, 'API_KEY_ROTATION_OVERLAP_HOURS', 24, 0, 168) };
+}
+
+/** The lodgement journal: on unless JOURNAL=false; in JOURNAL_DIR, else DATA_DIR/journal. */
+function journalSettings(env: Env, dataDir: string): Config['journal'] {
+  if (!boolean(env, 'JOURNAL', true)) {
+    return undefined;
+  }
+  return {
+    dir: path.resolve(env.JOURNAL_DIR || path.join(dataDir, 'journal')),
+    maxEntries: integer(env, 'JOURNAL_MAX_ENTRIES', 10_000, 1, 10_000_000),
+    maxBytes: integer(env, 'JOURNAL_MAX_BYTES', 256 * 1024 * 1024, 1024, 64 * 1024 * 1024 * 1024),
+  };
 }

@@ -3,6 +3,7 @@ import { loadConfig, ConfigError } from './config.ts';
 import { DataLockedError } from '#platform/db/lock.ts';
 import { isConnectionError } from '#platform/db/errors.ts';
 import { buildApp } from './app.ts';
+import { Journal } from '#platform/journal/journal.ts';
 import { openPreparedDatabase, refuseExposedDemo } from './setup.ts';
 import cluster from 'node:cluster';
 import { openDatabase } from '#platform/db/database.ts';
@@ -64,7 +65,9 @@ async function main(): Promise<void> {
         warnings: [],
       }
     : await prepare(config, config.dbPoolSize);
-  const app = await buildApp({ config, database });
+  // The store-and-forward journal of this process (and of any process of this node that died).
+  const journal = config.journal ? await Journal.open(config.journal.dir, config.journal) : undefined;
+  const app = await buildApp({ config, database, ...(journal ? { journal } : {}) });
   const hasAdministrator = await app.services.identity.hasAdministrator(database.db);
   logConnectionLost = (err) => app.log.warn({ err }, 'database connection lost; reconnecting on next use');
   app.log.info({ database: database.location, worker: workerIndex(), ...(prepared ? { migrations: prepared.migrations.length, demo: prepared.demo } : {}) }, 'database ready');
@@ -74,26 +77,39 @@ async function main(): Promise<void> {
   // Checkpoints are the leader's work (worker 0, or the only process).
   const checkpoints = workerIndex() === 0 ? startAuditCheckpoints(database.db, config, app.log) : undefined;
 
+  // Graceful shutdown: readiness turns 503 at once (the load balancer stops sending), then after
+  // SHUTDOWN_DRAIN_SECONDS the listener closes: idle keep-alive connections are closed, requests
+  // in flight finish, the outbox worker ends its current batch, the pool closes, exit 0. After
+  // SHUTDOWN_GRACE_SECONDS in all the process exits anyway (1), whatever is still running.
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) {
       return;
     }
     stopping = true;
-    app.log.info({ signal }, 'shutting down: finishing in-flight requests');
+    app.readiness.draining = true;
+    app.log.info({ signal, drainSeconds: config.shutdownDrainSeconds }, 'shutting down: readiness 503, finishing in-flight requests');
     const timer = setTimeout(() => {
-      app.log.error('graceful shutdown timed out');
+      app.log.error({ graceSeconds: config.shutdownGraceSeconds }, 'graceful shutdown timed out; exiting anyway');
       process.exit(1);
     }, config.shutdownGraceSeconds * 1000);
     timer.unref();
-    await app.close();
-    await checkpoints?.stop();
-    await database.close();
+    try {
+      if (config.shutdownDrainSeconds > 0) {
+        await new Promise((r) => setTimeout(r, config.shutdownDrainSeconds * 1000));
+      }
+      await app.close();
+      await checkpoints?.stop();
+      await database.close();
+    } catch (err) {
+      app.log.error({ err }, 'graceful shutdown failed');
+      process.exit(1);
+    }
+    app.log.info('stopped');
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
-
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;

@@ -13,6 +13,8 @@ import type { InspectionTables } from './modules/inspection/inspection.tables.ts
 import type { RiskTables } from './modules/risk/risk.tables.ts';
 import type { ReliefTables } from './modules/relief/relief.tables.ts';
 import type { OriginTables } from './modules/origin/origin.tables.ts';
+import type { JournalTables } from './platform/journal/journal.tables.ts';
+import type { MaintenanceTables } from './modules/maintenance/maintenance.tables.ts';
 import type { VehicleTables } from './modules/vehicle/vehicle.tables.ts';
 
-export interface DB extends PlatformTables, ReferenceTables, TariffTables, AuditTables, PartiesTables, IdentityTables, ManifestTables, PaymentTables, ReleaseTables, DeclarationTables, InspectionTables, RiskTables, ReliefTables, OriginTables, VehicleTables {}
+export interface DB extends PlatformTables, ReferenceTables, TariffTables, AuditTables, PartiesTables, IdentityTables, ManifestTables, PaymentTables, ReleaseTables, DeclarationTables, InspectionTables, RiskTables, ReliefTables, OriginTables, VehicleTables, JournalTables, MaintenanceTables {}

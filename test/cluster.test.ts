@@ -2,7 +2,7 @@
 // answers, and both stop with the primary. On real PostgreSQL only (PGlite is one process's).
 import http from 'node:http';
 import path from 'node:path';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDatabase, type TestDatabase } from './db.ts';
 
@@ -29,7 +29,9 @@ describe.skipIf(!onPostgres)('the server on two cores', () => {
 
   beforeAll(async () => {
     database = await testDatabase();
-    primary = spawn(path.join(root, 'node_modules/.bin/tsx'), [path.join(root, 'src/main.ts')], {
+    // node itself (not the tsx wrapper), so signals reach the primary and its workers are its children.
+    primary = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/main.ts')], {
+      cwd: root,
       env: { ...process.env, DATABASE_URL: database.ownerUrl, WORKERS: '2', PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', DEMO: 'true' },
       stdio: 'ignore',
     });
@@ -47,6 +49,41 @@ describe.skipIf(!onPostgres)('the server on two cores', () => {
       await new Promise((r) => primary.once('exit', r));
     }
     await database.close();
+  });
+
+  it('rolls its workers on SIGUSR2, one at a time, without refusing a request', { timeout: 120_000 }, async () => {
+    const workerPids = () =>
+      execFileSync('ps', ['-o', 'pid=', '--ppid', String(primary.pid)])
+        .toString()
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => l !== '')
+        .sort();
+    const before = workerPids();
+    expect(before).toHaveLength(2);
+    primary.kill('SIGUSR2');
+    const failures: string[] = [];
+    let answered = 0;
+    const until = Date.now() + 90_000;
+    let after = before;
+    // Requests keep coming while the workers are replaced; every one is answered.
+    while (Date.now() < until) {
+      const res = await health(port).catch((err: unknown) => ({ status: String(err), body: {} }));
+      if (res.status === 200) {
+        answered++;
+      } else {
+        failures.push(String(res.status));
+      }
+      after = workerPids();
+      if (after.length === 2 && after.every((pid) => !before.includes(pid))) {
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(after.filter((pid) => before.includes(pid))).toEqual([]);
+    expect(after).toHaveLength(2);
+    expect(failures).toEqual([]);
+    expect(answered).toBeGreaterThan(10);
   });
 
   it('answers from both workers, and stops them all on SIGTERM', async () => {

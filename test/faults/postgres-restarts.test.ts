@@ -27,7 +27,7 @@ if (noPostgres) {
 /** Lodgements (a manifest, then a declaration on its B/L) started per second. */
 const ratePerSecond = 8;
 const restarts: Outage[] = ['fast', 'immediate', 'crash', 'fast', 'immediate'];
-/** How long each outage keeps the database away: longer than the server's wait (DB_WAIT_SECONDS=2), so some requests get their 503. */
+/** How long each outage keeps the database away: longer than the hold (DB_HOLD_SECONDS=2), so some requests get their 503 (the journal is off here: store-and-forward.test.ts covers it). */
 const awayMs = 2_500;
 
 let cluster: PrivatePostgres | undefined;
@@ -38,7 +38,7 @@ beforeAll(async () => {
     return;
   }
   cluster = await startPrivatePostgres();
-  server = await startServerProcess({ DATABASE_URL: cluster.url, DB_WAIT_SECONDS: '2', DB_POOL_SIZE: '10' });
+  server = await startServerProcess({ DATABASE_URL: cluster.url, DB_HOLD_SECONDS: '2', DB_POOL_SIZE: '10', JOURNAL: 'false' });
   await server.ready();
 }, 180_000);
 

@@ -10,6 +10,7 @@ import type { Clock } from '#platform/clock.ts';
 import type { Authenticator, Principal, Role } from '#platform/http/auth.ts';
 import { newId } from '#platform/ids.ts';
 import { inTransaction } from '#platform/db/transaction.ts';
+import { isConnectionError } from '#platform/db/errors.ts';
 import { conflict, FieldErrors, invalid, notFound, unauthorized } from '#platform/http/problem.ts';
 import type { Tx } from '#platform/db/transaction.ts';
 import { recordAudit, type Actor } from '#modules/audit/index.ts';
@@ -235,8 +236,19 @@ export function identityService(db: Kysely<DB>, clock: Clock, settings: Identity
       if (hit && performance.now() - hit.cachedAt < cacheTtlMs && hit.expiresAt > now) {
         return hit.principal;
       }
+      let row: PrincipalRow | undefined;
+      try {
+        row = kind === 'user' ? await repo.principalBySession(db, secretHash, now) : await repo.principalByApiKey(db, secretHash);
+      } catch (err) {
+        // The database is away (restart, failover, outage): a credential this process verified
+        // before, and not expired, is still taken, so lodgements can go to the store-and-forward
+        // journal. A revocation made meanwhile is seen when the database is back.
+        if (hit && hit.expiresAt > now && isConnectionError(err)) {
+          return hit.principal;
+        }
+        throw err;
+      }
       cache.delete(cacheKey);
-      const row = kind === 'user' ? await repo.principalBySession(db, secretHash, now) : await repo.principalByApiKey(db, secretHash);
       if (!row) {
         return undefined;
       }

@@ -7,6 +7,7 @@ import pg from 'pg';
 import type { DB } from '../../schema.ts';
 import { acquireDataLock, type DataLock } from './lock.ts';
 import { defaultWaitMs, registerDatabase, type DatabaseKind } from './registry.ts';
+import { locatingClient, parseHosts, PrimaryLocator, redactUrlText } from './hosts.ts';
 
 export type { DatabaseKind } from './registry.ts';
 
@@ -49,6 +50,9 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
 }
 
 export function redactUrl(url: string): string {
+  if (parseHosts(url)) {
+    return redactUrlText(url);
+  }
   try {
     const u = new URL(url);
     if (u.password) {
@@ -76,23 +80,32 @@ function resilientPool(config: pg.PoolConfig, onConnectionError: (err: Error) =>
   return pool;
 }
 
-async function openPostgres(url: string, poolSize: number, waitMs: number, onConnectionError: (err: Error) => void): Promise<Database> {
+async function openPostgres(url: string, poolSize: number, waitMs: number, reportConnectionError: (err: Error) => void): Promise<Database> {
   // Waiting for a connection (a free slot, or a server that does not answer) is bounded like the
   // rest of a request's wait for the database, so an unreachable server ends in a 503, not a hang.
   const connectionTimeoutMillis = Math.max(waitMs, 1000);
-  const pool = resilientPool({ connectionString: url, max: poolSize, application_name: 'forodha', connectionTimeoutMillis }, onConnectionError);
+  // Several hosts (or target_session_attrs): every pool's connections go to the primary the
+  // locator found (hosts.ts); a lost connection makes it look again.
+  const hosts = parseHosts(url);
+  const locator = hosts ? new PrimaryLocator(hosts, Math.min(Math.max(waitMs / 4, 1000), 5000)) : undefined;
+  const located: Partial<pg.PoolConfig> = locator && hosts ? { connectionString: hosts.urls[0], Client: locatingClient(locator) } : { connectionString: url };
+  const onConnectionError = (err: Error) => {
+    locator?.invalidate();
+    reportConnectionError(err);
+  };
+  const pool = resilientPool({ ...located, max: poolSize, application_name: 'forodha', connectionTimeoutMillis }, onConnectionError);
   // Sequences for serials are created on a connection of their own, outside any caller's
   // transaction (see ids.ts): a separate one-connection pool, so that callers holding every
   // connection of the main pool can never starve it.
   const ddlPool = resilientPool(
-    { connectionString: url, max: 1, application_name: 'forodha-ddl', connectionTimeoutMillis, idleTimeoutMillis: 5_000 },
+    { ...located, max: 1, application_name: 'forodha-ddl', connectionTimeoutMillis, idleTimeoutMillis: 5_000 },
     onConnectionError,
   );
   // The outbox worker holds its claimed rows locked while subscribers work on the main pool
   // (see outbox.ts): its own few connections, so a busy main pool cannot deadlock it.
   const lockHolder = new Kysely<DB>({
     dialect: new PostgresDialect({
-      pool: resilientPool({ connectionString: url, max: 4, application_name: 'forodha-outbox', connectionTimeoutMillis, idleTimeoutMillis: 10_000 }, onConnectionError),
+      pool: resilientPool({ ...located, max: 4, application_name: 'forodha-outbox', connectionTimeoutMillis, idleTimeoutMillis: 10_000 }, onConnectionError),
     }),
   });
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
@@ -107,6 +120,7 @@ async function openPostgres(url: string, poolSize: number, waitMs: number, onCon
       }
     },
     lockHolder,
+    ...(locator ? { relocate: (readOnly: boolean) => locator.invalidate(readOnly) } : {}),
   });
   const close = async () => {
     await Promise.allSettled([db.destroy(), lockHolder.destroy(), ddlPool.end()]);

@@ -40,6 +40,11 @@ export function isRetryable(err: unknown): boolean {
   return (code !== undefined && raceCodes.has(code)) || isConnectionError(err);
 }
 
+/** True when the server is read-only (SQLSTATE 25006): a standby, reached after a failover. */
+export function isReadOnly(err: unknown): boolean {
+  return codeOf(err) === '25006';
+}
+
 /** True for a transaction that lost a race with another (serialization failure or deadlock). */
 export function isCollision(err: unknown): boolean {
   const code = codeOf(err);

@@ -22,6 +22,11 @@ export interface DatabaseTraits {
    */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any schema, as AnyKysely below
   lockHolder?: Kysely<any>;
+  /**
+   * Several hosts (hosts.ts): the primary is to be found again, after a lost connection or a
+   * read-only error (then the connections to the standby are closed too).
+   */
+  relocate?: (readOnly: boolean) => void;
 }
 
 export const defaultWaitMs = 5_000;

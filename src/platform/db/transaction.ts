@@ -9,7 +9,7 @@
 // 'outcome-unknown' error instead of a second copy of the change.
 import type { Kysely, Transaction } from 'kysely';
 import type { DB } from '../../schema.ts';
-import { DatabaseUnavailableError, isCollision, isConnectionError, isRetryable } from './errors.ts';
+import { DatabaseUnavailableError, isCollision, isConnectionError, isReadOnly, isRetryable } from './errors.ts';
 import { defaultWaitMs, traitsOf } from './registry.ts';
 
 export type Tx = Transaction<DB>;
@@ -104,6 +104,9 @@ export async function inTransaction<T>(db: Kysely<DB>, work: (tx: Tx) => Promise
       ended.forEach((fn) => fn());
       if (!isRetryable(err)) {
         throw err;
+      }
+      if (isConnectionError(err) || isReadOnly(err)) {
+        traitsOf(db)?.relocate?.(isReadOnly(err));
       }
       if (committing && isConnectionError(err) && !options.retryUnknownCommit) {
         throw new DatabaseUnavailableError('outcome-unknown', err);

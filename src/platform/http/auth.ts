@@ -66,13 +66,25 @@ export function actingRole(request: FastifyRequest): Role {
   return p.roles.find((r) => allowed.includes(r)) ?? p.roles[0] ?? 'trader';
 }
 
-export function installAuth(app: FastifyInstance, authenticator: Authenticator): void {
+/**
+ * `replayed` names the principal of a lodgement replayed from the store-and-forward journal
+ * (an in-process request carrying a one-time token): the caller who lodged it, as it was then.
+ */
+export function installAuth(app: FastifyInstance, authenticator: Authenticator, replayed: (request: FastifyRequest) => Principal | undefined = () => undefined): void {
   app.decorateRequest('principal', undefined);
   app.addHook('onRequest', async (request) => {
+    const access = request.routeOptions.config?.access;
+    const replay = replayed(request);
+    if (replay) {
+      request.principal = replay;
+      if (Array.isArray(access) && !replay.roles.some((r) => (access as readonly string[]).includes(r))) {
+        throw forbidden(`This action needs one of the roles ${access.join(', ')}`);
+      }
+      return;
+    }
     const header = request.headers.authorization;
     const bearer = typeof header === 'string' && header.toLowerCase().startsWith('bearer ') ? header.slice(7).trim() : undefined;
     const apiKey = typeof request.headers['x-api-key'] === 'string' ? request.headers['x-api-key'] : undefined;
-    const access = request.routeOptions.config?.access;
     if (bearer === undefined && apiKey === undefined) {
       if (access !== undefined && access !== 'public') {
         throw unauthorized('This route needs a login (Authorization: Bearer <session token>) or an API key (X-API-Key)');

@@ -74,7 +74,7 @@ function databaseUnavailable(error: unknown, request: FastifyRequest, reply: Fas
   request.log.warn({ err: error, reason }, 'database unavailable');
   void reply.header('retry-after', String(retryAfterSeconds));
   const detail = {
-    unavailable: 'The database is unavailable for a moment; nothing was changed. Retry the request',
+    unavailable: 'The database is unavailable for a moment (a restart or a failover): the answer is delayed, not refused, and nothing was changed. Retry the request after Retry-After seconds',
     collision: 'The change collided with another; nothing was changed. Retry the request',
     'outcome-unknown':
       'The connection to the database was lost while saving, so the change may have been saved. Check before repeating the request; a request sent with an Idempotency-Key is never applied twice',
