@@ -105,14 +105,22 @@ export function services(database: Database, clock: Clock, config: Config, log?:
     },
   });
   const release = releaseService({ db: database.db, clock, onExited: (tx, exit) => declarations.onExited(tx, exit) });
+  const ratesByExecutor = new WeakMap<object, ReturnType<Parameters<typeof declarationService>[0]['ratesFor']>>();
   const declarations = declarationService({
     db: database.db,
     clock,
     reference,
-    // Bound to the declaration's own transaction (PGlite has a single connection).
+    // Bound to the declaration's own transaction (PGlite has a single connection), built once per
+    // query executor: the pool's for good, a transaction's for its lifetime (validation and
+    // assessment share them). The services hold no state of their own beyond the executor.
     ratesFor: (q) => {
-      const tariffInTx = tariffService(cachedReads(tariffRepository(q), tariffCache));
-      return { tariff: tariffInTx, calculator: calculatorService({ tariff: tariffInTx, reference, clock, reliefs: reliefResolver(q), origin: originService(q), crsp: vehicleService(q) }) };
+      let rates = ratesByExecutor.get(q);
+      if (!rates) {
+        const tariffInTx = tariffService(cachedReads(tariffRepository(q), tariffCache));
+        rates = { tariff: tariffInTx, calculator: calculatorService({ tariff: tariffInTx, reference, clock, reliefs: reliefResolver(q), origin: originService(q), crsp: vehicleService(q) }) };
+        ratesByExecutor.set(q, rates);
+      }
+      return rates;
     },
     parties,
     manifest: { findTransportDocument, findTransportDocumentById, findTransportDocuments },

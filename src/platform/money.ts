@@ -199,14 +199,34 @@ function divideFast(a: number, b: number, places: number): [number, number] | un
   return [units, scale];
 }
 
+/** Whether Decs made now keep their units on BigInt whatever their size: see onExactPath. */
+let exactOnly = false;
+
+/**
+ * Runs `work` with every Dec made inside it keeping its units on BigInt, so no fast path is
+ * taken: the arithmetic as it was before the fast path. For property tests that hold the engine's
+ * fast path to the exact one digit for digit; build the inputs inside `work` too.
+ */
+export function onExactPath<T>(work: () => T): T {
+  const before = exactOnly;
+  exactOnly = true;
+  try {
+    return work();
+  } finally {
+    exactOnly = before;
+  }
+}
+
 export class Dec {
   /**
    * The units: a number while they are a safe integer (the fast path), a bigint beyond that.
    * One field of either type (rather than a number field and a bigint field) keeps small units
    * unboxed in the object and the object small.
+   * Both fields are `declare`d: no class-field initialiser runs before the constructor sets them
+   * (it would first store undefined, costing a shape change on every Dec made).
    */
-  private readonly u: number | bigint;
-  readonly scale: number;
+  private declare readonly u: number | bigint;
+  declare readonly scale: number;
 
   /**
    * A decimal from its text ("1234.50", "1.5e3"), a number (an integer, or a float written out
@@ -227,7 +247,9 @@ export class Dec {
       }
       ({ units, scale } = parse(String(value)));
     }
-    if (typeof units === 'number') {
+    if (exactOnly) {
+      this.u = typeof units === 'bigint' ? units : BigInt(units);
+    } else if (typeof units === 'number') {
       this.u = units + 0; // + 0 turns -0 into 0
     } else {
       this.u = units >= -BIG_SAFE && units <= BIG_SAFE ? Number(units) : units;
@@ -284,29 +306,44 @@ export class Dec {
   }
 
   plus(other: Dec | string | number): Dec {
-    const o = toDec(other);
-    const fast = this.alignedFast(o);
-    if (fast) {
-      const total = fast[0] + fast[1];
-      if (isExact(total)) {
-        return Dec.of(total, fast[2]);
-      }
-    }
-    const [a, b, s] = this.alignedExact(o);
-    return Dec.of(a + b, s);
+    const o = other instanceof Dec ? other : new Dec(other);
+    return this.sum(o, 1);
   }
 
   minus(other: Dec | string | number): Dec {
-    const o = toDec(other);
-    const fast = this.alignedFast(o);
-    if (fast) {
-      const difference = fast[0] - fast[1];
-      if (isExact(difference)) {
-        return Dec.of(difference, fast[2]);
+    const o = other instanceof Dec ? other : new Dec(other);
+    return this.sum(o, -1);
+  }
+
+  /**
+   * This plus `sign` times `o`. On numbers the operands are aligned in place (no tuple), each
+   * step checked to stay a safe integer; otherwise on BigInt.
+   */
+  private sum(o: Dec, sign: 1 | -1): Dec {
+    const a = this.u;
+    const b = o.u;
+    if (typeof a === 'number' && typeof b === 'number') {
+      const sa = this.scale;
+      const sb = o.scale;
+      if (sa === sb) {
+        const total = a + sign * b;
+        if (isExact(total)) {
+          return new Dec(total, sa);
+        }
+      } else {
+        const up = TENS[sa > sb ? sa - sb : sb - sa];
+        if (up !== undefined) {
+          const x = sa > sb ? a : a * up;
+          const y = sa > sb ? b * up : b;
+          const total = x + sign * y;
+          if (isExact(x) && isExact(y) && isExact(total)) {
+            return new Dec(total, sa > sb ? sa : sb);
+          }
+        }
       }
     }
-    const [a, b, s] = this.alignedExact(o);
-    return Dec.of(a - b, s);
+    const [x, y, s] = this.alignedExact(o);
+    return Dec.of(sign === 1 ? x + y : x - y, s);
   }
 
   times(other: Dec | string | number): Dec {
@@ -316,6 +353,30 @@ export class Dec {
   /** `rate` percent of this value, exactly (moving the point instead of dividing by 100). */
   percent(rate: Dec): Dec {
     return this.product(rate, 2);
+  }
+
+  /**
+   * This times `o` (with the point moved `shift` places left: 2 for a percentage) rounded to
+   * `places` with `mode`: exactly `this.times(o)` (or `.percent(o)`) then `.toDecimalPlaces(places,
+   * mode)`, same units and scale, without the intermediate Dec when the product is a safe integer.
+   */
+  timesRounded(o: Dec, shift: 0 | 2, places: number, mode: RoundingMode): Dec {
+    const a = this.u;
+    const b = o.u;
+    if (typeof a === 'number' && typeof b === 'number') {
+      const p = a * b;
+      if (isExact(p)) {
+        const scale = this.scale + o.scale + shift;
+        if (scale <= places) {
+          return new Dec(p, scale);
+        }
+        const r = rescaleDownFast(p, scale, places, mode);
+        if (r !== undefined) {
+          return new Dec(r, places);
+        }
+      }
+    }
+    return this.product(o, shift).toDecimalPlaces(places, mode);
   }
 
   /** This times `o`, with the point moved `shift` places left. */
@@ -397,9 +458,24 @@ export class Dec {
   }
 
   comparedTo(other: Dec | string | number): -1 | 0 | 1 {
-    const o = toDec(other);
-    const [a, b] = this.alignedFast(o) ?? this.alignedExact(o);
-    return a < b ? -1 : a > b ? 1 : 0;
+    const o = other instanceof Dec ? other : new Dec(other);
+    const a = this.u;
+    const b = o.u;
+    if (typeof a === 'number' && typeof b === 'number') {
+      if (this.scale === o.scale) {
+        return a < b ? -1 : a > b ? 1 : 0;
+      }
+      // Signs decide alone when they differ; otherwise align when that stays exact.
+      if ((a < 0) !== (b < 0) || a === 0 || b === 0) {
+        return a < b ? -1 : a > b ? 1 : 0;
+      }
+      const fast = this.alignedFast(o);
+      if (fast) {
+        return fast[0] < fast[1] ? -1 : fast[0] > fast[1] ? 1 : 0;
+      }
+    }
+    const [x, y] = this.alignedExact(o);
+    return x < y ? -1 : x > y ? 1 : 0;
   }
   equals(other: Dec | string | number): boolean {
     return this.comparedTo(other) === 0;
@@ -417,7 +493,8 @@ export class Dec {
     return this.comparedTo(other) <= 0;
   }
   isZero(): boolean {
-    return this.u === 0;
+    const u = this.u;
+    return typeof u === 'number' ? u === 0 : u === 0n;
   }
   isNegative(): boolean {
     return this.u < 0;

@@ -9,7 +9,12 @@ export function apportion(total: Dec, weights: Dec[], scale = 2): Dec[] {
   if (weights.length === 0) {
     return [];
   }
-  const { floored, byRemainder } = flooredOnIntegers(total, weights, scale) ?? flooredOnDecimals(total, weights, scale);
+  return onIntegers(total, weights, scale) ?? onDecimals(total, weights, scale);
+}
+
+/** The rule on Decs: floored shares, then a cent each to the largest remainders while any is left. */
+function onDecimals(total: Dec, weights: Dec[], scale: number): Dec[] {
+  const { floored, byRemainder } = flooredOnDecimals(total, weights, scale);
   const unit = new Dec(1n, scale);
   let left = total;
   for (const part of floored) {
@@ -49,46 +54,71 @@ function flooredOnDecimals(total: Dec, weights: Dec[], scale: number): Floored {
  * floor is n div D; the remainder past the cent is (n mod D)/D, which rounded to the 18 places
  * left of 20 keeps its order and never carries into the cent while D <= 10^18 (distinct
  * remainders differ by at least 1/D). So comparing n mod D gives the order the exact rule gives.
+ * The cents left over (fewer than the items: the floors lose less than a cent each) go one each
+ * to the largest remainders, as on Decs; all of it on numbers, Decs made only for the shares.
  */
-function flooredOnIntegers(total: Dec, weights: Dec[], scale: number): Floored | undefined {
-  let common = Math.max(scale, total.scale);
-  for (const w of weights) {
-    common = Math.max(common, w.scale);
+function onIntegers(total: Dec, weights: Dec[], scale: number): Dec[] | undefined {
+  const count = weights.length;
+  let common = scale > total.scale ? scale : total.scale;
+  for (let i = 0; i < count; i++) {
+    const s = (weights[i] as Dec).scale;
+    common = s > common ? s : common;
   }
   const t = total.toScaledInteger(common);
-  const w: number[] = [];
+  if (t === undefined || t < 0) {
+    return undefined;
+  }
   let weightSum = 0;
-  for (const weight of weights) {
-    const x = weight.toScaledInteger(common);
+  for (let i = 0; i < count; i++) {
+    const x = (weights[i] as Dec).toScaledInteger(common);
     if (x === undefined || x < 0) {
       return undefined;
     }
-    w.push(x);
     weightSum += x; // none negative: once past the safe range the sum stays past it
   }
   // total·w/W at `scale` places = (t/10^common)·w/W·10^scale = t·w / (W·10^(common-scale)).
   const denominator = weightSum * 10 ** (common - scale);
-  if (t === undefined || t < 0 || weightSum === 0 || denominator > Number.MAX_SAFE_INTEGER) {
+  if (weightSum === 0 || denominator > Number.MAX_SAFE_INTEGER) {
     return undefined;
   }
-  const floored: Dec[] = [];
-  const remainders: number[] = [];
-  const byRemainder: number[] = [];
-  for (let i = 0; i < w.length; i++) {
-    const n = t * (w[i] as number);
+  const shares: number[] = new Array<number>(count);
+  const remainders: number[] = new Array<number>(count);
+  // What is left of the total at `scale` places once the floors are taken: t is at `common` places.
+  const totalAtScale = t / 10 ** (common - scale);
+  if (!Number.isSafeInteger(totalAtScale)) {
+    return undefined; // the total has digits past `scale`: the rule on Decs keeps them
+  }
+  let left = totalAtScale;
+  for (let i = 0; i < count; i++) {
+    const n = t * ((weights[i] as Dec).toScaledInteger(common) as number);
     if (n > Number.MAX_SAFE_INTEGER) {
       return undefined;
     }
     const r = n % denominator;
-    floored.push(new Dec((n - r) / denominator, scale));
-    remainders.push(r);
-    byRemainder.push(i);
+    shares[i] = (n - r) / denominator;
+    remainders[i] = r;
+    left -= shares[i] as number;
   }
-  byRemainder.sort(largestRemainderFirst.bind(remainders));
-  return { floored, byRemainder };
-}
-
-/** Orders item positions by their remainder (this), largest first, then by position. */
-function largestRemainderFirst(this: number[], a: number, b: number): number {
-  return (this[b] as number) - (this[a] as number) || a - b;
+  // One cent each, largest remainder first, then by position, while a cent is left.
+  for (; left >= 1; left--) {
+    let best = -1;
+    for (let i = 0; i < count; i++) {
+      if (remainders[i] !== -1 && (best === -1 || (remainders[i] as number) > (remainders[best] as number))) {
+        best = i;
+      }
+    }
+    if (best === -1) {
+      break;
+    }
+    shares[best] = (shares[best] as number) + 1;
+    remainders[best] = -1;
+  }
+  const parts: Dec[] = new Array<Dec>(count);
+  for (let i = 0; i < count; i++) {
+    // As on Decs: a share that divides exactly keeps the quotient's own decimals (trimmed, as
+    // division leaves it); one floored, or given a cent, has `scale` decimals.
+    const part = new Dec(shares[i] as number, scale);
+    parts[i] = remainders[i] === 0 ? part.trimmed() : part;
+  }
+  return parts;
 }

@@ -45,9 +45,9 @@ export function assess(input: AssessmentInput): AssessmentResult {
   // Rule objects are shared by every item that uses them, so identity is enough to de-duplicate.
   const used = new Set<RuleRef>();
   const use: Use = used.add.bind(used);
-  use(rules.rounding.ref);
+  used.add(rules.rounding.ref);
   if (input.exchangeRate.ref.kind !== 'declared') {
-    use(input.exchangeRate.ref);
+    used.add(input.exchangeRate.ref);
   }
 
   const items: ItemAssessment[] = [];
@@ -57,14 +57,21 @@ export function assess(input: AssessmentInput): AssessmentResult {
     national,
     roundings: roundingsOf(plan, national),
     levies: preferentialLevies(input),
+    used,
     use,
     due: new Array<Dec | undefined>(plan.codes.length),
     errors: [],
+    dueCharge: NO_CHARGE,
+    dueRule: rules.rounding.ref,
+    dueMethod: undefined,
+    dueNilRate: undefined,
+    dueExtraCpcs: undefined,
+    dueExtraRule: undefined,
   };
   for (let index = 0; index < input.items.length; index++) {
     const item = input.items[index] as ItemInput;
     const pointer = `/items/${index}`;
-    use(item.measure.ref);
+    used.add(item.measure.ref);
     const valuation = value(context, item, freightShares?.[index], insuranceShares?.[index]);
     if ('errors' in valuation) {
       errors.push(...valuation.errors.map((e) => ({ ...e, pointer: pointer + e.pointer })));
@@ -130,9 +137,6 @@ type Use = (ref: RuleRef) => void;
 
 // Roundings are data ({ scale, mode }), not closures, on the item path: a closure made per item or
 // per line costs more than the arithmetic (under tsx each one is also named at creation).
-function round(d: Dec, rounding: Rounding): Dec {
-  return roundTo(d, rounding.scale, rounding.mode);
-}
 function rounder(rounding: Rounding): (d: Dec) => Dec {
   return (d) => roundTo(d, rounding.scale, rounding.mode);
 }
@@ -227,25 +231,44 @@ interface ItemContext {
   /** The rounding of each planned type: its own, or the national rounding. */
   roundings: Rounding[];
   levies: PreferentialLevies;
+  /** The rules used so far, in first-use order. */
+  used: Set<RuleRef>;
   use: Use;
   /** Scratch: the amount due under each charge code so far on the item being assessed. */
   due: (Dec | undefined)[];
   /** Scratch: what stops the item being assessed, copied out when there is anything. */
   errors: FieldError[];
+  /**
+   * Scratch: the due of the charge being worked out (see resolveDue), kept here rather than in an
+   * object per tax line: the item path allocates only what the assessment keeps.
+   */
+  dueCharge: Charge;
+  dueRule: RuleRef;
+  dueMethod: string | undefined;
+  /** The nil rate shown on a line that is not levied (exempt, zero-rated, free, a preference). */
+  dueNilRate: Dec | undefined;
+  /** Rules a preferential levy rests on besides its rate: the procedure codes listed, then the line's own rule. */
+  dueExtraCpcs: RuleRef | undefined;
+  dueExtraRule: RuleRef | undefined;
 }
+
+const NO_CHARGE: Charge = {};
 
 /** Customs value: CIF in the invoice currency at the rate in force, or a used vehicle's list price less depreciation. */
 function value(context: ItemContext, item: ItemInput, freightShare: Dec | undefined, insuranceShare: Dec | undefined): Valuation | { errors: FieldError[] } {
-  const { input, use } = context;
+  const { input, used, national } = context;
   const { rules } = input;
   const freight = item.freight ?? freightShare ?? ZERO;
   const declaredInsurance = item.insurance ?? insuranceShare;
-  let insurance = declaredInsurance ?? ZERO;
+  const costAndFreight = item.fob.plus(freight);
+  let insurance: Dec;
   if (declaredInsurance === undefined) {
-    use(rules.defaultInsuranceRate.ref);
-    insurance = item.fob.plus(freight).percent(rules.defaultInsuranceRate.value);
+    used.add(rules.defaultInsuranceRate.ref);
+    insurance = costAndFreight.percent(rules.defaultInsuranceRate.value);
+  } else {
+    insurance = declaredInsurance;
   }
-  const cif = item.fob.plus(freight).plus(insurance);
+  const cif = costAndFreight.plus(insurance);
   const base: Valuation = {
     currency: input.currency,
     exchangeRate: input.exchangeRate.rate,
@@ -254,7 +277,7 @@ function value(context: ItemContext, item: ItemInput, freightShare: Dec | undefi
     insurance,
     insuranceDefaulted: declaredInsurance === undefined,
     cif,
-    customsValue: round(cif.times(input.exchangeRate.rate), context.national),
+    customsValue: cif.timesRounded(input.exchangeRate.rate, 0, national.scale, national.mode),
     method: 'transaction-value',
     warnings: [],
   };
@@ -271,7 +294,7 @@ function value(context: ItemContext, item: ItemInput, freightShare: Dec | undefi
     leviesInVatBase: context.plan.leviesInVatBase,
     base,
     round: rounder(context.national),
-    use,
+    use: context.use,
   });
 }
 
@@ -281,8 +304,7 @@ function adValoremRates(context: ItemContext, item: ItemInput) {
   const fraction = (code: string) => {
     const type = context.input.schedule.types.find((t) => t.code === code);
     const at = context.plan.types.findIndex((p) => p.type === type);
-    const due = at >= 0 ? dueRate(context, at, rows[at], item) : undefined;
-    return due?.kind === 'charged' ? (due.charge.rate ?? ZERO).div(HUNDRED) : ZERO;
+    return at >= 0 && resolveDue(context, at, rows[at], item) === CHARGED ? (context.dueCharge.rate ?? ZERO).div(HUNDRED) : ZERO;
   };
   return { duty: fraction('ID'), excise: fraction('EXD'), vat: fraction('VAT'), idf: fraction('IDF'), rdl: fraction('RDL') };
 }
@@ -299,29 +321,32 @@ function scheduledRate(schedule: ChargeSchedule, code: string, hsCode: string): 
   return best;
 }
 
-/** Why a charge is not levied on an item, or the rate it is levied at. */
-type Due =
-  | { kind: 'none' }
-  | { kind: 'nil'; method: string; rule: RuleRef; rate?: Dec }
-  | { kind: 'charged'; charge: Charge; method?: string; rule: RuleRef; extraRefs: RuleRef[] };
+/** Why a charge is not levied on an item (NOT_DUE, NIL), or that it is levied (CHARGED). */
+const NOT_DUE = 0;
+const NIL = 1;
+const CHARGED = 2;
+type DueKind = typeof NOT_DUE | typeof NIL | typeof CHARGED;
 
-const NONE: Due = { kind: 'none' };
-const NO_REFS: RuleRef[] = [];
-
-/** The due of the planned type at position `at` on the item; `scheduled` is its scheduled rate row for the line. */
-function dueRate(context: ItemContext, at: number, scheduled: ScheduledRow | undefined, item: ItemInput): Due {
+/**
+ * The due of the planned type at position `at` on the item; `scheduled` is its scheduled rate row
+ * for the line. Returns its kind; for NIL and CHARGED the rule, method, charge (CHARGED) or nil
+ * rate (NIL) and any further rules are left in the context's due fields.
+ */
+function resolveDue(context: ItemContext, at: number, scheduled: ScheduledRow | undefined, item: ItemInput): DueKind {
   const { type } = context.plan.types[at] as PlannedType;
   const { measure } = item;
-  const preference = item.preference?.charges.includes(type.code) ? item.preference : undefined;
+  context.dueExtraCpcs = undefined;
+  context.dueExtraRule = undefined;
+  const preference = item.preference !== undefined && item.preference.charges.includes(type.code) ? item.preference : undefined;
   if (preference) {
-    return { kind: 'nil', method: `preference: ${preference.agreement}`, rule: preference.ref, rate: ZERO };
+    return nil(context, `preference: ${preference.agreement}`, preference.ref, ZERO);
   }
   let charge: Charge;
   let rule: RuleRef;
   let treatment: ChargeRateDef['treatment'] = 'standard';
   if (type.rateSource === 'schedule') {
     if (!scheduled) {
-      return NONE;
+      return NOT_DUE;
     }
     charge = scheduled.charge;
     rule = scheduled.row.ref;
@@ -336,16 +361,32 @@ function dueRate(context: ItemContext, at: number, scheduled: ScheduledRow | und
     rule = measure.ref;
   }
   if (treatment === 'exempt' || treatment === 'zero') {
-    return { kind: 'nil', method: treatment === 'exempt' ? 'exempt' : 'zero-rated', rule, rate: ZERO };
+    return nil(context, treatment === 'exempt' ? 'exempt' : 'zero-rated', rule, ZERO);
   }
   const preferential = type.code === 'IDF' ? context.levies.idf : type.code === 'RDL' ? context.levies.rdl : undefined;
   if (preferential) {
-    return { kind: 'charged', charge: preferential.charge, method: 'preferential-cpc', rule: preferential.rate.ref, extraRefs: [preferential.cpcs.ref, rule] };
+    context.dueCharge = preferential.charge;
+    context.dueRule = preferential.rate.ref;
+    context.dueMethod = 'preferential-cpc';
+    context.dueExtraCpcs = preferential.cpcs.ref;
+    context.dueExtraRule = rule;
+    return CHARGED;
   }
   if (charge.rate === undefined && charge.specific === undefined) {
-    return type.code === 'ID' ? { kind: 'nil', method: 'free', rule, rate: ZERO } : NONE;
+    return type.code === 'ID' ? nil(context, 'free', rule, ZERO) : NOT_DUE;
   }
-  return treatment === 'reduced' ? { kind: 'charged', charge, method: 'reduced-rate', rule, extraRefs: NO_REFS } : { kind: 'charged', charge, rule, extraRefs: NO_REFS };
+  context.dueCharge = charge;
+  context.dueRule = rule;
+  context.dueMethod = treatment === 'reduced' ? 'reduced-rate' : undefined;
+  return CHARGED;
+}
+
+function nil(context: ItemContext, method: string, rule: RuleRef, rate: Dec | undefined): DueKind {
+  context.dueCharge = NO_CHARGE;
+  context.dueRule = rule;
+  context.dueMethod = method;
+  context.dueNilRate = rate;
+  return NIL;
 }
 
 interface PreferentialLevy {
@@ -370,13 +411,14 @@ function preferentialLevies(input: AssessmentInput): PreferentialLevies {
 
 /** Every charge in force on the item, in sequence: each base built from what earlier charges actually made due. */
 function computeTaxes(context: ItemContext, item: ItemInput, customsValue: Dec): TaxLine[] | { errors: FieldError[] } {
-  const { plan, due, errors } = context;
+  const { plan, due, errors, used } = context;
   const lines: TaxLine[] = [];
   errors.length = 0;
   due.fill(undefined);
   const rows = scheduledRows(plan, item.measure.hsCode);
-  for (let at = 0; at < plan.types.length; at++) {
-    const planned = plan.types[at] as PlannedType;
+  const types = plan.types;
+  for (let at = 0; at < types.length; at++) {
+    const planned = types[at] as PlannedType;
     const scheduled = rows[at];
     // Most scheduled charges (a levy on fuel, on listed goods) have no row for most lines: nothing
     // is due, unless a preference names the charge (it is then shown as nil).
@@ -384,13 +426,16 @@ function computeTaxes(context: ItemContext, item: ItemInput, customsValue: Dec):
       continue;
     }
     let base = customsValue;
-    for (const slot of planned.baseSlots) {
-      const amount = due[slot];
-      base = amount === undefined ? base : base.plus(amount);
+    const baseSlots = planned.baseSlots;
+    for (let k = 0; k < baseSlots.length; k++) {
+      const amount = due[baseSlots[k] as number];
+      if (amount !== undefined) {
+        base = base.plus(amount);
+      }
     }
     const line = chargeLine(context, at, scheduled, base, item, errors);
     if (line) {
-      context.use(planned.type.ref);
+      used.add(planned.type.ref);
       lines.push(line);
       due[planned.slot] = line.amount;
     }
@@ -400,32 +445,39 @@ function computeTaxes(context: ItemContext, item: ItemInput, customsValue: Dec):
 
 function chargeLine(context: ItemContext, at: number, scheduled: ScheduledRow | undefined, base: Dec, item: ItemInput, errors: FieldError[]): TaxLine | undefined {
   const { type } = context.plan.types[at] as PlannedType;
-  const { use } = context;
-  const due = dueRate(context, at, scheduled, item);
-  if (due.kind === 'none') {
+  const { used } = context;
+  const kind = resolveDue(context, at, scheduled, item);
+  if (kind === NOT_DUE) {
     return undefined;
   }
-  use(due.rule);
-  if (due.kind === 'nil') {
-    return due.rate
-      ? { code: type.code, name: type.name, base, rate: due.rate, amount: ZERO, method: due.method, rule: due.rule }
-      : { code: type.code, name: type.name, base, amount: ZERO, method: due.method, rule: due.rule };
+  const rule = context.dueRule;
+  used.add(rule);
+  if (kind === NIL) {
+    const rate = context.dueNilRate;
+    const method = context.dueMethod as string;
+    return rate
+      ? { code: type.code, name: type.name, base, rate, amount: ZERO, method, rule }
+      : { code: type.code, name: type.name, base, amount: ZERO, method, rule };
   }
-  for (const ref of due.extraRefs) {
-    use(ref);
+  const method = context.dueMethod;
+  if (context.dueExtraCpcs !== undefined) {
+    used.add(context.dueExtraCpcs);
+    used.add(context.dueExtraRule as RuleRef);
   }
   const rounding = context.roundings[at] as Rounding;
-  const line = levy(type, due.charge, base, context.input, item, rounding, errors);
+  const line = levy(type, context.dueCharge, base, context.input, item, rounding, errors);
   if (!line) {
     return undefined;
   }
-  line.rule = due.rule;
-  if (due.method !== undefined) {
-    line.method = due.method;
+  line.rule = rule;
+  if (method !== undefined) {
+    line.method = method;
   }
-  bound(type, line);
+  if (type.minimum !== undefined || type.maximum !== undefined) {
+    bound(type, line);
+  }
   // A relief applies to the charge as due, before the next base is built on it.
-  return item.reliefs?.length ? relieveLine(line, item.reliefs, rounder(rounding), use) : line;
+  return item.reliefs?.length ? relieveLine(line, item.reliefs, rounder(rounding), context.use) : line;
 }
 
 /** Holds a charge within its type's minimum and maximum, in KES, when it has them. */
@@ -447,7 +499,7 @@ function bound(type: ChargeTypeDef, line: TaxLine): void {
 function levy(type: ChargeTypeDef, charge: Charge, base: Dec, input: AssessmentInput, item: ItemInput, rounding: Rounding, errors: FieldError[]): TaxLine | undefined {
   const { code, name } = type;
   const rate = type.base === 'quantity' ? undefined : charge.rate;
-  const adValorem = rate === undefined ? undefined : round(base.percent(rate), rounding);
+  const adValorem = rate === undefined ? undefined : base.timesRounded(rate, 2, rounding.scale, rounding.mode);
   if (!charge.specific) {
     return adValorem === undefined ? undefined : { code, name, base, rate: rate as Dec, amount: adValorem, method: 'ad-valorem', rule: type.ref };
   }
@@ -455,7 +507,7 @@ function levy(type: ChargeTypeDef, charge: Charge, base: Dec, input: AssessmentI
   if (!specific) {
     return undefined;
   }
-  const specificAmount = round(specific.quantity.times(specific.rateKes), rounding);
+  const specificAmount = specific.quantity.timesRounded(specific.rateKes, 0, rounding.scale, rounding.mode);
   if (adValorem === undefined) {
     return { code, name, base, specific, amount: specificAmount, method: 'specific', rule: type.ref };
   }

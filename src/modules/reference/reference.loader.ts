@@ -25,7 +25,10 @@ interface CurrencyLib {
 }
 
 async function rows(file: string): Promise<Record<string, string | null>[]> {
-  const { records } = await readCsv(path.join(dataDir, file));
+  const { records, tooManyRows } = await readCsv(path.join(dataDir, file));
+  if (tooManyRows) {
+    throw new Error(`reference data ${file} has more rows than an import file may have (src/platform/imports/limits.ts)`);
+  }
   return records.map((r) => Object.fromEntries(Object.entries(r.values).map(([k, v]) => [k, v === '' ? null : v])));
 }
 

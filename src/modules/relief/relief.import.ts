@@ -6,6 +6,7 @@ import path from 'node:path';
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../../schema.ts';
 import { readJsonFile } from '#platform/imports/json.ts';
+import { importLimits, tooLong, tooManyRows } from '#platform/imports/limits.ts';
 import { readCsv, sha256File, type CsvRecord } from '#platform/csv.ts';
 import { isIsoDate } from '#platform/clock.ts';
 import { parseDecimal } from '#platform/money.ts';
@@ -28,9 +29,10 @@ interface Known {
 const cellText = (v: unknown): string => (v === null || v === undefined ? '' : typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? String(v) : JSON.stringify(v));
 
 /** CSV rows, or a JSON array of objects with the same keys (entry n is reported as line n). */
-async function readRows(file: string): Promise<{ header: string[]; records: CsvRecord[] } | string> {
+async function readRows(file: string, maxRows: number): Promise<{ header: string[]; records: CsvRecord[] } | string> {
   if (!file.toLowerCase().endsWith('.json')) {
-    return readCsv(file);
+    const read = await readCsv(file, { maxRows });
+    return read.tooManyRows ? tooManyRows(file, maxRows) : read;
   }
   const read = readJsonFile(file);
   if ('problem' in read) {
@@ -40,6 +42,9 @@ async function readRows(file: string): Promise<{ header: string[]; records: CsvR
   const entries = Array.isArray(parsed) ? parsed : (parsed as { reliefs?: unknown })?.reliefs;
   if (!Array.isArray(entries) || entries.some((e) => typeof e !== 'object' || e === null || Array.isArray(e))) {
     return 'a JSON relief file is an array of objects (or {"reliefs": [...]}) with the CSV column names as keys';
+  }
+  if (entries.length > maxRows) {
+    return tooManyRows(file, maxRows);
   }
   const header = [...new Set(entries.flatMap((e: object) => Object.keys(e)))];
   const records = entries.map((e: Record<string, unknown>, i) => ({
@@ -112,6 +117,10 @@ function parseRecord(rec: CsvRecord, known: Known, errors: LineError[]): Parsed 
   if (validTo !== null && (!isIsoDate(validTo) || validTo < validFrom)) {
     err('valid_to', `"${validTo}" is not a date written YYYY-MM-DD on or after valid_from (leave blank for open-ended)`);
   }
+  const longNote = tooLong(text('note'), importLimits.maxNoteLength);
+  if (longNote) {
+    err('note', longNote);
+  }
   if (errors.length > before) {
     return undefined;
   }
@@ -141,9 +150,9 @@ const sameRule = (a: Parsed, b: ReliefRow) =>
   a.name === b.name &&
   a.valid_to === b.valid_to;
 
-export async function importReliefs(db: Kysely<DB>, file: string, options: { importedBy: string; dryRun?: boolean; onProgress?: (message: string) => void }): Promise<ImportReport> {
+export async function importReliefs(db: Kysely<DB>, file: string, options: { importedBy: string; dryRun?: boolean; onProgress?: (message: string) => void; maxRows?: number }): Promise<ImportReport> {
   const report: ImportReport = { ok: false, file: path.basename(file), rows: 0, loaded: 0, unchanged: 0, closed: 0, errors: [] };
-  const read = await readRows(file);
+  const read = await readRows(file, options.maxRows ?? importLimits.maxRows);
   if (typeof read === 'string') {
     report.errors.push({ line: 1, message: read });
     return report;

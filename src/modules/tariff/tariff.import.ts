@@ -10,6 +10,7 @@ import { parseDecimal } from '#platform/money.ts';
 import type { Tx } from '#platform/db/transaction.ts';
 import { importTransaction } from '#platform/imports/versions.ts';
 import { checkWithinFile, finishReport, headerErrors, planLineVersions, type LineError } from '#platform/imports/lines.ts';
+import { importLimits, tooLong, tooManyRows } from '#platform/imports/limits.ts';
 import { tariffWrites, type ExchangeRateRow, type TariffLineRow } from './tariff.repository.ts';
 import { formatHsCode, normaliseHsCode } from './hs-code.ts';
 
@@ -30,6 +31,8 @@ export interface ImportOptions {
   importedBy: string;
   dryRun?: boolean;
   onProgress?: (message: string) => void;
+  /** Most rows the file may have (default importLimits.maxRows). */
+  maxRows?: number;
 }
 
 export const tariffColumns = [
@@ -104,6 +107,15 @@ function parseTariffRecord(rec: CsvRecord, known: Known, errors: LineError[]): N
   }
   if (!text('description')) {
     err('description', 'is required');
+  }
+  for (const [field, limit] of [
+    ['description', importLimits.maxDescriptionLength],
+    ['note', importLimits.maxNoteLength],
+  ] as const) {
+    const long = tooLong(text(field), limit);
+    if (long) {
+      err(field, long);
+    }
   }
   const unit = unitCode(text('unit'), known) ?? text('unit').toUpperCase();
   if (!known.units.has(unit) || specificOnlyUnits.includes(unit)) {
@@ -225,8 +237,12 @@ const sameLine = (a: NewLine, b: TariffLineRow) =>
 
 export async function importTariff(db: Kysely<DB>, file: string, options: ImportOptions): Promise<ImportReport> {
   const progress = options.onProgress ?? (() => undefined);
-  const { header, records } = await readCsv(file, { onProgress: (n) => progress(`read ${n} rows`) });
+  const maxRows = options.maxRows ?? importLimits.maxRows;
+  const { header, records, tooManyRows: over } = await readCsv(file, { onProgress: (n) => progress(`read ${n} rows`), maxRows });
   const report: ImportReport = { ok: false, file: path.basename(file), rows: records.length, loaded: 0, unchanged: 0, closed: 0, errors: headerErrors(header, tariffColumns, optionalTariffColumns) };
+  if (over) {
+    report.errors.unshift({ line: 1, message: tooManyRows(file, maxRows) });
+  }
   if (report.errors.length > 0) {
     return report;
   }
@@ -295,8 +311,12 @@ const rateColumns = ['currency', 'rate', 'valid_from'] as const;
 
 export async function importRates(db: Kysely<DB>, file: string, options: ImportOptions): Promise<ImportReport> {
   const progress = options.onProgress ?? (() => undefined);
-  const { header, records } = await readCsv(file, { onProgress: (n) => progress(`read ${n} rows`) });
+  const maxRows = options.maxRows ?? importLimits.maxRows;
+  const { header, records, tooManyRows: over } = await readCsv(file, { onProgress: (n) => progress(`read ${n} rows`), maxRows });
   const report: ImportReport = { ok: false, file: path.basename(file), rows: records.length, loaded: 0, unchanged: 0, closed: 0, errors: headerErrors(header, rateColumns, ['valid_to', 'note']) };
+  if (over) {
+    report.errors.unshift({ line: 1, message: tooManyRows(file, maxRows) });
+  }
   if (report.errors.length > 0) {
     return report;
   }
@@ -321,6 +341,10 @@ export async function importRates(db: Kysely<DB>, file: string, options: ImportO
     const validTo = text('valid_to') || null;
     if (validTo !== null && (!isIsoDate(validTo) || validTo < validFrom)) {
       err('valid_to', `"${validTo}" is not a date written YYYY-MM-DD on or after valid_from`);
+    }
+    const longNote = tooLong(text('note'), importLimits.maxNoteLength);
+    if (longNote) {
+      err('note', longNote);
     }
     if (report.errors.length === before) {
       rates.push({ line: rec.line, currency, rate: (rate as NonNullable<typeof rate>).toString(), valid_from: validFrom, valid_to: validTo, note: text('note') || null });

@@ -10,6 +10,7 @@ import { parseDecimal } from '#platform/money.ts';
 import { clashesWithinFile, importTransaction } from '#platform/imports/versions.ts';
 import { vehicleFuels, type ImportReport } from '#modules/tariff/index.ts';
 import { finishReport as finish, headerErrors, planLineVersions, type LineError } from '#platform/imports/lines.ts';
+import { importLimits, tooLong, tooManyRows } from '#platform/imports/limits.ts';
 import { vehicleWrites, type CrspRow, type NewCrspRow } from './vehicle.repository.ts';
 
 export const crspColumns = ['make', 'model', 'engine_cc', 'fuel', 'price_kes', 'valid_from'] as const;
@@ -20,6 +21,8 @@ type NewEntry = Omit<NewCrspRow, 'import_id'> & { line: number };
 export interface CrspImportOptions {
   importedBy: string;
   dryRun?: boolean;
+  /** Most rows the file may have (default importLimits.maxRows). */
+  maxRows?: number;
 }
 
 /** A variant, as the schedule tells one from another: compared without case. */
@@ -72,6 +75,10 @@ function parseRecord(rec: CsvRecord, errors: LineError[]): NewEntry | undefined 
   if (validTo !== null && (!isIsoDate(validTo) || validTo < validFrom)) {
     err('valid_to', `"${validTo}" is not a date written YYYY-MM-DD on or after valid_from (leave blank for open-ended)`);
   }
+  const longNote = tooLong(text('note'), importLimits.maxNoteLength);
+  if (longNote) {
+    err('note', longNote);
+  }
   if (errors.length > before) {
     return undefined;
   }
@@ -99,8 +106,12 @@ function checkWithinFile(entries: NewEntry[], errors: LineError[]): void {
 const samePrice = (a: NewEntry, b: CrspRow) => parseDecimal(a.price_kes)?.equals(b.price_kes) === true && a.valid_to === b.valid_to && (a.note ?? null) === (b.note ?? null);
 
 export async function importCrsp(db: Kysely<DB>, file: string, options: CrspImportOptions): Promise<ImportReport> {
-  const { header, records } = await readCsv(file);
+  const maxRows = options.maxRows ?? importLimits.maxRows;
+  const { header, records, tooManyRows: over } = await readCsv(file, { maxRows });
   const report: ImportReport = { ok: false, file: path.basename(file), rows: records.length, loaded: 0, unchanged: 0, closed: 0, errors: headerErrors(header, crspColumns, optionalColumns) };
+  if (over) {
+    report.errors.unshift({ line: 1, message: tooManyRows(file, maxRows) });
+  }
   if (report.errors.length > 0) {
     return report;
   }
