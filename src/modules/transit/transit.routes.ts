@@ -90,7 +90,7 @@ export function transitRoutes(deps: TransitRouteDeps): FastifyPluginAsyncTypebox
       { schema: { tags: ['transit'], summary: 'Transit movements, newest first: every one for customs, its own for an agent', querystring: ListQuery }, config: { access: readers } },
       async (request) => {
         await transit.sweepOverdue();
-        const list = await transit.movements(deps.db, principalOf(request), { ...(request.query.status === undefined ? {} : { status: request.query.status as never }), limit: request.query.limit ?? 50 });
+        const list = await transit.movements(deps.db, principalOf(request), { ...(request.query.status === undefined ? {} : { status: request.query.status }), limit: request.query.limit ?? 50 });
         return { movements: list.map((m) => movementView(audienceOf(request), m)) };
       },
     );

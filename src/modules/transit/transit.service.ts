@@ -603,7 +603,7 @@ export function transitService(deps: TransitServiceDeps) {
           errors: [{ pointer: '/guaranteeReference', code: 'guarantee_expires_first', message: `valid to ${g.valid_to}` }],
         });
       }
-      const items = m.items as TransitItem[];
+      const items = m.items;
       const stake = await stakeOf(tx, m.currency, items, today);
       const amount = money(stake.total);
       const balance = await repo.debit(tx, g.id, amount);

@@ -203,7 +203,7 @@ export function movementFullView(
     grossMassKg: fixed(new Dec(m.gross_mass_kg), 3),
     itinerary: { officeOfDeparture: m.office_of_departure, officeOfExit: m.office_of_exit, officeOfDestination: m.office_of_destination, destinationCountry: m.destination_country },
     currency: m.currency,
-    items: m.items as TransitItem[],
+    items: m.items,
     seals: m.seals,
     stake: m.stake === null ? null : money(m.stake),
     stakeDetail: m.stake_detail,
