@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { movementLifecycle, type MovementStatus } from '../../src/modules/transit/index.ts';
 import { startTestServer, type Client, type Res, type TestServer } from '../server.ts';
-import { blNumber, expectStatus } from './cargo.ts';
+import { blNumber, expectStatus, roster } from './cargo.ts';
 import { movementBody, onDuty, registerGuarantee, sealId, transitManifest, type TransitBl } from './transit-kit.ts';
 
 let server: TestServer;
@@ -103,6 +103,23 @@ describe('a movement from Mombasa out at Malaba', () => {
     const res = await bollore.post('/api/v1/transit/movements', movementBody(bl, big));
     expectStatus(res, 422);
     expect(res.body.errors.map((e: { pointer: string }) => e.pointer)).toContain('/guaranteeReference');
+  });
+});
+
+describe('a national transfer to Nairobi ICD', () => {
+  it('runs on a 7-day time limit and is discharged by arrival at the depot, not by an exit', async () => {
+    await roster(server, 'kra.supervisor2', 'NBI');
+    const nairobi = await server.as('kra.supervisor2');
+    const transfer = { kind: 'TR', officeOfExit: undefined, officeOfDestination: 'NBI', destinationCountry: 'KE' };
+    const wrong = await agent.post('/api/v1/transit/movements', movementBody(blNumber('N'), big, { kind: 'TR', destinationCountry: 'UG' }));
+    expectStatus(wrong, 422);
+    const d = await departed({ overrides: transfer });
+    expect(d.deadline).toBe(new Date(server.clock.now().getTime() + 7 * 86_400_000).toISOString());
+    expectStatus(await malaba.post(`/api/v1/transit/movements/${d.movement.id}/exit`, {}), 409);
+    expectStatus(await mombasa.post(`/api/v1/transit/movements/${d.movement.id}/arrival`, {}), 403);
+    const arrived = await nairobi.post(`/api/v1/transit/movements/${d.movement.id}/arrival`, {});
+    expectStatus(arrived, 200);
+    expect(arrived.body).toMatchObject({ status: 'discharged', concludedOffice: 'NBI' });
   });
 });
 

@@ -508,6 +508,7 @@ describe('findTransportDocument', () => {
       remainingPackages: 4,
       remainingMassKg: '3200.000',
       cargoCategory: 'home_use',
+      regimeShares: [{ cargoCategory: 'home_use', packages: 4, grossMassKg: '3200.000', packagesWrittenOff: 0, massWrittenOffKg: '0.000', remainingPackages: 4, remainingMassKg: '3200.000' }],
       containers: [{ number: sampleContainers[1], sizeType: '45G1', seals: ['ML-100002'] }],
       expectedArrival: new Date(m.expectedArrival),
       actualArrival: null,
