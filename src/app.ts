@@ -31,6 +31,7 @@ import { inspectionRoutes, inspectionService } from '#modules/inspection/index.t
 import { reliefResolver, reliefRoutes, reliefService } from '#modules/relief/index.ts';
 import { originService } from '#modules/origin/index.ts';
 import { maintenanceRoutes, maintenanceService } from '#modules/maintenance/index.ts';
+import { transitRoutes, transitService } from '#modules/transit/index.ts';
 import { workerIndex } from './cluster.ts';
 import type { Journal } from '#platform/journal/journal.ts';
 import { installStoreAndForward, replayPrincipal } from '#platform/journal/store-and-forward.ts';
@@ -143,6 +144,17 @@ export function services(database: Database, clock: Clock, config: Config, log?:
     officers: identity,
     reference,
   });
+  // Transit: the duties at stake are computed by the calculator bound to the movement's own
+  // transaction; departure and discharge are done by officers on duty at the office (the roster).
+  const transit = transitService({
+    db: database.db,
+    clock,
+    calculatorFor: (q) => {
+      const tariffInTx = tariffService(cachedReads(tariffRepository(q), tariffCache));
+      return calculatorService({ tariff: tariffInTx, reference, clock, reliefs: reliefResolver(q), origin: originService(q), crsp: vehicleService(q) });
+    },
+    officeOnDuty: (q, userId) => inspection.officeOnDuty(q, userId),
+  });
   // Arrival may re-assess pre-arrival declarations and release those already paid; a release
   // order goes to the terminal's inbox.
   outbox.subscribe('manifest.arrived', (event, db) => declarations.onArrival(event, db));
@@ -150,7 +162,7 @@ export function services(database: Database, clock: Clock, config: Config, log?:
   // A declaration cancelled or rejected under verification closes its task.
   outbox.subscribe('declaration.status_changed', (event, db) => inspection.onDeclarationStatusChanged(event, db));
   const maintenance = maintenanceService({ db: database.db, clock });
-  return { outbox, maintenance, reference, tariff, vehicles, calculator, relief, identity, parties, manifests, payments, release, declarations, risk, inspection };
+  return { outbox, maintenance, reference, tariff, vehicles, calculator, relief, identity, parties, manifests, payments, release, declarations, risk, inspection, transit };
 }
 
 /** TRUST_PROXY as Fastify takes it: a hop count becomes "the first n hops". */
@@ -317,6 +329,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(releaseRoutes({ db: deps.database.db, release: s.release, officesServed: (orgId) => s.parties.officesServed(orgId) }));
   await app.register(declarationRoutes({ db: deps.database.db, declarations: s.declarations }));
   await app.register(inspectionRoutes({ db: deps.database.db, inspection: s.inspection }));
+  await app.register(transitRoutes({ db: deps.database.db, transit: s.transit }));
   await app.register(riskRoutes({ db: deps.database.db, clock, risk: s.risk.service, engine: s.risk.engine, reference: s.reference }));
   // Rules, settings and the active model are read once before the first lodgement.
   app.addHook('onReady', async () => s.risk.engine.refresh());

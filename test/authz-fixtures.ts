@@ -205,6 +205,46 @@ export async function buildFixtures(server: TestServer) {
     return { id: m.id as string, reference: m.reference as string, bls };
   };
 
+  // Transit: a guarantee of each world's agent, and a movement lodged by it on a transit B/L of
+  // an arrived manifest; in world A a second one, departed, whose seal raised an alert.
+  const tracker = server.key('demo-tracker-key');
+  const transitOf = async (w: World, agentCode: string, depart = false) => {
+    const [bl] = blNumbers(w, 1) as [string];
+    const body = manifestBody(w, now(), [bl]);
+    const m = await expectOk(w.carrier.post('/api/v1/manifests', { ...body, documents: body.documents.map((d) => ({ ...d, cargoCategory: 'transit', consigneePin: null })) }), 201, `transit manifest of world ${w.key}`);
+    await expectOk(w.carrier.post(`/api/v1/manifests/${m.id}/arrival`, { actualArrival: now() }), 200, 'arrival');
+    const g = await expectOk(
+      admin.post('/api/v1/transit/guarantees', { kind: 'bond', holder: agentCode, guarantor: 'Matrix Insurance', amount: '100000000.00', validFrom: '2026-01-01', validTo: '2026-12-31' }),
+      201,
+      `guarantee of ${agentCode}`,
+    );
+    const seal = `MX-${w.key}-${bl}`;
+    const movementBody = {
+      kind: 'IM8',
+      guaranteeReference: g.reference,
+      transportDocumentNumber: bl,
+      officeOfDeparture: w.office,
+      officeOfExit: 'MAL',
+      destinationCountry: 'UG',
+      currency: 'USD',
+      items: [{ hsCode: '8471.30.00', description: 'Laptop computers', quantity: '10', unit: 'NAR', value: '5000.00', originCountry: 'CN' }],
+      seals: [seal],
+    };
+    const movement = await expectOk(w.agent.post('/api/v1/transit/movements', movementBody), 201, `transit movement of ${agentCode}`);
+    let alert: string | undefined;
+    if (depart) {
+      await expectOk((await server.as('kra.officer')).post(`/api/v1/transit/movements/${movement.id}/departure`, {}), 200, 'departure');
+      const raised = await expectOk(tracker.post('/api/v1/transit/seal-events', { eventId: `MX-${bl}`, sealId: seal, kind: 'seal_tampered', at: now() }), 201, 'seal event');
+      void raised;
+      const queue = await expectOk(admin.get('/api/v1/transit/alerts'), 200, 'alerts');
+      alert = (queue.alerts as { id: string; movement: string }[]).find((a) => a.movement === movement.reference)?.id;
+    }
+    return { guarantee: g.reference as string, movement: movement.id as string, reference: movement.reference as string, body: movementBody, alert };
+  };
+  const transitA = await transitOf(worldA, 'SIGINON');
+  const transitB = await transitOf(worldB, 'BOLLORE');
+  const transitAlert = (await transitOf(worldA, 'SIGINON', true)).alert as string;
+
   const declare = async (w: World, by: Client, bl: string, opts: { lodge?: boolean; red?: boolean } = {}): Promise<Declared> => {
     const body = { ...declarationBody(bl, { importerPin: w.importerPin, officeCode: w.office, ...(opts.red ? { sellerName: selectedSeller } : {}) }), lodge: opts.lodge ?? true };
     const d = await expectOk(by.post('/api/v1/declarations', body), 201, `declaration on ${bl}`);
@@ -321,6 +361,11 @@ export async function buildFixtures(server: TestServer) {
     registered,
     toPay,
     released: releasedPair,
+    transit: {
+      own: transitA,
+      other: transitB,
+      alert: transitAlert,
+    },
     messages: { own: await messageOf(releasedPair.own.releaseOrderNumber), other: await messageOf(releasedPair.other.releaseOrderNumber) } satisfies Pair,
     tasks: {
       findings: { own: await task(taskFindings), other: await task(taskB) },

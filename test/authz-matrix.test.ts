@@ -58,6 +58,7 @@ const principals: { role: Role; user?: string; password?: string; key?: string }
   { role: 'trader', user: 'nmotors.owner' },
   { role: 'bank', key: 'demo-kcb-key' },
   { role: 'terminal', key: 'demo-kpa-key' },
+  { role: 'tracker', key: 'demo-tracker-key' },
   { role: 'officer', user: 'kra.officer' },
   { role: 'supervisor', user: 'mx.supervisor', password: matrixPassword },
   { role: 'risk_analyst', user: 'kra.risk' },
@@ -82,6 +83,7 @@ const orgCodes: Record<Role, Pair> = {
   trader: { own: 'NMOTORS', other: 'MTRADERS' },
   bank: { own: 'KCB', other: 'MTRADERS' },
   terminal: { own: 'KPA', other: 'MAERSK' },
+  tracker: { own: 'SEALTRACK', other: 'MAERSK' },
   officer: { own: 'KRA', other: 'MAERSK' },
   supervisor: { own: 'KRA', other: 'MAERSK' },
   risk_analyst: { own: 'KRA', other: 'MAERSK' },
@@ -131,6 +133,7 @@ const table: Record<string, Entry> = {
     expect: {
       bank: { own: { status: 403, why: 'an API key has no password to change (keys are rotated)' } },
       terminal: { own: { status: 403, why: 'an API key has no password to change (keys are rotated)' } },
+      tracker: { own: { status: 403, why: 'an API key has no password to change (keys are rotated)' } },
     },
   },
   'POST /api/v1/auth/logout': { access: anyone, call: (_fx, role) => ({ path: '/api/v1/auth/logout', ...withSession(role) }) },
@@ -289,6 +292,86 @@ const table: Record<string, Entry> = {
     access: ['terminal', 'agent', 'trader', ...customs],
     scoped: true,
     call: (fx, role, side) => ({ path: `/api/v1/release-orders/${pick(fx.released, role, side).releaseOrderNumber}` }),
+  },
+
+  // Transit: Siginon's guarantee and movement in world A, Bollore's in world B.
+  'POST /api/v1/transit/guarantees': {
+    access: ['officer', 'supervisor', 'admin'],
+    call: () => ({ path: '/api/v1/transit/guarantees', body: { kind: 'regional', holder: 'SIGINON', guarantor: 'COMESA RCTG', amount: '1000.00', validFrom: '2026-01-01', validTo: '2026-12-31' } }),
+  },
+  'POST /api/v1/transit/guarantees/:reference/top-up': {
+    access: ['officer', 'supervisor', 'admin'],
+    call: (fx) => ({ path: `/api/v1/transit/guarantees/${fx.transit.own.guarantee}/top-up`, body: { amount: '1.00', reason: 'authorisation matrix' } }),
+  },
+  'GET /api/v1/transit/guarantees': {
+    access: ['agent', 'officer', 'supervisor', 'risk_analyst', 'admin'],
+    call: () => ({ path: '/api/v1/transit/guarantees?limit=200' }),
+    list: (fx) => ({ shows: [fx.transit.own.guarantee], hides: [fx.transit.other.guarantee] }),
+  },
+  'GET /api/v1/transit/guarantees/:reference': {
+    access: ['agent', 'officer', 'supervisor', 'risk_analyst', 'admin'],
+    scoped: true,
+    call: (fx, role, side) => ({ path: `/api/v1/transit/guarantees/${pick(fx.transit, role, side).guarantee}` }),
+  },
+  'POST /api/v1/transit/movements': {
+    access: ['agent'],
+    // The B/L's transit cargo is on the fixture's movement already: a business 422, past the access checks.
+    call: (fx) => ({ path: '/api/v1/transit/movements', body: fx.transit.own.body }),
+  },
+  'GET /api/v1/transit/movements': {
+    access: ['agent', 'officer', 'supervisor', 'risk_analyst', 'admin'],
+    call: () => ({ path: '/api/v1/transit/movements?limit=200' }),
+    list: (fx) => ({ shows: [fx.transit.own.reference], hides: [fx.transit.other.reference] }),
+  },
+  'GET /api/v1/transit/movements/:id': {
+    access: ['agent', 'officer', 'supervisor', 'risk_analyst', 'admin'],
+    scoped: true,
+    call: (fx, role, side) => ({ path: `/api/v1/transit/movements/${pick(fx.transit, role, side).movement}` }),
+  },
+  'GET /api/v1/transit/movements/:id/timeline': {
+    access: ['agent', 'officer', 'supervisor', 'risk_analyst', 'admin'],
+    scoped: true,
+    call: (fx, role, side) => ({ path: `/api/v1/transit/movements/${pick(fx.transit, role, side).movement}/timeline` }),
+  },
+  'POST /api/v1/transit/movements/:id/amend': {
+    access: ['agent'],
+    scoped: true,
+    call: (fx, role, side) => ({ path: `/api/v1/transit/movements/${pick(fx.transit, role, side).movement}/amend`, body: { ...fx.transit.own.body, reason: 'authorisation matrix' } }),
+  },
+  'POST /api/v1/transit/movements/:id/cancel': {
+    access: ['agent'],
+    scoped: true,
+    late: true,
+    call: (fx, role, side) => ({ path: `/api/v1/transit/movements/${pick(fx.transit, role, side).movement}/cancel`, body: { reason: 'authorisation matrix' } }),
+  },
+  'POST /api/v1/transit/movements/:id/departure': {
+    access: ['officer', 'supervisor'],
+    late: true,
+    call: (fx) => ({ path: `/api/v1/transit/movements/${fx.transit.own.movement}/departure`, body: {} }),
+    expect: { supervisor: { own: { status: 403, why: 'departure is for customs on duty at the office of departure; the matrix supervisor is on duty nowhere' } } },
+  },
+  'POST /api/v1/transit/movements/:id/exit': {
+    access: ['officer', 'supervisor'],
+    // Still lodged: a 409 from the lifecycle, past the access checks.
+    call: (fx) => ({ path: `/api/v1/transit/movements/${fx.transit.own.movement}/exit`, body: {} }),
+  },
+  'POST /api/v1/transit/movements/:id/arrival': {
+    access: ['officer', 'supervisor'],
+    call: (fx) => ({ path: `/api/v1/transit/movements/${fx.transit.own.movement}/arrival`, body: {} }),
+  },
+  'POST /api/v1/transit/movements/:id/call-guarantee': {
+    access: ['supervisor'],
+    call: (fx) => ({ path: `/api/v1/transit/movements/${fx.transit.own.movement}/call-guarantee`, body: { reason: 'authorisation matrix' } }),
+  },
+  'POST /api/v1/transit/seal-events': {
+    access: ['tracker'],
+    // A seal on no movement: a business 422, past the access checks.
+    call: () => ({ path: '/api/v1/transit/seal-events', body: { eventId: 'MX-NOSEAL-1', sealId: 'MX-NO-SUCH-SEAL', kind: 'position', at: '2026-06-15T08:00:00Z' } }),
+  },
+  'GET /api/v1/transit/alerts': { access: ['officer', 'supervisor', 'risk_analyst', 'admin'], call: () => ({ path: '/api/v1/transit/alerts' }) },
+  'POST /api/v1/transit/alerts/:id/acknowledge': {
+    access: ['officer', 'supervisor'],
+    call: (fx) => ({ path: `/api/v1/transit/alerts/${fx.transit.alert}/acknowledge`, body: { note: 'authorisation matrix' } }),
   },
 
   // Declarations: Siginon's (or Nairobi Motors' own) in world A, Bollore's for Mombasa Traders in world B.

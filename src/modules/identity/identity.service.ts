@@ -146,7 +146,7 @@ function checkRoles(errors: FieldErrors, pointer: string, requested: string[], o
   }
   requested.forEach((r, i) => {
     if (!isRole(r)) {
-      errors.add(`${pointer}/${i}`, 'unknown_role', `"${r}" is not a role; roles are ${rolesByKind.customs.concat(['carrier', 'agent', 'trader', 'bank', 'terminal']).join(', ')}`);
+      errors.add(`${pointer}/${i}`, 'unknown_role', `"${r}" is not a role; roles are ${rolesByKind.customs.concat(['carrier', 'agent', 'trader', 'bank', 'terminal', 'tracker']).join(', ')}`);
     } else if (!allowed.includes(r)) {
       errors.add(`${pointer}/${i}`, 'role_not_allowed', `a ${org.kind} organisation (${org.code}) may hold only ${allowed.join(', ')}`);
     }

@@ -10,6 +10,8 @@ export const rolesByKind: Record<OrganisationKind, readonly Role[]> = {
   trader: ['trader'],
   bank: ['bank'],
   terminal: ['terminal'],
+  // An electronic seal (RECTS) operator: reports tracking events of sealed transit movements.
+  tracker: ['tracker'],
 };
 
 export function isRole(value: string): value is Role {

@@ -392,6 +392,12 @@ export function inspectionService(deps: InspectionServiceDeps) {
       return task && { task: task.number, amendable: task.kind === 'post_clearance' && (task.status === 'open' || task.status === 'assigned') };
     },
 
+    /** The office the officer is on duty at now (the roster), if any: where the officer may act for customs. */
+    async officeOnDuty(q: Kysely<DB>, userId: string): Promise<string | undefined> {
+      const duty = await repo.findDuty(q, userId);
+      return duty?.on_duty ? duty.office_code : undefined;
+    },
+
     /** Payment module callback (after the declaration's), inside the bank's transaction. */
     async onSettled(tx: Tx, settlement: { declarationId: string; prn: string }): Promise<void> {
       const task = await repo.taskAwaitingPayment(tx, settlement.declarationId);

@@ -6,7 +6,7 @@ import { Dec } from '#platform/money.ts';
 import { conflict, type FieldErrors } from '#platform/http/problem.ts';
 import { isIsoDateTimeInRange } from '#platform/http/formats.ts';
 import { containerNumberProblem, isImoNumber, normaliseContainerNumber, pinPattern, sizeTypePattern } from './identifiers.ts';
-import { cargoCategories, transportModes, type CargoCategory, type Container, type DocumentKind, type TransportMode } from './manifest.tables.ts';
+import { cargoCategories, transportModes, type CargoCategory, type Container, type DocumentKind, type RegimeShare, type TransportMode } from './manifest.tables.ts';
 
 type Maybe<T> = T | null | undefined;
 
@@ -32,6 +32,8 @@ export interface DocumentInput {
   grossMassKg: string;
   description: string;
   cargoCategory: CargoCategory;
+  /** A B/L split between regimes: each regime's packages and mass, adding up to the document's. */
+  regimeShares?: Maybe<RegimeShare[]>;
   containers?: Maybe<ContainerInput[]>;
 }
 
@@ -82,6 +84,8 @@ export interface DocumentDraft {
   grossMassKg: string;
   description: string;
   cargoCategory: CargoCategory;
+  /** null: not split, all of it is of cargoCategory. */
+  regimeShares: RegimeShare[] | null;
   containers: Container[];
 }
 
@@ -204,6 +208,7 @@ export function checkDocument(input: DocumentInput, mode: TransportMode, at: str
     errors.add(`${at}/cargoCategory`, 'invalid_value', `must be one of ${cargoCategories.join(', ')}`);
   }
   const containers = checkContainers(input.containers ?? [], `${at}/containers`, errors);
+  const regimeShares = checkShares(input, at, errors);
   if (errors.list.length > before) {
     return undefined;
   }
@@ -220,8 +225,66 @@ export function checkDocument(input: DocumentInput, mode: TransportMode, at: str
     grossMassKg: new Dec(mass).toFixed(3),
     description: text(input.description),
     cargoCategory: input.cargoCategory,
+    regimeShares: regimeShares ?? null,
     containers,
   };
+}
+
+/** At most one share per regime. */
+export const maxRegimeShares = cargoCategories.length;
+
+/**
+ * A B/L split between regimes: one share per regime, the document's own cargoCategory among them,
+ * adding up exactly to its packages and mass (no cargo left without a regime, none counted twice).
+ * A single share of the whole document is no split.
+ */
+function checkShares(input: DocumentInput, at: string, errors: FieldErrors): RegimeShare[] | undefined {
+  const list = input.regimeShares;
+  if (list === undefined || list === null || list.length === 0) {
+    return undefined;
+  }
+  const p = `${at}/regimeShares`;
+  if (list.length > maxRegimeShares) {
+    errors.add(p, 'too_many', `at most ${maxRegimeShares} shares, one per regime`);
+    return undefined;
+  }
+  const before = errors.list.length;
+  const seen = new Set<string>();
+  let packages = 0;
+  let kg = new Dec(0);
+  const shares: RegimeShare[] = [];
+  list.forEach((share, i) => {
+    if (!(cargoCategories as readonly string[]).includes(share.cargoCategory)) {
+      errors.add(`${p}/${i}/cargoCategory`, 'invalid_value', `must be one of ${cargoCategories.join(', ')}`);
+    } else if (seen.has(share.cargoCategory)) {
+      errors.add(`${p}/${i}/cargoCategory`, 'duplicate_regime', `${share.cargoCategory} has a share already; give each regime once`);
+    }
+    seen.add(share.cargoCategory);
+    if (!Number.isInteger(share.packages) || share.packages < 0) {
+      errors.add(`${p}/${i}/packages`, 'not_integer', 'must be a whole number of packages, 0 or more');
+    }
+    const mass = text(share.grossMassKg);
+    if (!massPattern.test(mass)) {
+      errors.add(`${p}/${i}/grossMassKg`, 'invalid_decimal', 'must be a decimal number of kilograms with at most 3 decimals, e.g. "12500.5"');
+    } else {
+      kg = kg.plus(mass);
+      packages += Number.isInteger(share.packages) ? share.packages : 0;
+      shares.push({ cargoCategory: share.cargoCategory, packages: share.packages, grossMassKg: new Dec(mass).toFixed(3) });
+    }
+  });
+  if (errors.list.length > before) {
+    return undefined;
+  }
+  if (!seen.has(input.cargoCategory)) {
+    errors.add(`${at}/cargoCategory`, 'not_among_shares', `the document's cargoCategory (${input.cargoCategory}) must be one of its regime shares`);
+  }
+  if (Number.isInteger(input.packages) && packages !== input.packages) {
+    errors.add(p, 'shares_do_not_add_up', `the shares add up to ${packages} packages; the document has ${input.packages}`);
+  }
+  if (massPattern.test(text(input.grossMassKg)) && !kg.eq(text(input.grossMassKg))) {
+    errors.add(p, 'shares_do_not_add_up', `the shares add up to ${kg.toFixed(3)} kg; the document has ${new Dec(text(input.grossMassKg)).toFixed(3)} kg`);
+  }
+  return shares.length === 1 ? undefined : shares;
 }
 
 function checkContainers(list: ContainerInput[], at: string, errors: FieldErrors): Container[] {
@@ -442,5 +505,5 @@ function withoutUndefined<T extends object>(o: T): Partial<T> {
 }
 
 export function draftAsInput(d: DocumentDraft): DocumentInput {
-  return { ...d, containers: d.containers.map((c) => ({ ...c })) };
+  return { ...d, containers: d.containers.map((c) => ({ ...c })), regimeShares: d.regimeShares?.map((r) => ({ ...r })) ?? null };
 }

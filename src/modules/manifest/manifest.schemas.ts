@@ -32,6 +32,22 @@ const documentFields = {
   grossMassKg: text('Gross mass in kg as a decimal string, e.g. "12500.5"', 20),
   description: FreeText(1000, { description: 'Description of the goods (marks, numbers and description, several lines allowed)' }),
   cargoCategory: Type.Union([Type.Literal('home_use'), Type.Literal('transit'), Type.Literal('transhipment'), Type.Literal('remaining_on_board')]),
+  regimeShares: Type.Optional(
+    Type.Union([
+      Type.Array(
+        Type.Object(
+          {
+            cargoCategory: Type.Union([Type.Literal('home_use'), Type.Literal('transit'), Type.Literal('transhipment'), Type.Literal('remaining_on_board')]),
+            packages: Count('Packages of this regime'),
+            grossMassKg: text('Gross mass of this regime in kg as a decimal string', 20),
+          },
+          { additionalProperties: false },
+        ),
+        { maxItems: 4, description: 'A B/L split between regimes: each regime once, adding up to the document\'s packages and mass; the cargoCategory is one of them' },
+      ),
+      Type.Null(),
+    ]),
+  ),
   containers: Type.Optional(Type.Array(ContainerBody, { maxItems: maxContainersPerDocument })),
 };
 

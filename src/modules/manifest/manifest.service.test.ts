@@ -413,7 +413,7 @@ describe('write-off at gate-out', () => {
     // documents naming a written-off master, so it is exercised here through the rules directly.
     const { planAmendment } = await import('./manifest.rules.ts');
     const { FieldErrors } = await import('#platform/http/problem.ts');
-    const current = [{ id: 'd1', draft: { ...sampleDocument('MAEU0001'), masterNumber: null, consigneePin: null, notifyParty: null, containers: [] }, packagesWrittenOff: 2, massWrittenOff: '100.000' }];
+    const current = [{ id: 'd1', draft: { ...sampleDocument('MAEU0001'), masterNumber: null, consigneePin: null, notifyParty: null, regimeShares: null, containers: [] }, packagesWrittenOff: 2, massWrittenOff: '100.000' }];
     for (const entry of [{ action: 'remove' as const, number: 'MAEU0001' }, { action: 'change' as const, number: 'maeu0001', packages: 12 }]) {
       let thrown: unknown;
       try {
@@ -508,6 +508,7 @@ describe('findTransportDocument', () => {
       remainingPackages: 4,
       remainingMassKg: '3200.000',
       cargoCategory: 'home_use',
+      regimeShares: [{ cargoCategory: 'home_use', packages: 4, grossMassKg: '3200.000', packagesWrittenOff: 0, massWrittenOffKg: '0.000', remainingPackages: 4, remainingMassKg: '3200.000' }],
       containers: [{ number: sampleContainers[1], sizeType: '45G1', seals: ['ML-100002'] }],
       expectedArrival: new Date(m.expectedArrival),
       actualArrival: null,

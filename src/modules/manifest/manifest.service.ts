@@ -173,6 +173,7 @@ export function manifestService(deps: ManifestServiceDeps) {
       gross_mass_kg: draft.grossMassKg,
       description: draft.description,
       cargo_category: draft.cargoCategory,
+      regime_shares: draft.regimeShares === null ? null : JSON.stringify(draft.regimeShares),
       containers: JSON.stringify(draft.containers),
       added_in_version: version,
       created_at: now,

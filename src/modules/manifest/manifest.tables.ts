@@ -13,6 +13,17 @@ export type CargoCategory = (typeof cargoCategories)[number];
 export type ManifestStatus = 'lodged' | 'arrived' | 'closed';
 export type VersionKind = 'original' | 'amendment' | 'supplementary';
 
+/** One regime's share of a transport document split between regimes (e.g. part home use, part transit). */
+export interface RegimeShare {
+  cargoCategory: CargoCategory;
+  packages: number;
+  /** Decimal kilograms, 3 places. */
+  grossMassKg: string;
+}
+
+/** What has been written off a document, per regime (cargo category). */
+export type RegimeWrittenOff = Partial<Record<CargoCategory, { packages: number; grossMassKg: string }>>;
+
 export interface Container {
   number: string;
   sizeType: string;
@@ -77,6 +88,10 @@ export interface ManifestTables {
     description: string;
     cargo_category: CargoCategory;
     containers: ColumnType<Container[], string, string>;
+    /** The B/L split between regimes; null: all of it is of cargo_category. */
+    regime_shares: ColumnType<RegimeShare[] | null, string | null | undefined, string | null>;
+    /** Written off per regime; the totals below are their sums. */
+    regime_written_off: ColumnType<RegimeWrittenOff, string | undefined, string>;
     packages_written_off: ColumnType<number, number | undefined, number>;
     mass_written_off: ColumnType<Numeric, Numeric | undefined, Numeric>;
     added_in_version: number;

@@ -1,7 +1,7 @@
 // How manifests and transport documents are shown: API answers, version snapshots and the
 // lookup the declaration and release modules use. Decimal figures stay strings.
 import { Dec } from '#platform/money.ts';
-import type { Container } from './manifest.tables.ts';
+import type { CargoCategory, Container, RegimeShare, RegimeWrittenOff } from './manifest.tables.ts';
 import type { DocumentRow, DocumentWithManifest, ManifestRow } from './manifest.repository.ts';
 import type { DocumentDraft } from './manifest.rules.ts';
 
@@ -21,6 +21,8 @@ export interface DocumentView {
   grossMassKg: string;
   description: string;
   cargoCategory: DocumentRow['cargo_category'];
+  /** The document's regimes with their packages and mass, and what is written off of each. */
+  regimeShares: RegimeShareView[];
   containers: Container[];
   packagesWrittenOff: number;
   massWrittenOffKg: string;
@@ -59,6 +61,33 @@ export interface ManifestView {
 
 export const mass = (value: string | Dec): string => new Dec(value).toFixed(3);
 
+export interface RegimeShareView extends RegimeShare {
+  packagesWrittenOff: number;
+  massWrittenOffKg: string;
+  remainingPackages: number;
+  remainingMassKg: string;
+}
+
+/** Each regime's share of a document (one share, of its cargo category, when it is not split). */
+export function regimeSharesOf(row: Pick<DocumentRow, 'regime_shares' | 'regime_written_off' | 'cargo_category' | 'packages' | 'gross_mass_kg'>): RegimeShareView[] {
+  const shares: RegimeShare[] = row.regime_shares ?? [{ cargoCategory: row.cargo_category, packages: row.packages, grossMassKg: mass(row.gross_mass_kg) }];
+  const off: RegimeWrittenOff = row.regime_written_off ?? {};
+  return shares.map((s) => {
+    const w = off[s.cargoCategory] ?? { packages: 0, grossMassKg: '0' };
+    return {
+      cargoCategory: s.cargoCategory,
+      packages: s.packages,
+      grossMassKg: mass(s.grossMassKg),
+      packagesWrittenOff: w.packages,
+      massWrittenOffKg: mass(w.grossMassKg),
+      remainingPackages: s.packages - w.packages,
+      remainingMassKg: mass(new Dec(s.grossMassKg).minus(w.grossMassKg)),
+    };
+  });
+}
+
+export const shareOf = (shares: readonly RegimeShareView[], category: CargoCategory): RegimeShareView | undefined => shares.find((s) => s.cargoCategory === category);
+
 export function documentView(row: DocumentRow, numbersById: ReadonlyMap<string, string>): DocumentView {
   return {
     id: row.id,
@@ -75,6 +104,7 @@ export function documentView(row: DocumentRow, numbersById: ReadonlyMap<string, 
     grossMassKg: mass(row.gross_mass_kg),
     description: row.description,
     cargoCategory: row.cargo_category,
+    regimeShares: regimeSharesOf(row),
     containers: row.containers,
     packagesWrittenOff: row.packages_written_off,
     massWrittenOffKg: mass(row.mass_written_off),
@@ -133,6 +163,7 @@ export function draftOf(row: DocumentRow, numbersById: ReadonlyMap<string, strin
     grossMassKg: mass(row.gross_mass_kg),
     description: row.description,
     cargoCategory: row.cargo_category,
+    regimeShares: row.regime_shares,
     containers: row.containers,
   };
 }
@@ -158,6 +189,7 @@ export interface TransportDocumentInfo {
   remainingPackages: number;
   remainingMassKg: string;
   cargoCategory: DocumentRow['cargo_category'];
+  regimeShares: RegimeShareView[];
   containers: Container[];
   expectedArrival: Date;
   /** When the conveyance arrived; null until arrival is confirmed. */
@@ -188,6 +220,7 @@ export function transportDocumentInfo(d: DocumentWithManifest): TransportDocumen
     remainingPackages: d.packages - d.packages_written_off,
     remainingMassKg: mass(new Dec(d.gross_mass_kg).minus(d.mass_written_off)),
     cargoCategory: d.cargo_category,
+    regimeShares: regimeSharesOf(d),
     containers: d.containers,
     expectedArrival: d.expected_arrival,
     actualArrival: d.actual_arrival,

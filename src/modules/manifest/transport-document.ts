@@ -10,7 +10,8 @@ import type { Tx } from '#platform/db/transaction.ts';
 import { recordAudit, type Actor } from '#modules/audit/index.ts';
 import { manifestRepository, type Q } from './manifest.repository.ts';
 import { manifestLifecycle } from './manifest.state.ts';
-import { mass, transportDocumentInfo, type TransportDocumentInfo } from './manifest.views.ts';
+import { mass, regimeSharesOf, shareOf, transportDocumentInfo, type TransportDocumentInfo } from './manifest.views.ts';
+import type { CargoCategory } from './manifest.tables.ts';
 import { normaliseNumber } from './manifest.rules.ts';
 
 /**
@@ -78,7 +79,7 @@ export async function writeOff(
   documentId: string,
   quantity: WriteOffQuantity,
   actor: Actor,
-  opts: { requestId?: string | null; at?: Date; reason?: string } = {},
+  opts: { requestId?: string | null; at?: Date; reason?: string; regime?: CargoCategory } = {},
 ): Promise<TransportDocumentInfo> {
   const errors = new FieldErrors();
   if (!Number.isInteger(quantity.packages) || quantity.packages < 0) {
@@ -113,13 +114,34 @@ export async function writeOff(
       { remainingPackages, remainingMassKg: mass(remainingMass) },
     );
   }
+  // A B/L split between regimes is written off regime by regime: each only up to its own share.
+  const regime = opts.regime ?? doc.cargo_category;
+  const share = shareOf(regimeSharesOf(doc), regime);
+  if (!share) {
+    throw conflict(`${doc.number} has no ${regime.replace(/_/g, ' ')} cargo (it is manifested as ${regimeSharesOf(doc).map((s) => s.cargoCategory.replace(/_/g, ' ')).join(' and ')}); it cannot be written off as ${regime.replace(/_/g, ' ')}`);
+  }
+  if (quantity.packages > share.remainingPackages || massKg.greaterThan(share.remainingMassKg)) {
+    throw conflict(
+      `Cannot write off ${quantity.packages} packages and ${mass(massKg)} kg of ${regime.replace(/_/g, ' ')} cargo from ${doc.number}: only ${share.remainingPackages} packages and ${share.remainingMassKg} kg of it remain`,
+      { regime, remainingPackages: share.remainingPackages, remainingMassKg: share.remainingMassKg },
+    );
+  }
   const before = { packagesWrittenOff: doc.packages_written_off, massWrittenOffKg: mass(doc.mass_written_off) };
   const after = {
     packagesWrittenOff: doc.packages_written_off + quantity.packages,
     massWrittenOffKg: mass(new Dec(doc.mass_written_off).plus(massKg)),
   };
+  const regimeWrittenOff = {
+    ...doc.regime_written_off,
+    [regime]: { packages: share.packagesWrittenOff + quantity.packages, grossMassKg: mass(new Dec(share.massWrittenOffKg).plus(massKg)) },
+  };
   const at = opts.at ?? new Date();
-  await manifestRepository.updateDocument(tx, doc.id, { packages_written_off: after.packagesWrittenOff, mass_written_off: after.massWrittenOffKg, updated_at: at });
+  await manifestRepository.updateDocument(tx, doc.id, {
+    packages_written_off: after.packagesWrittenOff,
+    mass_written_off: after.massWrittenOffKg,
+    regime_written_off: JSON.stringify(regimeWrittenOff),
+    updated_at: at,
+  });
   await recordAudit(tx, {
     actor,
     action: 'transport_document.written_off',
@@ -127,17 +149,18 @@ export async function writeOff(
     entityId: doc.id,
     subjects: [doc.manifest_reference, documentSubject(doc.id)],
     before,
-    after: { ...after, packages: quantity.packages, grossMassKg: mass(massKg) },
+    after: { ...after, regime, packages: quantity.packages, grossMassKg: mass(massKg) },
     reason: opts.reason ?? null,
     requestId: opts.requestId ?? null,
     at,
   });
-  const info = transportDocumentInfo({ ...doc, packages_written_off: after.packagesWrittenOff, mass_written_off: after.massWrittenOffKg });
+  const info = transportDocumentInfo({ ...doc, packages_written_off: after.packagesWrittenOff, mass_written_off: after.massWrittenOffKg, regime_written_off: regimeWrittenOff });
   await publish(tx, 'transport_document.written_off', doc.number, {
     documentId: doc.id,
     number: doc.number,
     manifestId: doc.manifest_id,
     manifestReference: doc.manifest_reference,
+    regime,
     packages: quantity.packages,
     grossMassKg: mass(massKg),
     remainingPackages: info.remainingPackages,

@@ -2,7 +2,7 @@ import { Type } from 'typebox';
 import { FreeText, Integer, IsoDate as IsoDateOf, Text, Uuid } from '#platform/http/schemas.ts';
 
 const IsoDate = IsoDateOf();
-const Kind = Type.Union([Type.Literal('customs'), Type.Literal('carrier'), Type.Literal('clearing_agent'), Type.Literal('trader'), Type.Literal('bank'), Type.Literal('terminal')]);
+const Kind = Type.Union([Type.Literal('customs'), Type.Literal('carrier'), Type.Literal('clearing_agent'), Type.Literal('trader'), Type.Literal('bank'), Type.Literal('terminal'), Type.Literal('tracker')]);
 
 export const OrganisationReply = Type.Object({
   id: Type.String({ format: 'uuid' }),

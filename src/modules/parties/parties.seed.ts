@@ -1,5 +1,5 @@
 // The demo cast: the administration, two carriers, three clearing agents (one with a lapsed
-// licence), two importers, a bank and the port. Other modules' tests and the README walk-through
+// licence), two importers, a bank, the port and an electronic seal tracking operator. Other modules' tests and the README walk-through
 // use these exact codes, usernames and keys. Running it again adds nothing.
 //
 // The password and keys are public (they are in the README), so the cast is loaded only on a
@@ -42,6 +42,7 @@ const organisations: DemoOrganisation[] = [
   { code: 'MTRADERS', kind: 'trader', name: 'Mombasa Traders Ltd', pin: 'P051234568B', aeo: true },
   { code: 'KCB', kind: 'bank', name: 'KCB Bank Kenya' },
   { code: 'KPA', kind: 'terminal', name: 'Kenya Ports Authority', offices: ['MBA'] },
+  { code: 'SEALTRACK', kind: 'tracker', name: 'East Africa Seal Tracking Ltd' },
 ];
 
 const users: { username: string; org: string; displayName: string; roles: string[] }[] = [
@@ -67,6 +68,7 @@ export const demoApiKeys: { key: string; org: string; name: string; roles: strin
   { key: 'demo-cma-key', org: 'CMA', name: 'CMA CGM manifest gateway', roles: ['carrier'] },
   { key: 'demo-kcb-key', org: 'KCB', name: 'KCB payments gateway', roles: ['bank'] },
   { key: 'demo-kpa-key', org: 'KPA', name: 'KPA terminal system', roles: ['terminal'] },
+  { key: 'demo-tracker-key', org: 'SEALTRACK', name: 'Electronic seal tracking feed', roles: ['tracker'] },
   { key: 'demo-siginon-key', org: 'SIGINON', name: 'Siginon declarations system', roles: ['agent'] },
 ];
 

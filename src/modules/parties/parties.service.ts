@@ -14,7 +14,7 @@ import type { OrganisationKind } from './parties.tables.ts';
 
 type Q = Kysely<DB>;
 
-export const organisationKinds: readonly OrganisationKind[] = ['customs', 'carrier', 'clearing_agent', 'trader', 'bank', 'terminal'];
+export const organisationKinds: readonly OrganisationKind[] = ['customs', 'carrier', 'clearing_agent', 'trader', 'bank', 'terminal', 'tracker'];
 
 /** KRA PIN: a letter, nine digits, a letter (P051234567A). */
 export const kraPinPattern = /^[A-Z]\d{9}[A-Z]$/;

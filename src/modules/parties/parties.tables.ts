@@ -1,6 +1,6 @@
 import type { ColumnType, Generated } from 'kysely';
 
-export type OrganisationKind = 'customs' | 'carrier' | 'clearing_agent' | 'trader' | 'bank' | 'terminal';
+export type OrganisationKind = 'customs' | 'carrier' | 'clearing_agent' | 'trader' | 'bank' | 'terminal' | 'tracker';
 
 export interface PartiesTables {
   organisation: {

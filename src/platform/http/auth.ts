@@ -4,7 +4,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { forbidden, unauthorized } from './problem.ts';
 
-export const roles = ['carrier', 'agent', 'trader', 'bank', 'officer', 'supervisor', 'risk_analyst', 'admin', 'terminal'] as const;
+export const roles = ['carrier', 'agent', 'trader', 'bank', 'officer', 'supervisor', 'risk_analyst', 'admin', 'terminal', 'tracker'] as const;
 export type Role = (typeof roles)[number];
 
 /** Roles of the customs administration itself, who may see what traders may not (risk reasons...). */
