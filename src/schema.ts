@@ -14,5 +14,6 @@ import type { RiskTables } from './modules/risk/risk.tables.ts';
 import type { ReliefTables } from './modules/relief/relief.tables.ts';
 import type { OriginTables } from './modules/origin/origin.tables.ts';
 import type { VehicleTables } from './modules/vehicle/vehicle.tables.ts';
+import type { ExchangeTables } from './modules/exchange/exchange.tables.ts';
 
-export interface DB extends PlatformTables, ReferenceTables, TariffTables, AuditTables, PartiesTables, IdentityTables, ManifestTables, PaymentTables, ReleaseTables, DeclarationTables, InspectionTables, RiskTables, ReliefTables, OriginTables, VehicleTables {}
+export interface DB extends PlatformTables, ReferenceTables, TariffTables, AuditTables, PartiesTables, IdentityTables, ManifestTables, PaymentTables, ReleaseTables, DeclarationTables, InspectionTables, RiskTables, ReliefTables, OriginTables, VehicleTables, ExchangeTables {}
