@@ -101,7 +101,8 @@ export function exchangeRoutes(deps: ExchangeRouteDeps): FastifyPluginAsyncTypeb
               const view = await deps.manifests.lodge({ principal, actor: actorOf(request), requestId: request.id }, mapped.input as unknown as LodgementInput, async (work) =>
                 (await inTransaction(db, work)).body,
               );
-              lodged.push(String((view as { reference?: unknown }).reference ?? view.id));
+              const reference = (view as { reference?: unknown }).reference;
+              lodged.push(typeof reference === 'string' ? reference : view.id);
             } catch (err) {
               if (err instanceof ProblemError && err.status < 500 && err.status !== 401) {
                 const errors = err.problem.errors ?? [{ pointer: '', code: err.problem.type, message: err.problem.detail }];

@@ -198,6 +198,13 @@ export const el = (s: Segment, e: number, c = 1): string => s.elements[e - 1]?.[
 export function readInterchange(input: string, limits: EdifactLimits = defaultEdifactLimits): ReadResult {
   const read = readSegments(input, limits);
   if ('error' in read) {
+    // The rest cannot be trusted, but the UNB before the error still says whom to answer.
+    const start = readSegments(input.slice(0, Math.min(input.length, 1024)).replace(/^(UNA.{6})?([^]*?'[\r\n]*)[^]*$/, '$1$2'), limits);
+    const unb = 'error' in start ? undefined : start.segments[0];
+    const startSeparators = 'error' in start ? defaultSeparators : start.separators;
+    if (unb?.tag === 'UNB' && read.error.segment?.position !== 1) {
+      return { ok: false, error: read.error, partial: { separators: startSeparators, syntax: { id: el(unb, 1, 1), version: el(unb, 1, 2) }, sender: unb.elements[1] ?? [], recipient: unb.elements[2] ?? [], ref: el(unb, 5) } };
+    }
     return { ok: false, error: read.error };
   }
   const { segments, separators } = read;

@@ -6,7 +6,6 @@
 // Partners' codes are mapped through exchange_code_map (parties, offices, locations, procedures,
 // documents); an identifier that is not mapped is a rejection naming its element, never a guess.
 import { Dec, parseDecimal, fixed } from '#platform/money.ts';
-import type { FieldError } from '#platform/http/problem.ts';
 import { child, childrenNamed, type XmlElement } from '../xml.ts';
 import type { CodeKind } from '../exchange.tables.ts';
 
