@@ -76,7 +76,7 @@ beforeAll(async () => {
   // The sample's entry summary (DE 2/1, Z355) is the transport document on a Maersk manifest at Mombasa.
   const res = await server.key('demo-maersk-key').post('/api/v1/manifests', manifestBody('2026-06-17T08:00:00Z', [{ number: ensMrn, packages: 50, grossMassKg: '150' }]));
   expectStatus(res, 201);
-});
+}, 300_000);
 afterAll(async () => {
   await server.close();
   fs.rmSync(tmp, { recursive: true, force: true });

@@ -262,6 +262,7 @@ async function declarationBody(d: XmlElement, ctx: MappingContext, errors: WcoEr
 
   // Documents (DE 2/3): those whose code this administration knows; others are not carried.
   const documents: { code: string; reference: string }[] = [];
+  sources.set('/documents', `${goodsItems[0]?.path ?? d.path}/AdditionalDocument`);
   for (const docEl of [...childrenNamed(d, 'AdditionalDocument'), ...goodsItems.flatMap((g) => childrenNamed(g, 'AdditionalDocument'))]) {
     const code = `${text(child(docEl, 'CategoryCode')) ?? ''}${text(child(docEl, 'TypeCode')) ?? ''}`;
     const ours = await ctx.map('document', code);
