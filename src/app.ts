@@ -32,6 +32,7 @@ import { reliefResolver, reliefRoutes, reliefService } from '#modules/relief/ind
 import { originService } from '#modules/origin/index.ts';
 import { maintenanceRoutes, maintenanceService } from '#modules/maintenance/index.ts';
 import { transitRoutes, transitService } from '#modules/transit/index.ts';
+import { exchangeRoutes, renderCusresOnRelease } from '#modules/exchange/index.ts';
 import { workerIndex } from './cluster.ts';
 import type { Journal } from '#platform/journal/journal.ts';
 import { installStoreAndForward, replayPrincipal } from '#platform/journal/store-and-forward.ts';
@@ -159,6 +160,8 @@ export function services(database: Database, clock: Clock, config: Config, log?:
   // order goes to the terminal's inbox.
   outbox.subscribe('manifest.arrived', (event, db) => declarations.onArrival(event, db));
   outbox.subscribe('release.issued', deliverToTerminal);
+  // Terminals that read EDIFACT get the release as a CUSRES beside the JSON message.
+  outbox.subscribe('release.issued', renderCusresOnRelease);
   // A declaration cancelled or rejected under verification closes its task.
   outbox.subscribe('declaration.status_changed', (event, db) => inspection.onDeclarationStatusChanged(event, db));
   const maintenance = maintenanceService({ db: database.db, clock });
@@ -331,6 +334,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(inspectionRoutes({ db: deps.database.db, inspection: s.inspection }));
   await app.register(transitRoutes({ db: deps.database.db, transit: s.transit }));
   await app.register(riskRoutes({ db: deps.database.db, clock, risk: s.risk.service, engine: s.risk.engine, reference: s.reference }));
+  // WCO Data Model and UN/EDIFACT adapters (after the declaration routes: they validate against them).
+  await app.register(exchangeRoutes({ db: deps.database.db, clock, declarations: s.declarations, manifests: s.manifests, parties: s.parties, reference: s.reference, officesServed: (orgId) => s.parties.officesServed(orgId) }));
   // Rules, settings and the active model are read once before the first lodgement.
   app.addHook('onReady', async () => s.risk.engine.refresh());
   return app;

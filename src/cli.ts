@@ -15,6 +15,7 @@ import { disableDemoCredentials, partiesService } from '#modules/parties/index.t
 import { importReliefs } from '#modules/relief/index.ts';
 import { importOrigin } from '#modules/origin/index.ts';
 import { importCrsp } from '#modules/vehicle/index.ts';
+import { edifactCheckCommand } from '#modules/exchange/index.ts';
 
 const usage = `forodha <command>
 
@@ -36,6 +37,7 @@ const usage = `forodha <command>
                                                    train a risk model, store it with its metrics
   admin create --username NAME --name "NAME" [--generate-password]
                                                    create an administrator (password from stdin or a prompt)
+  edifact check FILE                               check a UN/EDIFACT interchange's envelope and syntax; print the CONTRL; exit 1 on any error
   demo disable                                     revoke the public demo API keys, deactivate demo users on the demo password
 
 Uses DATABASE_URL when set, else the embedded database in DATA_DIR (./data), which only one
@@ -202,6 +204,9 @@ export async function run(argv: string[]): Promise<number> {
     await asOwner(ownerUrl, (owner) => grantApplicationRole(owner, role));
     console.log(`privileges granted to ${role}: rows of ordinary tables, select and insert on the audit trail, no truncate, no ownership`);
     return 0;
+  }
+  if (command === 'edifact' && sub === 'check') {
+    return edifactCheckCommand(rest[0]);
   }
   if (command === 'seed') {
     return withDatabase(async ({ db }) => {

@@ -17,5 +17,6 @@ import type { JournalTables } from './platform/journal/journal.tables.ts';
 import type { MaintenanceTables } from './modules/maintenance/maintenance.tables.ts';
 import type { VehicleTables } from './modules/vehicle/vehicle.tables.ts';
 import type { TransitTables } from './modules/transit/transit.tables.ts';
+import type { ExchangeTables } from './modules/exchange/exchange.tables.ts';
 
-export interface DB extends PlatformTables, ReferenceTables, TariffTables, AuditTables, PartiesTables, IdentityTables, ManifestTables, PaymentTables, ReleaseTables, DeclarationTables, InspectionTables, RiskTables, ReliefTables, OriginTables, VehicleTables, JournalTables, MaintenanceTables, TransitTables {}
+export interface DB extends PlatformTables, ReferenceTables, TariffTables, AuditTables, PartiesTables, IdentityTables, ManifestTables, PaymentTables, ReleaseTables, DeclarationTables, InspectionTables, RiskTables, ReliefTables, OriginTables, VehicleTables, JournalTables, MaintenanceTables, TransitTables, ExchangeTables {}

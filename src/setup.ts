@@ -12,6 +12,7 @@ import { demoCredentialsInUse, seedDemoParties } from '#modules/parties/index.ts
 import { loadSampleReliefs } from '#modules/relief/index.ts';
 import { loadSampleAgreements } from '#modules/origin/index.ts';
 import { loadSampleCrsp } from '#modules/vehicle/index.ts';
+import { seedExchangeMappings } from '#modules/exchange/index.ts';
 import { ConfigError, isLoopback } from './config.ts';
 
 export interface PrepareResult {
@@ -29,6 +30,8 @@ export async function prepareDatabase(db: Kysely<DB>, options: { demo: boolean }
   const settingsAdded = (await loadNationalSettings(db)) + (await loadShippedCharges(db));
   // Preference agreements replace the old partner-state setting, so every installation gets them.
   const agreements = await loadSampleAgreements(db);
+  // Partner code mappings: the standard procedure and document codes, and the demo cast's identifiers in demo mode.
+  await seedExchangeMappings(db, options);
   const demo: string[] = [];
   if (options.demo) {
     for (const report of await loadSampleTariff(db)) {

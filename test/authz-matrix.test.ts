@@ -493,6 +493,24 @@ const table: Record<string, Entry> = {
     scoped: true,
     call: (fx, role, side) => ({ path: `/api/v1/declarations/by-reference/${pick(fx.read, role, side).reference}` }),
   },
+  // Standards adapters: WCO declarations are the declarants'; the body here is no declaration at all (a 400 once past the door).
+  'POST /api/v1/wco/declarations': {
+    access: trade,
+    call: () => ({ path: '/api/v1/wco/declarations', body: 'not xml' }),
+  },
+  'GET /api/v1/wco/declarations/:reference/notifications': {
+    access: [...trade, ...customs],
+    scoped: true,
+    call: (fx, role, side) => ({ path: `/api/v1/wco/declarations/${pick(fx.read, role, side).reference}/notifications` }),
+  },
+  'POST /api/v1/edifact': {
+    access: ['carrier'],
+    call: () => ({ path: '/api/v1/edifact', body: 'not an interchange' }),
+  },
+  'GET /api/v1/edifact/terminal-messages': {
+    access: ['terminal'],
+    call: () => ({ path: '/api/v1/edifact/terminal-messages' }),
+  },
   'GET /api/v1/timeline': {
     access: [...trade, 'carrier', ...customs],
     scoped: true,
