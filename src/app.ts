@@ -30,7 +30,9 @@ import { recordOutcome, riskEngine, riskRoutes, riskService } from '#modules/ris
 import { inspectionRoutes, inspectionService } from '#modules/inspection/index.ts';
 import { reliefResolver, reliefRoutes, reliefService } from '#modules/relief/index.ts';
 import { originService } from '#modules/origin/index.ts';
+import { reportingRoutes } from '#modules/reporting/index.ts';
 import { workerIndex } from './cluster.ts';
+import { installWeb } from './web.ts';
 
 /** One /api route and who may call it, as the onRoute hook saw it (HEAD routes left out). */
 export interface ApiRoute {
@@ -45,6 +47,8 @@ export interface AppDeps {
   clock?: Clock;
   /** Log to stdout (false in tests unless LOG_LEVEL asks for it). */
   logger?: boolean;
+  /** Serve the built web from dist/web when it exists (default true). */
+  web?: boolean;
 }
 
 declare module 'fastify' {
@@ -236,7 +240,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(declarationRoutes({ db: deps.database.db, declarations: s.declarations }));
   await app.register(inspectionRoutes({ db: deps.database.db, inspection: s.inspection }));
   await app.register(riskRoutes({ db: deps.database.db, clock, risk: s.risk.service, engine: s.risk.engine, reference: s.reference }));
+  // Public consignment status (limited like the calculator) and the customs dashboards' figures.
+  await app.register(reportingRoutes({ db: deps.database.db, declarations: s.declarations, statusRateLimit: deps.config.calculatorRateLimit }));
   // Rules, settings and the active model are read once before the first lodgement.
   app.addHook('onReady', async () => s.risk.engine.refresh());
+  // The web (dist/web), when built: its files, and its index.html for the app's own paths.
+  if (deps.web !== false) {
+    await installWeb(app);
+  }
   return app;
 }
