@@ -198,7 +198,7 @@ describe('the web in a browser', () => {
 
     // The bank pays and the vessel arrives, through the API.
     expectStatus(
-      await server.key('demo-kcb-key').post('/api/v1/payments', { prn: registered.payment.prn, amount: registered.payment.amountDue, bankReference: `KCB-${registered.reference}`, paidAt: '2026-06-15T08:30:00+03:00' }),
+      await server.key('demo-kcb-key').post('/api/v1/payments', { prn: registered.payment.prn, amount: registered.payment.amountDue, bankReference: `KCB-${registered.reference}`, paidAt: server.clock.now().toISOString() }),
       201,
     );
     server.clock.set('2026-06-15T11:00:00Z');

@@ -10,7 +10,7 @@ export default defineConfig({
     globalSetup: ['test/global-setup.ts', 'test/web/build-web.ts'],
     pool: 'forks',
     maxWorkers: 1,
-    testTimeout: 240_000,
+    testTimeout: 420_000,
     hookTimeout: 400_000,
   },
 });

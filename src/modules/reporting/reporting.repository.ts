@@ -5,8 +5,11 @@ import type { DB } from '../../schema.ts';
 
 type Q = Kysely<DB>;
 
-/** Local (Nairobi) day boundaries as timestamps: [from 00:00, to+1 00:00). */
-const bounds = (from: string, to: string) => ({ start: `${from}T00:00:00+03:00`, end: sql<string>`(${to}::date + 1)::text || 'T00:00:00+03:00'` });
+/** Local (Nairobi) day boundaries as instants: [from 00:00, the day after to 00:00). */
+const bounds = (from: string, to: string) => ({
+  start: new Date(`${from}T00:00:00+03:00`),
+  end: new Date(Date.parse(`${to}T00:00:00+03:00`) + 86_400_000),
+});
 
 export function reportingRepository(db: Q) {
   return {
@@ -16,8 +19,8 @@ export function reportingRepository(db: Q) {
         db
           .selectFrom('declaration')
           .select([sql<string>`to_char(${sql.ref(column)} at time zone 'Africa/Nairobi', 'YYYY-MM-DD')`.as('day'), sql<string>`count(*)`.as('n')])
-          .where(column, '>=', sql<Date>`${start}::timestamptz`)
-          .where(column, '<', sql<Date>`${end}::timestamptz`)
+          .where(column, '>=', start)
+          .where(column, '<', end)
           .groupBy(sql`1`)
           .execute();
       const [lodged, assessed, released] = await Promise.all([day('lodged_at'), day('assessed_at'), day('released_at')]);
@@ -29,14 +32,14 @@ export function reportingRepository(db: Q) {
       const { start, end } = bounds(from, to);
       const byHead = await sql<{ code: string; amount: string }>`
         select t.key as code, sum(t.value::numeric)::text as amount
-          from declaration d, jsonb_each_text(d.assessment -> 'totals') t
-         where d.paid_at >= ${start}::timestamptz and d.paid_at < ${end}::timestamptz
+          from declaration d, jsonb_each_text(d.assessment::jsonb -> 'totals') t
+         where d.paid_at >= ${start} and d.paid_at < ${end}
          group by t.key order by t.key`.execute(db);
       const byOffice = await db
         .selectFrom('declaration')
         .select(['office_code as officeCode', sql<string>`coalesce(sum(assessed_total), 0)::text`.as('amount')])
-        .where('paid_at', '>=', sql<Date>`${start}::timestamptz`)
-        .where('paid_at', '<', sql<Date>`${end}::timestamptz`)
+        .where('paid_at', '>=', start)
+        .where('paid_at', '<', end)
         .groupBy('office_code')
         .orderBy('office_code')
         .execute();
@@ -54,7 +57,7 @@ export function reportingRepository(db: Q) {
                   from declaration d
                   join transport_document td on td.id = d.transport_document_id
                   join manifest m on m.id = td.manifest_id
-                 where d.released_at >= ${start}::timestamptz and d.released_at < ${end}::timestamptz
+                 where d.released_at >= ${start} and d.released_at < ${end}
                    and m.actual_arrival is not null) x`.execute(db);
       const row = r.rows[0];
       return { released: Number(row?.released ?? 0), medianHours: row?.median === null || row?.median === undefined ? null : Number(row.median), p90Hours: row?.p90 === null || row?.p90 === undefined ? null : Number(row.p90) };
