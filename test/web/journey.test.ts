@@ -154,7 +154,7 @@ describe('the web in a browser', () => {
     await page.getByRole('link', { name: 'Lodge a declaration' }).first().click();
     await page.getByRole('heading', { name: 'Lodge a declaration' }).waitFor();
     await field(page, 'Importer PIN').fill('P051234567A');
-    await field(page, 'Bill of lading').fill(bl);
+    await page.getByRole('textbox', { name: /^Bill of lading/ }).fill(bl);
     await field(page, 'Freight').fill('900.00');
     await field(page, 'Number').fill('INV-2026-0612');
     // A tariff line that does not exist: the server says so at the field.
@@ -210,6 +210,13 @@ describe('the web in a browser', () => {
     await expect.poll(() => timeline.locator('[data-action="declaration.released"]').count(), { timeout: 15_000 }).toBeGreaterThan(0);
     await expect.poll(() => page.locator('[data-status="released"]').count()).toBeGreaterThan(0);
     await shoot(page, 'declaration-released');
+
+    // The public status page tells the same, without figures.
+    await page.getByRole('link', { name: 'Consignment status' }).first().click();
+    await page.getByRole('textbox', { name: /^Bill of lading/ }).fill(bl);
+    await page.getByRole('button', { name: 'Show status' }).click();
+    await page.getByTestId('public-status').locator('[data-status="released"]').waitFor();
+    await shoot(page, 'status-result');
 
     // The consignment is in the agent's list, released.
     await page.getByRole('link', { name: 'My consignments' }).first().click();
@@ -275,6 +282,11 @@ describe('the web in a browser', () => {
     expect(task.status).toBe('awaiting_declarant');
     expect(JSON.stringify(task.amendment)).toContain('2600.00');
     await shoot(page, 'task-recorded');
+
+    // The dashboards over the day: the red declaration lodged, the channel mix.
+    await page.getByRole('link', { name: 'Dashboards' }).first().click();
+    await page.getByRole('heading', { name: 'Channel mix and hit rates' }).waitFor();
+    await shoot(page, 'dashboard');
     await context.close();
   });
 });
