@@ -33,7 +33,9 @@ import { originService } from '#modules/origin/index.ts';
 import { maintenanceRoutes, maintenanceService } from '#modules/maintenance/index.ts';
 import { transitRoutes, transitService } from '#modules/transit/index.ts';
 import { exchangeRoutes, renderCusresOnRelease } from '#modules/exchange/index.ts';
+import { reportingRoutes } from '#modules/reporting/index.ts';
 import { workerIndex } from './cluster.ts';
+import { installWeb } from './web.ts';
 import type { Journal } from '#platform/journal/journal.ts';
 import { installStoreAndForward, replayPrincipal } from '#platform/journal/store-and-forward.ts';
 
@@ -58,6 +60,8 @@ export interface AppDeps {
   journal?: Journal;
   /** Log to stdout (false in tests unless LOG_LEVEL asks for it). */
   logger?: boolean;
+  /** Serve the built web from dist/web when it exists (default true). */
+  web?: boolean;
 }
 
 declare module 'fastify' {
@@ -336,7 +340,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(riskRoutes({ db: deps.database.db, clock, risk: s.risk.service, engine: s.risk.engine, reference: s.reference }));
   // WCO Data Model and UN/EDIFACT adapters (after the declaration routes: they validate against them).
   await app.register(exchangeRoutes({ db: deps.database.db, clock, declarations: s.declarations, manifests: s.manifests, parties: s.parties, reference: s.reference, officesServed: (orgId) => s.parties.officesServed(orgId) }));
+  // Public consignment status (limited like the calculator) and the customs dashboards' figures.
+  await app.register(reportingRoutes({ db: deps.database.db, declarations: s.declarations, statusRateLimit: deps.config.calculatorRateLimit }));
   // Rules, settings and the active model are read once before the first lodgement.
   app.addHook('onReady', async () => s.risk.engine.refresh());
+  // The web (dist/web), when built: its files, and its index.html for the app's own paths.
+  if (deps.web !== false) {
+    await installWeb(app);
+  }
   return app;
 }

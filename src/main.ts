@@ -9,6 +9,7 @@ import cluster from 'node:cluster';
 import { openDatabase } from '#platform/db/database.ts';
 import { joinCluster, runPrimary, workerIndex } from './cluster.ts';
 import { AuditKeyError, startAuditCheckpoints } from '#modules/audit/index.ts';
+import { ensureWebBuilt } from './web.ts';
 
 /** Where the safety net and the driver report lost connections: stderr until the app's logger exists. */
 let logConnectionLost = (err: unknown) => console.error(`forodha: database connection lost: ${String(err)}`);
@@ -45,6 +46,10 @@ async function prepare(config: ReturnType<typeof loadConfig>, poolSize: number) 
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  if (cluster.isPrimary) {
+    // The web is built once, before any process serves it: when missing or older than web/.
+    await ensureWebBuilt((message) => console.log(`forodha: ${message}`));
+  }
   if (config.workers > 1 && cluster.isPrimary) {
     // The primary prepares the database and forks the servers; it serves nothing itself.
     await runPrimary(config.workers, async () => {

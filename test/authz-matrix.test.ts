@@ -629,6 +629,9 @@ const table: Record<string, Entry> = {
   },
   'GET /api/v1/risk/valuation': { access: customs, call: () => ({ path: '/api/v1/risk/valuation?hsCode=8471.30.00&origin=CN' }) },
   'GET /api/v1/risk/monitoring': { access: customs, call: () => ({ path: '/api/v1/risk/monitoring?from=2026-06-01&to=2026-06-30' }) },
+  // The web's public status (statuses and dates only) and the customs dashboards' figures.
+  'GET /api/v1/status': { access: 'public', call: (fx) => ({ path: `/api/v1/status?bl=${fx.read.own.bl}` }) },
+  'GET /api/v1/stats': { access: customs, call: () => ({ path: '/api/v1/stats?from=2026-06-01&to=2026-06-30' }) },
 };
 
 /** Logout ends the session it is sent with: a fresh one, so the role's other requests keep theirs. */

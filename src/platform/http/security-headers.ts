@@ -7,6 +7,14 @@ const apiPolicy = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; 
 const docsPolicy =
   "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; font-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
+// The web app (served from dist/web): its own scripts and styles only; Mantine sets inline style
+// attributes and one style element, so inline styles are allowed, never inline scripts.
+const webPolicy =
+  "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; font-src 'self' data:; manifest-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+/** Paths the API and platform answer; every other path is the web app's. */
+const serverPath = /^\/(api|openapi\.json|health|metrics)(\/|$|\?)/;
+
 const always: Record<string, string> = {
   'x-content-type-options': 'nosniff',
   'x-frame-options': 'DENY',
@@ -23,7 +31,7 @@ export function installSecurityHeaders(app: FastifyInstance): void {
   app.addHook('onSend', async (request, reply, payload) => {
     void reply.headers(always);
     const docs = request.url === '/docs' || request.url.startsWith('/docs/');
-    void reply.header('content-security-policy', docs ? docsPolicy : apiPolicy);
+    void reply.header('content-security-policy', docs ? docsPolicy : serverPath.test(request.url) ? apiPolicy : webPolicy);
     if (personal(request)) {
       void reply.header('cache-control', 'no-store');
     }
