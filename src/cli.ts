@@ -15,6 +15,7 @@ import { disableDemoCredentials, partiesService } from '#modules/parties/index.t
 import { importReliefs } from '#modules/relief/index.ts';
 import { importOrigin } from '#modules/origin/index.ts';
 import { importCrsp } from '#modules/vehicle/index.ts';
+import { runWorker } from './worker.ts';
 
 const usage = `forodha <command>
 
@@ -32,6 +33,7 @@ const usage = `forodha <command>
   migrate                                          apply database migrations (as DATABASE_OWNER_URL when set, then grant)
   db grant [ROLE]                                  grant the application role (default: DATABASE_URL's) what it needs, as DATABASE_OWNER_URL
   seed [--demo]                                    load reference data, settings (and the demo tariff)
+  worker                                           run the outbox worker alone (app processes on OUTBOX_WORKER=false)
   risk train (--from-db | --csv FILE ...) [--activate]
                                                    train a risk model, store it with its metrics
   admin create --username NAME --name "NAME" [--generate-password]
@@ -202,6 +204,9 @@ export async function run(argv: string[]): Promise<number> {
     await asOwner(ownerUrl, (owner) => grantApplicationRole(owner, role));
     console.log(`privileges granted to ${role}: rows of ordinary tables, select and insert on the audit trail, no truncate, no ownership`);
     return 0;
+  }
+  if (command === 'worker') {
+    return runWorker();
   }
   if (command === 'seed') {
     return withDatabase(async ({ db }) => {
