@@ -14,7 +14,7 @@ type Level = 'info' | 'warn' | 'error';
 
 /** One JSON line per message on stderr, shaped like the server's log lines. */
 function logLine(level: Level, obj: unknown, msg: string): void {
-  const err = obj && typeof obj === 'object' && 'err' in obj ? String((obj as { err: unknown }).err) : undefined;
+  const err = obj && typeof obj === 'object' && 'err' in obj ? String((obj).err) : undefined;
   console.error(JSON.stringify({ level, time: Date.now(), name: 'forodha-worker', msg, ...(err ? { err } : {}) }));
 }
 

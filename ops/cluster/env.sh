@@ -42,27 +42,36 @@ node_port() { local i=1; for p in $PG_NODE_PORTS; do [ "node$i" = "$1" ] && { ec
 # pid file helpers: a component runs when its pid file names a live process.
 alive() { [ -f "$RUN_DIR/$1.pid" ] && kill -0 "$(cat "$RUN_DIR/$1.pid")" 2>/dev/null; }
 
-# The keeper of a pg_auto_failover node (monitor or data node): `pg_autoctl run` supervising its postgres.
+# The keeper of a pg_auto_failover node (monitor or data node): `pg_autoctl run` supervising its
+# postgres. It leads its own session (setsid), so its process group holds its children and postgres.
+keeper_pid() { pgrep -u postgres -f "^pg_autoctl (run|create [a-z]+) --pgdata $PG_DIR/$1( |\$)" | head -1; }
+keeper_alive() { [ -n "$(keeper_pid "$1")" ]; }
+
 start_keeper() {
   local name=$1
-  alive "$name" && return 0
+  keeper_alive "$name" && return 0
   as_pg setsid pg_autoctl run --pgdata "$PG_DIR/$name" >>"$LOG_DIR/$name.log" 2>&1 </dev/null &
-  echo $! >"$RUN_DIR/$name.pid"
+  for _ in $(seq 1 40); do keeper_alive "$name" && return 0; sleep 0.25; done
+  echo "the keeper of $name did not start; see $LOG_DIR/$name.log" >&2
+  return 1
 }
 
-# Stops a keeper and its postgres: gently (TERM, pg_autoctl stops postgres) or, with "kill", at once (-9).
+# Stops a keeper and its postgres: with "stop", SIGINT (pg_autoctl stops postgres with a fast
+# shutdown: sessions are cut, nothing committed is lost); with "kill", SIGKILL to the keeper's
+# whole process group and to the postmaster (a machine that dies).
 stop_keeper() {
-  local name=$1 how=${2:-stop}
+  local name=$1 how=${2:-stop} pid
   local postmaster="$PG_DIR/$name/postmaster.pid"
+  pid=$(keeper_pid "$name")
   if [ "$how" = kill ]; then
-    alive "$name" && kill -KILL -- "-$(cat "$RUN_DIR/$name.pid")" 2>/dev/null
+    [ -n "$pid" ] && kill -KILL -- "-$pid" 2>/dev/null
     [ -f "$postmaster" ] && kill -KILL "$(head -1 "$postmaster")" 2>/dev/null
   else
-    alive "$name" && kill -TERM -- "-$(cat "$RUN_DIR/$name.pid")" 2>/dev/null
-    for _ in $(seq 1 60); do alive "$name" || break; sleep 0.5; done
+    [ -n "$pid" ] && kill -INT "$pid" 2>/dev/null
+    for _ in $(seq 1 120); do keeper_alive "$name" || break; sleep 0.25; done
+    keeper_alive "$name" && kill -KILL -- "-$(keeper_pid "$name")" 2>/dev/null
     [ -f "$postmaster" ] && kill -0 "$(head -1 "$postmaster")" 2>/dev/null && as_pg pg_ctl -D "$PG_DIR/$name" -m fast -w stop >/dev/null 2>&1
   fi
-  rm -f "$RUN_DIR/$name.pid"
   return 0
 }
 

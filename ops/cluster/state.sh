@@ -5,6 +5,9 @@ set -uo pipefail
 source "$(dirname "$0")/env.sh"
 as_pg pg_autoctl show state --pgdata "$PG_DIR/monitor"
 echo
-for name in monitor $(node_names) haproxy worker $(for i in $(seq 1 "$APPS"); do echo "app$i"; done); do
+for name in monitor $(node_names); do
+  if keeper_alive "$name"; then echo "$name: running (keeper pid $(keeper_pid "$name"))"; else echo "$name: stopped"; fi
+done
+for name in haproxy worker $(for i in $(seq 1 "$APPS"); do echo "app$i"; done); do
   if alive "$name"; then echo "$name: running (pid $(cat "$RUN_DIR/$name.pid"))"; else echo "$name: stopped"; fi
 done

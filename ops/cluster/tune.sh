@@ -28,6 +28,9 @@ if [ "${2:-}" = keepers ]; then
     for kv in "${keeper[@]}"; do
       as_pg pg_autoctl config set --pgdata "$PG_DIR/$name" "${kv%%=*}" "${kv#*=}" >/dev/null
     done
+    # A running keeper reads its configuration again on SIGHUP.
+    pid=$(keeper_pid "$name")
+    [ -n "$pid" ] && kill -HUP "$pid"
   done
 fi
 echo "   failover settings: $profile"

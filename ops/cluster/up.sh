@@ -33,11 +33,10 @@ wait_pg "$PG_MONITOR_PORT"
 for name in $(node_names); do
   port=$(node_port "$name")
   echo "== data node $name on $port"
-  if [ ! -f "$PG_DIR/$name/PG_VERSION" ] && ! alive "$name"; then
+  if [ ! -f "$PG_DIR/$name/PG_VERSION" ] && ! keeper_alive "$name"; then
     # The first node becomes the primary; the next ones are cloned from it as synchronous standbys.
     as_pg setsid pg_autoctl create postgres --pgdata "$PG_DIR/$name" --pgport "$port" --hostname "$PG_HOST" --name "$name" \
       --dbname "$PG_DBNAME" --monitor "$MONITOR_URI" --auth trust --no-ssl --run >>"$LOG_DIR/$name.log" 2>&1 </dev/null &
-    echo $! >"$RUN_DIR/$name.pid"
   else
     start_keeper "$name"
   fi
