@@ -16,10 +16,10 @@ for a in "$@"; do
     *) args+=("$a") ;;
   esac
 done
-"$here/../cluster/up.sh" >&2
 if [ "$down" = true ]; then
   trap '"$here/../cluster/down.sh" --purge >&2' EXIT
 fi
+"$here/../cluster/up.sh" >&2
 READY_PATH=/ready
 grep -rqs "'/ready'" "$ROOT/src/app.ts" "$ROOT/src/platform/http" || READY_PATH=/health
 export READY_PATH HTTP_URL DATABASE_URL_CLUSTER APPS

@@ -75,12 +75,14 @@ stop_keeper() {
   return 0
 }
 
-# App process i (1-based): Forodha with one worker on its own port, outbox delivery left to the worker process.
+# App process i (1-based): Forodha with one worker on its own port, outbox delivery left to the
+# worker process, its own DATA_DIR (the store-and-forward journal of that "machine").
 start_app() {
   local i=$1 port=$((APP_BASE_PORT + $1 - 1))
   alive "app$i" && return 0
   # shellcheck disable=SC2086
-  (cd "$ROOT" && exec setsid env PORT="$port" HOST=127.0.0.1 WORKERS=1 DATABASE_URL="$DATABASE_URL_CLUSTER" DEMO=true \
+  mkdir -p "$CLUSTER_DIR/app$i"
+  (cd "$ROOT" && exec setsid env PORT="$port" HOST=127.0.0.1 DATA_DIR="$CLUSTER_DIR/app$i" WORKERS=1 DATABASE_URL="$DATABASE_URL_CLUSTER" DEMO=true \
     OUTBOX_WORKER=false TRUST_PROXY=127.0.0.1 DB_POOL_SIZE="${DB_POOL_SIZE:-10}" LOG_LEVEL="${LOG_LEVEL:-warn}" $APP_ENV_EXTRA \
     node --import tsx src/main.ts >>"$LOG_DIR/app$i.log" 2>&1 </dev/null) &
   echo $! >"$RUN_DIR/app$i.pid"

@@ -51,7 +51,9 @@ backend apps
   retry-on conn-failure empty-response 503
   retries 3
   option redispatch 1
-  default-server inter 1s fastinter 500ms downinter 1s fall 2 rise 2 on-marked-down shutdown-sessions
+  # No shutdown-sessions here: a process leaving the rotation because it drains still answers
+  # the requests it has.
+  default-server inter 1s fastinter 500ms downinter 1s fall 2 rise 2
 CFG
 for i in $(seq 1 "$APPS"); do
   echo "  server app$i 127.0.0.1:$((APP_BASE_PORT + i - 1)) check"

@@ -3,7 +3,7 @@
 set -uo pipefail
 # shellcheck source=env.sh
 source "$(dirname "$0")/env.sh"
-as_pg pg_autoctl show state --pgdata "$PG_DIR/monitor"
+if keeper_alive monitor; then as_pg pg_autoctl show state --pgdata "$PG_DIR/monitor"; else echo "formation: the monitor is stopped"; fi
 echo
 for name in monitor $(node_names); do
   if keeper_alive "$name"; then echo "$name: running (keeper pid $(keeper_pid "$name"))"; else echo "$name: stopped"; fi

@@ -13,10 +13,26 @@ need haproxy haproxy
 need pg_autoctl postgresql-15-auto-failover
 
 mkdir -p "$PG_DIR" "$LOG_DIR" "$RUN_DIR"
-[ "$(id -u)" = 0 ] && chown postgres: "$PG_DIR"
+if [ "$(id -u)" = 0 ]; then
+  # postgres must reach its folders: CLUSTER_DIR may be a private mktemp folder.
+  chmod o+x "$CLUSTER_DIR"
+  chown postgres: "$PG_DIR"
+fi
+
+# A standby is cloned with pg_basebackup, which waits for a spread checkpoint (minutes): an
+# immediate CHECKPOINT on the other nodes finishes it at once.
+nudge_checkpoint() {
+  for other in $PG_NODE_PORTS; do
+    [ "$other" = "$1" ] || "$PG_BIN/psql" -X -q -h "$PG_HOST" -p "$other" -U postgres -d postgres -c checkpoint >/dev/null 2>&1 || true
+  done
+}
 
 wait_pg() {
-  for _ in $(seq 1 240); do "$PG_BIN/pg_isready" -q -h "$PG_HOST" -p "$1" && return 0; sleep 0.5; done
+  for i in $(seq 1 240); do
+    "$PG_BIN/pg_isready" -q -h "$PG_HOST" -p "$1" && return 0
+    [ $((i % 4)) = 0 ] && nudge_checkpoint "$1"
+    sleep 0.5
+  done
   echo "postgres on port $1 did not start; see $LOG_DIR" >&2
   return 1
 }
@@ -42,11 +58,12 @@ for name in $(node_names); do
   fi
   wait_pg "$port"
   # Until the node is in the formation's steady state, the next one cannot clone it.
-  for _ in $(seq 1 240); do
+  for _ in $(seq 1 150); do
     state=$(as_pg psql -X -qtA -h "$PG_HOST" -p "$PG_MONITOR_PORT" -U autoctl_node -d pg_auto_failover \
       -c "select reportedstate from pgautofailover.node where nodename = '$name'" 2>/dev/null || true)
     case "$state" in single | primary | secondary | wait_primary) break ;; esac
-    sleep 0.5
+    nudge_checkpoint "$port"
+    sleep 2
   done
   echo "   $name: ${state:-unknown}"
 done

@@ -92,7 +92,8 @@ async function post(step: Step, pathname: string, body: unknown, key: string, re
       const json = (text ? JSON.parse(text) : {}) as Record<string, unknown>;
       if (res.status < 300) {
         longestStallMs = Math.max(longestStallMs, performance.now() - started);
-        const receipt = res.status === 202 ? (json.receipt ?? json.receiptNumber) : undefined;
+        const given = json.receipt ?? json.receiptNumber;
+        const receipt = res.status !== 202 ? undefined : typeof given === 'object' && given !== null ? (given as { number?: unknown }).number : given;
         if (typeof receipt === 'string') {
           record.outcome = 'journalled';
           record.receipt = receipt;
