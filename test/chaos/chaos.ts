@@ -14,7 +14,8 @@
 //      started again: lodgements are journalled (202 receipts) when the application journals them,
 //      otherwise clients keep retrying until the database is back.
 // Then it checks, in the database, that every request acknowledged (200/201, or 202 with a
-// receipt that is applied by the end) exists exactly once, and nothing twice, and prints one JSON
+// receipt that is applied by the end) exists exactly once, and nothing twice, that the outbox
+// worker took every event published, and prints one JSON
 // line: counts, errors by kind, the longest stall a client saw, and the measured failover time.
 import { execFile } from 'node:child_process';
 import path from 'node:path';
@@ -331,6 +332,24 @@ async function verify(db: pg.Client) {
   return { lost, duplicated };
 }
 
+/**
+ * The outbox worker is a process of its own (the app processes run with OUTBOX_WORKER=false):
+ * every event published during the run is taken by it (tried at least once) within a minute.
+ */
+async function outboxDrained(db: pg.Client, limitMs = 60_000): Promise<{ neverTried: number; undelivered: number }> {
+  const since = performance.now();
+  for (;;) {
+    const { rows } = await db.query<{ never: string; undelivered: string }>(
+      'select count(*) filter (where attempts = 0) as never, count(*) as undelivered from outbox where delivered_at is null',
+    );
+    const neverTried = Number(rows[0]?.never ?? 0);
+    if (neverTried === 0 || performance.now() - since > limitMs) {
+      return { neverTried, undelivered: Number(rows[0]?.undelivered ?? 0) };
+    }
+    await sleep(1000);
+  }
+}
+
 /** Journal receipts (202): each must reach `applied`. */
 async function receiptsApplied(limitMs = 120_000): Promise<{ replayed: number; notApplied: string[] }> {
   const pending = sent.filter((s) => s.receipt !== undefined);
@@ -382,6 +401,7 @@ const receipts = await receiptsApplied();
 const db = new pg.Client({ connectionString: databaseUrl });
 await db.connect();
 const { lost, duplicated } = await verify(db);
+const outbox = await outboxDrained(db);
 await db.end();
 // Contract: the expand step is taken back so the next run starts from the application's schema.
 await ddl(['drop index concurrently if exists declaration_chaos_note', 'alter table declaration drop column if exists chaos_note']).catch((err: unknown) => log(`cleanup: ${String(err)}`));
@@ -405,6 +425,8 @@ const summary = {
   journalled: sent.filter((s) => s.receipt !== undefined).length,
   replayed: receipts.replayed,
   failoverMs,
+  outboxNeverTried: outbox.neverTried,
+  outboxUndelivered: outbox.undelivered,
   consignmentsPaid: sent.filter((s) => s.step === 'payment' && s.outcome !== 'failed').length,
   errors,
   phases,
@@ -413,5 +435,8 @@ const summary = {
   ...(faultError ? { faultError: faultError instanceof Error ? faultError.message : JSON.stringify(faultError) } : {}),
 };
 console.log(JSON.stringify(summary));
-const ok = failed === 0 && duplicated === 0 && lost === 0 && receipts.notApplied.length === 0 && !faultError;
+if (outbox.neverTried > 0) {
+  log(`  ${outbox.neverTried} outbox events never taken by the worker`);
+}
+const ok = failed === 0 && duplicated === 0 && lost === 0 && receipts.notApplied.length === 0 && outbox.neverTried === 0 && !faultError;
 process.exit(ok ? 0 : 1);
