@@ -15,7 +15,6 @@ import { disableDemoCredentials, partiesService } from '#modules/parties/index.t
 import { importReliefs } from '#modules/relief/index.ts';
 import { importOrigin } from '#modules/origin/index.ts';
 import { importCrsp } from '#modules/vehicle/index.ts';
-import { runWorker } from './worker.ts';
 
 const usage = `forodha <command>
 
@@ -206,6 +205,8 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   if (command === 'worker') {
+    // Loaded only here: the worker wires every module's services, which no other command needs.
+    const { runWorker } = await import('./worker.ts');
     return runWorker();
   }
   if (command === 'seed') {
