@@ -33,6 +33,7 @@ const usage = `forodha <command>
   migrate                                          apply database migrations (as DATABASE_OWNER_URL when set, then grant)
   db grant [ROLE]                                  grant the application role (default: DATABASE_URL's) what it needs, as DATABASE_OWNER_URL
   seed [--demo]                                    load reference data, settings (and the demo tariff)
+  worker                                           run the outbox worker alone (app processes on OUTBOX_WORKER=false)
   risk train (--from-db | --csv FILE ...) [--activate]
                                                    train a risk model, store it with its metrics
   admin create --username NAME --name "NAME" [--generate-password]
@@ -207,6 +208,11 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (command === 'edifact' && sub === 'check') {
     return edifactCheckCommand(rest[0]);
+  }
+  if (command === 'worker') {
+    // Loaded only here: the worker wires every module's services, which no other command needs.
+    const { runWorker } = await import('./worker.ts');
+    return runWorker();
   }
   if (command === 'seed') {
     return withDatabase(async ({ db }) => {
