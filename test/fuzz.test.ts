@@ -449,7 +449,7 @@ describe('fuzz: no input yields a 5xx', () => {
     identities = [
       anonymous,
       ...['kra.officer', 'kra.supervisor', 'kra.risk', 'kra.admin', 'maersk.ops', 'siginon.agent', 'nmotors.owner'].map(userIdentity),
-      ...['demo-kcb-key', 'demo-kpa-key', 'demo-maersk-key', 'demo-siginon-key'].map(keyIdentity),
+      ...['demo-kcb-key', 'demo-kpa-key', 'demo-maersk-key', 'demo-siginon-key', 'demo-tracker-key'].map(keyIdentity),
     ];
     await seedRealRecords();
     operations = operationsOf(server.app.swagger() as Parameters<typeof operationsOf>[0]);
