@@ -331,8 +331,12 @@ export async function buildFixtures(server: TestServer) {
     String((await db.selectFrom('terminal_message').select('id').where('release_order_number', '=', number ?? '').executeTakeFirstOrThrow()).id);
 
   const task = async (d: Declared) => taskOf(d);
+  const notice = async (title: string) =>
+    String((await expectOk(admin.post('/api/v1/maintenance', { title, description: 'Matrix window', impact: 'none', startsAt: inDays(30), endsAt: inDays(31) }), 201, 'a maintenance window')).id);
+  const maintenance = { amend: await notice('amend'), withdraw: await notice('withdraw') };
   return {
     org,
+    maintenance,
     today,
     now,
     passwordUsers,

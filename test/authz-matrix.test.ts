@@ -138,6 +138,26 @@ const table: Record<string, Entry> = {
   },
   'POST /api/v1/auth/logout': { access: anyone, call: (_fx, role) => ({ path: '/api/v1/auth/logout', ...withSession(role) }) },
   'GET /api/v1/me': { access: anyone, call: () => ({ path: '/api/v1/me' }) },
+  'GET /api/v1/maintenance': { access: 'public', call: () => ({ path: '/api/v1/maintenance' }) },
+  'POST /api/v1/maintenance': {
+    access: ['admin'],
+    call: (fx) => ({ path: '/api/v1/maintenance', body: { title: 'Matrix', description: 'Matrix window', impact: 'none', startsAt: `${Number(fx.today.slice(0, 4)) + 1}-01-01T00:00:00Z`, endsAt: `${Number(fx.today.slice(0, 4)) + 1}-01-01T02:00:00Z` } }),
+  },
+  'POST /api/v1/maintenance/:id/amend': {
+    access: ['admin'],
+    call: (fx) => ({ path: `/api/v1/maintenance/${fx.maintenance.amend}/amend`, body: { title: 'Matrix amended', description: 'Matrix window', impact: 'degraded', startsAt: `${Number(fx.today.slice(0, 4)) + 1}-02-01T00:00:00Z`, endsAt: `${Number(fx.today.slice(0, 4)) + 1}-02-01T02:00:00Z` } }),
+  },
+  'POST /api/v1/maintenance/:id/withdraw': {
+    access: ['admin'],
+    call: (fx) => ({ path: `/api/v1/maintenance/${fx.maintenance.withdraw}/withdraw`, body: { reason: 'Matrix withdrawal' } }),
+  },
+  // Receipts exist only for lodgements journalled while the database was away (none here): every
+  // caller gets the 404 another caller's receipt gets too (test/faults/store-and-forward.test.ts).
+  'GET /api/v1/receipts/:receipt': {
+    access: anyone,
+    call: () => ({ path: '/api/v1/receipts/R20260615ABCDEFGHJKLM' }),
+    expect: Object.fromEntries(anyone.map((r) => [r, { own: { status: 404, why: 'no journalled receipt exists in this test' } }])),
+  },
   'POST /api/v1/users': {
     access: ['admin'],
     call: () => ({ path: '/api/v1/users', body: { organisationCode: 'MAERSK', username: 'mx.newcomer', displayName: 'Matrix Newcomer', password: matrixPassword, roles: ['carrier'] } }),
