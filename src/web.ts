@@ -58,7 +58,18 @@ export async function ensureWebBuilt(log: (message: string) => void = () => unde
   const hash = webSourceHash();
   // Vite is loaded only when a build is needed.
   const { build } = await import('vite');
-  await build({ configFile: path.join(webSources, 'vite.config.ts'), logLevel: 'warn' });
+  // A production build whatever the caller's NODE_ENV (vitest sets "test", which would bundle React's development build).
+  const nodeEnv = process.env.NODE_ENV;
+  process.env.NODE_ENV = 'production';
+  try {
+    await build({ configFile: path.join(webSources, 'vite.config.ts'), mode: 'production', logLevel: 'warn' });
+  } finally {
+    if (nodeEnv === undefined) {
+      delete process.env.NODE_ENV;
+    } else {
+      process.env.NODE_ENV = nodeEnv;
+    }
+  }
   writeFileSync(path.join(webBuild, hashFile), `${hash}\n`);
   log('web built');
   return true;

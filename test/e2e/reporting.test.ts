@@ -92,5 +92,8 @@ describe('dashboard figures', () => {
     const officer = await journey.server.as('kra.supervisor');
     expect((await officer.get('/api/v1/stats?from=2026-06-30&to=2026-06-01')).body.errors[0].code).toBe('before_from');
     expect((await officer.get('/api/v1/stats?from=2025-01-01&to=2026-06-01')).body.errors[0].code).toBe('range_too_long');
+    const notADay = await officer.get('/api/v1/stats?from=2026-02-30&to=2026-03-01');
+    expect(notADay.status).toBe(422);
+    expect(notADay.body.errors[0].pointer).toBe('/querystring/from');
   });
 });

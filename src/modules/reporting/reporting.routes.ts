@@ -96,6 +96,13 @@ export function reportingRoutes(deps: { db: Kysely<DB>; declarations: Consignmen
       },
       async (request) => {
         const { from, to } = request.query;
+        // A calendar date, not only its shape (2026-02-30 is none).
+        for (const [name, value] of [['from', from], ['to', to]] as const) {
+          const at = Date.parse(`${value}T00:00:00Z`);
+          if (Number.isNaN(at) || new Date(at).toISOString().slice(0, 10) !== value) {
+            throw invalid([{ pointer: `/querystring/${name}`, code: 'invalid_date', message: `${value} is not a date of the calendar` }]);
+          }
+        }
         const days = (Date.parse(to) - Date.parse(from)) / 86_400_000;
         if (days < 0) {
           throw invalid([{ pointer: '/querystring/to', code: 'before_from', message: `must be on or after from (${from})` }]);
