@@ -4,7 +4,7 @@
 // /calculator?... opens the right page. `npm start` builds it when it is missing or older than
 // the sources (a hash of web/ is kept beside the build).
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
@@ -56,13 +56,16 @@ export async function ensureWebBuilt(log: (message: string) => void = () => unde
   }
   log('building the web (web/ -> dist/web)...');
   const hash = webSourceHash();
+  const staging = `${webBuild}.${process.pid}`;
   // Vite is loaded only when a build is needed.
   const { build } = await import('vite');
   // A production build whatever the caller's NODE_ENV (vitest sets "test", which would bundle React's development build).
   const nodeEnv = process.env.NODE_ENV;
   process.env.NODE_ENV = 'production';
   try {
-    await build({ configFile: path.join(webSources, 'vite.config.ts'), mode: 'production', logLevel: 'warn' });
+    // Built beside dist/web and moved into place, so a server starting meanwhile (or a second
+    // build racing this one) never serves a half-written build.
+    await build({ configFile: path.join(webSources, 'vite.config.ts'), mode: 'production', logLevel: 'warn', build: { outDir: staging, emptyOutDir: true } });
   } finally {
     if (nodeEnv === undefined) {
       delete process.env.NODE_ENV;
@@ -70,7 +73,9 @@ export async function ensureWebBuilt(log: (message: string) => void = () => unde
       process.env.NODE_ENV = nodeEnv;
     }
   }
-  writeFileSync(path.join(webBuild, hashFile), `${hash}\n`);
+  writeFileSync(path.join(staging, hashFile), `${hash}\n`);
+  rmSync(webBuild, { recursive: true, force: true });
+  renameSync(staging, webBuild);
   log('web built');
   return true;
 }

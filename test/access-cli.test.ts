@@ -13,6 +13,7 @@ import { openDatabase, type Database } from '../src/platform/db/database.ts';
 import { buildApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { withDatabaseName } from './global-setup.ts';
+import { demoApiKeys } from '../src/modules/parties/index.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 const tsx = path.join(root, 'node_modules/.bin/tsx');
@@ -163,7 +164,8 @@ describe('the demo and an exposed address', { timeout: 600_000 }, () => {
       const database = await target.open();
       try {
         const audit = await database.db.selectFrom('audit_event').select(['action', 'role']).where('actor_name', 'like', 'forodha demo disable%').execute();
-        expect(audit.filter((a) => a.action === 'api_key.revoked')).toHaveLength(5);
+        // Every demo system's key (carriers, banks, agents, terminal, tracker), each revoked once.
+        expect(audit.filter((a) => a.action === 'api_key.revoked')).toHaveLength(demoApiKeys.length);
         expect(audit.filter((a) => a.action === 'user.deactivated')).toHaveLength(13);
         expect(audit.every((a) => a.role === 'cli')).toBe(true);
       } finally {

@@ -5,6 +5,7 @@ import { Kysely, PostgresDialect } from 'kysely';
 import type { TestProject } from 'vitest/node';
 import type { DB } from '../src/schema.ts';
 import { grantApplicationRole, prepareDatabase } from '../src/setup.ts';
+import { ensureWebBuilt } from '../src/web.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -33,6 +34,9 @@ export function withRole(url: string, role: string): string {
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  // Tests that start the server as `npm start` does find the web built once, here, instead of
+  // each building it (slowly, and at the same time as the others).
+  await ensureWebBuilt();
   const url = process.env.TEST_DATABASE_URL;
   const templateName = `forodha_template_${process.pid}`;
   project.provide('templateDatabase', templateName);
