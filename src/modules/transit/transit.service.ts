@@ -155,6 +155,22 @@ export function transitService(deps: TransitServiceDeps) {
   }
 
   /** Checks the movement's body; returns what is stored, with the B/L it claims (locked). */
+  /** The columns a lodgement and an amendment both take from the checked movement. */
+  function checkedColumns(c: Awaited<ReturnType<typeof checkMovement>>, input: MovementInput) {
+    return {
+      guarantee_id: c.g.id,
+      packages: c.packages,
+      gross_mass_kg: c.mass,
+      office_of_departure: c.departure,
+      office_of_exit: c.exit,
+      office_of_destination: c.destination,
+      destination_country: c.country,
+      currency: input.currency.toUpperCase(),
+      items: JSON.stringify(input.items),
+      seals: c.seals,
+    };
+  }
+
   async function checkMovement(tx: Tx, caller: Caller, input: MovementInput, existing: MovementRow | undefined) {
     const now = clock.now();
     const today = localDate(now);
@@ -435,19 +451,10 @@ export function transitService(deps: TransitServiceDeps) {
         kind: input.kind,
         status: 'lodged',
         agent_org_id: c.agent.id,
-        guarantee_id: c.g.id,
         transport_document_id: c.doc.id,
         transport_document_number: c.doc.number,
         manifest_reference: c.doc.manifestReference,
-        packages: c.packages,
-        gross_mass_kg: c.mass,
-        office_of_departure: c.departure,
-        office_of_exit: c.exit,
-        office_of_destination: c.destination,
-        destination_country: c.country,
-        currency: input.currency.toUpperCase(),
-        items: JSON.stringify(input.items),
-        seals: c.seals,
+        ...checkedColumns(c, input),
         stake: null,
         stake_detail: null,
         time_limit_id: null,
@@ -514,16 +521,7 @@ export function transitService(deps: TransitServiceDeps) {
         from: m.status,
         action: 'amend',
         set: {
-          guarantee_id: c.g.id,
-          packages: c.packages,
-          gross_mass_kg: c.mass,
-          office_of_departure: c.departure,
-          office_of_exit: c.exit,
-          office_of_destination: c.destination,
-          destination_country: c.country,
-          currency: input.currency.toUpperCase(),
-          items: JSON.stringify(input.items),
-          seals: c.seals,
+          ...checkedColumns(c, input),
           version: m.version + 1,
         },
         audit: {
