@@ -138,14 +138,7 @@ async function openTask(deps: OpenDeps, tx: Tx, selected: Checked, kind: TaskKin
     requestId: selected.requestId ?? null,
     at: now,
   });
-  await publish(tx, 'verification.task_created', task.id, {
-    taskId: task.id,
-    number: task.number,
-    declarationId: task.declaration_id,
-    reference: task.declaration_reference,
-    officeCode: task.office_code,
-    kind,
-  });
+  await announceTaskCreated(tx, task);
   return task;
 }
 
@@ -229,14 +222,7 @@ async function carryOver(deps: OpenDeps, tx: Tx, selected: SelectedDeclaration, 
     requestId,
     at: now,
   });
-  await publish(tx, 'verification.task_created', task.id, {
-    taskId: task.id,
-    number: task.number,
-    declarationId: task.declaration_id,
-    reference: task.declaration_reference,
-    officeCode: task.office_code,
-    kind: task.kind,
-  });
+  await announceTaskCreated(tx, task);
   return officer
     ? task
     : allocate(deps, tx, task, {
@@ -271,5 +257,17 @@ function insertTask(
     ...own,
     created_at: now,
     updated_at: now,
+  });
+}
+
+/** Tells whoever follows verification that a task exists (a new one, or one carried over). */
+async function announceTaskCreated(tx: Tx, task: TaskRow): Promise<void> {
+  await publish(tx, 'verification.task_created', task.id, {
+    taskId: task.id,
+    number: task.number,
+    declarationId: task.declaration_id,
+    reference: task.declaration_reference,
+    officeCode: task.office_code,
+    kind: task.kind,
   });
 }
