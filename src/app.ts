@@ -25,7 +25,7 @@ import { partiesRoutes, partiesService } from '#modules/parties/index.ts';
 import { findTransportDocument, findTransportDocumentById, findTransportDocuments, manifestRoutes, manifestService } from '#modules/manifest/index.ts';
 import { paymentRoutes, paymentService } from '#modules/payment/index.ts';
 import { deliverToTerminal, releaseRoutes, releaseService } from '#modules/release/index.ts';
-import { declarationRoutes, declarationService } from '#modules/declaration/index.ts';
+import { declarationRoutes, declarationService, keepAcceptedValues, valuesChangedTopic } from '#modules/declaration/index.ts';
 import { recordOutcome, riskEngine, riskRoutes, riskService } from '#modules/risk/index.ts';
 import { inspectionRoutes, inspectionService } from '#modules/inspection/index.ts';
 import { reliefResolver, reliefRoutes, reliefService } from '#modules/relief/index.ts';
@@ -168,6 +168,10 @@ export function services(database: Database, clock: Clock, config: Config, log?:
   outbox.subscribe('release.issued', renderCusresOnRelease);
   // A declaration cancelled or rejected under verification closes its task.
   outbox.subscribe('declaration.status_changed', (event, db) => inspection.onDeclarationStatusChanged(event, db));
+  // The valuation reference's history: accepted unit values, kept as declarations are accepted,
+  // changed or cancelled.
+  outbox.subscribe('declaration.status_changed', (event, db) => keepAcceptedValues(db, event));
+  outbox.subscribe(valuesChangedTopic, (event, db) => keepAcceptedValues(db, event));
   const maintenance = maintenanceService({ db: database.db, clock });
   return { outbox, maintenance, reference, tariff, vehicles, calculator, relief, identity, parties, manifests, payments, release, declarations, risk, inspection, transit };
 }

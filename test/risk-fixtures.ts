@@ -1,6 +1,7 @@
 // Shared pieces of the risk tests: a risk engine and its management service on a fresh
 // database, synthetic declarations as the engine sees them, and accepted declarations seeded
-// straight into the declaration tables for the valuation reference.
+// straight into the declaration tables (and their accepted unit values, as the outbox consumer
+// writes them) for the valuation reference.
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { DB } from '../src/schema.ts';
@@ -8,6 +9,7 @@ import { fixedClock, type Clock } from '../src/platform/clock.ts';
 import { inTransaction, type Tx } from '../src/platform/db/transaction.ts';
 import { referenceService } from '../src/modules/reference/index.ts';
 import { partiesService } from '../src/modules/parties/index.ts';
+import { refreshAcceptedValues } from '../src/modules/declaration/index.ts';
 import { riskEngine, riskService, type DeclarationForRisk, type Draw, type RiskEngine, type RiskService } from '../src/modules/risk/index.ts';
 import { Rng } from '../src/modules/risk/model/prng.ts';
 import { testDatabase, type TestDatabase } from './db.ts';
@@ -139,6 +141,8 @@ export async function seedAccepted(
     quantity?: string;
     unit?: string;
     status?: 'registered' | 'paid' | 'released' | 'exited' | 'cancelled' | 'rejected';
+    /** When customs registered it (ISO date); the assessment date 2026-05-01 stands in without one. */
+    registeredOn?: string;
   }[],
 ): Promise<void> {
   for (const e of entries) {
@@ -182,6 +186,7 @@ export async function seedAccepted(
         release_order_number: null,
         query: null,
         status_reason: null,
+        registered_at: e.registeredOn ? new Date(`${e.registeredOn}T09:00:00+03:00`) : null,
       } as never)
       .execute();
     await db
@@ -202,6 +207,8 @@ export async function seedAccepted(
         vehicle: null,
       })
       .execute();
+    // What the outbox consumer does when a declaration is accepted: its unit values join the reference.
+    await refreshAcceptedValues(db, id);
   }
 }
 

@@ -1,23 +1,36 @@
-// What other modules may read of declarations beyond a single one's view: figures computed over
-// the declaration tables, so no other module reads those tables (or their assessment JSON).
+// What other modules may read of declarations beyond a single one's view: figures kept from the
+// declaration tables, so no other module reads those tables (or their assessment JSON).
+//
+// Accepted unit values (declaration_unit_value): one row per item of each declaration customs
+// accepted and per basis ('kg', or the unit of quantity), written by the outbox consumer
+// (flows/accepted-values.ts) whenever a declaration enters or leaves the accepted statuses or
+// its accepted values change (an approved amendment, corrections at verification, a
+// re-assessment on arrival). The valuation reference reads a bounded window of it.
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../../schema.ts';
 import type { DeclarationStatus } from './declaration.tables.ts';
 
 /** Declarations customs accepted: registered or later, neither cancelled nor rejected. */
-const acceptedStatuses: readonly DeclarationStatus[] = ['registered', 'paid', 'released', 'exited'];
+export const acceptedStatuses: readonly DeclarationStatus[] = ['registered', 'paid', 'released', 'exited'];
+
+export const isAccepted = (status: string): boolean => (acceptedStatuses as readonly string[]).includes(status);
 
 export interface UnitValueQuery {
   /** Customs value per kg of net mass, or per unit of declared quantity. */
   basis: 'kg' | 'unit';
-  /** Digits the items' HS codes start with (HS6 or HS4, dots ignored). */
+  /** Digits the items' HS codes start with: HS6 or HS4 (indexed); any other length is read without the index. */
   hsPrefix: string;
   /** ISO country code of origin, upper case; null for every origin. */
   origin: string | null;
-  /** Quantity unit, upper case; null for every unit. */
+  /** Quantity unit, upper case; null for every unit (basis kg). */
   unit: string | null;
   /** The low percentile wanted, 0 to 1. */
   percentile: number;
+  /**
+   * The values the distribution is taken over: accepted on or after `since` (ISO date), and of
+   * those only the newest `entries`. Bounds the rows read whatever the history's size.
+   */
+  window: { since: string; entries: number };
 }
 
 export interface UnitValueDistribution {
@@ -27,14 +40,16 @@ export interface UnitValueDistribution {
   median: string | null;
 }
 
+/** The `per` column of a basis: 'kg' (lower case, never a UN/ECE unit code, which are upper case) or the unit. */
+const perOf = (a: Pick<UnitValueQuery, 'basis' | 'unit'>) => (a.basis === 'kg' ? 'kg' : (a.unit ?? ''));
+
 /**
- * The distribution of accepted unit values of comparable items (customs value in KES from the
- * stored assessment, per kg or per unit). percentile_disc: an actual accepted value, exact
- * numeric, never a float.
+ * The distribution of the newest accepted unit values of comparable items (customs value in
+ * KES per kg or per unit). percentile_disc: an actual accepted value, exact numeric, never a float.
+ * The inner query walks one index newest first and stops after `window.entries` rows.
  */
 export async function acceptedUnitValues(q: Kysely<DB>, a: UnitValueQuery): Promise<UnitValueDistribution> {
-  const customsValue = sql`(d.assessment -> 'items' -> (i.item_no - 1) ->> 'customsValue')::numeric`;
-  const divisor = a.basis === 'kg' ? sql`i.net_mass_kg` : sql`i.quantity`;
+  const code = a.hsPrefix.length === 6 ? sql`hs6 = ${a.hsPrefix}` : a.hsPrefix.length === 4 ? sql`hs4 = ${a.hsPrefix}` : sql`hs_code like ${`${a.hsPrefix}%`}`;
   const { rows } = await sql<{
     n: string | number;
     low: string | null;
@@ -44,20 +59,50 @@ export async function acceptedUnitValues(q: Kysely<DB>, a: UnitValueQuery): Prom
            percentile_disc(${a.percentile}::float8) within group (order by v) as low,
            percentile_disc(0.5::float8) within group (order by v) as median
     from (
-      select ${customsValue} / ${divisor} as v
-      from declaration_item i
-      join declaration d on d.id = i.declaration_id
-      where d.status in (${sql.join(acceptedStatuses.map((s) => sql`${s}`))})
-        and left(regexp_replace(i.hs_code, '[^0-9]', '', 'g'), ${a.hsPrefix.length}::int) = ${a.hsPrefix}
-        and ${divisor} > 0
-        ${a.origin === null ? sql`` : sql`and upper(i.origin_country) = ${a.origin}`}
-        ${a.unit === null ? sql`` : sql`and upper(i.unit) = ${a.unit}`}
-    ) x
-    where v is not null`.execute(q);
+      select unit_value as v
+      from declaration_unit_value
+      where ${code}
+        and per = ${perOf(a)}
+        ${a.origin === null ? sql`` : sql`and origin = ${a.origin}`}
+        and accepted_on >= ${a.window.since}::date
+      order by accepted_on desc
+      limit ${a.window.entries}
+    ) x`.execute(q);
   const row = rows[0];
   return {
     entries: Number(row?.n ?? 0),
     low: row?.low ?? null,
     median: row?.median ?? null,
   };
+}
+
+/**
+ * Writes a declaration's accepted unit values again from its current state: removes them, and
+ * when the declaration is accepted, inserts one row per item and basis (customs value from the
+ * stored assessment over net mass, and over quantity; items without a positive divisor or a
+ * customs value have no row). Idempotent, and independent of the order events arrive in: it
+ * reads the declaration as it is now. The same expression backfilled the table
+ * (migrations/20261201_0410_declaration_unit_value.ts).
+ */
+export async function refreshAcceptedValues(q: Kysely<DB>, declarationId: string): Promise<number> {
+  await q.deleteFrom('declaration_unit_value').where('declaration_id', '=', declarationId).execute();
+  const result = await sql`
+    insert into declaration_unit_value (declaration_id, item_no, per, hs_code, hs6, hs4, origin, unit, customs_value, unit_value, accepted_on)
+    select i.declaration_id, i.item_no, b.per, h.code, left(h.code, 6), left(h.code, 4), upper(i.origin_country), upper(i.unit), c.value, c.value / b.divisor,
+           coalesce((d.registered_at at time zone 'Africa/Nairobi')::date, d.assessment_date, (d.created_at at time zone 'Africa/Nairobi')::date)
+    from declaration d
+    join declaration_item i on i.declaration_id = d.id
+    cross join lateral (select regexp_replace(i.hs_code, '[^0-9]', '', 'g') as code) h
+    cross join lateral (select (d.assessment -> 'items' -> (i.item_no - 1) ->> 'customsValue')::numeric as value) c
+    cross join lateral (values ('kg', i.net_mass_kg::numeric), (upper(i.unit), i.quantity::numeric)) b (per, divisor)
+    where d.id = ${declarationId}
+      and d.status in (${sql.join(acceptedStatuses.map((s) => sql`${s}`))})
+      and b.divisor > 0 and c.value is not null`.execute(q);
+  return Number(result.numAffectedRows ?? 0);
+}
+
+/** Locks the declaration's row while its accepted values are written, so two deliveries of its events do not interleave. */
+export async function lockForAcceptedValues(q: Kysely<DB>, declarationId: string): Promise<boolean> {
+  const row = await q.selectFrom('declaration').select('id').where('id', '=', declarationId).forUpdate().executeTakeFirst();
+  return row !== undefined;
 }

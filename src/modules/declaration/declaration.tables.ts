@@ -120,6 +120,23 @@ export interface DeclarationTables {
     cpc: string | null;
     vehicle: ColumnType<DeclaredVehicle | null, string | null, string | null>;
   };
+  /**
+   * Accepted unit values, per item and basis (`per`: 'kg', or the unit of quantity): the valuation
+   * reference's history, kept by an outbox consumer (declaration.reads.ts).
+   */
+  declaration_unit_value: {
+    declaration_id: string;
+    item_no: number;
+    per: string;
+    hs_code: string;
+    hs6: string;
+    hs4: string;
+    origin: string;
+    unit: string;
+    customs_value: Numeric;
+    unit_value: Numeric;
+    accepted_on: string;
+  };
 }
 
 export type DeclarationRow = Selectable<DeclarationTables['declaration']>;

@@ -406,6 +406,8 @@ export function riskEngine(deps: RiskEngineDeps) {
           percentile: settings['valuation.percentile'],
           minEntries: settings['valuation.minEntries'],
           ttlSeconds: settings['valuation.cacheSeconds'],
+          windowDays: settings['valuation.windowDays'],
+          windowEntries: settings['valuation.windowEntries'],
         },
         now,
       );

@@ -8,7 +8,7 @@ import type { DB } from '../../schema.ts';
 import { actorOf, customsRoles } from '#platform/http/auth.ts';
 import { idempotent } from '#platform/http/idempotency.ts';
 import { invalid } from '#platform/http/problem.ts';
-import type { Clock } from '#platform/clock.ts';
+import { addDays, type Clock } from '#platform/clock.ts';
 import type { Tx } from '#platform/db/transaction.ts';
 import type { Caller, RiskReferenceSets, RiskService } from './risk.service.ts';
 import type { RiskEngine } from './engine.ts';
@@ -406,6 +406,8 @@ export function riskRoutes(deps: RiskRouteDeps): FastifyPluginAsyncTypebox {
           percentile: settings.inForce['valuation.percentile'],
           minEntries: 1,
           ttlSeconds: settings.inForce['valuation.cacheSeconds'],
+          since: addDays(risk.today(), -settings.inForce['valuation.windowDays']),
+          windowEntries: settings.inForce['valuation.windowEntries'],
           now: clock.now().getTime(),
         };
         return {

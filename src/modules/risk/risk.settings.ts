@@ -32,6 +32,10 @@ export interface RiskSettings {
   'valuation.channel': 'yellow' | 'red';
   /** Seconds a computed reference is reused. */
   'valuation.cacheSeconds': number;
+  /** Days back from the declaration's date that accepted values count for the reference. */
+  'valuation.windowDays': number;
+  /** Of those, only the newest this many count: the reference reads at most this many rows per level. */
+  'valuation.windowEntries': number;
   /** Reasons kept with a selection. */
   'reasons.max': number;
 }
@@ -49,6 +53,8 @@ export const defaultSettings: RiskSettings = {
   'valuation.minEntries': 20,
   'valuation.channel': 'yellow',
   'valuation.cacheSeconds': 300,
+  'valuation.windowDays': 730,
+  'valuation.windowEntries': 2000,
   'reasons.max': 5,
 };
 
@@ -101,6 +107,8 @@ const parsers: { [K in SettingKey]: (value: unknown) => RiskSettings[K] } = {
     return value;
   },
   'valuation.cacheSeconds': count(0, 86_400),
+  'valuation.windowDays': count(1, 3660),
+  'valuation.windowEntries': count(2, 100_000),
   'reasons.max': count(1, 20),
 };
 

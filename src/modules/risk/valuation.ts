@@ -4,12 +4,16 @@
 // when that has too few entries, HS6 from all origins, then the HS4 heading. A declared unit
 // value below the low percentile (10th by default) raises the risk, with the figures in words.
 //
-// The figures come from the declaration module (acceptedUnitValues): percentile_disc, an actual
-// accepted unit value, exact numeric, never a float.
-// Results are cached per HS code, origin and unit for valuation.cacheSeconds.
+// The figures come from the declaration module (acceptedUnitValues, over its table of accepted
+// unit values): percentile_disc, an actual accepted unit value, exact numeric, never a float.
+// Only a window counts: values accepted within valuation.windowDays before the declaration's
+// date and, of those, the newest valuation.windowEntries, so a reference reads a bounded number
+// of rows however long the history (README "History at scale").
+// Results are cached per HS code, origin, unit and window for valuation.cacheSeconds.
 import type { Kysely } from 'kysely';
 import type { DB } from '../../schema.ts';
 import { Dec } from '#platform/money.ts';
+import { addDays } from '#platform/clock.ts';
 import { acceptedUnitValues } from '#modules/declaration/index.ts';
 import type { DeclarationForRisk } from './selectivity.ts';
 import { digits, valuePerKg, valuePerUnit } from './rules.ts';
@@ -78,6 +82,10 @@ export class ValuationReferences {
       percentile: number;
       minEntries: number;
       ttlSeconds: number;
+      /** Accepted on or after this date (ISO) ... */
+      since: string;
+      /** ... and of those the newest this many. */
+      windowEntries: number;
       now: number;
     },
   ): Promise<UnitValueReference | null> {
@@ -89,7 +97,7 @@ export class ValuationReferences {
       ['HS4', hs.slice(0, 4), null],
     ];
     for (const [level, code, origin] of levels) {
-      const key = [args.basis, level, code, origin ?? '*', unit ?? '*', args.percentile].join('|');
+      const key = [args.basis, level, code, origin ?? '*', unit ?? '*', args.percentile, args.since, args.windowEntries].join('|');
       let hit = this.cached(key, args.now, args.ttlSeconds * 1000);
       if (!hit) {
         if (!q) {
@@ -102,6 +110,7 @@ export class ValuationReferences {
           origin,
           unit,
           percentile: args.percentile,
+          window: { since: args.since, entries: args.windowEntries },
         };
         hit = { at: args.now, value: await this.computeOnce(key, q, spec) };
         this.cache.set(key, hit);
@@ -146,6 +155,7 @@ export class ValuationReferences {
       origin: string | null;
       unit: string | null;
       percentile: number;
+      window: { since: string; entries: number };
     },
   ): Promise<UnitValueReference | null> {
     const found = await acceptedUnitValues(q, {
@@ -154,6 +164,7 @@ export class ValuationReferences {
       origin: a.origin,
       unit: a.unit,
       percentile: a.percentile,
+      window: a.window,
     });
     if (found.entries === 0 || found.low === null || found.median === null) {
       return null;
@@ -172,8 +183,15 @@ export class ValuationReferences {
   }
 
   /** Flags for the items declared below the low percentile of their reference. */
-  async check(q: Q | undefined, d: DeclarationForRisk, settings: { percentile: number; minEntries: number; ttlSeconds: number }, now: number): Promise<ValuationFlag[]> {
+  async check(
+    q: Q | undefined,
+    d: DeclarationForRisk,
+    settings: { percentile: number; minEntries: number; ttlSeconds: number; windowDays: number; windowEntries: number },
+    now: number,
+  ): Promise<ValuationFlag[]> {
     const flags: ValuationFlag[] = [];
+    const { windowDays, ...kept } = settings;
+    const since = addDays(d.date, -windowDays);
     for (const item of d.items) {
       const bases: [Basis, Dec | null][] = [['kg', valuePerKg(item)]];
       if (!massUnits.has(item.unit.toUpperCase())) {
@@ -188,7 +206,8 @@ export class ValuationReferences {
           origin: item.originCountry,
           basis,
           unit: item.unit,
-          ...settings,
+          ...kept,
+          since,
           now,
         });
         if (reference && declared.lessThan(reference.low)) {

@@ -5,7 +5,8 @@
 //   approve a cancellation         the declaration cancelled (PRN cancelled, payment refundable)
 //   approve an amendment           checked again, stored, the difference asked or refunded,
 //                                  selected again (never lower), the check opened or raised,
-//                                  paid when payments already received cover it
+//                                  paid when payments already received cover it; its accepted
+//                                  values written again (accepted-values.ts)
 //   record the decision            the request decided, its audit record on the declaration
 import type { Tx } from '#platform/db/transaction.ts';
 import { localDate } from '#platform/clock.ts';
@@ -16,6 +17,7 @@ import type { DeclarationBody, RequestDecisionBody } from '../declaration.schema
 import { declarationRepository as repo, type DeclarationPatch } from '../declaration.repository.ts';
 import { checkAmendmentAfterRegistration } from '../declaration.validation.ts';
 import { assessedFields, openVerification, selectChannel } from '../declaration.selection.ts';
+import { publishValuesChanged } from './accepted-values.ts';
 import { cancelNow, differenceDue, drawLetters, markPaid, money, recordChange, type Caller, type DeclarationServiceDeps } from '../declaration.steps.ts';
 
 export type ChangeDecisionDeps = Pick<DeclarationServiceDeps, 'clock' | 'reference' | 'ratesFor' | 'parties' | 'manifest' | 'selectivity' | 'payment' | 'letters' | 'onSelected' | 'verificationOf'>;
@@ -87,6 +89,7 @@ async function approveAmendment(deps: ChangeDecisionDeps, tx: Tx, caller: Caller
     },
     subjects: [row.prn],
   });
+  await publishValuesChanged(tx, after);
   await openVerification(deps, tx, row, lodged, { reference, channel, reasons, prior, requestId: caller.requestId });
   if (due.paidByCarryOver) {
     after = await markPaid(deps, tx, after, after.prn === null ? 'nothing to pay after the approved amendment' : 'payments already received cover the amended amount', caller.requestId);

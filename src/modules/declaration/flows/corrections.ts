@@ -10,6 +10,7 @@
 //   ask the difference        replacement PRN before payment; supplementary PRN or refund after
 //   draw letters              exemption letters the new assessment uses
 //   record the correction     its audit record; the declaration keeps its status
+//   values changed            an accepted declaration's values are written again (accepted-values.ts)
 //   mark paid                 when payments already received cover the corrected amount
 import type { Kysely } from 'kysely';
 import type { DB } from '../../../schema.ts';
@@ -22,6 +23,7 @@ import type { DeclarationRow, DeclarationStatus } from '../declaration.tables.ts
 import { bodyOf, declarationRepository as repo, type DeclarationPatch } from '../declaration.repository.ts';
 import { goodsFrom } from '../declaration.validation.ts';
 import { corrected } from '../declaration.corrections.ts';
+import { publishValuesChanged } from './accepted-values.ts';
 import { AssessmentErrors, assessGoods, type StoredAssessment } from '../declaration.assessment.ts';
 import { differenceDue, drawLetters, markPaid, money, recordChange, type DeclarationServiceDeps } from '../declaration.steps.ts';
 
@@ -60,6 +62,7 @@ export async function correctAssessment(deps: CorrectionDeps, q: Kysely<DB>, dec
   const after = await repo.update(tx, row.id, patch, deps.clock.now());
   await drawLetters(deps, tx, after, c.assessment, { actor: apply.actor, requestId: apply.requestId, reason: 'corrected on verification' });
   await recordCorrection(deps, tx, row, after, c, effect, apply);
+  await publishValuesChanged(tx, after);
   if (due.paidByCarryOver) {
     const paid = await markPaid(deps, tx, after, patch.prn === null ? 'nothing to pay after verification' : 'payments already received cover the corrected amount', apply.requestId);
     effect.declarationStatus = paid.status;

@@ -8,7 +8,7 @@
 //     re-assess on arrival date  same goods, same exchange rate (fixed at acceptance)
 //     confirm                    same date or same rules: the assessment stands
 //     ask the difference         registered: a new PRN; paid: more due after release, or a refund
-//     record the re-assessment   its audit record
+//     record the re-assessment   its audit record; an accepted declaration's values are written again
 //     mark paid                  when part payments carried over cover the new amount
 //     release                    the release flow
 import type { Kysely } from 'kysely';
@@ -25,6 +25,7 @@ import { AssessmentErrors, assessGoods, rulesKey, type StoredAssessment } from '
 import type { ManifestArrived, PaymentPort } from '../declaration.ports.ts';
 import { markPaid, money, paymentSlip, recordChange, type DeclarationServiceDeps } from '../declaration.steps.ts';
 import { tryRelease, type ReleaseDeps } from './release.ts';
+import { publishValuesChanged } from './accepted-values.ts';
 
 export type ReassessOnArrivalDeps = ReleaseDeps & Pick<DeclarationServiceDeps, 'reference' | 'ratesFor' | 'payment' | 'parties'>;
 
@@ -105,6 +106,7 @@ async function reassess(deps: ReassessOnArrivalDeps, tx: Tx, declarationId: stri
     details: { arrivalDate, previousDate: old.date, previousTotal: old.total, total: fresh.total, totals: fresh.totals, prn: after.prn },
     subjects: [row.prn],
   });
+  await publishValuesChanged(tx, after);
   if (row.status === 'registered' && (new Dec(fresh.total).isZero() || due.issued?.status === 'paid')) {
     await markPaid(deps, tx, after, new Dec(fresh.total).isZero() ? 'nothing to pay after re-assessment' : 'part payments carried over cover the new amount', null);
   }
