@@ -484,6 +484,49 @@ describe('valuation reference', () => {
   });
 });
 
+describe('valuation reference window', () => {
+  it('counts only values accepted within valuation.windowDays, and of those the newest valuation.windowEntries', async () => {
+    // 25 values of HS 6203.42 from PK accepted 1-25 May 2026 at KES 300, 310, ... 540 per kg (newest dearest),
+    // and 30 values at KES 10 per kg accepted in January 2023, more than 730 days before the declarations below.
+    const at = (day: number) => `2026-05-${String(day).padStart(2, '0')}`;
+    await seedAccepted(bench.db, bench.orgs.SIGINON!, [
+      ...Array.from({ length: 25 }, (_, i) => ({ hsCode: '6203.42.00', origin: 'PK', netMassKg: '100', customsValue: String((300 + i * 10) * 100), registeredOn: at(i + 1) })),
+      ...Array.from({ length: 30 }, () => ({ hsCode: '6203.42.00', origin: 'PK', netMassKg: '100', customsValue: '1000', registeredOn: '2023-01-10' })),
+    ]);
+    const trousers = (date: string) => declaration(bench.orgs, { date }, { hsCode: '6203.42.00', originCountry: 'PK', unit: 'KGM', customsValue: '5200.00' });
+
+    // The old, very low values are outside the window: the 10th percentile of the 25 recent ones is the 3rd smallest, KES 320/kg.
+    const recent = await bench.engine.evaluate(trousers('2026-06-15'), bench.db);
+    expect(recent.valuation).toHaveLength(1);
+    expect(recent.valuation[0]!.reference).toMatchObject({ level: 'HS6 and origin', entries: 25, low: '320' });
+
+    // Only the newest 20 from July: KES 350 ... 540, the 10th percentile is the 2nd smallest, KES 360/kg.
+    await bench.change((tx) => bench.risk.addSetting(tx, analyst, { key: 'valuation.windowEntries', value: 20, validFrom: '2026-07-01' }));
+    const newest = await bench.engine.evaluate(trousers('2026-07-01'), bench.db);
+    expect(newest.valuation[0]!.reference).toMatchObject({ entries: 20, low: '360' });
+
+    // Widened to ten years and 2,000 entries from August, the old values count: 55 entries, the 10th percentile
+    // KES 10/kg, and KES 52/kg is no longer low. It was the window that kept them out.
+    await bench.change((tx) => bench.risk.addSetting(tx, analyst, { key: 'valuation.windowEntries', value: 2000, validFrom: '2026-08-01' }));
+    await bench.change((tx) => bench.risk.addSetting(tx, analyst, { key: 'valuation.windowDays', value: 3660, validFrom: '2026-08-01' }));
+    const wide = await bench.engine.evaluate(trousers('2026-08-01'), bench.db);
+    expect(wide.valuation).toEqual([]);
+    const reference = await bench.engine.valuation.reference(bench.db, {
+      hsCode: '6203.42.00',
+      origin: 'PK',
+      basis: 'kg',
+      unit: 'KGM',
+      percentile: 0.1,
+      minEntries: 20,
+      ttlSeconds: 0,
+      since: '2016-08-01',
+      windowEntries: 2000,
+      now: Date.now(),
+    });
+    expect(reference).toMatchObject({ entries: 55, low: '10' });
+  });
+});
+
 describe('random selection', () => {
   it('selects about random.rate of otherwise-green declarations (binomial bounds), marked random, each decision explained by its recorded draw', async () => {
     const n = 10_000;
