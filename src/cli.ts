@@ -16,6 +16,7 @@ import { importReliefs } from '#modules/relief/index.ts';
 import { importOrigin } from '#modules/origin/index.ts';
 import { importCrsp } from '#modules/vehicle/index.ts';
 import { edifactCheckCommand } from '#modules/exchange/index.ts';
+import { rebuildAcceptedValues } from '#modules/declaration/index.ts';
 
 const usage = `forodha <command>
 
@@ -33,6 +34,8 @@ const usage = `forodha <command>
   migrate                                          apply database migrations (as DATABASE_OWNER_URL when set, then grant)
   db grant [ROLE]                                  grant the application role (default: DATABASE_URL's) what it needs, as DATABASE_OWNER_URL
   seed [--demo]                                    load reference data, settings (and the demo tariff)
+  unit-values rebuild [--batch N]                  write the valuation reference's accepted unit values again from the
+                                                   declarations (after a bulk load with COPY), N declarations a transaction
   worker                                           run the outbox worker alone (app processes on OUTBOX_WORKER=false)
   risk train (--from-db | --csv FILE ...) [--activate]
                                                    train a risk model, store it with its metrics
@@ -208,6 +211,27 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (command === 'edifact' && sub === 'check') {
     return edifactCheckCommand(rest[0]);
+  }
+  if (command === 'unit-values' && sub === 'rebuild') {
+    const batch = Number(option(rest, '--batch') ?? '1000');
+    if (!Number.isInteger(batch) || batch < 1 || batch > 100_000) {
+      console.error('forodha unit-values rebuild: --batch must be a whole number from 1 to 100000 (declarations per transaction)');
+      return 2;
+    }
+    return withDatabase(async ({ db }) => {
+      await migrateToLatest(db);
+      const started = Date.now();
+      const done = await rebuildAcceptedValues(db, {
+        batch,
+        progress: (declarations, rows) => {
+          if (declarations % (batch * 100) === 0) {
+            console.log(`${declarations} declarations, ${rows} accepted unit values`);
+          }
+        },
+      });
+      console.log(`accepted unit values rebuilt: ${done.rows} from ${done.declarations} declarations in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      return 0;
+    });
   }
   if (command === 'worker') {
     // Loaded only here: the worker wires every module's services, which no other command needs.

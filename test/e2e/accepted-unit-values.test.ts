@@ -7,6 +7,7 @@ import { inTransaction } from '../../src/platform/db/transaction.ts';
 import { Dec } from '../../src/platform/money.ts';
 import type { Actor } from '../../src/platform/http/auth.ts';
 import type { Client } from '../server.ts';
+import { rebuildAcceptedValues } from '../../src/modules/declaration/index.ts';
 import { blNumber, declarationBody, expectStatus, lodgeDeclaration, lodgeManifest, startJourney, type Journey } from './cargo.ts';
 
 let journey: Journey;
@@ -107,5 +108,17 @@ describe('accepted unit values', () => {
     expectStatus(cancel, 202);
     expectStatus(await supervisor.post(`/api/v1/declarations/${declared.id}/requests/${cancel.body.pendingRequest.id}/decision`, { approve: true, reason: 're-export permit seen' }), 200);
     expect(await valuesOf(declared.id)).toEqual([]);
+  });
+
+  it('are rebuilt from the declarations in batches (forodha unit-values rebuild), as the consumer wrote them', async () => {
+    await journey.settle();
+    const all = () => db().selectFrom('declaration_unit_value').selectAll().orderBy('declaration_id').orderBy('item_no').orderBy('per').execute();
+    const kept = await all();
+    expect(kept.length).toBeGreaterThanOrEqual(12);
+    await db().deleteFrom('declaration_unit_value').execute();
+    const declarations = await db().selectFrom('declaration').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
+    const done = await rebuildAcceptedValues(db(), { batch: 2 });
+    expect(done).toEqual({ declarations: Number(declarations.n), rows: kept.length });
+    expect(await all()).toEqual(kept);
   });
 });

@@ -8,6 +8,7 @@
 // re-assessment on arrival). The valuation reference reads a bounded window of it.
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../../schema.ts';
+import { inTransaction } from '#platform/db/transaction.ts';
 import type { DeclarationStatus } from './declaration.tables.ts';
 
 /** Declarations customs accepted: registered or later, neither cancelled nor rejected. */
@@ -85,7 +86,15 @@ export async function acceptedUnitValues(q: Kysely<DB>, a: UnitValueQuery): Prom
  * (migrations/20261201_0410_declaration_unit_value.ts).
  */
 export async function refreshAcceptedValues(q: Kysely<DB>, declarationId: string): Promise<number> {
-  await q.deleteFrom('declaration_unit_value').where('declaration_id', '=', declarationId).execute();
+  return writeAcceptedValues(q, [declarationId]);
+}
+
+/** refreshAcceptedValues for several declarations in one delete and one insert. */
+async function writeAcceptedValues(q: Kysely<DB>, declarationIds: readonly string[]): Promise<number> {
+  if (declarationIds.length === 0) {
+    return 0;
+  }
+  await q.deleteFrom('declaration_unit_value').where('declaration_id', 'in', declarationIds).execute();
   const result = await sql`
     insert into declaration_unit_value (declaration_id, item_no, per, hs_code, hs6, hs4, origin, unit, customs_value, unit_value, accepted_on)
     select i.declaration_id, i.item_no, b.per, h.code, left(h.code, 6), left(h.code, 4), upper(i.origin_country), upper(i.unit), c.value, c.value / b.divisor,
@@ -95,10 +104,43 @@ export async function refreshAcceptedValues(q: Kysely<DB>, declarationId: string
     cross join lateral (select regexp_replace(i.hs_code, '[^0-9]', '', 'g') as code) h
     cross join lateral (select (d.assessment -> 'items' -> (i.item_no - 1) ->> 'customsValue')::numeric as value) c
     cross join lateral (values ('kg', i.net_mass_kg::numeric), (upper(i.unit), i.quantity::numeric)) b (per, divisor)
-    where d.id = ${declarationId}
+    where d.id in (${sql.join(declarationIds.map((id) => sql`${id}`))})
       and d.status in (${sql.join(acceptedStatuses.map((s) => sql`${s}`))})
       and b.divisor > 0 and c.value is not null`.execute(q);
   return Number(result.numAffectedRows ?? 0);
+}
+
+/**
+ * Writes the accepted unit values of every declaration again, `batch` declarations per
+ * transaction in id order: for a history loaded with COPY after migrating (npm run scale:seed),
+ * or to repair the table. Returns the declarations read and the rows written.
+ */
+export async function rebuildAcceptedValues(
+  db: Kysely<DB>,
+  options: { batch: number; progress?: (declarations: number, rows: number) => void },
+): Promise<{ declarations: number; rows: number }> {
+  let after: string | null = null;
+  let declarations = 0;
+  let rows = 0;
+  for (;;) {
+    const from: string | null = after;
+    let query = db.selectFrom('declaration').select('id').orderBy('id').limit(options.batch);
+    if (from !== null) {
+      query = query.where('id', '>', from);
+    }
+    const ids = (await query.execute()).map((r) => r.id);
+    if (ids.length === 0) {
+      return { declarations, rows };
+    }
+    rows += await inTransaction(db, async (tx) => {
+      // As the consumer does: a declaration's values are never written by two transactions at once.
+      await tx.selectFrom('declaration').select('id').where('id', 'in', ids).forUpdate().execute();
+      return writeAcceptedValues(tx, ids);
+    });
+    declarations += ids.length;
+    after = ids[ids.length - 1]!;
+    options.progress?.(declarations, rows);
+  }
 }
 
 /** Locks the declaration's row while its accepted values are written, so two deliveries of its events do not interleave. */

@@ -2,7 +2,7 @@
 export { declarationService, maySee, type DeclarationService, type DeclarationServiceDeps, type Caller } from './declaration.service.ts';
 export { declarationRoutes } from './declaration.routes.ts';
 export { declarationLifecycle, controlLifecycle, liveStatuses, amendableStatuses } from './declaration.state.ts';
-export { acceptedUnitValues, refreshAcceptedValues, type UnitValueQuery, type UnitValueDistribution } from './declaration.reads.ts';
+export { acceptedUnitValues, refreshAcceptedValues, rebuildAcceptedValues, type UnitValueQuery, type UnitValueDistribution } from './declaration.reads.ts';
 export { keepAcceptedValues, valuesChangedTopic } from './flows/accepted-values.ts';
 export type { DeclarationView } from './declaration.view.ts';
 export type { DeclarationBody, CreateBody, AmendBody } from './declaration.schemas.ts';
