@@ -15,12 +15,13 @@
 // green); every hit is recorded (rule id and version, list entry, valuation figures, model
 // version and score) so monitoring can tell what each rule and model catches. Rules, lists and
 // settings are cached (snapshotSeconds, refreshed at once after a change in this process); the
-// active model is parsed once and kept in memory.
+// active model is parsed once and kept in memory. The flows other modules start are in flows/:
+// the selection at lodgement (select-at-lodgement.ts) and the inspection outcome
+// (record-outcome.ts); risk.repository.ts is the module's only SQL.
 import type { Kysely } from 'kysely';
 import type { DB } from '../../schema.ts';
 import type { Tx } from '#platform/db/transaction.ts';
 import type { Clock } from '#platform/clock.ts';
-import { newId } from '#platform/ids.ts';
 import type { Channel, DeclarationForRisk, PriorDeclaration, Selectivity, SelectivityResult } from './selectivity.ts';
 import {
   channelRank,
@@ -41,6 +42,7 @@ import { ActiveModelCache, type ActiveModel } from './model-store.ts';
 import { cutoffsFor } from './thresholds.ts';
 import { riskInputs } from './risk-input.ts';
 import { riskRepository as repo } from './risk.repository.ts';
+import { recordDecision, selectAtLodgement } from './flows/select-at-lodgement.ts';
 import { cryptoDraw, randomSelection, type Draw, type RandomSelection } from './random.ts';
 
 type Q = Kysely<DB>;
@@ -425,47 +427,14 @@ export function riskEngine(deps: RiskEngineDeps) {
       return finish(d, settings, decision, asks, active);
     },
 
-    /** Selectivity.assign: decides and, inside the lodgement's transaction, records the decision. */
+    /** Selectivity.assign: decides and, inside the lodgement's transaction, records the decision (flows/select-at-lodgement.ts). */
     async assign(d: DeclarationForRisk, tx?: Tx): Promise<SelectivityResult> {
-      const decision = await engine.evaluate(d, tx);
-      if (tx) {
-        await engine.record(tx, d, decision);
-      }
-      return {
-        channel: decision.channel,
-        score: decision.score,
-        reasons: decision.reasons,
-        version: decision.version,
-      };
+      return selectAtLodgement({ clock: deps.clock, engine }, d, tx);
     },
 
     /** Stores the decision; an earlier decision on the same declaration (before an amendment) is superseded. */
     async record(tx: Tx, d: DeclarationForRisk, decision: Decision): Promise<string> {
-      const id = newId();
-      await repo.recordSelection(tx, {
-        id,
-        declaration_id: d.declarationId,
-        reference: d.reference,
-        decided_at: deps.clock.now(),
-        decision_date: d.date,
-        office_code: d.officeCode,
-        channel: decision.channel,
-        score: decision.score,
-        model_id: decision.model?.id ?? null,
-        model_version: decision.model?.version ?? null,
-        rules: JSON.stringify(decision.rules),
-        watchlists: JSON.stringify(decision.watchlists),
-        prohibited: JSON.stringify(decision.prohibited),
-        valuation: JSON.stringify(decision.valuation),
-        random: decision.random,
-        random_draw: decision.draw ? JSON.stringify(decision.draw) : null,
-        consignment: JSON.stringify(decision.consignment),
-        aeo: decision.aeo,
-        selected_by: decision.selectedBy,
-        reasons: JSON.stringify(decision.reasons),
-        input: JSON.stringify(d),
-      });
-      return id;
+      return recordDecision(deps.clock, tx, d, decision);
     },
 
     /** Re-reads rules, lists, settings and the active model (call it outside any transaction). */

@@ -3,7 +3,7 @@ export { channels, needsControl, placeholderSelectivity, type Channel, type Decl
 export { riskEngine, type RiskEngine, type RiskEngineDeps, type Decision } from './engine.ts';
 export { riskService, type RiskService, type RiskServiceDeps, type RiskPartiesPort } from './risk.service.ts';
 export { riskRoutes, type RiskRouteDeps } from './risk.routes.ts';
-export { recordOutcome, type OutcomeInput, type OutcomeResult } from './outcome.ts';
+export { recordOutcome, type OutcomeInput, type OutcomeResult } from './flows/record-outcome.ts';
 export { monitoring, type Monitoring } from './monitoring.ts';
 export { trainModel, storeModel, activateModel, listModels, trainingRowsFromDatabase, type TrainedModel } from './model-store.ts';
 export { riskInputs, trainingRows } from './risk-input.ts';

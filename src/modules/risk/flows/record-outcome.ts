@@ -1,12 +1,19 @@
-// The inspection outcome of a declaration: the label the next model learns from and the figure
-// monitoring counts hits and revenue with. Verification calls recordOutcome in the transaction
-// that closes its task; one outcome per declaration, and a repeat with the same facts changes
-// nothing (a later, different outcome, e.g. after an escalation, replaces it and is audited).
+// Record an inspection outcome: the verification flow (inspection module) calls it in the
+// transaction that closes its task. The outcome is the label the next model learns from and the
+// figure monitoring counts hits and revenue with. One outcome per declaration; a repeat with the
+// same facts changes nothing, a later, different one (after an escalation, say) replaces it.
+//
+//   check the outcome          revenue a non-negative KES amount; no discrepancy without inspection
+//   lock the earlier one       the declaration's outcome so far, if any
+//   same facts: stop           a redelivered close changes nothing and writes no audit record
+//   store it                   insert, or replace the earlier one (recorded_at stays the first)
+//   record it                  risk.outcome_recorded or risk.outcome_changed, on the declaration's reference
 import type { Tx } from '#platform/db/transaction.ts';
 import { Dec, parseDecimal, fixed } from '#platform/money.ts';
 import { invalid } from '#platform/http/problem.ts';
 import { recordAudit, systemActor, type Actor } from '#modules/audit/index.ts';
-import { riskRepository as repo } from './risk.repository.ts';
+import { riskRepository as repo } from '../risk.repository.ts';
+import type { OutcomeRow } from '../risk.tables.ts';
 
 export interface OutcomeInput {
   declarationId: string;
@@ -29,6 +36,25 @@ export interface OutcomeResult {
 }
 
 export async function recordOutcome(tx: Tx, input: OutcomeInput): Promise<OutcomeResult> {
+  const checked = checkOutcome(input);
+  const before = await repo.outcomeOf(tx, input.declarationId, { forUpdate: true });
+  if (before && sameFacts(before, input, checked.extra)) {
+    return { declarationId: input.declarationId, changed: false };
+  }
+  await storeOutcome(tx, input, checked);
+  await auditOutcome(tx, input, before, checked);
+  return { declarationId: input.declarationId, changed: true };
+}
+
+interface Checked {
+  /** Extra revenue, KES with 2 decimals. */
+  extra: string;
+  findings: string | null;
+  at: Date;
+}
+
+/** The outcome's figures, or a 422 naming the field. */
+function checkOutcome(input: OutcomeInput): Checked {
   const revenue = parseDecimal(input.extraRevenue);
   if (!revenue || revenue.isNegative()) {
     throw invalid([
@@ -48,32 +74,39 @@ export async function recordOutcome(tx: Tx, input: OutcomeInput): Promise<Outcom
       },
     ]);
   }
-  const extra = fixed(revenue.toDecimalPlaces(2), 2);
-  const findings = input.findings === undefined ? null : JSON.stringify(input.findings);
-  const at = input.at ?? new Date();
-  const before = await repo.outcomeOf(tx, input.declarationId, {
-    forUpdate: true,
-  });
-  if (
-    before &&
+  return {
+    extra: fixed(revenue.toDecimalPlaces(2), 2),
+    findings: input.findings === undefined ? null : JSON.stringify(input.findings),
+    at: input.at ?? new Date(),
+  };
+}
+
+/** The earlier outcome says the same: inspected, discrepancy, revenue, findings and officer. */
+function sameFacts(before: OutcomeRow, input: OutcomeInput, extra: string): boolean {
+  return (
     before.inspected === input.inspected &&
     before.discrepancy === input.discrepancy &&
     new Dec(before.extra_revenue).equals(extra) &&
     canonical(before.findings ?? null) === canonical(input.findings ?? null) &&
     before.officer_id === input.officerId
-  ) {
-    return { declarationId: input.declarationId, changed: false };
-  }
+  );
+}
+
+async function storeOutcome(tx: Tx, input: OutcomeInput, checked: Checked): Promise<void> {
   await repo.upsertOutcome(tx, {
     declaration_id: input.declarationId,
     inspected: input.inspected,
     discrepancy: input.discrepancy,
-    extra_revenue: extra,
-    findings,
+    extra_revenue: checked.extra,
+    findings: checked.findings,
     officer_id: input.officerId,
-    recorded_at: at,
-    updated_at: at,
+    recorded_at: checked.at,
+    updated_at: checked.at,
   });
+}
+
+/** Its audit record, on the declaration's reference (from the current selection) when there is one. */
+async function auditOutcome(tx: Tx, input: OutcomeInput, before: OutcomeRow | undefined, checked: Checked): Promise<void> {
   const reference = await repo.currentSelectionReference(tx, input.declarationId);
   await recordAudit(tx, {
     actor: input.actor ?? systemActor,
@@ -91,13 +124,12 @@ export async function recordOutcome(tx: Tx, input: OutcomeInput): Promise<Outcom
     after: {
       inspected: input.inspected,
       discrepancy: input.discrepancy,
-      extraRevenue: extra,
+      extraRevenue: checked.extra,
       officerId: input.officerId,
     },
     requestId: input.requestId ?? null,
-    at,
+    at: checked.at,
   });
-  return { declarationId: input.declarationId, changed: true };
 }
 
 /** JSON with keys sorted: jsonb does not keep the order in which keys were written. */
