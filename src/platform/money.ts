@@ -89,6 +89,24 @@ function parse(text: string): { units: number | bigint; scale: number } {
 }
 
 /**
+ * The rounding rule, once for both number kinds: a quotient truncated toward zero with a
+ * remainder left moves away from zero, stays, or (half-even at exactly half) goes to the even
+ * neighbour. `half` compares twice the remainder with the divisor: -1 below half, 0 at, 1 above.
+ */
+function roundingStep(mode: RoundingMode, half: -1 | 0 | 1): 'away' | 'stay' | 'to-even' {
+  switch (mode) {
+    case 'down':
+      return 'stay';
+    case 'up':
+      return 'away';
+    case 'half-up':
+      return half >= 0 ? 'away' : 'stay';
+    case 'half-even':
+      return half > 0 ? 'away' : half === 0 ? 'to-even' : 'stay';
+  }
+}
+
+/**
  * The exact arithmetic on BigInt units: the whole of Dec before the fast path, and still its
  * fallback. Each function takes and returns units at a scale the caller tracks.
  */
@@ -101,18 +119,9 @@ export const exact = {
     if (r === 0n) {
       return q;
     }
-    const away = units < 0n ? q - 1n : q + 1n;
     const twice = (r < 0n ? -r : r) * 2n;
-    switch (mode) {
-      case 'down':
-        return q;
-      case 'up':
-        return away;
-      case 'half-up':
-        return twice >= divisor ? away : q;
-      case 'half-even':
-        return twice > divisor || (twice === divisor && q % 2n !== 0n) ? away : q;
-    }
+    const step = roundingStep(mode, twice > divisor ? 1 : twice === divisor ? 0 : -1);
+    return step === 'away' || (step === 'to-even' && q % 2n !== 0n) ? (units < 0n ? q - 1n : q + 1n) : q;
   },
 
   /** Both operands at the larger of their scales. */
@@ -144,18 +153,9 @@ function rescaleDownFast(units: number, from: number, to: number, mode: Rounding
   if (r === 0) {
     return q;
   }
-  const away = units < 0 ? q - 1 : q + 1;
   const twice = Math.abs(r) * 2;
-  switch (mode) {
-    case 'down':
-      return q;
-    case 'up':
-      return away;
-    case 'half-up':
-      return twice >= divisor ? away : q;
-    case 'half-even':
-      return twice > divisor || (twice === divisor && q % 2 !== 0) ? away : q;
-  }
+  const step = roundingStep(mode, twice > divisor ? 1 : twice === divisor ? 0 : -1);
+  return step === 'away' || (step === 'to-even' && q % 2 !== 0) ? (units < 0 ? q - 1 : q + 1) : q;
 }
 
 /** Largest divisor whose remainders, times ten, stay safe integers. */

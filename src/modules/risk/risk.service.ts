@@ -9,7 +9,7 @@ import { addDays, localDate } from '#platform/clock.ts';
 import { newId, nextSerial } from '#platform/ids.ts';
 import { conflict, FieldErrors, notFound } from '#platform/http/problem.ts';
 import { parseDecimal } from '#platform/money.ts';
-import { recordAudit, type Actor } from '#modules/audit/index.ts';
+import { recordAudit, type Actor, type AuditEntry } from '#modules/audit/index.ts';
 import type { RuleCriteria } from './rules.ts';
 import { criterionKeys, digits } from './rules.ts';
 import type { CriteriaBody, EndBody, EntryBody, ProhibitedBody, RuleBody, RuleChangeBody, SettingBody, WatchlistBody, WatchlistChangeBody } from './risk.schemas.ts';
@@ -125,6 +125,12 @@ function checkPeriod(errors: FieldErrors, validFrom: string, validTo: string | n
 export function riskService(deps: RiskServiceDeps) {
   const { clock, engine, parties } = deps;
   const today = () => localDate(clock.now());
+
+  /** Every analyst change: its audit record, by the caller, in the change's transaction; then the engine reads the new state. */
+  async function recorded(tx: Tx, caller: Caller, entry: Omit<AuditEntry, 'actor' | 'requestId'>): Promise<void> {
+    await recordAudit(tx, { ...entry, actor: caller.actor, requestId: caller.requestId });
+    engine.invalidate();
+  }
 
   /** An organisation given by id, code or (importers) KRA PIN, as the engine will compare it. */
   async function party(q: Q, errors: FieldErrors, pointer: string, value: string, allowPin: boolean): Promise<string> {
@@ -346,18 +352,15 @@ export function riskService(deps: RiskServiceDeps) {
         created_by: caller.actor.name,
       });
       const view = ruleView(row);
-      await recordAudit(tx, {
-        actor: caller.actor,
+      await recorded(tx, caller, {
         action: 'risk.rule_created',
         entityType: 'risk_rule',
         entityId: id,
         subjects: [`risk-rule-${code}`],
         after: view,
         reason: body.changeReason ?? null,
-        requestId: caller.requestId,
         at: clock.now(),
       });
-      engine.invalidate();
       return view;
     },
 
@@ -379,8 +382,7 @@ export function riskService(deps: RiskServiceDeps) {
         created_by: caller.actor.name,
       });
       const view = ruleView(row);
-      await recordAudit(tx, {
-        actor: caller.actor,
+      await recorded(tx, caller, {
         action: 'risk.rule_changed',
         entityType: 'risk_rule',
         entityId: id,
@@ -388,10 +390,8 @@ export function riskService(deps: RiskServiceDeps) {
         before: ruleView(before),
         after: view,
         reason: body.changeReason ?? null,
-        requestId: caller.requestId,
         at: now,
       });
-      engine.invalidate();
       return view;
     },
 
@@ -425,17 +425,14 @@ export function riskService(deps: RiskServiceDeps) {
         updated_at: now,
       });
       const view = watchlistView(row, [], today());
-      await recordAudit(tx, {
-        actor: caller.actor,
+      await recorded(tx, caller, {
         action: 'risk.watchlist_created',
         entityType: 'risk_watchlist',
         entityId: id,
         subjects: [`risk-watchlist-${code}`],
         after: view,
-        requestId: caller.requestId,
         at: now,
       });
-      engine.invalidate();
       return view;
     },
 
@@ -455,18 +452,15 @@ export function riskService(deps: RiskServiceDeps) {
         reason: w.reason,
         active: w.active,
       });
-      await recordAudit(tx, {
-        actor: caller.actor,
+      await recorded(tx, caller, {
         action: 'risk.watchlist_changed',
         entityType: 'risk_watchlist',
         entityId: id,
         subjects: [`risk-watchlist-${row.code}`],
         before: pick(before),
         after: pick(row),
-        requestId: caller.requestId,
         at: now,
       });
-      engine.invalidate();
       return watchlistWithEntries(tx, row);
     },
 
@@ -488,18 +482,15 @@ export function riskService(deps: RiskServiceDeps) {
         created_by: caller.actor.name,
       });
       const view = entryView(entry, today());
-      await recordAudit(tx, {
-        actor: caller.actor,
+      await recorded(tx, caller, {
         action: 'risk.watchlist_entry_added',
         entityType: 'risk_watchlist',
         entityId: id,
         subjects: [`risk-watchlist-${list.code}`],
         after: view,
         reason: body.note ?? null,
-        requestId: caller.requestId,
         at: now,
       });
-      engine.invalidate();
       return view;
     },
 
@@ -514,8 +505,7 @@ export function riskService(deps: RiskServiceDeps) {
       errors.throwIfAny();
       const ended = await repo.endEntry(tx, entryId, body.validTo);
       const view = entryView(ended, today());
-      await recordAudit(tx, {
-        actor: caller.actor,
+      await recorded(tx, caller, {
         action: 'risk.watchlist_entry_ended',
         entityType: 'risk_watchlist',
         entityId: id,
@@ -523,10 +513,8 @@ export function riskService(deps: RiskServiceDeps) {
         before: entryView(entry, today()),
         after: view,
         reason: body.reason ?? null,
-        requestId: caller.requestId,
         at: clock.now(),
       });
-      engine.invalidate();
       return view;
     },
 
@@ -554,17 +542,14 @@ export function riskService(deps: RiskServiceDeps) {
         created_by: caller.actor.name,
       });
       const view = prohibitedView(row, today());
-      await recordAudit(tx, {
-        actor: caller.actor,
+      await recorded(tx, caller, {
         action: 'risk.prohibited_added',
         entityType: 'risk_prohibited_goods',
         entityId: row.id,
         subjects: [`hs-${prefix}`],
         after: view,
-        requestId: caller.requestId,
         at: now,
       });
-      engine.invalidate();
       return view;
     },
 
@@ -578,8 +563,7 @@ export function riskService(deps: RiskServiceDeps) {
       errors.throwIfAny();
       const row = await repo.endProhibited(tx, id, body.validTo);
       const view = prohibitedView(row, today());
-      await recordAudit(tx, {
-        actor: caller.actor,
+      await recorded(tx, caller, {
         action: 'risk.prohibited_ended',
         entityType: 'risk_prohibited_goods',
         entityId: id,
@@ -587,10 +571,8 @@ export function riskService(deps: RiskServiceDeps) {
         before: prohibitedView(before, today()),
         after: view,
         reason: body.reason ?? null,
-        requestId: caller.requestId,
         at: clock.now(),
       });
-      engine.invalidate();
       return view;
     },
 
@@ -638,8 +620,7 @@ export function riskService(deps: RiskServiceDeps) {
         created_by: caller.actor.name,
       });
       const view = settingView(row);
-      await recordAudit(tx, {
-        actor: caller.actor,
+      await recorded(tx, caller, {
         action: 'risk.setting_added',
         entityType: 'risk_setting',
         entityId: String(row.id),
@@ -647,10 +628,8 @@ export function riskService(deps: RiskServiceDeps) {
         before: previous ? settingView(previous) : null,
         after: view,
         reason: body.note ?? null,
-        requestId: caller.requestId,
         at: now,
       });
-      engine.invalidate();
       return view;
     },
 
