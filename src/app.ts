@@ -26,6 +26,7 @@ import { findTransportDocument, findTransportDocumentById, findTransportDocument
 import { paymentRoutes, paymentService } from '#modules/payment/index.ts';
 import { deliverToTerminal, releaseRoutes, releaseService } from '#modules/release/index.ts';
 import { declarationRoutes, declarationService } from '#modules/declaration/index.ts';
+import { exportRoutes } from '#modules/declaration/index.ts';
 import { recordOutcome, riskEngine, riskRoutes, riskService } from '#modules/risk/index.ts';
 import { inspectionRoutes, inspectionService } from '#modules/inspection/index.ts';
 import { reliefResolver, reliefRoutes, reliefService } from '#modules/relief/index.ts';
@@ -138,6 +139,8 @@ export function services(database: Database, clock: Clock, config: Config, log?:
     // A yellow, red or blue declaration becomes a verification task in the lodgement's transaction.
     onSelected: (tx, selected) => inspection.onSelected(tx, selected),
     verificationOf: (q, declarationId) => inspection.hold(q, declarationId),
+    // An export's exit is confirmed by customs on duty at the office of exit (the roster).
+    officeOnDuty: (q, userId) => inspection.officeOnDuty(q, userId),
   });
   const inspection = inspectionService({
     db: database.db,
@@ -335,6 +338,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(paymentRoutes({ db: deps.database.db, clock, payments: s.payments }));
   await app.register(releaseRoutes({ db: deps.database.db, release: s.release, officesServed: (orgId) => s.parties.officesServed(orgId) }));
   await app.register(declarationRoutes({ db: deps.database.db, declarations: s.declarations }));
+  await app.register(exportRoutes({ db: deps.database.db, declarations: s.declarations, officesServed: (orgId) => s.parties.officesServed(orgId) }));
   await app.register(inspectionRoutes({ db: deps.database.db, inspection: s.inspection }));
   await app.register(transitRoutes({ db: deps.database.db, transit: s.transit }));
   await app.register(riskRoutes({ db: deps.database.db, clock, risk: s.risk.service, engine: s.risk.engine, reference: s.reference }));
