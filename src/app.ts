@@ -33,6 +33,7 @@ import { reliefResolver, reliefRoutes, reliefService } from '#modules/relief/ind
 import { originService } from '#modules/origin/index.ts';
 import { maintenanceRoutes, maintenanceService } from '#modules/maintenance/index.ts';
 import { transitRoutes, transitService } from '#modules/transit/index.ts';
+import { overdueSweeper } from '#modules/transit/index.ts';
 import { exchangeRoutes, renderCusresOnRelease } from '#modules/exchange/index.ts';
 import { reportingRoutes } from '#modules/reporting/index.ts';
 import { workerIndex } from './cluster.ts';
@@ -318,6 +319,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     app.addHook('onReady', async () => s.outbox.start());
     app.addHook('onClose', async () => s.outbox.stop());
   }
+  // Transit movements past their deadline are flagged overdue on a tick, not only when someone reads them.
+  const overdue = overdueSweeper(() => s.transit.sweepOverdue(), { intervalSeconds: deps.config.transitOverdueSweepSeconds, log: app.log });
+  app.addHook('onReady', async () => overdue.start());
+  app.addHook('onClose', async () => overdue.stop());
   // A change that committed may have published events: deliver them now rather than at the next
   // poll, so a paid, green consignment is released within a second of its arrival.
   app.addHook('onResponse', async (request, reply) => {
