@@ -531,7 +531,8 @@ const table: Record<string, Entry> = {
     access: [...trade, ...customs],
     scoped: true,
     call: (fx, role, side) => ({ path: `/api/v1/declarations/${id(fx.read, role, side)}/proof-of-exit` }),
-    expect: Object.fromEntries([...trade, ...customs].map((r) => [r, { own: { status: 404, why: 'an import has no proof of exit' } }])),
+    // Customs see every declaration, so "other" is theirs to read too: an import, with no proof either.
+    expect: Object.fromEntries([...trade, ...customs].map((r) => [r, { own: { status: 404, why: 'an import has no proof of exit' }, ...(customs.includes(r) ? { other: { status: 404, why: 'an import has no proof of exit' } } : {}) }])),
   },
   'GET /api/v1/declarations': {
     access: [...trade, ...customs],
