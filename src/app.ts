@@ -25,13 +25,14 @@ import { partiesRoutes, partiesService } from '#modules/parties/index.ts';
 import { findTransportDocument, findTransportDocumentById, findTransportDocuments, manifestRoutes, manifestService } from '#modules/manifest/index.ts';
 import { paymentRoutes, paymentService } from '#modules/payment/index.ts';
 import { deliverToTerminal, releaseRoutes, releaseService } from '#modules/release/index.ts';
-import { declarationRoutes, declarationService, keepAcceptedValues, valuesChangedTopic } from '#modules/declaration/index.ts';
+import { declarationRoutes, declarationService, keepAcceptedValues, valuesChangedTopic, exportRoutes } from '#modules/declaration/index.ts';
 import { recordOutcome, riskEngine, riskRoutes, riskService } from '#modules/risk/index.ts';
 import { inspectionRoutes, inspectionService } from '#modules/inspection/index.ts';
 import { reliefResolver, reliefRoutes, reliefService } from '#modules/relief/index.ts';
 import { originService } from '#modules/origin/index.ts';
 import { maintenanceRoutes, maintenanceService } from '#modules/maintenance/index.ts';
 import { transitRoutes, transitService } from '#modules/transit/index.ts';
+import { overdueSweeper } from '#modules/transit/index.ts';
 import { exchangeRoutes, renderCusresOnRelease } from '#modules/exchange/index.ts';
 import { reportingRoutes } from '#modules/reporting/index.ts';
 import { workerIndex } from './cluster.ts';
@@ -138,6 +139,8 @@ export function services(database: Database, clock: Clock, config: Config, log?:
     // A yellow, red or blue declaration becomes a verification task in the lodgement's transaction.
     onSelected: (tx, selected) => inspection.onSelected(tx, selected),
     verificationOf: (q, declarationId) => inspection.hold(q, declarationId),
+    // An export's exit is confirmed by customs on duty at the office of exit (the roster).
+    officeOnDuty: (q, userId) => inspection.officeOnDuty(q, userId),
   });
   const inspection = inspectionService({
     db: database.db,
@@ -319,6 +322,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     app.addHook('onReady', async () => s.outbox.start());
     app.addHook('onClose', async () => s.outbox.stop());
   }
+  // Transit movements past their deadline are flagged overdue on a tick, not only when someone reads them.
+  const overdue = overdueSweeper(() => s.transit.sweepOverdue(), { intervalSeconds: deps.config.transitOverdueSweepSeconds, log: app.log });
+  app.addHook('onReady', async () => overdue.start());
+  app.addHook('onClose', async () => overdue.stop());
   // A change that committed may have published events: deliver them now rather than at the next
   // poll, so a paid, green consignment is released within a second of its arrival.
   app.addHook('onResponse', async (request, reply) => {
@@ -339,6 +346,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(paymentRoutes({ db: deps.database.db, clock, payments: s.payments }));
   await app.register(releaseRoutes({ db: deps.database.db, release: s.release, officesServed: (orgId) => s.parties.officesServed(orgId) }));
   await app.register(declarationRoutes({ db: deps.database.db, declarations: s.declarations }));
+  await app.register(exportRoutes({ db: deps.database.db, declarations: s.declarations, officesServed: (orgId) => s.parties.officesServed(orgId) }));
   await app.register(inspectionRoutes({ db: deps.database.db, inspection: s.inspection }));
   await app.register(transitRoutes({ db: deps.database.db, transit: s.transit }));
   await app.register(riskRoutes({ db: deps.database.db, clock, risk: s.risk.service, engine: s.risk.engine, reference: s.reference }));

@@ -27,6 +27,8 @@ export interface Config {
   partiesCacheMs: number;
   /** Run the outbox worker inside the server process. */
   outboxWorker: boolean;
+  /** Seconds between sweeps that flag transit movements past their deadline overdue (0 = only when movements are read). */
+  transitOverdueSweepSeconds: number;
   /** Seconds a graceful shutdown may take in all (in-flight requests, outbox batch, pool): then the process exits anyway. */
   shutdownGraceSeconds: number;
   /** Seconds between readiness turning 503 and the listener closing, so a load balancer stops sending first. */
@@ -185,6 +187,7 @@ export function loadConfig(env: Env = process.env): Config {
     outboxPollMs: integer(env, 'OUTBOX_POLL_MS', 500, 10, 60_000),
     partiesCacheMs: integer(env, 'PARTIES_CACHE_MS', 5_000, 0, 300_000),
     outboxWorker: boolean(env, 'OUTBOX_WORKER', true),
+    transitOverdueSweepSeconds: integer(env, 'TRANSIT_OVERDUE_SWEEP_SECONDS', 300, 0, 86_400),
     shutdownGraceSeconds: integer(env, 'SHUTDOWN_GRACE_SECONDS', 25, 0, 600),
     shutdownDrainSeconds: integer(env, 'SHUTDOWN_DRAIN_SECONDS', 0, 0, 60),
     prnValidityDays: integer(env, 'PRN_VALIDITY_DAYS', 14, 1, 365),

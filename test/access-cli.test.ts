@@ -166,7 +166,7 @@ describe('the demo and an exposed address', { timeout: 600_000 }, () => {
         const audit = await database.db.selectFrom('audit_event').select(['action', 'role']).where('actor_name', 'like', 'forodha demo disable%').execute();
         // Every demo system's key (carriers, banks, agents, terminal, tracker), each revoked once.
         expect(audit.filter((a) => a.action === 'api_key.revoked')).toHaveLength(demoApiKeys.length);
-        expect(audit.filter((a) => a.action === 'user.deactivated')).toHaveLength(13);
+        expect(audit.filter((a) => a.action === 'user.deactivated')).toHaveLength(14);
         expect(audit.every((a) => a.role === 'cli')).toBe(true);
       } finally {
         await database.close();

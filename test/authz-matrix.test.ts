@@ -498,6 +498,42 @@ const table: Record<string, Entry> = {
     scoped: true,
     call: (fx, role, side) => ({ path: `/api/v1/declarations/${id(fx.assessed.control, role, side)}/control`, body: { result: 'passed', findings: 'documents in order' } }),
   },
+  // Exports: lodged by the trade; exit confirmed by the terminal or customs at the office of exit.
+  // The matrix's records are imports: an exit of one is a 409 for customs (imports leave by
+  // gate-out) and not found for a terminal (it confirms exports at its offices only); no import
+  // has a proof of exit (export.test.ts covers exports end to end).
+  'POST /api/v1/exports': {
+    access: trade,
+    call: () => ({
+      path: '/api/v1/exports',
+      body: {
+        cpc: '1000100',
+        officeCode: 'MBA',
+        exporterPin: 'P051234567A',
+        exitOfficeCode: 'MBA',
+        destinationCountry: 'UG',
+        goodsLocation: 'Nairobi Motors yard',
+        invoiceCurrency: 'USD',
+        invoiceAmount: '100.00',
+        incoterm: 'FOB',
+        documents: [{ code: 'N380', reference: 'MX-1' }],
+        items: [{ hsCode: '0902.40.00', description: 'Black tea', originCountry: 'KE', quantity: '10', unit: 'KGM', netMassKg: '10', grossMassKg: '11', packages: 1, itemPrice: '100.00' }],
+      },
+    }),
+  },
+  'POST /api/v1/declarations/:id/exit': {
+    access: ['terminal', 'officer', 'supervisor'],
+    scoped: true,
+    call: (fx, role, side) => ({ path: `/api/v1/declarations/${id(fx.read, role, side)}/exit`, body: { reference: 'MX-EXIT-1' } }),
+    expect: { terminal: { own: { status: 404, why: 'the record is an import: a terminal confirms only exports leaving at its offices' } } },
+  },
+  'GET /api/v1/declarations/:id/proof-of-exit': {
+    access: [...trade, ...customs],
+    scoped: true,
+    call: (fx, role, side) => ({ path: `/api/v1/declarations/${id(fx.read, role, side)}/proof-of-exit` }),
+    // Customs see every declaration, so "other" is theirs to read too: an import, with no proof either.
+    expect: Object.fromEntries([...trade, ...customs].map((r) => [r, { own: { status: 404, why: 'an import has no proof of exit' }, ...(customs.includes(r) ? { other: { status: 404, why: 'an import has no proof of exit' } } : {}) }])),
+  },
   'GET /api/v1/declarations': {
     access: [...trade, ...customs],
     call: () => ({ path: '/api/v1/declarations?limit=200' }),

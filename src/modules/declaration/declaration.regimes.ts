@@ -1,6 +1,6 @@
 // What each regime asks of a declaration. Procedure codes and regimes are reference data
 // (procedure-codes.csv, regimes.csv); what the declaration module does with a regime is here.
-// Home use (IM4) is built first; the others are described so that adding them means filling in
+// Home use (IM4) and exports (EX1, EX3) are built; the others are described so that adding them means filling in
 // their row and their assessment (bond, security) rather than reshaping the lifecycle.
 
 export interface RegimeRule {
@@ -21,9 +21,10 @@ export const regimeRules: Readonly<Record<string, RegimeRule>> = {
   IM9: { cargoCategories: ['home_use'], lodgeable: false, pending: 'EPZ/SEZ admission needs zone operators' },
   TR: { cargoCategories: ['home_use', 'transit'], lodgeable: false, pending: 'national transfers belong to the transit module' },
   TS: { cargoCategories: ['transhipment'], lodgeable: false, pending: 'transhipment belongs to the transit module' },
-  EX1: { cargoCategories: [], lodgeable: false, pending: 'export declarations need exit confirmation' },
+  // Exports are lodged at POST /api/v1/exports (declaration.export.ts), before the goods reach the port.
+  EX1: { cargoCategories: [], lodgeable: true },
   EX2: { cargoCategories: [], lodgeable: false, pending: 'temporary export needs exit and re-import' },
-  EX3: { cargoCategories: [], lodgeable: false, pending: 're-export needs exit confirmation' },
+  EX3: { cargoCategories: [], lodgeable: true },
 };
 
 /** Invoice prices that already include the freight (and insurance) to the port of import. */

@@ -5,6 +5,7 @@ import type { Tx } from '#platform/db/transaction.ts';
 import { Dec } from '#platform/money.ts';
 import type { DeclarationItemRow, DeclarationRequestRow, DeclarationRow, DeclarationStatus, DeclarationTables, RequestKind } from './declaration.tables.ts';
 import type { DeclarationBody } from './declaration.schemas.ts';
+import type { ExportBody } from './declaration.export.schemas.ts';
 import { liveStatuses } from './declaration.state.ts';
 
 type Q = Kysely<DB>;
@@ -197,6 +198,137 @@ export const declarationRepository = {
 
   items(q: Q, id: string): Promise<DeclarationItemRow[]> {
     return q.selectFrom('declaration_item').selectAll().where('declaration_id', '=', id).orderBy('item_no').execute();
+  },
+
+  /** Customs offices and their kind (port, airport, border, icd, inland). */
+  async officeKinds(q: Q): Promise<Map<string, { kind: string; name: string }>> {
+    const rows = await q.selectFrom('customs_office').select(['code', 'kind', 'name']).execute();
+    return new Map(rows.map((r) => [r.code, { kind: r.kind, name: r.name }]));
+  },
+
+  /**
+   * How much of an import item re-exports claim: those live (lodged to released: reserved) and
+   * exited (written off), other than `exceptDeclarationId`. The caller holds the import's lock.
+   */
+  async reExportedQuantity(q: Q, sourceDeclarationId: string, sourceItemNo: number, exceptDeclarationId: string): Promise<Dec> {
+    const row = await q
+      .selectFrom('declaration_item as i')
+      .innerJoin('declaration as d', 'd.id', 'i.declaration_id')
+      .select(sql<string>`coalesce(sum(i.quantity), 0)`.as('quantity'))
+      .where('i.source_declaration_id', '=', sourceDeclarationId)
+      .where('i.source_item_no', '=', sourceItemNo)
+      .where('d.id', '<>', exceptDeclarationId)
+      .where('d.status', 'in', [...liveStatuses, 'exited'])
+      .executeTakeFirstOrThrow();
+    return new Dec(row.quantity);
+  },
+
+  /** Per item of an import: what live re-exports reserve and exited ones wrote off. */
+  async reExportsOf(q: Q, sourceDeclarationId: string): Promise<Map<number, { reserved: Dec; writtenOff: Dec }>> {
+    const rows = await q
+      .selectFrom('declaration_item as i')
+      .innerJoin('declaration as d', 'd.id', 'i.declaration_id')
+      .select(['i.source_item_no', 'd.status', sql<string>`sum(i.quantity)`.as('quantity')])
+      .where('i.source_declaration_id', '=', sourceDeclarationId)
+      .where('d.status', 'in', [...liveStatuses, 'exited'])
+      .groupBy(['i.source_item_no', 'd.status'])
+      .execute();
+    const out = new Map<number, { reserved: Dec; writtenOff: Dec }>();
+    for (const r of rows) {
+      const n = r.source_item_no ?? 0;
+      const entry = out.get(n) ?? { reserved: new Dec(0), writtenOff: new Dec(0) };
+      if (r.status === 'exited') {
+        entry.writtenOff = entry.writtenOff.plus(r.quantity);
+      } else {
+        entry.reserved = entry.reserved.plus(r.quantity);
+      }
+      out.set(n, entry);
+    }
+    return out;
+  },
+
+  /** A new export declaration, lodged at once (no draft): inserted as a draft the lodgement moves on in the same transaction. */
+  async insertExport(
+    tx: Tx,
+    row: { id: string; declarantOrgId: string; declarantUserId: string; exporterOrgId: string | null; now: Date },
+    body: ExportBody,
+    regime: string,
+    sources: readonly { itemIndex: number; declarationId: string; itemNo: number }[],
+  ): Promise<{ row: DeclarationRow; items: DeclarationItemRow[] }> {
+    const inserted = await tx
+      .insertInto('declaration')
+      .values({
+        id: row.id,
+        reference: null,
+        status: 'draft',
+        regime,
+        cpc: body.cpc,
+        office_code: body.officeCode.toUpperCase(),
+        declarant_org_id: row.declarantOrgId,
+        declarant_user_id: row.declarantUserId,
+        // The trader whose goods these are: the importer of an import, the exporter of an export.
+        importer_pin: body.exporterPin.toUpperCase(),
+        importer_org_id: row.exporterOrgId,
+        transport_document_id: null,
+        // Lodged before loading: the outbound manifest is named by the exit confirmation.
+        transport_document_number: '',
+        invoice_currency: body.invoiceCurrency.toUpperCase(),
+        invoice_amount: body.invoiceAmount,
+        incoterm: body.incoterm.toUpperCase(),
+        freight: null,
+        insurance: null,
+        exchange_rate: body.exchangeRate ?? null,
+        departure_country: 'KE',
+        documents: JSON.stringify(body.documents ?? []),
+        exit_office_code: body.exitOfficeCode.toUpperCase(),
+        destination_country: body.destinationCountry.toUpperCase(),
+        goods_location: body.goodsLocation.trim(),
+        assessment: null,
+        assessment_date: null,
+        assessment_basis: null,
+        assessed_total: null,
+        additional_due: null,
+        refund_due: null,
+        channel: null,
+        channel_reasons: null,
+        risk_score: null,
+        selectivity_version: null,
+        control: null,
+        prn: null,
+        release_order_number: null,
+        query: null,
+        status_reason: null,
+        created_at: row.now,
+        updated_at: row.now,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    const sourceOf = new Map(sources.map((s) => [s.itemIndex, s]));
+    const items = await tx
+      .insertInto('declaration_item')
+      .values(
+        body.items.map((item, index) => ({
+          declaration_id: row.id,
+          item_no: index + 1,
+          hs_code: item.hsCode,
+          description: item.description,
+          origin_country: item.originCountry.toUpperCase(),
+          preferential_origin: false,
+          quantity: item.quantity,
+          unit: item.unit.toUpperCase(),
+          net_mass_kg: item.netMassKg,
+          gross_mass_kg: item.grossMassKg,
+          packages: item.packages,
+          item_price: item.itemPrice,
+          cpc: null,
+          vehicle: null,
+          source_declaration_id: sourceOf.get(index)?.declarationId ?? null,
+          source_item_no: sourceOf.get(index)?.itemNo ?? null,
+        })),
+      )
+      .returningAll()
+      .execute();
+    return { row: inserted, items: items.sort((a, b) => a.item_no - b.item_no) };
   },
 
   /** Packages and gross mass that other live declarations already claim on a transport document. */

@@ -43,6 +43,10 @@ import { reassessOnArrival } from './flows/reassess-on-arrival.ts';
 import { correctAssessment } from './flows/corrections.ts';
 import { requestChange } from './flows/change-requests.ts';
 import { decideChangeRequest } from './flows/change-decisions.ts';
+import { confirmExit, lodgeExport } from './flows/export.ts';
+import { isExport } from './declaration.export.ts';
+import type { ExitBody, ExportBody } from './declaration.export.schemas.ts';
+import { renderProofOfExit } from './declaration.proof.ts';
 
 export type { Caller, DeclarationServiceDeps } from './declaration.steps.ts';
 
@@ -88,7 +92,9 @@ export function declarationService(deps: DeclarationServiceDeps) {
       row.importer_org_id ? deps.parties.organisation(q, row.importer_org_id) : undefined,
       known ? known.pending : repo.pendingRequest(q, row.id),
     ]);
-    return declarationView(row, items, viewer, { declarant, importer }, pending ? requestView(pending, isCustoms(viewer)) : null);
+    // A released import may have been re-exported in part: each item shows what is reserved and written off.
+    const reExports = row.regime.startsWith('IM') && (row.status === 'released' || row.status === 'exited') ? await repo.reExportsOf(q, row.id) : undefined;
+    return declarationView(row, items, viewer, { declarant, importer }, pending ? requestView(pending, isCustoms(viewer)) : null, reExports);
   }
 
   /** Organisations that may follow a consignment: its carrier, importer, the importer's agents; customs always. */
@@ -117,7 +123,8 @@ export function declarationService(deps: DeclarationServiceDeps) {
 
 
   interface Consignment {
-    documentId: string;
+    /** Undefined for an export, lodged before any transport document. */
+    documentId: string | undefined;
     document: TransportDocumentRef | undefined;
     declarations: DeclarationRow[];
     audience: 'customs' | 'trade' | 'carrier';
@@ -127,6 +134,16 @@ export function declarationService(deps: DeclarationServiceDeps) {
   /** The consignment of a declaration, for a viewer who may follow it. */
   async function consignmentOfDeclaration(viewer: Principal, reference: string, bl: string | undefined): Promise<Consignment> {
     const asked = await repo.findByReference(db, reference);
+    if (asked && isExport(asked) && !asked.transport_document_id && bl === undefined) {
+      // An export is lodged before any transport document: its consignment is the declaration itself,
+      // followed by customs, its exporter and its declarant (a carrier or anyone else: not found).
+      const org = viewer.organisationId;
+      const follower = isCustoms(viewer) ? 'customs' : asked.importer_org_id === org || asked.declarant_org_id === org ? 'trade' : undefined;
+      if (!follower || asked.status === 'draft') {
+        throw notFound(`Consignment ${reference}`);
+      }
+      return { documentId: undefined, document: undefined, declarations: [asked], audience: follower, asked };
+    }
     const sameNumber = (a: string, b: string) => a.trim().toUpperCase() === b.trim().toUpperCase();
     if (!asked?.transport_document_id || (bl !== undefined && !sameNumber(bl, asked.transport_document_number))) {
       throw notFound(`Consignment ${reference}`);
@@ -224,6 +241,46 @@ export function declarationService(deps: DeclarationServiceDeps) {
       return view(tx, row, caller.principal, { items: inserted.items, pending: null });
     },
 
+    /** Lodges an export declaration (EX1, EX3) at once: validated, assessed, selected (flows/export.ts). */
+    async lodgeExport(tx: Tx, caller: Caller, body: ExportBody): Promise<DeclarationView> {
+      const { row, items } = await lodgeExport(deps, tx, caller, body);
+      return view(tx, row, caller.principal, { items, pending: null });
+    },
+
+    /**
+     * The office of exit confirms an export left: the terminal there (offices it serves, read by
+     * the caller before the transaction) or an officer on duty there. A terminal asking about an
+     * export leaving elsewhere learns nothing of it (404), as with another office's release order.
+     */
+    async confirmExit(tx: Tx, caller: Caller, id: string, body: ExitBody, terminalOffices: readonly string[]): Promise<DeclarationView> {
+      const row = await repo.find(tx, id, { forUpdate: true });
+      const byTerminal = caller.principal.roles.includes('terminal');
+      if (!row || (byTerminal && (!isExport(row) || !terminalOffices.includes(row.exit_office_code ?? ''))) || (!byTerminal && !isCustoms(caller.principal))) {
+        throw notFound(`Declaration ${id}`);
+      }
+      let offices = terminalOffices;
+      if (!byTerminal) {
+        const at = caller.principal.kind === 'user' ? await deps.officeOnDuty?.(tx, caller.principal.id) : undefined;
+        offices = at === undefined ? [] : [at];
+      }
+      const exited = await confirmExit(deps, tx, row, { caller, offices }, body);
+      // A terminal reads no declaration: it learns that the exit is recorded, nothing more.
+      return byTerminal ? { id: exited.id, version: exited.version, status: exited.status } : view(tx, exited, caller.principal);
+    },
+
+    /** The printable proof of exit (HTML), once exited, for the exporter, its declarant and customs. */
+    async proofOfExit(viewer: Principal, id: string): Promise<string> {
+      const row = await repo.find(db, id);
+      if (!row || !maySee(viewer, row) || !isExport(row)) {
+        throw notFound(`Proof of exit of declaration ${id}`);
+      }
+      if (row.status !== 'exited' || !row.exited_at) {
+        throw conflict(`${row.reference ?? id} is ${row.status}: a proof of exit is issued once the office of exit has confirmed the goods left`, { state: row.status });
+      }
+      const [items, exporter, declarant] = await Promise.all([repo.items(db, row.id), row.importer_org_id ? deps.parties.organisation(db, row.importer_org_id) : undefined, deps.parties.organisation(db, row.declarant_org_id)]);
+      return renderProofOfExit({ row, items, exporterName: exporter?.name ?? row.importer_pin, declarantName: declarant?.name ?? '' });
+    },
+
     async lodge(tx: Tx, caller: Caller, id: string): Promise<DeclarationView> {
       const row = await lockFor(tx, caller, id, 'declarant');
       declarationLifecycle.next(row.status, 'lodge');
@@ -238,6 +295,14 @@ export function declarationService(deps: DeclarationServiceDeps) {
      */
     async amend(tx: Tx, caller: Caller, id: string, body: AmendBody): Promise<{ view: DeclarationView; requested: boolean }> {
       const row = await lockFor(tx, caller, id, 'declarant');
+      if (isExport(row)) {
+        // An export's figures stand as lodged (its re-export reservations with them): cancel it and lodge again.
+        throw conflict(`${row.reference ?? 'This declaration'} is an export (${row.regime}); it is not amended: cancel it and lodge a new one at POST /api/v1/exports`, {
+          state: row.status,
+          action: 'amend',
+          allowedActions: declarationLifecycle.allowed(row.status).filter((a) => a === 'cancel' || a === 'register'),
+        });
+      }
       if (row.status === 'registered' || row.status === 'paid') {
         const { reason, ...declared } = body;
         if (reason === undefined || reason.trim().length < 3) {
@@ -477,7 +542,7 @@ export function declarationService(deps: DeclarationServiceDeps) {
         }
       }
       const shown = asked ? [asked] : declarations;
-      const subjects = [documentSubject(documentId), ...shown.flatMap((d) => [d.reference, d.prn, d.release_order_number])].filter((s): s is string => !!s);
+      const subjects = [documentId === undefined ? null : documentSubject(documentId), ...shown.flatMap((d) => [d.reference, d.prn, d.release_order_number])].filter((s): s is string => !!s);
       let events = await auditTimeline(db, [...new Set(subjects)]);
       if (asked) {
         // One declaration asked for: the B/L's own steps and this declaration's, not its siblings'.
@@ -497,7 +562,7 @@ export function declarationService(deps: DeclarationServiceDeps) {
       const entries = events.map((e) => timelineEntry(e, context)).filter((e): e is TimelineEntry => e !== undefined);
       return {
         transportDocument: {
-          id: documentId,
+          id: documentId ?? null,
           number: document?.number ?? asked?.transport_document_number ?? query.bl ?? null,
           manifestReference: document?.manifestReference ?? null,
           expectedArrival: document?.expectedArrival.toISOString() ?? null,

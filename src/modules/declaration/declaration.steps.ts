@@ -49,6 +49,8 @@ export interface DeclarationServiceDeps extends LodgementDeps {
    * verification says so (the officer's corrections, not the declarant's, follow a selection).
    */
   verificationOf?: (q: Kysely<DB>, declarationId: string) => Promise<{ task: string; amendable: boolean } | undefined>;
+  /** The office a customs officer is on duty at (the inspection roster): an export's exit is confirmed there. */
+  officeOnDuty?: (q: Kysely<DB>, userId: string) => Promise<string | undefined>;
   /**
    * Exemption letters (relief module): makes the declaration's draws what its assessment asks,
    * in the same transaction; an empty list gives everything back. 422 exemption_exhausted.

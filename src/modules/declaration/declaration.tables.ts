@@ -78,6 +78,12 @@ export interface DeclarationTables {
     released_at: OptionalTimestamp;
     exited_at: OptionalTimestamp;
     cancelled_at: OptionalTimestamp;
+    /** Exports (EX1, EX3): where the goods leave Kenya, where they go, where they wait before loading. */
+    exit_office_code: ColumnType<string | null, string | null | undefined, string | null>;
+    destination_country: ColumnType<string | null, string | null | undefined, string | null>;
+    goods_location: ColumnType<string | null, string | null | undefined, string | null>;
+    /** Exports: who confirmed the exit, where, and the outbound manifest or crossing record. */
+    exit_confirmation: NullableJson;
   };
   /** After registration the declarant asks to amend or cancel; an officer decides. */
   declaration_request: {
@@ -119,6 +125,9 @@ export interface DeclarationTables {
     item_price: Numeric;
     cpc: string | null;
     vehicle: ColumnType<DeclaredVehicle | null, string | null, string | null>;
+    /** Re-exports (EX3): the import declaration item these goods are (what remains of it is written off on exit). */
+    source_declaration_id: ColumnType<string | null, string | null | undefined, string | null>;
+    source_item_no: ColumnType<number | null, number | null | undefined, number | null>;
   };
   /**
    * Accepted unit values, per item and basis (`per`: 'kg', or the unit of quantity): the valuation

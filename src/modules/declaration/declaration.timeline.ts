@@ -20,7 +20,7 @@ type Rule = Partial<Record<Exclude<Audience, 'customs'>, Shown>>;
 
 const manifestHeader = ['reference', 'mode', 'conveyanceName', 'voyageNumber', 'portOfLoading', 'portOfDischarge', 'officeCode', 'expectedArrival', 'actualArrival', 'status', 'version', 'late', 'documents'];
 const status = ['status', 'version'];
-const declared = [...status, 'reference', 'importerPin', 'packages', 'grossMassKg', 'items'];
+const declared = [...status, 'reference', 'importerPin', 'packages', 'grossMassKg', 'items', 'exporterPin', 'exitOfficeCode', 'destinationCountry', 'reExportOf'];
 const assessed = [...status, 'assessmentDate', 'basis', 'total', 'totals', 'channel', 'arrivalDate', 'previousDate', 'previousTotal', 'prn', 'refundDue'];
 const verification = [...status, 'number', 'kind', 'outcome', 'changes', 'totalBefore', 'totalAfter', 'difference', 'prn', 'prnAmount', 'prnKind', 'refundDue', 'escalatedTo'];
 
@@ -43,8 +43,10 @@ const rules: Record<string, Rule> = {
   'declaration.assessed': both(shown(assessed), shown(status, false)),
   'declaration.registered': both(shown([...status, 'prn', 'amount', 'validUntil']), shown(status, false)),
   'declaration.paid': both(shown([...status, 'amount']), shown(status, false)),
-  'declaration.released': both(shown([...status, 'releaseOrderNumber']), shown([...status, 'releaseOrderNumber'], false)),
-  'declaration.exited': both(shown(status), shown(status, false)),
+  'declaration.released': both(shown([...status, 'releaseOrderNumber', 'exitOfficeCode']), shown([...status, 'releaseOrderNumber'], false)),
+  'declaration.exited': both(shown([...status, 'exitOfficeCode', 'confirmedBy', 'exitReference']), shown(status, false)),
+  // A re-export that left wrote off part of the import: the importer reads what and how much remains.
+  'declaration.written_off': both(shown(['reExport', 'items'])),
   'declaration.cancelled': both(shown([...status, 'refundDue']), shown(status, false)),
   'declaration.rejected': both(shown(status), shown(status, false)),
   'declaration.queried': both(shown(status)),

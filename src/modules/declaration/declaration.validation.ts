@@ -17,6 +17,7 @@ import type { ManifestPort, OrganisationRef, PartiesPort, TransportDocumentRef }
 import { AssessmentErrors, assessGoods, type FixedRate, type GoodsToAssess, type StoredAssessment } from './declaration.assessment.ts';
 import type { AssessmentBasis, DeclarationRow } from './declaration.tables.ts';
 import { declarationRepository as repo } from './declaration.repository.ts';
+import { isExportRegime } from './declaration.export.ts';
 
 /** The tariff and the calculator reading through a given connection or transaction. */
 export interface Rates {
@@ -82,8 +83,10 @@ export async function checkLodgement(tx: Tx, deps: LodgementDeps, lodging: Lodgi
     errors.add('/regime', 'cpc_not_in_regime', `procedure code ${body.cpc} belongs to regime ${procedure.regime ?? 'none'}, not ${body.regime}`);
   }
   const rule = regimeRules[regime];
-  if (procedure && !rule?.lodgeable) {
-    errors.add('/cpc', 'regime_not_supported', `${regime} declarations cannot be lodged yet${rule?.pending ? ` (${rule.pending})` : ''}; only IM4 home use is supported`);
+  if (procedure && isExportRegime(regime)) {
+    errors.add('/cpc', 'export_regime', `${body.cpc} is an export procedure (${regime}): lodge exports at POST /api/v1/exports`);
+  } else if (procedure && !rule?.lodgeable) {
+    errors.add('/cpc', 'regime_not_supported', `${regime} declarations cannot be lodged yet${rule?.pending ? ` (${rule.pending})` : ''}; IM4 home use is lodged here, exports (EX1, EX3) at POST /api/v1/exports`);
   }
   const currency = body.invoiceCurrency.toUpperCase();
   if (!refs.currencies.has(currency)) {

@@ -30,6 +30,7 @@ const tradeFields = [
   'invoice',
   'seller',
   'departureCountry',
+  'export',
   'documents',
   'items',
   'assessment',
@@ -66,8 +67,8 @@ const declarationFields: Whitelist = {
 };
 
 const summaryFields: Whitelist = {
-  customs: ['id', 'reference', 'status', 'version', 'regime', 'cpc', 'officeCode', 'declarantOrgId', 'importerPin', 'transportDocumentNumber', 'assessedTotal', 'channel', 'channelReasons', 'controlStatus', 'prn', 'pendingRequest', 'createdAt', 'lodgedAt', 'releasedAt'],
-  trade: ['id', 'reference', 'status', 'version', 'regime', 'cpc', 'officeCode', 'declarantOrgId', 'importerPin', 'transportDocumentNumber', 'assessedTotal', 'channel', 'controlStatus', 'prn', 'pendingRequest', 'createdAt', 'lodgedAt', 'releasedAt'],
+  customs: ['id', 'reference', 'status', 'version', 'regime', 'cpc', 'officeCode', 'exitOfficeCode', 'destinationCountry', 'declarantOrgId', 'importerPin', 'transportDocumentNumber', 'assessedTotal', 'channel', 'channelReasons', 'controlStatus', 'prn', 'pendingRequest', 'createdAt', 'lodgedAt', 'releasedAt', 'exitedAt'],
+  trade: ['id', 'reference', 'status', 'version', 'regime', 'cpc', 'officeCode', 'exitOfficeCode', 'destinationCountry', 'declarantOrgId', 'importerPin', 'transportDocumentNumber', 'assessedTotal', 'channel', 'controlStatus', 'prn', 'pendingRequest', 'createdAt', 'lodgedAt', 'releasedAt', 'exitedAt'],
   carrier: [],
   bank: [],
   terminal: [],
@@ -76,8 +77,12 @@ const summaryFields: Whitelist = {
 /** A declaration as the audience may read it; id, version and status are in every view that exists. */
 export type DeclarationView = Record<string, unknown> & { id: string; version: number; status: string };
 
-export function declarationView(row: DeclarationRow, items: DeclarationItemRow[], viewer: Principal, names: PartyNames, pendingRequest: unknown = null): DeclarationView {
+/** Per item of an import: what live re-exports reserve and exited ones wrote off. */
+export type ReExports = Map<number, { reserved: { toString(): string }; writtenOff: { toString(): string } }>;
+
+export function declarationView(row: DeclarationRow, items: DeclarationItemRow[], viewer: Principal, names: PartyNames, pendingRequest: unknown = null, reExports?: ReExports): DeclarationView {
   const assessment = row.assessment as StoredAssessment | null;
+  const exporting = row.regime === 'EX1' || row.regime === 'EX3';
   const full = {
     id: row.id,
     reference: row.reference,
@@ -100,6 +105,17 @@ export function declarationView(row: DeclarationRow, items: DeclarationItemRow[]
     },
     seller: { name: row.seller_name, country: row.seller_country },
     departureCountry: row.departure_country,
+    // Exports: the exporter is the trader (importer.* holds it too), the office of exit, the exit confirmation.
+    export: exporting
+      ? {
+          exporterPin: row.importer_pin,
+          exitOfficeCode: row.exit_office_code,
+          destinationCountry: row.destination_country,
+          goodsLocation: row.goods_location,
+          exit: row.exit_confirmation,
+          proofOfExit: row.status === 'exited' ? `/api/v1/declarations/${row.id}/proof-of-exit` : null,
+        }
+      : null,
     documents: row.documents,
     items: items.map((i) => ({
       itemNo: i.item_no,
@@ -115,6 +131,8 @@ export function declarationView(row: DeclarationRow, items: DeclarationItemRow[]
       itemPrice: i.item_price,
       cpc: i.cpc ?? row.cpc,
       ...(i.vehicle ? { vehicle: i.vehicle } : {}),
+      ...(i.source_declaration_id ? { reExportOf: { declarationId: i.source_declaration_id, itemNo: i.source_item_no } } : {}),
+      ...(reExports?.has(i.item_no) ? { reExported: { reserved: reExports.get(i.item_no)?.reserved.toString(), writtenOff: reExports.get(i.item_no)?.writtenOff.toString() } } : {}),
     })),
     // date: whose rules; currency: the invoice's; every amount is in KES.
     assessment: assessment ? { basis: row.assessment_basis, ...assessment } : null,
@@ -153,6 +171,8 @@ export function summaryView(row: DeclarationRow, viewer: Principal, pendingReque
     regime: row.regime,
     cpc: row.cpc,
     officeCode: row.office_code,
+    exitOfficeCode: row.exit_office_code,
+    destinationCountry: row.destination_country,
     declarantOrgId: row.declarant_org_id,
     importerPin: row.importer_pin,
     transportDocumentNumber: row.transport_document_number,
@@ -165,6 +185,7 @@ export function summaryView(row: DeclarationRow, viewer: Principal, pendingReque
     createdAt: row.created_at.toISOString(),
     lodgedAt: iso(row.lodged_at),
     releasedAt: iso(row.released_at),
+    exitedAt: iso(row.exited_at),
   };
   return viewFor(full, summaryFields, audienceOf(viewer));
 }

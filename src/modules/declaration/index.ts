@@ -1,6 +1,8 @@
 // The declaration module's public surface: the only file other modules import.
 export { declarationService, maySee, type DeclarationService, type DeclarationServiceDeps, type Caller } from './declaration.service.ts';
 export { declarationRoutes } from './declaration.routes.ts';
+export { exportRoutes } from './declaration.export.routes.ts';
+export type { ExportBody, ExitBody } from './declaration.export.schemas.ts';
 export { declarationLifecycle, controlLifecycle, liveStatuses, amendableStatuses } from './declaration.state.ts';
 export { acceptedUnitValues, refreshAcceptedValues, rebuildAcceptedValues, type UnitValueQuery, type UnitValueDistribution } from './declaration.reads.ts';
 export { keepAcceptedValues, valuesChangedTopic } from './flows/accepted-values.ts';

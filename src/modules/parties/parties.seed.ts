@@ -40,6 +40,8 @@ const organisations: DemoOrganisation[] = [
   { code: 'LAPSED', kind: 'clearing_agent', name: 'Lapsed Clearing Co', licence: ['CA/2024/0999', '2024-01-01', '2024-12-31'] },
   { code: 'NMOTORS', kind: 'trader', name: 'Nairobi Motors Ltd', pin: 'P051234567A' },
   { code: 'MTRADERS', kind: 'trader', name: 'Mombasa Traders Ltd', pin: 'P051234568B', aeo: true },
+  // An exporter of raw hides and skins (the export walk-through; exports pay the hides levy).
+  { code: 'RVHIDES', kind: 'trader', name: 'Rift Valley Hides and Skins Ltd', pin: 'P051234570D' },
   { code: 'KCB', kind: 'bank', name: 'KCB Bank Kenya' },
   { code: 'KPA', kind: 'terminal', name: 'Kenya Ports Authority', offices: ['MBA'] },
   { code: 'SEALTRACK', kind: 'tracker', name: 'East Africa Seal Tracking Ltd' },
@@ -60,6 +62,7 @@ const users: { username: string; org: string; displayName: string; roles: string
   { username: 'lapsed.agent', org: 'LAPSED', displayName: 'Tom Ouma', roles: ['agent'] },
   { username: 'nmotors.owner', org: 'NMOTORS', displayName: 'David Kariuki', roles: ['trader'] },
   { username: 'mtraders.owner', org: 'MTRADERS', displayName: 'Fatma Said', roles: ['trader'] },
+  { username: 'rvhides.owner', org: 'RVHIDES', displayName: 'Joseph Chebet', roles: ['trader'] },
 ];
 
 /** Fixed, documented demo keys; outside demo mode every key is random and shown once. */
@@ -76,6 +79,7 @@ const authorisations: { client: string; agent: string; validFrom: string }[] = [
   { client: 'NMOTORS', agent: 'SIGINON', validFrom: '2026-01-01' },
   { client: 'MTRADERS', agent: 'BOLLORE', validFrom: '2026-01-01' },
   { client: 'NMOTORS', agent: 'LAPSED', validFrom: '2024-01-01' },
+  { client: 'RVHIDES', agent: 'SIGINON', validFrom: '2026-01-01' },
 ];
 
 export interface SeedReport {

@@ -7,3 +7,4 @@ export { normaliseHsCode, formatHsCode } from './hs-code.ts';
 export { settingSpecs, settingKeys } from './national-settings.ts';
 export { tariffRoutes } from './tariff.routes.ts';
 export { TariffCache, cachedReads } from './tariff.cache.ts';
+export { exportChargesInForce, chargesFor, type ExportCharge, type ExportChargeTables } from './export-charges.ts';

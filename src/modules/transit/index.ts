@@ -4,3 +4,4 @@ export { transitRoutes, type TransitRouteDeps } from './transit.routes.ts';
 export { movementLifecycle, alertLifecycle, movementStatuses } from './transit.state.ts';
 export { movementFields, guaranteeFields, transitTimelineWhitelist } from './transit.views.ts';
 export type { TransitTables, TransitKind, MovementStatus, GuaranteeKind } from './transit.tables.ts';
+export { overdueSweeper, type OverdueSweeper } from './transit.sweeper.ts';

@@ -16,6 +16,8 @@ import { systemActor } from '#modules/audit/index.ts';
 import type { DeclarationRow } from '../declaration.tables.ts';
 import { declarationRepository as repo } from '../declaration.repository.ts';
 import { moveDeclaration, type DeclarationServiceDeps } from '../declaration.steps.ts';
+import { isExport } from '../declaration.export.ts';
+import { tryReleaseExport } from './export.ts';
 
 export type ReleaseDeps = Pick<DeclarationServiceDeps, 'clock' | 'manifest' | 'release'>;
 
@@ -24,6 +26,11 @@ type Clearable = DeclarationRow & { transport_document_id: string; importer_org_
 
 /** Releases the declaration if it is paid, cleared by its channel or control, and its goods have arrived. */
 export async function tryRelease(deps: ReleaseDeps, tx: Tx, declarationId: string, requestId: string | null = null): Promise<boolean> {
+  const locked = await repo.find(tx, declarationId, { forUpdate: true });
+  if (locked && isExport(locked)) {
+    // An export waits for no arrival: paid and cleared, it is released for loading (flows/export.ts).
+    return tryReleaseExport(deps, tx, locked, requestId);
+  }
   const row = await lockIfCleared(tx, declarationId);
   if (!row || !(await goodsArrived(deps, tx, row))) {
     return false;
