@@ -20,7 +20,7 @@ import type { Tx } from '#platform/db/transaction.ts';
 import { chargesFor, exportChargesInForce, normaliseHsCode } from '#modules/tariff/index.ts';
 import type { ExportBody } from './declaration.export.schemas.ts';
 import { incoterms } from './declaration.schemas.ts';
-import { regimeRules } from './declaration.regimes.ts';
+import { exportRegimes, regimeRules } from './declaration.regimes.ts';
 import type { OrganisationRef } from './declaration.ports.ts';
 import type { FixedRate } from './declaration.assessment.ts';
 import type { LodgementDeps } from './declaration.validation.ts';
@@ -89,7 +89,7 @@ export interface ExportLodged {
   grossMassKg: Dec;
 }
 
-export const isExportRegime = (regime: string): boolean => regime === 'EX1' || regime === 'EX3';
+export const isExportRegime = (regime: string): boolean => exportRegimes.includes(regime);
 export const isExport = (row: Pick<DeclarationRow, 'regime'>): boolean => isExportRegime(row.regime);
 
 export async function checkExport(tx: Tx, deps: LodgementDeps, lodging: ExportLodging): Promise<ExportLodged> {

@@ -10,6 +10,7 @@ import { sql, type Kysely } from 'kysely';
 import type { DB } from '../../schema.ts';
 import { inTransaction } from '#platform/db/transaction.ts';
 import type { DeclarationStatus } from './declaration.tables.ts';
+import { exportRegimes } from './declaration.regimes.ts';
 
 /** Declarations customs accepted: registered or later, neither cancelled nor rejected. */
 export const acceptedStatuses: readonly DeclarationStatus[] = ['registered', 'paid', 'released', 'exited'];
@@ -106,6 +107,8 @@ async function writeAcceptedValues(q: Kysely<DB>, declarationIds: readonly strin
     cross join lateral (values ('kg', i.net_mass_kg::numeric), (upper(i.unit), i.quantity::numeric)) b (per, divisor)
     where d.id in (${sql.join(declarationIds.map((id) => sql`${id}`))})
       and d.status in (${sql.join(acceptedStatuses.map((s) => sql`${s}`))})
+      -- Exports are valued FOB at departure: they would skew the import values the reference compares.
+      and d.regime not in (${sql.join(exportRegimes.map((r) => sql`${r}`))})
       and b.divisor > 0 and c.value is not null`.execute(q);
   return Number(result.numAffectedRows ?? 0);
 }

@@ -28,6 +28,9 @@ export const regimeRules: Readonly<Record<string, RegimeRule>> = {
 };
 
 /** Invoice prices that already include the freight (and insurance) to the port of import. */
+/** The export regimes: goods leaving, valued FOB, which the import valuation reference must not learn from. */
+export const exportRegimes: readonly string[] = ['EX1', 'EX3'];
+
 export const incotermCovers: Readonly<Record<string, { freight: boolean; insurance: boolean }>> = {
   EXW: { freight: false, insurance: false },
   FCA: { freight: false, insurance: false },
