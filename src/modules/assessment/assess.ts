@@ -58,6 +58,8 @@ export function assess(input: AssessmentInput): AssessmentResult {
     levies: preferentialLevies(input),
     used,
     due: new Array<Dec | undefined>(plan.codes.length),
+    totals: new Array<Dec | undefined>(plan.codes.length),
+    totalsOrder: [],
     errors: [],
     dueCharge: NO_CHARGE,
     dueRule: rules.rounding.ref,
@@ -84,7 +86,7 @@ export function assess(input: AssessmentInput): AssessmentResult {
   if (errors.length > 0) {
     return { ok: false, errors };
   }
-  return { ok: true, assessment: assessmentOf(input, items, used) };
+  return { ok: true, assessment: assessmentOf(context, items) };
 }
 
 function fobsOf(items: ItemInput[]): Dec[] {
@@ -148,14 +150,17 @@ class RulesUsed {
   }
 }
 
-function assessmentOf(input: AssessmentInput, items: ItemAssessment[], used: RulesUsed): Assessment {
+function assessmentOf(context: ItemContext, items: ItemAssessment[]): Assessment {
+  const { input, used, plan } = context;
+  // Each charge's total, in the order the charges first appear: summed by position as the lines
+  // were made (computeTaxes), keyed by code once here.
   const totals: Record<TaxCode, Dec> = {};
+  for (const slot of context.totalsOrder) {
+    totals[plan.codes[slot] as string] = context.totals[slot] as Dec;
+  }
   let total = ZERO;
   const warnings: string[] = [];
   for (const i of items) {
-    for (const line of i.taxes) {
-      totals[line.code] = (totals[line.code] ?? ZERO).plus(line.amount);
-    }
     total = total.plus(i.total);
     for (const w of i.valuation.warnings) {
       warnings.push(`item ${i.index + 1}: ${w}`);
@@ -279,6 +284,9 @@ interface ItemContext {
   used: RulesUsed;
   /** Scratch: the amount due under each charge code so far on the item being assessed. */
   due: (Dec | undefined)[];
+  /** Each charge's total over the items so far, by position in Plan.codes, and those positions in order of first appearance. */
+  totals: (Dec | undefined)[];
+  totalsOrder: number[];
   /** Scratch: what stops the item being assessed, copied out when there is anything. */
   errors: FieldError[];
   /**
@@ -486,6 +494,13 @@ function computeTaxes(context: ItemContext, item: ItemInput, customsValue: Dec):
       used.add(planned.type.ref);
       lines.push(line);
       due[planned.slot] = line.amount;
+      const sofar = context.totals[planned.slot];
+      if (sofar === undefined) {
+        context.totalsOrder.push(planned.slot);
+        context.totals[planned.slot] = ZERO.plus(line.amount);
+      } else {
+        context.totals[planned.slot] = sofar.plus(line.amount);
+      }
     }
   }
   return errors.length > 0 ? { errors: [...errors] } : lines;
