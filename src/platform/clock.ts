@@ -11,16 +11,37 @@ export function fixedClock(at: Date | string): Clock {
 }
 
 const formats = new Map<string, Intl.DateTimeFormat>();
+/** Dates already formatted, per zone, by the whole second (zone offsets are whole seconds). */
+const datesBySecond = new Map<string, Map<number, string>>();
+/** Seconds remembered per zone: a lodgement asks for the same few instants many times over. */
+const MAX_REMEMBERED_SECONDS = 4096;
 
 /** The calendar date (YYYY-MM-DD) in the administration's zone; customs days are Nairobi days. */
 export function localDate(at: Date, timeZone = 'Africa/Nairobi'): string {
+  // Formatting goes through ICU (a few microseconds, a good share of a lodgement's CPU when asked
+  // a dozen times): the answer for an instant's second is remembered. A zone's offset, and so the
+  // date, cannot change within a second. An invalid date is left to the formatter to refuse.
+  const second = Math.floor(at.getTime() / 1000);
+  let dates = datesBySecond.get(timeZone);
+  const known = dates?.get(second);
+  if (known !== undefined) {
+    return known;
+  }
   // Building a formatter is costly (time-zone data); one per zone is kept.
   let format = formats.get(timeZone);
   if (!format) {
     format = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
     formats.set(timeZone, format);
   }
-  return format.format(at);
+  const date = format.format(at);
+  if (!dates) {
+    dates = new Map();
+    datesBySecond.set(timeZone, dates);
+  } else if (dates.size >= MAX_REMEMBERED_SECONDS) {
+    dates.clear();
+  }
+  dates.set(second, date);
+  return date;
 }
 
 const isoDate = /^(\d{4})-(\d{2})-(\d{2})$/;

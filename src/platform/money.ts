@@ -141,15 +141,43 @@ export const exact = {
   },
 };
 
+/** Half the safe range: a quotient by a power of ten (<= 10^15) times that power stays exact below it. */
+const HALF_SAFE = 2 ** 52;
+
 /** Units at `from` places rounded to `to` (< from) places, on numbers; undefined when it needs BigInt. */
 function rescaleDownFast(units: number, from: number, to: number, mode: RoundingMode): number | undefined {
   const divisor = TENS[from - to];
   if (divisor === undefined) {
     return undefined;
   }
-  // % on integers is exact, and so is dividing the exact multiple left after taking it away.
-  const r = units % divisor;
-  const q = (units - r) / divisor;
+  let q: number;
+  let r: number;
+  if (units < HALF_SAFE && units > -HALF_SAFE) {
+    // The float quotient, truncated, is the integer quotient or one off it when the true quotient
+    // lies within rounding of an integer; the remainder (exact: q·divisor stays below 2^53 here)
+    // says which, and one step puts it right. Cheaper than % on a double (a call to fmod).
+    q = Math.trunc(units / divisor);
+    r = units - q * divisor;
+    if (units >= 0) {
+      if (r < 0) {
+        q -= 1;
+        r += divisor;
+      } else if (r >= divisor) {
+        q += 1;
+        r -= divisor;
+      }
+    } else if (r > 0) {
+      q += 1;
+      r -= divisor;
+    } else if (r <= -divisor) {
+      q -= 1;
+      r += divisor;
+    }
+  } else {
+    // % on integers is exact, and so is dividing the exact multiple left after taking it away.
+    r = units % divisor;
+    q = (units - r) / divisor;
+  }
   if (r === 0) {
     return q;
   }

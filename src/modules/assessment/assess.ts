@@ -43,8 +43,7 @@ export function assess(input: AssessmentInput): AssessmentResult {
   const freightShares = input.freight ? apportion(input.freight, fobs) : undefined;
   const insuranceShares = input.insurance ? apportion(input.insurance, fobs) : undefined;
   // Rule objects are shared by every item that uses them, so identity is enough to de-duplicate.
-  const used = new Set<RuleRef>();
-  const use: Use = used.add.bind(used);
+  const used = new RulesUsed();
   used.add(rules.rounding.ref);
   if (input.exchangeRate.ref.kind !== 'declared') {
     used.add(input.exchangeRate.ref);
@@ -58,8 +57,9 @@ export function assess(input: AssessmentInput): AssessmentResult {
     roundings: roundingsOf(plan, national),
     levies: preferentialLevies(input),
     used,
-    use,
     due: new Array<Dec | undefined>(plan.codes.length),
+    totals: new Array<Dec | undefined>(plan.codes.length),
+    totalsOrder: [],
     errors: [],
     dueCharge: NO_CHARGE,
     dueRule: rules.rounding.ref,
@@ -70,16 +70,15 @@ export function assess(input: AssessmentInput): AssessmentResult {
   };
   for (let index = 0; index < input.items.length; index++) {
     const item = input.items[index] as ItemInput;
-    const pointer = `/items/${index}`;
     used.add(item.measure.ref);
     const valuation = value(context, item, freightShares?.[index], insuranceShares?.[index]);
     if ('errors' in valuation) {
-      errors.push(...valuation.errors.map((e) => ({ ...e, pointer: pointer + e.pointer })));
+      errors.push(...valuation.errors.map((e) => ({ ...e, pointer: `/items/${index}${e.pointer}` })));
       continue;
     }
     const taxes = computeTaxes(context, item, valuation.customsValue);
     if ('errors' in taxes) {
-      errors.push(...taxes.errors.map((e) => ({ ...e, pointer: pointer + e.pointer })));
+      errors.push(...taxes.errors.map((e) => ({ ...e, pointer: `/items/${index}${e.pointer}` })));
       continue;
     }
     items.push({ index, hsCode: item.measure.hsCode, valuation, customsValue: valuation.customsValue, taxes, total: sumOf(taxes) });
@@ -87,7 +86,7 @@ export function assess(input: AssessmentInput): AssessmentResult {
   if (errors.length > 0) {
     return { ok: false, errors };
   }
-  return { ok: true, assessment: assessmentOf(input, items, used) };
+  return { ok: true, assessment: assessmentOf(context, items) };
 }
 
 function fobsOf(items: ItemInput[]): Dec[] {
@@ -98,29 +97,76 @@ function fobsOf(items: ItemInput[]): Dec[] {
   return fobs;
 }
 
-/** Each planned type's rounding: its own, or the national rounding. */
+/**
+ * Each planned type's rounding: its own, or the national rounding. Kept with the plan for the
+ * national rounding last asked for (the rules in force change far less often than assessments run).
+ */
 function roundingsOf(plan: Plan, national: Rounding): Rounding[] {
+  if (plan.roundingsUnder === national) {
+    return plan.roundings;
+  }
   const roundings: Rounding[] = [];
   for (const { type } of plan.types) {
     roundings.push(type.rounding ?? national);
   }
+  plan.roundings = roundings;
+  plan.roundingsUnder = national;
   return roundings;
 }
 
-function assessmentOf(input: AssessmentInput, items: ItemAssessment[], used: Set<RuleRef>): Assessment {
+/**
+ * The rules an assessment used, in first-use order, each once. A handful per assessment (the
+ * rounding, the lines, the tax heads and their rates): an identity scan of a short array costs
+ * less than hashing each rule into a Set, which takes over once the list grows.
+ */
+class RulesUsed {
+  readonly list: RuleRef[] = [];
+  private set: Set<RuleRef> | undefined;
+  /** The same as add, as a function to hand to the vehicle valuation and the reliefs; made when first asked for. */
+  private bound: Use | undefined;
+
+  add(ref: RuleRef): void {
+    const list = this.list;
+    if (this.set !== undefined) {
+      if (!this.set.has(ref)) {
+        this.set.add(ref);
+        list.push(ref);
+      }
+      return;
+    }
+    for (let i = 0; i < list.length; i++) {
+      if (list[i] === ref) {
+        return;
+      }
+    }
+    list.push(ref);
+    if (list.length > 32) {
+      this.set = new Set(list);
+    }
+  }
+
+  get use(): Use {
+    return (this.bound ??= (ref: RuleRef) => this.add(ref));
+  }
+}
+
+function assessmentOf(context: ItemContext, items: ItemAssessment[]): Assessment {
+  const { input, used, plan } = context;
+  // Each charge's total, in the order the charges first appear: summed by position as the lines
+  // were made (computeTaxes), keyed by code once here.
   const totals: Record<TaxCode, Dec> = {};
+  for (const slot of context.totalsOrder) {
+    totals[plan.codes[slot] as string] = context.totals[slot] as Dec;
+  }
   let total = ZERO;
   const warnings: string[] = [];
   for (const i of items) {
-    for (const line of i.taxes) {
-      totals[line.code] = (totals[line.code] ?? ZERO).plus(line.amount);
-    }
     total = total.plus(i.total);
     for (const w of i.valuation.warnings) {
       warnings.push(`item ${i.index + 1}: ${w}`);
     }
   }
-  return { date: input.date, items, totals, total, rulesUsed: [...used], warnings };
+  return { date: input.date, items, totals, total, rulesUsed: used.list, warnings };
 }
 
 /** The sum of the lines' amounts. */
@@ -156,6 +202,9 @@ interface Plan {
   /** Per HS code: the scheduled rate row of each planned type (by position), when it has one. */
   rowsByHsCode: Map<string, (ScheduledRow | undefined)[]>;
   schedule: ChargeSchedule;
+  /** Each type's rounding under the national rounding `roundingsUnder` (see roundingsOf). */
+  roundings: Rounding[];
+  roundingsUnder: Rounding | undefined;
 }
 
 interface PlannedType {
@@ -191,7 +240,7 @@ function makePlan(schedule: ChargeSchedule): Plan {
   const slotOf = (code: string) => codes.indexOf(code);
   const types = sorted.map((type): PlannedType => ({ type, slot: slotOf(type.code), baseSlots: baseCodes(type, sorted).map(slotOf).filter((slot) => slot >= 0) }));
   const leviesInVatBase = schedule.types.some((t) => t.code === 'IDF' && t.joinsVatBase);
-  return { types, codes, leviesInVatBase, rowsByHsCode: new Map(), schedule };
+  return { types, codes, leviesInVatBase, rowsByHsCode: new Map(), schedule, roundings: [], roundingsUnder: undefined };
 }
 
 /** The charges whose amounts join the customs value in a type's base, in the order they are added. */
@@ -232,10 +281,12 @@ interface ItemContext {
   roundings: Rounding[];
   levies: PreferentialLevies;
   /** The rules used so far, in first-use order. */
-  used: Set<RuleRef>;
-  use: Use;
+  used: RulesUsed;
   /** Scratch: the amount due under each charge code so far on the item being assessed. */
   due: (Dec | undefined)[];
+  /** Each charge's total over the items so far, by position in Plan.codes, and those positions in order of first appearance. */
+  totals: (Dec | undefined)[];
+  totalsOrder: number[];
   /** Scratch: what stops the item being assessed, copied out when there is anything. */
   errors: FieldError[];
   /**
@@ -294,7 +345,7 @@ function value(context: ItemContext, item: ItemInput, freightShare: Dec | undefi
     leviesInVatBase: context.plan.leviesInVatBase,
     base,
     round: rounder(context.national),
-    use: context.use,
+    use: context.used.use,
   });
 }
 
@@ -395,10 +446,15 @@ interface PreferentialLevy {
   charge: Charge;
 }
 type PreferentialLevies = { idf?: PreferentialLevy; rdl?: PreferentialLevy };
+/** Most procedure codes have no preferential levy: one shared, never-changed answer for them. */
+const NO_LEVIES: PreferentialLevies = Object.freeze({});
 
 /** IDF and RDL at their preferential rate, when the procedure code is listed in the national settings. */
 function preferentialLevies(input: AssessmentInput): PreferentialLevies {
   const { rules, cpc } = input;
+  if (!rules.idfPreferentialCpcs.value.includes(cpc) && !rules.rdlPreferentialCpcs.value.includes(cpc)) {
+    return NO_LEVIES;
+  }
   const levies: PreferentialLevies = {};
   if (rules.idfPreferentialCpcs.value.includes(cpc)) {
     levies.idf = { rate: rules.idfPreferentialRate, cpcs: rules.idfPreferentialCpcs, charge: { rate: rules.idfPreferentialRate.value } };
@@ -438,6 +494,13 @@ function computeTaxes(context: ItemContext, item: ItemInput, customsValue: Dec):
       used.add(planned.type.ref);
       lines.push(line);
       due[planned.slot] = line.amount;
+      const sofar = context.totals[planned.slot];
+      if (sofar === undefined) {
+        context.totalsOrder.push(planned.slot);
+        context.totals[planned.slot] = ZERO.plus(line.amount);
+      } else {
+        context.totals[planned.slot] = sofar.plus(line.amount);
+      }
     }
   }
   return errors.length > 0 ? { errors: [...errors] } : lines;
@@ -477,7 +540,7 @@ function chargeLine(context: ItemContext, at: number, scheduled: ScheduledRow | 
     bound(type, line);
   }
   // A relief applies to the charge as due, before the next base is built on it.
-  return item.reliefs?.length ? relieveLine(line, item.reliefs, rounder(rounding), context.use) : line;
+  return item.reliefs?.length ? relieveLine(line, item.reliefs, rounder(rounding), context.used.use) : line;
 }
 
 /** Holds a charge within its type's minimum and maximum, in KES, when it has them. */

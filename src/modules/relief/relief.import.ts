@@ -15,6 +15,7 @@ import { clashesWithinFile, importTransaction } from '#platform/imports/versions
 import type { ImportReport } from '#modules/tariff/index.ts';
 import { finishReport as finish, headerErrors, planLineVersions, recordDataImport, type LineError } from '#platform/imports/lines.ts';
 import { reliefRepository as repo, type NewReliefRow, type ReliefRow } from './relief.repository.ts';
+import { forgetReliefRules } from './relief.cache.ts';
 
 export const reliefColumns = ['cpc', 'charge', 'kind', 'name', 'valid_from'] as const;
 const optionalColumns = ['document_code', 'hs_prefix', 'rate', 'required_document', 'letter_required', 'valid_to', 'note'];
@@ -189,6 +190,9 @@ export async function importReliefs(db: Kysely<DB>, file: string, options: { imp
     await repo.insertRules(tx, p.fresh.map(({ line: _line, ...row }) => ({ ...row, import_id: importId })));
     return { commit: true, p, errors, importId };
   });
+  if (done.commit) {
+    forgetReliefRules();
+  }
   Object.assign(report, { errors: done.errors, loaded: done.p.fresh.length, unchanged: done.p.unchanged, closed: done.p.closes.length });
   if (done.importId !== undefined) {
     report.importId = done.importId;

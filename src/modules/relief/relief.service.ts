@@ -12,12 +12,13 @@ import { recordAudit, type Actor } from '#modules/audit/index.ts';
 import type { ReliefPort, ReliefQuery } from '#modules/assessment/index.ts';
 import { letterOf, reliefRepository as repo, ruleOf, type LetterRow } from './relief.repository.ts';
 import { resolveReliefs, type LetterRecord } from './relief.resolver.ts';
+import { rulesInForce } from './relief.cache.ts';
 
 /** The relief port bound to a query handle (a declaration's transaction, or the pool). */
 export function reliefResolver(q: Kysely<DB>): ReliefPort {
   return {
     async resolve(query: ReliefQuery) {
-      const rules = (await repo.rulesInForce(q, query.cpc, query.date)).map(ruleOf);
+      const rules = (await rulesInForce(q, query.cpc, query.date)).map(ruleOf);
       const letters = new Map<string, LetterRecord>();
       if (query.importerPin !== undefined && rules.some((r) => r.letterRequired)) {
         const numbers = [...new Set(query.documents.map((d) => d.reference.trim().toUpperCase()))];

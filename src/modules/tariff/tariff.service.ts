@@ -2,7 +2,7 @@
 // car line for a fuel and engine size, exchange rates and national settings in force.
 import { Dec } from '#platform/money.ts';
 import type { NationalRules, RuleRef, TariffMeasure, ExchangeRate } from '#modules/assessment/index.ts';
-import type { TariffRepository, TariffLineRow, ExchangeRateRow } from './tariff.repository.ts';
+import type { TariffRepository, TariffLineRow, ExchangeRateRow, SettingRow } from './tariff.repository.ts';
 import { nationalRulesFrom, type SettingKey } from './national-settings.ts';
 import { formatHsCode, normaliseHsCode } from './hs-code.ts';
 import { scheduleFrom } from './charges.ts';
@@ -42,6 +42,40 @@ function rateFrom(row: ExchangeRateRow): ExchangeRate {
   };
 }
 
+/**
+ * What is built from rows (measures with their decimals parsed, rates, the national rules, the
+ * charge schedule), kept with the row objects it was built from. The tariff cache hands out the
+ * same row objects while they are fresh, so every lodgement in that time shares one built value,
+ * and the assessment engine's plan for a schedule (kept with the schedule object) is made once;
+ * when the cache reads again (its time limit, an import in this process) the rows are new objects
+ * and so are the values built from them: nothing here can be staler than the cache. Rows read
+ * without the cache are new every time and their entries go with them. The values are shared:
+ * nothing may change them (none of their readers does; they copy).
+ */
+const built = new WeakMap<object, unknown>();
+
+function once<K extends object, V>(key: K, build: (key: K) => V): V {
+  let value = built.get(key) as V | undefined;
+  if (value === undefined) {
+    value = build(key);
+    built.set(key, value);
+  }
+  return value;
+}
+
+const measureOf = (row: TariffLineRow) => once(row, measureFrom);
+
+/** The national rules from the settings in force, newest first: the first row of each key. */
+function rulesOf(rows: SettingRow[]): { rules: NationalRules } | { missing: SettingKey[] } {
+  const latestPerKey = new Map<string, SettingRow>();
+  for (const row of rows) {
+    if (!latestPerKey.has(row.key)) {
+      latestPerKey.set(row.key, row);
+    }
+  }
+  return nationalRulesFrom([...latestPerKey.values()]);
+}
+
 export function tariffService(repo: TariffRepository) {
   return {
     /** The lines in force on the date for each code asked, or why there is none. */
@@ -57,7 +91,7 @@ export function tariffService(repo: TariffRepository) {
         const versions = rows.filter((r) => r.hs_code === digits);
         const row = versions.find((r) => inForce(r, date));
         if (row) {
-          result.set(asked, { ok: true, measure: measureFrom(row), row });
+          result.set(asked, { ok: true, measure: measureOf(row), row });
         } else if (versions.length === 0) {
           result.set(asked, { ok: false, code: 'unknown_hs_code', message: `${formatHsCode(digits)} is not in the tariff; search the tariff at GET /api/v1/tariff/lines?q=${digits.slice(0, 4)}` });
         } else {
@@ -78,7 +112,7 @@ export function tariffService(repo: TariffRepository) {
       if (!row) {
         return { ok: false, code: 'unknown_hs_code', message: `no 87.03 tariff line for a ${fuel} car of ${engineCc} cc is in force on ${date}; give hsCode` };
       }
-      return { ok: true, measure: measureFrom(row), row };
+      return { ok: true, measure: measureOf(row), row };
     },
 
     async exchangeRates(currencies: string[], date: string): Promise<{ rates: Map<string, ExchangeRate>; missing: { currency: string; message: string }[] }> {
@@ -87,7 +121,7 @@ export function tariffService(repo: TariffRepository) {
       const rates = new Map<string, ExchangeRate>([['KES', { currency: 'KES', rate: new Dec(1), ref: { kind: 'declared' } }]]);
       for (const row of rows) {
         if (!rates.has(row.currency)) {
-          rates.set(row.currency, rateFrom(row));
+          rates.set(row.currency, once(row, rateFrom));
         }
       }
       const missing: { currency: string; message: string }[] = [];
@@ -104,19 +138,12 @@ export function tariffService(repo: TariffRepository) {
     },
 
     async nationalRules(date: string): Promise<{ rules: NationalRules } | { missing: SettingKey[] }> {
-      const rows = await repo.settingsInForce(date);
-      const latestPerKey = new Map<string, (typeof rows)[number]>();
-      for (const row of rows) {
-        if (!latestPerKey.has(row.key)) {
-          latestPerKey.set(row.key, row);
-        }
-      }
-      return nationalRulesFrom([...latestPerKey.values()]);
+      return once(await repo.settingsInForce(date), rulesOf);
     },
 
     /** The tax heads and their scheduled rates in force on the date. */
     async chargeSchedule(date: string) {
-      return scheduleFrom(await repo.chargesInForce(date));
+      return once(await repo.chargesInForce(date), scheduleFrom);
     },
 
     async search(query: string, date: string, limit: number) {
