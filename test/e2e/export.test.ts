@@ -91,6 +91,11 @@ describe('a direct export (EX1) loaded at Mombasa', () => {
     expect((await kpa.get(`/api/v1/declarations/${lodged.id}/proof-of-exit`)).status).toBe(403);
     expect((await server.key('demo-kcb-key').get(`/api/v1/declarations/${lodged.id}/proof-of-exit`)).status).toBe(403);
 
+    // An export's FOB values do not join the import valuation reference (declaration_unit_value).
+    await journey.settle();
+    const reference = await server.database.db.selectFrom('declaration_unit_value').select('item_no').where('declaration_id', '=', lodged.id).execute();
+    expect(reference).toEqual([]);
+
     // The timeline of the export: every step, the exit by the terminal.
     const timeline = await exporter.get(`/api/v1/timeline?declaration=${lodged.reference}`);
     expectStatus(timeline, 200);
