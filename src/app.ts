@@ -34,6 +34,7 @@ import { maintenanceRoutes, maintenanceService } from '#modules/maintenance/inde
 import { transitRoutes, transitService } from '#modules/transit/index.ts';
 import { exchangeRoutes, renderCusresOnRelease } from '#modules/exchange/index.ts';
 import { reportingRoutes } from '#modules/reporting/index.ts';
+import { uploadsRoutes } from '#modules/uploads/index.ts';
 import { workerIndex } from './cluster.ts';
 import { installWeb } from './web.ts';
 import type { Journal } from '#platform/journal/journal.ts';
@@ -169,7 +170,7 @@ export function services(database: Database, clock: Clock, config: Config, log?:
   // A declaration cancelled or rejected under verification closes its task.
   outbox.subscribe('declaration.status_changed', (event, db) => inspection.onDeclarationStatusChanged(event, db));
   const maintenance = maintenanceService({ db: database.db, clock });
-  return { outbox, maintenance, reference, tariff, vehicles, calculator, relief, identity, parties, manifests, payments, release, declarations, risk, inspection, transit };
+  return { outbox, maintenance, reference, tariffCache, tariff, vehicles, calculator, relief, identity, parties, manifests, payments, release, declarations, risk, inspection, transit };
 }
 
 /** TRUST_PROXY as Fastify takes it: a hop count becomes "the first n hops". */
@@ -342,6 +343,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(exchangeRoutes({ db: deps.database.db, clock, declarations: s.declarations, manifests: s.manifests, parties: s.parties, reference: s.reference, officesServed: (orgId) => s.parties.officesServed(orgId) }));
   // Public consignment status (limited like the calculator) and the customs dashboards' figures.
   await app.register(reportingRoutes({ db: deps.database.db, declarations: s.declarations, statusRateLimit: deps.config.calculatorRateLimit }));
+  // Administrators upload tariff, exchange rates and CRSP; what loads is read at once, not after the cache's life.
+  await app.register(uploadsRoutes({ db: deps.database.db, onLoaded: () => s.tariffCache.clear() }));
   // Rules, settings and the active model are read once before the first lodgement.
   app.addHook('onReady', async () => s.risk.engine.refresh());
   // The web (dist/web), when built: its files, and its index.html for the app's own paths.
