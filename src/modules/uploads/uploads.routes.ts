@@ -19,15 +19,17 @@ import { FreeText } from '#platform/http/schemas.ts';
 import { importRates, importTariff, type ImportReport } from '#modules/tariff/index.ts';
 import { importCrsp } from '#modules/vehicle/index.ts';
 
-/** What can be uploaded, and the importer that owns it. */
-const importers = {
+export const uploadKinds = ['tariff', 'exchange-rates', 'crsp'] as const;
+export type UploadKind = (typeof uploadKinds)[number];
+
+type Importer = (db: Kysely<DB>, file: string, o: { importedBy: string; dryRun?: boolean }) => Promise<ImportReport>;
+
+/** What can be uploaded, and the importer (of the module that owns the data) that loads it. */
+const importers: Record<UploadKind, Importer> = {
   tariff: importTariff,
   'exchange-rates': importRates,
   crsp: importCrsp,
-} as const satisfies Record<string, (db: Kysely<DB>, file: string, o: { importedBy: string; dryRun?: boolean }) => Promise<ImportReport>>;
-
-export type UploadKind = keyof typeof importers;
-export const uploadKinds = Object.keys(importers) as UploadKind[];
+};
 
 /** Most characters of a file's text (the route's body limit leaves room for JSON escapes). */
 export const maxUploadChars = 4_000_000;
@@ -43,7 +45,7 @@ const UploadBody = Type.Object(
   { additionalProperties: false },
 );
 
-const KindParams = Type.Object({ kind: Type.Union(uploadKinds.map((k) => Type.Literal(k)), { description: 'tariff, exchange-rates or crsp' }) });
+const KindParams = Type.Object({ kind: Type.Union([Type.Literal('tariff'), Type.Literal('exchange-rates'), Type.Literal('crsp')], { description: 'tariff, exchange-rates or crsp' }) });
 
 export function uploadsRoutes(deps: { db: Kysely<DB>; onLoaded: (kind: UploadKind) => void }): FastifyPluginAsyncTypebox {
   return async (app) => {
