@@ -3,6 +3,7 @@ export { declarationService, maySee, type DeclarationService, type DeclarationSe
 export { declarationRoutes } from './declaration.routes.ts';
 export { declarationLifecycle, controlLifecycle, liveStatuses, amendableStatuses } from './declaration.state.ts';
 export { acceptedUnitValues, type UnitValueQuery, type UnitValueDistribution } from './declaration.reads.ts';
+export { declarationsPerDay, revenueOfPaid, releasesBetween } from './declaration.stats.ts';
 export type { DeclarationView } from './declaration.view.ts';
 export type { DeclarationBody, CreateBody, AmendBody } from './declaration.schemas.ts';
 export type { DeclarationTables, DeclarationStatus, ControlStatus } from './declaration.tables.ts';
