@@ -5,7 +5,7 @@ import { Alert, Badge, Button, Code, CopyButton, FileInput, Group, MultiSelect, 
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type ReactNode } from 'react';
 import { api, ApiError, postWithProgress } from '../api.ts';
-import { Loading, ProblemAlert, Section } from '../components/common.tsx';
+import { FormCard, Loading, ProblemAlert, Section } from '../components/common.tsx';
 import { when } from '../format.ts';
 import { useI18n, useLabel } from '../i18n.tsx';
 
@@ -34,9 +34,9 @@ interface Key {
 const allRoles = ['carrier', 'agent', 'trader', 'bank', 'officer', 'supervisor', 'risk_analyst', 'admin', 'terminal', 'tracker'];
 const orgKinds = ['trader', 'clearing_agent', 'carrier', 'bank', 'terminal', 'customs', 'tracker'];
 
-function Rows<T>({ rows, head, render, label }: { rows: T[]; head: string[]; render: (row: T) => ReactNode[]; label: string }) {
+function Rows<T>({ rows, head, render, label, minWidth = 560 }: { rows: T[]; head: string[]; render: (row: T) => ReactNode[]; label: string; minWidth?: number }) {
   return (
-    <Table.ScrollContainer minWidth={560}>
+    <Table.ScrollContainer minWidth={minWidth}>
       <Table striped aria-label={label}>
         <Table.Thead>
           <Table.Tr>
@@ -186,6 +186,7 @@ function Uploads() {
             <Section title={t('admin.lineErrors', { n: total })}>
               <Rows<LineProblem>
                 label={t('admin.lineErrors', { n: total })}
+                minWidth={320}
                 rows={lines}
                 head={[t('admin.line'), t('admin.field'), t('admin.message')]}
                 render={(l) => [l.line, l.field ?? '—', l.message]}
@@ -220,30 +221,14 @@ function Organisations() {
     <Stack>
       {list.isLoading ? <Loading /> : <Rows<Org> label={t('admin.organisations')} rows={list.data?.items ?? []} head={[t('admin.code'), t('risk.name'), t('admin.kind')]} render={(o) => [o.code, o.name, o.kind]} />}
       <ProblemAlert error={list.error} />
-      <Paper withBorder p="sm">
-        <Text fw={600} mb="xs">
-          {t('admin.newOrganisation')}
-        </Text>
-        <form
-          onSubmit={(e) => {
-            e.preventDefault();
-            create.mutate();
-          }}
-        >
-          <SimpleGrid cols={{ base: 1, sm: 4 }}>
-            <TextInput label={t('admin.code')} value={draft.code} onChange={(e) => setDraft({ ...draft, code: e.currentTarget.value })} error={fields['/code']} maxLength={16} required />
-            <TextInput label={t('risk.name')} value={draft.name} onChange={(e) => setDraft({ ...draft, name: e.currentTarget.value })} error={fields['/name']} maxLength={200} required />
-            <Select label={t('admin.kind')} value={draft.kind} onChange={(v) => setDraft({ ...draft, kind: v ?? 'clearing_agent' })} data={orgKinds} allowDeselect={false} />
-            <TextInput label={t('admin.pin')} value={draft.pin} onChange={(e) => setDraft({ ...draft, pin: e.currentTarget.value })} error={fields['/pin']} maxLength={20} />
-          </SimpleGrid>
-          <Group mt="sm">
-            <Button type="submit" loading={create.isPending}>
-              {t('admin.create')}
-            </Button>
-          </Group>
-          <ProblemAlert error={create.error} />
-        </form>
-      </Paper>
+      <FormCard title={t('admin.newOrganisation')} submit={t('admin.create')} pending={create.isPending} error={create.error} onSubmit={() => create.mutate()}>
+        <SimpleGrid cols={{ base: 1, sm: 4 }}>
+          <TextInput label={t('admin.code')} value={draft.code} onChange={(e) => setDraft({ ...draft, code: e.currentTarget.value })} error={fields['/code']} maxLength={16} required />
+          <TextInput label={t('risk.name')} value={draft.name} onChange={(e) => setDraft({ ...draft, name: e.currentTarget.value })} error={fields['/name']} maxLength={200} required />
+          <Select label={t('admin.kind')} value={draft.kind} onChange={(v) => setDraft({ ...draft, kind: v ?? 'clearing_agent' })} data={orgKinds} allowDeselect={false} />
+          <TextInput label={t('admin.pin')} value={draft.pin} onChange={(e) => setDraft({ ...draft, pin: e.currentTarget.value })} error={fields['/pin']} maxLength={20} />
+        </SimpleGrid>
+      </FormCard>
     </Stack>
   );
 }
@@ -293,31 +278,15 @@ function Users() {
         />
       )}
       <ProblemAlert error={list.error ?? deactivate.error} />
-      <Paper withBorder p="sm">
-        <Text fw={600} mb="xs">
-          {t('admin.newUser')}
-        </Text>
-        <form
-          onSubmit={(e) => {
-            e.preventDefault();
-            create.mutate();
-          }}
-        >
-          <SimpleGrid cols={{ base: 1, sm: 3 }}>
-            <TextInput label={t('admin.organisationCode')} value={draft.organisationCode} onChange={(e) => setDraft({ ...draft, organisationCode: e.currentTarget.value })} error={fields['/organisationCode']} maxLength={16} required />
-            <TextInput label={t('login.username')} value={draft.username} onChange={(e) => setDraft({ ...draft, username: e.currentTarget.value })} error={fields['/username']} maxLength={64} required autoComplete="off" />
-            <TextInput label={t('risk.name')} value={draft.displayName} onChange={(e) => setDraft({ ...draft, displayName: e.currentTarget.value })} error={fields['/displayName']} maxLength={200} required />
-            <PasswordInput label={t('login.password')} description={t('admin.passwordHint')} value={draft.password} onChange={(e) => setDraft({ ...draft, password: e.currentTarget.value })} error={fields['/password']} maxLength={256} required autoComplete="new-password" />
-            <MultiSelect label={t('admin.roles')} value={draft.roles} onChange={(roles) => setDraft({ ...draft, roles })} data={allRoles.map((r) => ({ value: r, label: label('role', r) }))} error={fields['/roles']} required />
-          </SimpleGrid>
-          <Group mt="sm">
-            <Button type="submit" loading={create.isPending}>
-              {t('admin.create')}
-            </Button>
-          </Group>
-          <ProblemAlert error={create.error} />
-        </form>
-      </Paper>
+      <FormCard title={t('admin.newUser')} submit={t('admin.create')} pending={create.isPending} error={create.error} onSubmit={() => create.mutate()}>
+        <SimpleGrid cols={{ base: 1, sm: 3 }}>
+          <TextInput label={t('admin.organisationCode')} value={draft.organisationCode} onChange={(e) => setDraft({ ...draft, organisationCode: e.currentTarget.value })} error={fields['/organisationCode']} maxLength={16} required />
+          <TextInput label={t('login.username')} value={draft.username} onChange={(e) => setDraft({ ...draft, username: e.currentTarget.value })} error={fields['/username']} maxLength={64} required autoComplete="off" />
+          <TextInput label={t('risk.name')} value={draft.displayName} onChange={(e) => setDraft({ ...draft, displayName: e.currentTarget.value })} error={fields['/displayName']} maxLength={200} required />
+          <PasswordInput label={t('login.password')} description={t('admin.passwordHint')} value={draft.password} onChange={(e) => setDraft({ ...draft, password: e.currentTarget.value })} error={fields['/password']} maxLength={256} required autoComplete="new-password" />
+          <MultiSelect label={t('admin.roles')} value={draft.roles} onChange={(roles) => setDraft({ ...draft, roles })} data={allRoles.map((r) => ({ value: r, label: label('role', r) }))} error={fields['/roles']} required />
+        </SimpleGrid>
+      </FormCard>
     </Stack>
   );
 }
@@ -381,29 +350,13 @@ function ApiKeys() {
         />
       )}
       <ProblemAlert error={list.error ?? revoke.error} />
-      <Paper withBorder p="sm">
-        <Text fw={600} mb="xs">
-          {t('admin.newKey')}
-        </Text>
-        <form
-          onSubmit={(e) => {
-            e.preventDefault();
-            create.mutate();
-          }}
-        >
-          <SimpleGrid cols={{ base: 1, sm: 3 }}>
-            <TextInput label={t('admin.organisationCode')} value={draft.organisationCode} onChange={(e) => setDraft({ ...draft, organisationCode: e.currentTarget.value })} error={fields['/organisationCode']} maxLength={16} required />
-            <TextInput label={t('admin.keyName')} value={draft.name} onChange={(e) => setDraft({ ...draft, name: e.currentTarget.value })} error={fields['/name']} maxLength={100} required />
-            <MultiSelect label={t('admin.roles')} value={draft.roles} onChange={(roles) => setDraft({ ...draft, roles })} data={allRoles.map((r) => ({ value: r, label: label('role', r) }))} error={fields['/roles']} required />
-          </SimpleGrid>
-          <Group mt="sm">
-            <Button type="submit" loading={create.isPending}>
-              {t('admin.issueKey')}
-            </Button>
-          </Group>
-          <ProblemAlert error={create.error} />
-        </form>
-      </Paper>
+      <FormCard title={t('admin.newKey')} submit={t('admin.issueKey')} pending={create.isPending} error={create.error} onSubmit={() => create.mutate()}>
+        <SimpleGrid cols={{ base: 1, sm: 3 }}>
+          <TextInput label={t('admin.organisationCode')} value={draft.organisationCode} onChange={(e) => setDraft({ ...draft, organisationCode: e.currentTarget.value })} error={fields['/organisationCode']} maxLength={16} required />
+          <TextInput label={t('admin.keyName')} value={draft.name} onChange={(e) => setDraft({ ...draft, name: e.currentTarget.value })} error={fields['/name']} maxLength={100} required />
+          <MultiSelect label={t('admin.roles')} value={draft.roles} onChange={(roles) => setDraft({ ...draft, roles })} data={allRoles.map((r) => ({ value: r, label: label('role', r) }))} error={fields['/roles']} required />
+        </SimpleGrid>
+      </FormCard>
     </Stack>
   );
 }

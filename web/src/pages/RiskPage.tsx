@@ -4,7 +4,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api, ApiError } from '../api.ts';
 import { hasRole, useAuth } from '../auth.tsx';
-import { ChannelBadge, Loading, ProblemAlert, Section } from '../components/common.tsx';
+import { ChannelBadge, FormCard, Loading, ProblemAlert, Section } from '../components/common.tsx';
 import { money, today } from '../format.ts';
 import { useI18n } from '../i18n.tsx';
 
@@ -173,30 +173,16 @@ function Watchlists({ analyst }: { analyst: boolean }) {
         ))}
       </Stack>
       {analyst && (
-        <Paper withBorder p="sm" mt="sm">
-          <Text fw={600} mb="xs">
-            {t('risk.newWatchlist')}
-          </Text>
-          <form
-            onSubmit={(e) => {
-              e.preventDefault();
-              create.mutate();
-            }}
-          >
+        <Stack mt="sm">
+          <FormCard title={t('risk.newWatchlist')} submit={t('common.save')} pending={create.isPending} error={create.error} onSubmit={() => create.mutate()}>
             <SimpleGrid cols={{ base: 1, sm: 3 }}>
               <TextInput label={t('risk.name')} value={draft.name} onChange={(e) => setDraft({ ...draft, name: e.currentTarget.value })} error={fields['/name']} maxLength={200} required />
               <Select label={t('admin.kind')} value={draft.kind} onChange={(v) => setDraft({ ...draft, kind: v ?? 'importer' })} data={['importer', 'declarant', 'seller', 'hs']} allowDeselect={false} />
               <Select label={t('decl.channel')} value={draft.channel} onChange={(v) => setDraft({ ...draft, channel: v ?? 'yellow' })} data={['yellow', 'red']} allowDeselect={false} />
             </SimpleGrid>
             <Textarea mt="xs" label={t('risk.reason')} value={draft.reason} onChange={(e) => setDraft({ ...draft, reason: e.currentTarget.value })} error={fields['/reason']} maxLength={1000} required />
-            <Group mt="sm">
-              <Button type="submit" loading={create.isPending}>
-                {t('common.save')}
-              </Button>
-            </Group>
-            <ProblemAlert error={create.error} />
-          </form>
-        </Paper>
+          </FormCard>
+        </Stack>
       )}
     </Section>
   );
