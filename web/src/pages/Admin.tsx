@@ -1,7 +1,7 @@
 // Administration (administrators only; the API refuses everyone else too): reference-data uploads
 // with their progress and the line-by-line report of a refused file; organisations, users and API
 // keys: list, create, deactivate or revoke. A new API key is shown once, here, and never again.
-import { Alert, Badge, Button, Code, CopyButton, FileInput, Group, MultiSelect, Paper, PasswordInput, Progress, Select, SimpleGrid, Stack, Switch, Table, Tabs, Text, TextInput, Title } from '@mantine/core';
+import { Alert, Badge, Button, Code, CopyButton, FileInput, Group, MultiSelect, PasswordInput, Progress, Select, SimpleGrid, Stack, Switch, Table, Tabs, Text, TextInput, Title } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type ReactNode } from 'react';
 import { api, ApiError, postWithProgress } from '../api.ts';
