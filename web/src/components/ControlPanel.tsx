@@ -16,7 +16,20 @@ import { ProblemAlert } from './common.tsx';
 
 const controllable = ['assessed', 'registered', 'paid'];
 
-export function ControlPanel({ declaration: d, task, arrivedAt, onDone }: { declaration: Declaration; task?: Task | undefined; arrivedAt: string | null | undefined; onDone: () => Promise<unknown> }) {
+export function ControlPanel({
+  declaration: d,
+  task,
+  arrivedAt,
+  onDone,
+  onTaskPage = false,
+}: {
+  declaration: Declaration;
+  task?: Task | undefined;
+  arrivedAt: string | null | undefined;
+  onDone: () => Promise<unknown>;
+  /** On the task's own page: no link to it. */
+  onTaskPage?: boolean;
+}) {
   const { t, lang } = useI18n();
   const label = useLabel();
   const { user } = useAuth();
@@ -105,7 +118,7 @@ export function ControlPanel({ declaration: d, task, arrivedAt, onDone }: { decl
             </Group>
             {blocked && (
               <Text size="sm" id={reasonId} data-testid="control-blocked">
-                {blocked} {openTask && <Link to={`/workbench/tasks/${openTask.id}`}>{t('work.openTask')}</Link>}
+                {blocked} {openTask && !onTaskPage && <Link to={`/workbench/tasks/${openTask.id}`}>{t('work.openTask')}</Link>}
               </Text>
             )}
             <ProblemAlert error={control.error} />

@@ -174,7 +174,7 @@ export function TaskPage({ id }: { id: string }) {
       )}
       {d && (
         <Section title={t('control.title')}>
-          <ControlPanel declaration={d} task={tk} arrivedAt={timeline.data?.transportDocument?.actualArrival} onDone={refresh} />
+          <ControlPanel declaration={d} task={tk} arrivedAt={timeline.data?.transportDocument?.actualArrival} onDone={refresh} onTaskPage />
         </Section>
       )}
       {supervisor && tk.status !== 'closed' && (
