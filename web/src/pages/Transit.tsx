@@ -129,6 +129,11 @@ export function Movements() {
 
 export function MovementPage({ id }: { id: string }) {
   const { t, lang } = useI18n();
+  // A step in the reader's language where the dictionary has it (the B/L's steps), else its code in words.
+  const stepLabel = (action: string) => {
+    const key = `action.${action}` as MessageKey;
+    return key in en ? t(key) : action.replace(/^transit\./, '').replaceAll('_', ' ');
+  };
   const movement = useQuery({ queryKey: ['movement', id], queryFn: () => api.get<Movement>(`/transit/movements/${id}`), refetchInterval: 10_000 });
   const steps = useQuery({ queryKey: ['movement-timeline', id], queryFn: () => api.get<{ events: Step[] }>(`/transit/movements/${id}/timeline`) });
   if (movement.isLoading) {
@@ -196,7 +201,7 @@ export function MovementPage({ id }: { id: string }) {
         <Stack gap={2} data-testid="transit-steps">
           {(steps.data?.events ?? []).map((e, i) => (
             <Text key={i} size="sm" data-action={e.action}>
-              {when(e.at, lang)} · {e.action.replace(/^transit\./, '').replaceAll('_', ' ')} · {e.actor.name}
+              {when(e.at, lang)} · {stepLabel(e.action)} · {e.actor.name}
               {e.reason ? ` · ${e.reason}` : ''}
             </Text>
           ))}
