@@ -418,6 +418,17 @@ export const en = {
   'transit.status.cancelled': 'Cancelled',
   'transit.status.overdue': 'Overdue',
   'transit.status.called': 'Guarantee called',
+  'action.transit.lodged': 'Transit declaration lodged',
+  'action.transit.amended': 'Transit declaration amended',
+  'action.transit.departed': 'Departed under seal',
+  'action.transit.alert_raised': 'Seal alert raised',
+  'action.transit.alert_acknowledged': 'Seal alert acknowledged',
+  'action.transit.arrived': 'Arrived at destination',
+  'action.transit.exited': 'Exited at the border',
+  'action.transit.discharged': 'Discharged: guarantee released',
+  'action.transit.cancelled': 'Cancelled',
+  'action.transit.overdue': 'Overdue',
+  'action.transit.guarantee_called': 'Guarantee called',
 } as const;
 
 export type MessageKey = keyof typeof en;
