@@ -8,7 +8,7 @@
 // answer a chosen date range. Screenshots at desktop and phone width.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { blNumber, declarationBody, expectStatus, lodgeManifest, roster, startJourney, untilStatus, type Journey } from '../e2e/cargo.ts';
+import { blNumber, declarationBody, expectStatus, lodgeDeclaration, lodgeManifest, roster, startJourney, untilStatus, type Journey } from '../e2e/cargo.ts';
 import { movementBody, registerGuarantee, transitManifest } from '../e2e/transit-kit.ts';
 import { field, launch, login as loginAt, newPage, open, shoot } from './browser.ts';
 
@@ -206,12 +206,18 @@ describe('transit in the browser', () => {
 
 describe('the dashboards in the browser', () => {
   it('answer a chosen date range with the per-day chart and totals', async () => {
+    // A declaration lodged today (15 June), whatever else ran before.
+    const bl = blNumber('D');
+    await lodgeManifest(journey.server, '2026-06-15T18:00:00+03:00', [{ number: bl }]);
+    await lodgeDeclaration(await journey.server.as('siginon.agent'), bl);
     const { context, page } = await newPage(browser);
     await login(page, 'kra.supervisor');
     await open(page, 'Dashboards');
     await field(page, 'From').fill('2026-06-01');
     await field(page, 'To').fill('2026-06-30');
     await page.getByRole('img', { name: /per day, 2026-06-01 to 2026-06-30/ }).waitFor();
+    // The range is in the address: opened again, the same dashboard.
+    expect(page.url()).toContain('/dashboard?from=2026-06-01&to=2026-06-30');
     const api = await (await journey.server.as('kra.supervisor')).get('/api/v1/stats?from=2026-06-01&to=2026-06-30');
     const lodged = (api.body.perDay as { lodged: number }[]).reduce((a, d) => a + d.lodged, 0);
     expect(lodged).toBeGreaterThan(0);

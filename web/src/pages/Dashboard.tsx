@@ -8,6 +8,7 @@ import { HBars, SeriesChart } from '../components/Bars.tsx';
 import { ChannelBadge, Loading, ProblemAlert, Section } from '../components/common.tsx';
 import { money, today } from '../format.ts';
 import { useI18n, useLabel } from '../i18n.tsx';
+import { useRouter } from '../router.tsx';
 
 interface Stats {
   from: string;
@@ -39,8 +40,23 @@ const pct = (v: number | null) => (v === null ? '—' : `${(v * 100).toFixed(1)}
 export function Dashboard() {
   const { t } = useI18n();
   const label = useLabel();
-  const [to, setTo] = useState(today());
-  const [from, setFrom] = useState(() => daysBefore(today(), 29));
+  // The range is in the address (?from=&to=), so a dashboard can be shared or bookmarked.
+  const { location, navigate } = useRouter();
+  const asked = (name: string) => {
+    const v = location.search.get(name) ?? '';
+    return /^\d{4}-\d{2}-\d{2}$/.test(v) ? v : undefined;
+  };
+  const [to, setToState] = useState(() => asked('to') ?? today());
+  const [from, setFromState] = useState(() => asked('from') ?? daysBefore(asked('to') ?? today(), 29));
+  const remember = (f: string, t2: string) => navigate(`/dashboard${qs({ from: f, to: t2 })}`, true);
+  const setFrom = (v: string) => {
+    setFromState(v);
+    remember(v, to);
+  };
+  const setTo = (v: string) => {
+    setToState(v);
+    remember(from, v);
+  };
   // The API takes at most 366 days, to on or after from: said here before asking.
   const rangeError = !from || !to ? t('dash.rangeMissing') : to < from ? t('dash.rangeOrder') : spanDays(from, to) > 366 ? t('dash.rangeTooLong') : undefined;
   const range = qs({ from, to });
@@ -48,8 +64,9 @@ export function Dashboard() {
   const mon = useQuery({ queryKey: ['monitoring', from, to], queryFn: () => api.get<Monitoring>(`/risk/monitoring${range}`), enabled: !rangeError });
   const preset = (days: number) => {
     const end = today();
-    setTo(end);
-    setFrom(daysBefore(end, days - 1));
+    setToState(end);
+    setFromState(daysBefore(end, days - 1));
+    remember(daysBefore(end, days - 1), end);
   };
   const s = stats.data;
   return (
