@@ -35,6 +35,7 @@ import { transitRoutes, transitService } from '#modules/transit/index.ts';
 import { overdueSweeper } from '#modules/transit/index.ts';
 import { exchangeRoutes, renderCusresOnRelease } from '#modules/exchange/index.ts';
 import { reportingRoutes } from '#modules/reporting/index.ts';
+import { uploadsRoutes } from '#modules/uploads/index.ts';
 import { workerIndex } from './cluster.ts';
 import { installWeb } from './web.ts';
 import type { Journal } from '#platform/journal/journal.ts';
@@ -176,7 +177,7 @@ export function services(database: Database, clock: Clock, config: Config, log?:
   outbox.subscribe('declaration.status_changed', (event, db) => keepAcceptedValues(db, event));
   outbox.subscribe(valuesChangedTopic, (event, db) => keepAcceptedValues(db, event));
   const maintenance = maintenanceService({ db: database.db, clock });
-  return { outbox, maintenance, reference, tariff, vehicles, calculator, relief, identity, parties, manifests, payments, release, declarations, risk, inspection, transit };
+  return { outbox, maintenance, reference, tariffCache, tariff, vehicles, calculator, relief, identity, parties, manifests, payments, release, declarations, risk, inspection, transit };
 }
 
 /** TRUST_PROXY as Fastify takes it: a hop count becomes "the first n hops". */
@@ -354,6 +355,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(exchangeRoutes({ db: deps.database.db, clock, declarations: s.declarations, manifests: s.manifests, parties: s.parties, reference: s.reference, officesServed: (orgId) => s.parties.officesServed(orgId) }));
   // Public consignment status (limited like the calculator) and the customs dashboards' figures.
   await app.register(reportingRoutes({ db: deps.database.db, declarations: s.declarations, statusRateLimit: deps.config.calculatorRateLimit }));
+  // Administrators upload tariff, exchange rates and CRSP; what loads is read at once, not after the cache's life.
+  await app.register(uploadsRoutes({ db: deps.database.db, onLoaded: () => s.tariffCache.clear() }));
   // Rules, settings and the active model are read once before the first lodgement.
   app.addHook('onReady', async () => s.risk.engine.refresh());
   // The web (dist/web), when built: its files, and its index.html for the app's own paths.

@@ -688,6 +688,8 @@ const table: Record<string, Entry> = {
   // The web's public status (statuses and dates only) and the customs dashboards' figures.
   'GET /api/v1/status': { access: 'public', call: (fx) => ({ path: `/api/v1/status?bl=${fx.read.own.bl}` }) },
   'GET /api/v1/stats': { access: customs, call: () => ({ path: '/api/v1/stats?from=2026-06-01&to=2026-06-30' }) },
+  // Reference-data uploads: administrators only (a rate for a currency no other test uses).
+  'POST /api/v1/uploads/:kind': { access: ['admin'], call: () => ({ path: '/api/v1/uploads/exchange-rates', body: { fileName: 'matrix-rates.csv', content: 'currency,rate,valid_from\nSEK,12.5000,2026-06-10\n' } }) },
 };
 
 /** Logout ends the session it is sent with: a fresh one, so the role's other requests keep theirs. */

@@ -5,64 +5,24 @@
 // through the API; the timeline shows the consignment released; an officer finds a red
 // declaration in the queue and records a finding. Screenshots of each main page at desktop
 // (1280) and phone (390) width go to test-artifacts/screenshots.
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { blNumber, declarationBody, expectStatus, lodgeManifest, roster, startJourney, untilStatus, waitFor, type Journey } from '../e2e/cargo.ts';
-
-const shots = path.resolve('test-artifacts', 'screenshots');
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+import { field, launch, login as loginAt, newPage as pageIn, shoot } from './browser.ts';
 
 let journey: Journey;
 let browser: Browser;
 let base: string;
 
-/** The same page at desktop and at phone width. */
-async function shoot(page: Page, name: string): Promise<void> {
-  for (const [width, height] of [
-    [1280, 800],
-    [390, 844],
-  ] as const) {
-    await page.setViewportSize({ width, height });
-    await page.waitForTimeout(200);
-    await page.screenshot({ path: path.join(shots, `${name}-${width}.png`), fullPage: true });
-  }
-  await page.setViewportSize({ width: 1280, height: 800 });
-}
-
-async function newPage(): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-GB' });
-  const page = await context.newPage();
-  page.setDefaultTimeout(30_000);
-  return { context, page };
-}
-
-/** Logs in through the form; the app then lives in memory, so later moves are clicks, not loads. */
-async function login(page: Page, username: string): Promise<void> {
-  await page.goto(`${base}/login`);
-  await field(page, 'Username').fill(username);
-  await field(page, 'Password').fill('demo-password');
-  await page.getByRole('button', { name: 'Log in' }).last().click();
-}
-
-/** An input by its label; a required field's label ends with an asterisk. */
-function field(page: Page, label: string) {
-  // The input itself, not the autocomplete's list that carries the same label.
-  return page.getByLabel(new RegExp(`^${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*\\*?$`)).and(page.locator('input, textarea'));
-}
+const newPage = () => pageIn(browser);
+const login = (page: Page, username: string) => loginAt(page, base, username);
 
 const figure = (text: string | null) => (text ?? '').replace(/,/g, '').trim();
 
 beforeAll(async () => {
-  mkdirSync(shots, { recursive: true });
   journey = await startJourney('2026-06-15T05:00:00Z');
   base = journey.server.url;
-  browser = await chromium.launch({
-    executablePath: chromiumPath,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  browser = await launch();
 });
 
 afterAll(async () => {

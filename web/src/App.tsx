@@ -1,24 +1,31 @@
 import { AppShell, Burger, Button, Group, NavLink, SegmentedControl, Stack, Text, Title } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
-import type { ReactNode } from 'react';
+import { lazy, Suspense, type ReactNode } from 'react';
 import { hasRole, useAuth } from './auth.tsx';
 import { useI18n } from './i18n.tsx';
 import type { MessageKey } from './i18n/en.ts';
 import { match, useRouter, Link } from './router.tsx';
 import { Home } from './pages/Home.tsx';
-import { Calculator } from './pages/Calculator.tsx';
-import { Status } from './pages/Status.tsx';
 import { Login } from './pages/Login.tsx';
-import { Consignments } from './pages/Consignments.tsx';
-import { DeclarationForm } from './pages/DeclarationForm.tsx';
-import { DeclarationPage } from './pages/DeclarationPage.tsx';
-import { ManifestForm } from './pages/ManifestForm.tsx';
-import { Queue } from './pages/Queue.tsx';
-import { TaskPage } from './pages/TaskPage.tsx';
-import { Roster } from './pages/Roster.tsx';
-import { RiskPage } from './pages/RiskPage.tsx';
-import { Dashboard } from './pages/Dashboard.tsx';
-import { Admin } from './pages/Admin.tsx';
+import { Loading } from './components/common.tsx';
+
+// Every page but the first screen and the login is its own chunk, loaded when first opened: the
+// public calculator on a phone at the gate does not wait for the workbench and dashboards.
+const Calculator = lazy(() => import('./pages/Calculator.tsx').then((m) => ({ default: m.Calculator })));
+const Status = lazy(() => import('./pages/Status.tsx').then((m) => ({ default: m.Status })));
+const Consignments = lazy(() => import('./pages/Consignments.tsx').then((m) => ({ default: m.Consignments })));
+const DeclarationForm = lazy(() => import('./pages/DeclarationForm.tsx').then((m) => ({ default: m.DeclarationForm })));
+const DeclarationPage = lazy(() => import('./pages/DeclarationPage.tsx').then((m) => ({ default: m.DeclarationPage })));
+const ManifestForm = lazy(() => import('./pages/ManifestForm.tsx').then((m) => ({ default: m.ManifestForm })));
+const Queue = lazy(() => import('./pages/Queue.tsx').then((m) => ({ default: m.Queue })));
+const TaskPage = lazy(() => import('./pages/TaskPage.tsx').then((m) => ({ default: m.TaskPage })));
+const Roster = lazy(() => import('./pages/Roster.tsx').then((m) => ({ default: m.Roster })));
+const RiskPage = lazy(() => import('./pages/RiskPage.tsx').then((m) => ({ default: m.RiskPage })));
+const Dashboard = lazy(() => import('./pages/Dashboard.tsx').then((m) => ({ default: m.Dashboard })));
+const Admin = lazy(() => import('./pages/Admin.tsx').then((m) => ({ default: m.Admin })));
+const Movements = lazy(() => import('./pages/Transit.tsx').then((m) => ({ default: m.Movements })));
+const MovementPage = lazy(() => import('./pages/Transit.tsx').then((m) => ({ default: m.MovementPage })));
+const AlertQueue = lazy(() => import('./pages/Transit.tsx').then((m) => ({ default: m.AlertQueue })));
 
 interface Route {
   path: string;
@@ -43,6 +50,9 @@ const routes: Route[] = [
   { path: '/workbench/tasks/:id', page: (p) => <TaskPage id={p.id!} />, roles: customs },
   { path: '/workbench/roster', page: () => <Roster />, roles: ['supervisor'] },
   { path: '/workbench/risk', page: () => <RiskPage />, roles: ['risk_analyst', 'supervisor', 'admin'] },
+  { path: '/transit', page: () => <Movements />, roles: ['agent', ...customs] },
+  { path: '/transit/movements/:id', page: (p) => <MovementPage id={p.id!} />, roles: ['agent', ...customs] },
+  { path: '/workbench/alerts', page: () => <AlertQueue />, roles: customs },
   { path: '/dashboard', page: () => <Dashboard />, roles: customs },
   { path: '/admin', page: () => <Admin />, roles: ['admin'] },
 ];
@@ -63,6 +73,8 @@ const nav: NavItem[] = [
   { to: '/portal', label: 'nav.declarations', roles: customs },
   { to: '/workbench/roster', label: 'nav.roster', roles: ['supervisor'] },
   { to: '/workbench/risk', label: 'nav.risk', roles: ['risk_analyst', 'supervisor', 'admin'] },
+  { to: '/transit', label: 'nav.transit', roles: ['agent', ...customs] },
+  { to: '/workbench/alerts', label: 'nav.alerts', roles: customs },
   { to: '/dashboard', label: 'nav.dashboard', roles: customs },
   { to: '/admin', label: 'nav.admin', roles: ['admin'] },
 ];
@@ -168,7 +180,7 @@ export function App() {
         </Stack>
       </AppShell.Navbar>
       <AppShell.Main id="main" tabIndex={-1}>
-        {content}
+        <Suspense fallback={<Loading />}>{content}</Suspense>
       </AppShell.Main>
     </AppShell>
   );

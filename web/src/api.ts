@@ -3,19 +3,10 @@
 // it from storage; a reload logs out. Every POST carries a fresh Idempotency-Key, so a retry after
 // a lost answer never lodges twice.
 
-export interface FieldError {
-  pointer: string;
-  code: string;
-  message: string;
-}
+// The problem document is the server's own type (RFC 9457 with field errors), shared, not restated.
+import type { FieldError, Problem } from '../../src/platform/http/problem.ts';
 
-export interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  errors?: FieldError[];
-}
+export type { FieldError, Problem };
 
 export class ApiError extends Error {
   readonly problem: Problem;
@@ -75,10 +66,7 @@ export async function request<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path
   const text = await response.text();
   const parsed: unknown = text === '' ? undefined : safeJson(text);
   if (!response.ok) {
-    const problem =
-      parsed && typeof parsed === 'object' && 'status' in parsed
-        ? (parsed as Problem)
-        : { type: 'about:blank', title: response.statusText, status: response.status, detail: text.slice(0, 300) };
+    const problem = asProblem(parsed, response.status, response.statusText, text);
     if (response.status === 401 && token !== undefined && !path.startsWith('/auth/')) {
       onUnauthorised();
     }
@@ -93,6 +81,47 @@ function safeJson(text: string): unknown {
   } catch {
     return text;
   }
+}
+
+/** What an upload's progress looks like: bytes sent of the total (the body), then the server's work. */
+export interface UploadProgress {
+  sent: number;
+  total: number;
+}
+
+/**
+ * A POST whose body upload is followed (XMLHttpRequest's upload events: fetch has none), for large
+ * files; the answer and its problems are read as `request` reads them.
+ */
+export function postWithProgress<T>(path: string, body: unknown, onProgress: (p: UploadProgress) => void): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', `/api/v1${path}`);
+    xhr.setRequestHeader('accept', 'application/json');
+    xhr.setRequestHeader('content-type', 'application/json');
+    xhr.setRequestHeader('idempotency-key', newKey());
+    if (token !== undefined) {
+      xhr.setRequestHeader('authorization', `Bearer ${token}`);
+    }
+    xhr.upload.onprogress = (e) => onProgress({ sent: e.loaded, total: e.lengthComputable ? e.total : 0 });
+    xhr.onerror = () => reject(new ApiError({ type: 'about:blank', title: 'Network error', status: 0, detail: 'The server could not be reached' }));
+    xhr.onload = () => {
+      const parsed = xhr.responseText === '' ? undefined : safeJson(xhr.responseText);
+      if (xhr.status >= 200 && xhr.status < 300) {
+        resolve(parsed as T);
+        return;
+      }
+      if (xhr.status === 401 && token !== undefined) {
+        onUnauthorised();
+      }
+      reject(new ApiError(asProblem(parsed, xhr.status, xhr.statusText, xhr.responseText)));
+    };
+    xhr.send(JSON.stringify(body));
+  });
+}
+
+function asProblem(parsed: unknown, status: number, statusText: string, text: string): Problem {
+  return parsed && typeof parsed === 'object' && 'status' in parsed ? (parsed as Problem) : { type: 'about:blank', title: statusText, status, detail: text.slice(0, 300) };
 }
 
 export const api = {

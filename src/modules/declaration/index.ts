@@ -6,6 +6,7 @@ export type { ExportBody, ExitBody } from './declaration.export.schemas.ts';
 export { declarationLifecycle, controlLifecycle, liveStatuses, amendableStatuses } from './declaration.state.ts';
 export { acceptedUnitValues, refreshAcceptedValues, rebuildAcceptedValues, type UnitValueQuery, type UnitValueDistribution } from './declaration.reads.ts';
 export { keepAcceptedValues, valuesChangedTopic } from './flows/accepted-values.ts';
+export { declarationsPerDay, revenueOfPaid, releasesBetween } from './declaration.stats.ts';
 export type { DeclarationView } from './declaration.view.ts';
 export type { DeclarationBody, CreateBody, AmendBody } from './declaration.schemas.ts';
 export type { DeclarationTables, DeclarationStatus, ControlStatus } from './declaration.tables.ts';

@@ -5,5 +5,6 @@ export { documentSubject, findTransportDocument, findTransportDocumentById, find
 export type { TransportDocumentInfo, ManifestView, DocumentView, RegimeShareView } from './manifest.views.ts';
 export type { LodgementInput, DocumentInput, ContainerInput, AmendmentInput, AmendmentEntry, SupplementaryInput } from './manifest.rules.ts';
 export { manifestLifecycle } from './manifest.state.ts';
+export { arrivalsOf } from './manifest.reads.ts';
 export { containerCheckDigit, containerNumberProblem, isImoNumber } from './identifiers.ts';
 export type { ManifestTables, TransportMode, DocumentKind, CargoCategory, ManifestStatus, Container, RegimeShare } from './manifest.tables.ts';

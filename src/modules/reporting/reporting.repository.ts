@@ -1,7 +1,10 @@
-// The figures the dashboards show, read from the declarations, their transport documents and
-// manifests. Read-only; every range is bounded by the route (at most a year).
-import { sql, type Kysely } from 'kysely';
+// The figures the dashboards show, asked of the modules that own them (declarations, manifests)
+// through their index.ts: this module reads no table of its own or of theirs. Read-only; every
+// range is bounded by the route (at most a year).
+import type { Kysely } from 'kysely';
 import type { DB } from '../../schema.ts';
+import { declarationsPerDay, releasesBetween, revenueOfPaid } from '#modules/declaration/index.ts';
+import { arrivalsOf } from '#modules/manifest/index.ts';
 
 type Q = Kysely<DB>;
 
@@ -11,56 +14,49 @@ const bounds = (from: string, to: string) => ({
   end: new Date(Date.parse(`${to}T00:00:00+03:00`) + 86_400_000),
 });
 
+/** The p-th percentile of sorted values, interpolated between neighbours (PostgreSQL's percentile_cont). */
+export function percentile(sorted: readonly number[], p: number): number | null {
+  if (sorted.length === 0) {
+    return null;
+  }
+  const at = p * (sorted.length - 1);
+  const low = Math.floor(at);
+  const high = Math.min(low + 1, sorted.length - 1);
+  return sorted[low]! + (at - low) * (sorted[high]! - sorted[low]!);
+}
+
+const oneDecimal = (v: number | null) => (v === null ? null : Math.round(v * 10) / 10);
+
 export function reportingRepository(db: Q) {
   return {
     async perDay(from: string, to: string) {
       const { start, end } = bounds(from, to);
-      const day = (column: 'lodged_at' | 'assessed_at' | 'released_at') =>
-        db
-          .selectFrom('declaration')
-          .select([sql<string>`to_char(${sql.ref(column)} at time zone 'Africa/Nairobi', 'YYYY-MM-DD')`.as('day'), sql<string>`count(*)`.as('n')])
-          .where(column, '>=', start)
-          .where(column, '<', end)
-          .groupBy(sql`1`)
-          .execute();
-      const [lodged, assessed, released] = await Promise.all([day('lodged_at'), day('assessed_at'), day('released_at')]);
+      const [lodged, assessed, released] = await Promise.all([declarationsPerDay(db, 'lodged_at', start, end), declarationsPerDay(db, 'assessed_at', start, end), declarationsPerDay(db, 'released_at', start, end)]);
       return { lodged, assessed, released };
     },
 
     /** Revenue of the declarations paid in the range, by tax head (from their assessment) and by office. */
     async revenue(from: string, to: string) {
       const { start, end } = bounds(from, to);
-      const byHead = await sql<{ code: string; amount: string }>`
-        select t.key as code, sum(t.value::numeric)::text as amount
-          from declaration d, jsonb_each_text(d.assessment::jsonb -> 'totals') t
-         where d.paid_at >= ${start} and d.paid_at < ${end}
-         group by t.key order by t.key`.execute(db);
-      const byOffice = await db
-        .selectFrom('declaration')
-        .select(['office_code as officeCode', sql<string>`coalesce(sum(assessed_total), 0)::text`.as('amount')])
-        .where('paid_at', '>=', start)
-        .where('paid_at', '<', end)
-        .groupBy('office_code')
-        .orderBy('office_code')
-        .execute();
-      return { byHead: byHead.rows, byOffice };
+      return revenueOfPaid(db, start, end);
     },
 
-    /** Hours from the conveyance's arrival to release, for declarations released in the range. */
+    /** Hours from the conveyance's arrival to release, for declarations released in the range (those whose conveyance arrived). */
     async arrivalToRelease(from: string, to: string) {
       const { start, end } = bounds(from, to);
-      const r = await sql<{ released: string; median: string | null; p90: string | null }>`
-        select count(*)::text as released,
-               round((percentile_cont(0.5) within group (order by h))::numeric, 1)::text as median,
-               round((percentile_cont(0.9) within group (order by h))::numeric, 1)::text as p90
-          from (select greatest(extract(epoch from d.released_at - m.actual_arrival) / 3600, 0) as h
-                  from declaration d
-                  join transport_document td on td.id = d.transport_document_id
-                  join manifest m on m.id = td.manifest_id
-                 where d.released_at >= ${start} and d.released_at < ${end}
-                   and m.actual_arrival is not null) x`.execute(db);
-      const row = r.rows[0];
-      return { released: Number(row?.released ?? 0), medianHours: row?.median === null || row?.median === undefined ? null : Number(row.median), p90Hours: row?.p90 === null || row?.p90 === undefined ? null : Number(row.p90) };
+      const releases = await releasesBetween(db, start, end);
+      const arrivals = await arrivalsOf(
+        db,
+        releases.map((r) => r.transportDocumentId),
+      );
+      const hours = releases
+        .flatMap((r) => {
+          const arrived = arrivals.get(r.transportDocumentId);
+          // A release before the recorded arrival counts as none (pre-arrival clearance, then arrival).
+          return arrived ? [Math.max((r.releasedAt.getTime() - arrived.getTime()) / 3_600_000, 0)] : [];
+        })
+        .sort((a, b) => a - b);
+      return { released: hours.length, medianHours: oneDecimal(percentile(hours, 0.5)), p90Hours: oneDecimal(percentile(hours, 0.9)) };
     },
   };
 }

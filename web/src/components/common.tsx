@@ -1,4 +1,4 @@
-import { Alert, Badge, List, Loader, Text } from '@mantine/core';
+import { Alert, Badge, Button, Group, List, Loader, Paper, Text } from '@mantine/core';
 import type { ReactNode } from 'react';
 import { ApiError } from '../api.ts';
 import { useI18n, useLabel } from '../i18n.tsx';
@@ -78,5 +78,30 @@ export function Section({ title, children, actions }: { title: string; children:
       </div>
       {children}
     </section>
+  );
+}
+
+/** A boxed form that creates something: its title, its fields, the submit button and the server's answer. */
+export function FormCard({ title, submit, pending, error, onSubmit, children }: { title: string; submit: string; pending: boolean; error: unknown; onSubmit: () => void; children: ReactNode }) {
+  return (
+    <Paper withBorder p="sm">
+      <Text fw={600} mb="xs">
+        {title}
+      </Text>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          onSubmit();
+        }}
+      >
+        {children}
+        <Group mt="sm">
+          <Button type="submit" loading={pending}>
+            {submit}
+          </Button>
+        </Group>
+        <ProblemAlert error={error} />
+      </form>
+    </Paper>
   );
 }

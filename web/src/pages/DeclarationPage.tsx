@@ -6,6 +6,8 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api, ApiError, hasToken, request } from '../api.ts';
 import { hasRole, useAuth } from '../auth.tsx';
+import { ControlPanel } from '../components/ControlPanel.tsx';
+import { ItemsTable } from '../components/ItemsTable.tsx';
 import { ChannelBadge, Loading, ProblemAlert, Section, StatusBadge } from '../components/common.tsx';
 import { TimelineView } from '../components/TimelineView.tsx';
 import { money, when } from '../format.ts';
@@ -164,37 +166,14 @@ export function DeclarationPage({ id }: { id: string }) {
         </Section>
       )}
 
+      {customs && (
+        <Section title={t('control.title')}>
+          <ControlPanel declaration={d} task={verification.data} arrivedAt={timeline.data?.transportDocument?.actualArrival} onDone={refresh} />
+        </Section>
+      )}
+
       <Section title={t('decl.items')}>
-        <Table.ScrollContainer minWidth={700}>
-          <Table striped>
-            <Table.Thead>
-              <Table.Tr>
-                <Table.Th>#</Table.Th>
-                <Table.Th>{t('calc.hsCode')}</Table.Th>
-                <Table.Th>{t('decl.description')}</Table.Th>
-                <Table.Th>{t('calc.origin')}</Table.Th>
-                <Table.Th className="figure">{t('calc.quantity')}</Table.Th>
-                <Table.Th className="figure">{t('decl.itemPrice')}</Table.Th>
-              </Table.Tr>
-            </Table.Thead>
-            <Table.Tbody>
-              {d.items.map((i) => (
-                <Table.Tr key={i.itemNo}>
-                  <Table.Td>{i.itemNo}</Table.Td>
-                  <Table.Td>{i.hsCode}</Table.Td>
-                  <Table.Td>{i.description}</Table.Td>
-                  <Table.Td>{i.originCountry}</Table.Td>
-                  <Table.Td className="figure">
-                    {i.quantity} {i.unit}
-                  </Table.Td>
-                  <Table.Td className="figure">
-                    {d.invoice.currency} {money(i.itemPrice)}
-                  </Table.Td>
-                </Table.Tr>
-              ))}
-            </Table.Tbody>
-          </Table>
-        </Table.ScrollContainer>
+        <ItemsTable declaration={d} />
       </Section>
 
       <Section title={t('decl.timeline')}>{timeline.data ? <TimelineView timeline={timeline.data} /> : timeline.error ? <ProblemAlert error={timeline.error} /> : <Loading />}</Section>

@@ -13,19 +13,21 @@ interface Duty {
 export function Roster() {
   const { t } = useI18n();
   const client = useQueryClient();
-  const [office, setOffice] = useState('MBA');
+  const [office, setOffice] = useState('');
   const [officerId, setOfficerId] = useState('');
   const [onDuty, setOnDuty] = useState(true);
-  const duty = useQuery({ queryKey: ['duty', office], queryFn: () => api.get<Duty>(`/inspection/duty?officeCode=${encodeURIComponent(office.trim().toUpperCase())}`), enabled: office.trim().length >= 2 });
+  // Without an office: who is on duty where, at every office.
+  const code = office.trim().toUpperCase();
+  const duty = useQuery({ queryKey: ['duty', code], queryFn: () => api.get<Duty>(`/inspection/duty${code.length >= 2 ? `?officeCode=${encodeURIComponent(code)}` : ''}`) });
   const set = useMutation({
-    mutationFn: (b: { officerId: string; onDuty: boolean }) => api.post('/inspection/duty', { officeCode: office.trim().toUpperCase(), ...b }),
+    mutationFn: (b: { officerId: string; onDuty: boolean; officeCode: string }) => api.post('/inspection/duty', b),
     onSuccess: () => client.invalidateQueries({ queryKey: ['duty'] }),
   });
   const fields = set.error instanceof ApiError ? set.error.fields : {};
   return (
     <Stack maw={900}>
       <Title order={2}>{t('nav.roster')}</Title>
-      <TextInput label={t('decl.office')} value={office} onChange={(e) => setOffice(e.currentTarget.value)} maw={200} />
+      <TextInput label={t('decl.office')} description={t('roster.allOffices')} value={office} onChange={(e) => setOffice(e.currentTarget.value)} maw={260} />
       {duty.isLoading ? (
         <Loading />
       ) : (
@@ -33,6 +35,7 @@ export function Roster() {
           <Table.Thead>
             <Table.Tr>
               <Table.Th>{t('work.officer')}</Table.Th>
+              <Table.Th>{t('decl.office')}</Table.Th>
               <Table.Th>{t('roster.open')}</Table.Th>
               <Table.Th />
             </Table.Tr>
@@ -41,9 +44,10 @@ export function Roster() {
             {(duty.data?.officers ?? []).map((o) => (
               <Table.Tr key={o.officer.id}>
                 <Table.Td>{o.officer.name}</Table.Td>
+                <Table.Td>{o.officeCode}</Table.Td>
                 <Table.Td>{o.tasksAwaitingFindings}</Table.Td>
                 <Table.Td>
-                  <Button size="xs" variant="light" color="red" onClick={() => set.mutate({ officerId: o.officer.id, onDuty: false })}>
+                  <Button size="xs" variant="light" color="red" onClick={() => set.mutate({ officerId: o.officer.id, onDuty: false, officeCode: o.officeCode })}>
                     {t('roster.offDuty')}
                   </Button>
                 </Table.Td>
@@ -55,7 +59,7 @@ export function Roster() {
       <form
         onSubmit={(e) => {
           e.preventDefault();
-          set.mutate({ officerId: officerId.trim(), onDuty });
+          set.mutate({ officerId: officerId.trim(), onDuty, officeCode: code });
         }}
       >
         <Group align="flex-end">

@@ -1,15 +1,17 @@
 // A verification task as the officer works it: the declaration's goods, why it was selected, the
 // history, and the finding with corrections; supervisors reassign and decide escalations.
-import { Button, Group, Paper, Radio, Select, SimpleGrid, Stack, Table, Text, Textarea, TextInput, Title } from '@mantine/core';
+import { Button, Group, Paper, Radio, Select, SimpleGrid, Stack, Text, Textarea, TextInput, Title } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api, ApiError } from '../api.ts';
 import { hasRole, useAuth } from '../auth.tsx';
+import { ControlPanel } from '../components/ControlPanel.tsx';
+import { ItemsTable } from '../components/ItemsTable.tsx';
 import { ChannelBadge, Loading, ProblemAlert, Section, StatusBadge } from '../components/common.tsx';
 import { money, when } from '../format.ts';
 import { useI18n, useLabel } from '../i18n.tsx';
 import { Link } from '../router.tsx';
-import type { Declaration, Task } from '../types.ts';
+import type { Declaration, Task, Timeline } from '../types.ts';
 import { Reasons } from './DeclarationPage.tsx';
 
 interface Correction {
@@ -25,12 +27,14 @@ export function TaskPage({ id }: { id: string }) {
   const client = useQueryClient();
   const task = useQuery({ queryKey: ['task', id], queryFn: () => api.get<Task>(`/inspection/tasks/${id}`) });
   const declId = task.data?.declaration.id;
-  const declaration = useQuery({ queryKey: ['declaration', declId], queryFn: () => api.get<Declaration>(`/declarations/${declId}`), enabled: !!declId });
+  const declaration = useQuery({ queryKey: ['declaration', declId], queryFn: () => api.get<Declaration>(`/declarations/${declId}`), enabled: !!declId, refetchInterval: 5000 });
+  const reference = declaration.data?.reference;
+  const timeline = useQuery({ queryKey: ['timeline', reference], queryFn: () => api.get<Timeline>(`/timeline?declaration=${encodeURIComponent(reference!)}`), enabled: !!reference });
   const [result, setResult] = useState('no_discrepancy');
   const [remarks, setRemarks] = useState('');
   const [corrections, setCorrections] = useState<Correction[]>([]);
   const [supReason, setSupReason] = useState('');
-  const refresh = () => Promise.all([client.invalidateQueries({ queryKey: ['task', id] }), client.invalidateQueries({ queryKey: ['declaration', declId] }), client.invalidateQueries({ queryKey: ['tasks'] })]);
+  const refresh = () => Promise.all([client.invalidateQueries({ queryKey: ['task', id] }), client.invalidateQueries({ queryKey: ['declaration', declId] }), client.invalidateQueries({ queryKey: ['timeline'] }), client.invalidateQueries({ queryKey: ['tasks'] })]);
   const finding = useMutation({
     mutationFn: () =>
       api.post<Task>(`/inspection/tasks/${id}/findings`, {
@@ -40,7 +44,15 @@ export function TaskPage({ id }: { id: string }) {
       }),
     onSuccess: refresh,
   });
-  const reassign = useMutation({ mutationFn: () => api.post<Task>(`/inspection/tasks/${id}/reassign`, { reason: supReason.trim() }), onSuccess: refresh });
+  const [toOfficer, setToOfficer] = useState<string | null>(null);
+  const office = task.data?.officeCode;
+  // The supervisor reassigns to an officer on duty at the task's office, or lets the system draw one.
+  const onDuty = useQuery({
+    queryKey: ['duty', office],
+    queryFn: () => api.get<{ officers: { officer: { id: string; name: string }; tasksAwaitingFindings: number }[] }>(`/inspection/duty?officeCode=${encodeURIComponent(office!)}`),
+    enabled: !!office && hasRole(user, 'supervisor'),
+  });
+  const reassign = useMutation({ mutationFn: () => api.post<Task>(`/inspection/tasks/${id}/reassign`, { reason: supReason.trim(), ...(toOfficer ? { officerId: toOfficer } : {}) }), onSuccess: refresh });
   const decide = useMutation({ mutationFn: (uphold: boolean) => api.post<Task>(`/inspection/tasks/${id}/decision`, { uphold, reason: supReason.trim() }), onSuccess: refresh });
   const fields = finding.error instanceof ApiError ? finding.error.fields : {};
 
@@ -78,36 +90,7 @@ export function TaskPage({ id }: { id: string }) {
       </Section>
       {d && (
         <Section title={t('decl.items')}>
-          <Table.ScrollContainer minWidth={640}>
-            <Table striped>
-              <Table.Thead>
-                <Table.Tr>
-                  <Table.Th>#</Table.Th>
-                  <Table.Th>{t('calc.hsCode')}</Table.Th>
-                  <Table.Th>{t('decl.description')}</Table.Th>
-                  <Table.Th>{t('calc.origin')}</Table.Th>
-                  <Table.Th className="figure">{t('calc.quantity')}</Table.Th>
-                  <Table.Th className="figure">{t('decl.itemPrice')}</Table.Th>
-                </Table.Tr>
-              </Table.Thead>
-              <Table.Tbody>
-                {d.items.map((i) => (
-                  <Table.Tr key={i.itemNo}>
-                    <Table.Td>{i.itemNo}</Table.Td>
-                    <Table.Td>{i.hsCode}</Table.Td>
-                    <Table.Td>{i.description}</Table.Td>
-                    <Table.Td>{i.originCountry}</Table.Td>
-                    <Table.Td className="figure">
-                      {i.quantity} {i.unit}
-                    </Table.Td>
-                    <Table.Td className="figure">
-                      {d.invoice.currency} {money(i.itemPrice)}
-                    </Table.Td>
-                  </Table.Tr>
-                ))}
-              </Table.Tbody>
-            </Table>
-          </Table.ScrollContainer>
+          <ItemsTable declaration={d} />
           <Text size="sm" mt="xs">
             {t('decl.totalDue')}: KES {money(d.assessment?.total)}
           </Text>
@@ -189,10 +172,24 @@ export function TaskPage({ id }: { id: string }) {
           </form>
         </Section>
       )}
+      {d && (
+        <Section title={t('control.title')}>
+          <ControlPanel declaration={d} task={tk} arrivedAt={timeline.data?.transportDocument?.actualArrival} onDone={refresh} onTaskPage />
+        </Section>
+      )}
       {supervisor && tk.status !== 'closed' && (
         <Section title={t('work.supervision')}>
           <Stack gap="xs">
             <Textarea label={t('common.reason')} value={supReason} onChange={(e) => setSupReason(e.currentTarget.value)} autosize minRows={2} />
+            <Select
+              label={t('work.reassignTo')}
+              placeholder={t('work.anyOnDuty')}
+              value={toOfficer}
+              onChange={setToOfficer}
+              clearable
+              data={(onDuty.data?.officers ?? []).filter((o) => o.officer.id !== tk.assignedOfficer?.id).map((o) => ({ value: o.officer.id, label: `${o.officer.name} (${o.tasksAwaitingFindings})` }))}
+              maw={360}
+            />
             <Group>
               <Button variant="light" onClick={() => reassign.mutate()} loading={reassign.isPending}>
                 {t('work.reassign')}

@@ -1,0 +1,1 @@
+export { uploadsRoutes, uploadKinds, maxUploadChars, maxListedLines, type UploadKind } from './uploads.routes.ts';
