@@ -104,6 +104,10 @@ function checkEnvelope(payload: unknown, sender: string, us: string): Envelope |
 
 export function partnerService(deps: PartnerServiceDeps) {
   const { clock, settings } = deps;
+  // When a partner did not answer, the next deliveries to it fail at once for a while instead of
+  // each waiting out the timeout: the outbox delivers in turn, and a silent partner must not hold
+  // up the releases to terminals queued behind its messages.
+  const unreachableUntil = new Map<string, number>();
 
   /**
    * Writes a signed outgoing message and its delivery event in the caller's transaction; nothing
@@ -286,6 +290,9 @@ export function partnerService(deps: PartnerServiceDeps) {
         if (!partner) {
           throw new Error(`${m.receiver} is no longer a configured partner`);
         }
+        if ((unreachableUntil.get(partner.country) ?? 0) > Date.now()) {
+          throw new Error(`${partner.country} did not answer a moment ago; not tried again yet`);
+        }
         const res = await fetch(`${partner.endpoint}/api/v1/partner/messages`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
@@ -301,6 +308,9 @@ export function partnerService(deps: PartnerServiceDeps) {
           throw new Error(`${partner.country} answered for another message or without a status: ${text.slice(0, 300)}`);
         }
       } catch (err) {
+        if (err instanceof Error && err.name === 'TimeoutError' && partner) {
+          unreachableUntil.set(partner.country, Date.now() + settings.timeoutMs);
+        }
         const reason = err instanceof Error ? (err.cause instanceof Error ? `${err.message}: ${err.cause.message}` : err.message) : String(err);
         await repo.failedAttempt(db, m.sender, m.id, reason, at);
         throw new Error(`partner message ${m.id} (${m.type}) to ${m.receiver} not delivered: ${reason}`);
