@@ -64,7 +64,7 @@ const instances: Partial<Record<'KE' | 'UG', Instance>> = {};
 async function start(i: Omit<Instance, 'process' | 'api'>): Promise<Instance> {
   const process = await startServerProcess(i.env);
   try {
-    await process.ready(180_000);
+    await process.ready(360_000);
   } catch (err) {
     await process.kill('SIGKILL');
     throw err;
@@ -106,7 +106,7 @@ beforeAll(async () => {
       instances[country] = await start({ country, env, database });
     }),
   );
-}, 400_000);
+}, 800_000);
 
 afterAll(async () => {
   for (const i of Object.values(instances)) {
@@ -162,12 +162,13 @@ describe('partner exchange between Kenya and Uganda', () => {
   const references: string[] = [];
   const movementIds: string[] = [];
   const alertsPerMovement = [0, 0];
+  let elsewhere = '';
 
   it('delivers every message exactly once across a SIGKILL of the receiver', { timeout: 600_000 }, async () => {
     const ke = instances.KE!;
     const api = ke.api;
     const now = Date.now();
-    const bls = [0, 1].map((n) => ({ number: `MAEUPX${String(now % 1_000_000).padStart(6, '0')}${n}`, packages: 20, grossMassKg: '800' }));
+    const bls = [0, 1, 2].map((n) => ({ number: `MAEUPX${String(now % 1_000_000).padStart(6, '0')}${n}`, packages: 20, grossMassKg: '800' }));
     // The servers run on the real clock: the vessel is expected in three hours and arrives now.
     const manifest = manifestBody(new Date(now + 3 * 3_600_000).toISOString(), bls.map((b) => ({ ...b, cargoCategory: 'transit', consigneePin: null })));
     manifest.documents.forEach((d) => (d.consigneeName = 'Kampala Hardware Ltd'));
@@ -179,7 +180,11 @@ describe('partner exchange between Kenya and Uganda', () => {
     const supervisor = await api.as('kra.supervisor');
     const agent = await api.as('siginon.agent');
     const guarantee = (await registerGuarantee(supervisor, '50000000.00', { validTo: `${new Date(now).getUTCFullYear() + 1}-12-31` })).reference;
-    for (const bl of bls) {
+    // A third movement, bound for Rwanda, stays lodged: Uganda has no say over it.
+    const toRwanda = await agent.post('/api/v1/transit/movements', movementBody(bls[2]!.number, guarantee, { destinationCountry: 'RW' }));
+    expectStatus(toRwanda, 201);
+    elsewhere = toRwanda.body.reference as string;
+    for (const bl of bls.slice(0, 2)) {
       const lodged = await agent.post('/api/v1/transit/movements', movementBody(bl.number, guarantee));
       expectStatus(lodged, 201);
       const departed = await mombasa.post(`/api/v1/transit/movements/${lodged.body.id}/departure`, {});
@@ -272,6 +277,18 @@ describe('partner exchange between Kenya and Uganda', () => {
     expect(again.body).toEqual(first.body);
     expect(again.headers.get('partner-replay')).toBe('true');
     expect((await movement(ug, reference))!.alerts).toBe(before + 1);
+  });
+
+  it('applies an arrival confirmation only from the movement\'s destination', { timeout: 120_000 }, async () => {
+    const ke = instances.KE!;
+    const ugKey = JSON.parse(fs.readFileSync(path.join(dir, 'UG-private.jwk'), 'utf8')) as JWK;
+    const jws = await signed(ugKey, { kid: 'UG' }, { id: randomUUID(), sender: 'UG', receiver: 'KE', type: 'transit.arrival', subject: elsewhere, createdAt: new Date().toISOString(), body: { reference: elsewhere, office: 'UGKLA' } });
+    const res = await ke.api.anonymous().post('/api/v1/partner/messages', { jws });
+    expectStatus(res, 200);
+    expect(res.body.status).toBe('rejected');
+    expect(res.body.detail).toMatch(/bound for RW, not UG/);
+    const movementThere = await (await ke.api.as('kra.supervisor')).get(`/api/v1/transit/movements/${elsewhere}`);
+    expect(movementThere.body.status).toBe('lodged');
   });
 
   it('refuses and logs a bad signature, an unknown sender and a malformed message, changing nothing', { timeout: 120_000 }, async () => {

@@ -17,6 +17,8 @@
 // - replay a genuine message to apply it twice (count an alert twice, re-announce a movement): the
 //   inbox key (sender, message id) answers the replay with the first answer and changes nothing.
 // - send as one partner with another's key: the sender named in the message must be the key's.
+// - discharge a movement bound elsewhere (a partner confirming the arrival of goods that went to a
+//   third country): an arrival confirmation is applied only from the movement's destination.
 import type { Kysely } from 'kysely';
 import type { DB } from '../../schema.ts';
 import type { Clock } from '#platform/clock.ts';
@@ -202,10 +204,13 @@ export function partnerService(deps: PartnerServiceDeps) {
         return { status: 'applied', detail: `${e.sender} discharged ${e.subject}` };
       }
       case 'transit.arrival': {
-        try {
-          await deps.transit.movement(tx, exchangePrincipal, e.subject);
-        } catch {
+        const ours = await deps.transit.movement(tx, exchangePrincipal, e.subject).catch(() => undefined);
+        if (!ours) {
           return { status: 'rejected', detail: `no transit movement ${e.subject} here` };
+        }
+        // Only the administration the movement is bound for may confirm its arrival.
+        if (ours.itinerary.destinationCountry !== e.sender) {
+          return { status: 'rejected', detail: `${e.subject} is bound for ${ours.itinerary.destinationCountry}, not ${e.sender}: its arrival is not ${e.sender}'s to confirm` };
         }
         const office = typeof body.office === 'string' ? body.office.slice(0, 20) : 'the destination';
         const done = await deps.transit.dischargeOnPartnerConfirmation(tx, e.subject, { actor, remarks: `arrival confirmed by ${e.sender} at ${office} (message ${e.id})` });
