@@ -344,7 +344,8 @@ export function partnerService(deps: PartnerServiceDeps) {
      */
     async receive(jws: string, meta: { remoteAddress: string; requestId: string }): Promise<{ answer: Answer; replayed: boolean }> {
       if (!settings) {
-        throw new ProblemError({ type: 'partner-exchange-off', title: 'Partner exchange is not configured here', status: 503, detail: 'This administration exchanges with no partner (PARTNER_COUNTRY is unset)' });
+        // Not a 503: nothing will change by trying again until the administration configures partners.
+        throw new ProblemError({ type: 'partner-exchange-off', title: 'Partner exchange is not configured here', status: 404, detail: 'This administration exchanges with no partner (PARTNER_COUNTRY is unset)' });
       }
       const claimed = claimedSender(jws);
       const partner = claimed === undefined ? undefined : settings.partners.get(claimed);
