@@ -36,6 +36,7 @@ import { overdueSweeper } from '#modules/transit/index.ts';
 import { exchangeRoutes, renderCusresOnRelease } from '#modules/exchange/index.ts';
 import { reportingRoutes } from '#modules/reporting/index.ts';
 import { uploadsRoutes } from '#modules/uploads/index.ts';
+import { loadPartnerSettings, partnerRoutes, partnerService, type PartnerSettings } from '#modules/partner/index.ts';
 import { workerIndex } from './cluster.ts';
 import { installWeb } from './web.ts';
 import type { Journal } from '#platform/journal/journal.ts';
@@ -82,7 +83,7 @@ declare module 'fastify' {
 }
 
 /** The composition root: every module's services, wired to each other. */
-export function services(database: Database, clock: Clock, config: Config, log?: OutboxWorkerOptions['log']) {
+export function services(database: Database, clock: Clock, config: Config, log?: OutboxWorkerOptions['log'], partnerSettings?: PartnerSettings) {
   // A delivery that fails is retried with back-off; the log says why.
   const outbox = new OutboxWorker(database.db, { pollMs: config.outboxPollMs, ...(log ? { log } : {}) });
   const reference = referenceService(database.db);
@@ -177,7 +178,13 @@ export function services(database: Database, clock: Clock, config: Config, log?:
   outbox.subscribe('declaration.status_changed', (event, db) => keepAcceptedValues(db, event));
   outbox.subscribe(valuesChangedTopic, (event, db) => keepAcceptedValues(db, event));
   const maintenance = maintenanceService({ db: database.db, clock });
-  return { outbox, maintenance, reference, tariffCache, tariff, vehicles, calculator, relief, identity, parties, manifests, payments, release, declarations, risk, inspection, transit };
+  // Partner exchange: regional movements departed, discharged or alerted are told to the
+  // destination's administration; each message is delivered (and retried) from the outbox.
+  const partner = partnerService({ db: database.db, clock, settings: partnerSettings, transit, ...(log ? { log } : {}) });
+  outbox.subscribe('transit.status_changed', (event, db) => partner.onTransitStatus(event, db));
+  outbox.subscribe('transit.alert_raised', (event, db) => partner.onTransitAlert(event, db));
+  outbox.subscribe('partner.deliver', (event, db) => partner.deliver(event, db));
+  return { outbox, maintenance, reference, tariffCache, tariff, vehicles, calculator, relief, identity, parties, manifests, payments, release, declarations, risk, inspection, transit, partner };
 }
 
 /** TRUST_PROXY as Fastify takes it: a hop count becomes "the first n hops". */
@@ -231,7 +238,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   installErrorHandler(app);
   installSecurityHeaders(app);
   installInputGuard(app);
-  const s = services(deps.database, clock, deps.config, app.log);
+  const partnerSettings = deps.config.partner ? await loadPartnerSettings(deps.config.partner) : undefined;
+  const s = services(deps.database, clock, deps.config, app.log, partnerSettings);
   installAuth(app, s.identity.authenticator, replayPrincipal);
   // Lodgements go to the journal when the database stays away (the routes below are wrapped).
   installStoreAndForward(app, { db: deps.database.db, journal: deps.journal, clock, log: app.log });
@@ -350,6 +358,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(exportRoutes({ db: deps.database.db, declarations: s.declarations, officesServed: (orgId) => s.parties.officesServed(orgId) }));
   await app.register(inspectionRoutes({ db: deps.database.db, inspection: s.inspection }));
   await app.register(transitRoutes({ db: deps.database.db, transit: s.transit }));
+  await app.register(partnerRoutes({ db: deps.database.db, partner: s.partner, rateLimit: deps.config.partner?.rateLimit ?? 6_000 }));
   await app.register(riskRoutes({ db: deps.database.db, clock, risk: s.risk.service, engine: s.risk.engine, reference: s.reference }));
   // WCO Data Model and UN/EDIFACT adapters (after the declaration routes: they validate against them).
   await app.register(exchangeRoutes({ db: deps.database.db, clock, declarations: s.declarations, manifests: s.manifests, parties: s.parties, reference: s.reference, officesServed: (orgId) => s.parties.officesServed(orgId) }));

@@ -17,6 +17,7 @@ import { importOrigin } from '#modules/origin/index.ts';
 import { importCrsp } from '#modules/vehicle/index.ts';
 import { edifactCheckCommand } from '#modules/exchange/index.ts';
 import { rebuildAcceptedValues } from '#modules/declaration/index.ts';
+import { keygenCommand } from '#modules/partner/index.ts';
 
 const usage = `forodha <command>
 
@@ -42,6 +43,7 @@ const usage = `forodha <command>
   admin create --username NAME --name "NAME" [--generate-password]
                                                    create an administrator (password from stdin or a prompt)
   edifact check FILE                               check a UN/EDIFACT interchange's envelope and syntax; print the CONTRL; exit 1 on any error
+  partner keygen DIR COUNTRY                       write an Ed25519 key pair for partner exchange: DIR/COUNTRY-private.jwk (0600) and DIR/COUNTRY-public.jwk
   demo disable                                     revoke the public demo API keys, deactivate demo users on the demo password
 
 Uses DATABASE_URL when set, else the embedded database in DATA_DIR (./data), which only one
@@ -232,6 +234,9 @@ export async function run(argv: string[]): Promise<number> {
       console.log(`accepted unit values rebuilt: ${done.rows} from ${done.declarations} declarations in ${((Date.now() - started) / 1000).toFixed(1)} s`);
       return 0;
     });
+  }
+  if (command === 'partner' && sub === 'keygen') {
+    return keygenCommand(rest);
   }
   if (command === 'worker') {
     // Loaded only here: the worker wires every module's services, which no other command needs.

@@ -75,6 +75,8 @@ export interface Config {
   dbWaitSeconds: number;
   /** Store-and-forward journal of lodgements taken while the database is away; undefined = off. */
   journal: { dir: string; maxEntries: number; maxBytes: number } | undefined;
+  /** Partner exchange (README "Partner exchange"): our country code and the files of our key and our partners; undefined = off. */
+  partner: { country: string; keyFile: string | undefined; partnersFile: string | undefined; timeoutMs: number; rateLimit: number } | undefined;
 }
 
 export class ConfigError extends Error {}
@@ -208,6 +210,22 @@ export function loadConfig(env: Env = process.env): Config {
     // DB_WAIT_SECONDS is the older name of DB_HOLD_SECONDS, still read.
     dbWaitSeconds: env.DB_HOLD_SECONDS ? integer(env, 'DB_HOLD_SECONDS', 20, 0, 300) : integer(env, 'DB_WAIT_SECONDS', 20, 0, 300),
     journal: journalSettings(env, path.resolve(env.DATA_DIR ?? 'data')),
+    partner: partnerSettings(env),
+  };
+}
+
+/** PARTNER_COUNTRY turns the partner exchange on; the key and the partners are files (read at start-up). */
+function partnerSettings(env: Env): Config['partner'] {
+  const country = env.PARTNER_COUNTRY || undefined;
+  if (country === undefined) {
+    return undefined;
+  }
+  return {
+    country,
+    keyFile: env.PARTNER_KEY_FILE ? path.resolve(env.PARTNER_KEY_FILE) : undefined,
+    partnersFile: env.PARTNER_PARTNERS_FILE ? path.resolve(env.PARTNER_PARTNERS_FILE) : undefined,
+    timeoutMs: integer(env, 'PARTNER_TIMEOUT_MS', 5_000, 100, 120_000),
+    rateLimit: integer(env, 'PARTNER_RATE_LIMIT', 6_000, 1, 1_000_000),
   };
 }
 

@@ -10,6 +10,7 @@ import { openDatabase } from '#platform/db/database.ts';
 import { joinCluster, runPrimary, workerIndex } from './cluster.ts';
 import { AuditKeyError, startAuditCheckpoints } from '#modules/audit/index.ts';
 import { ensureWebBuilt } from './web.ts';
+import { PartnerConfigError } from '#modules/partner/index.ts';
 
 /** Where the safety net and the driver report lost connections: stderr until the app's logger exists. */
 let logConnectionLost = (err: unknown) => console.error(`forodha: database connection lost: ${String(err)}`);
@@ -139,7 +140,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  if (err instanceof ConfigError || err instanceof DataLockedError || err instanceof AuditKeyError) {
+  if (err instanceof ConfigError || err instanceof DataLockedError || err instanceof AuditKeyError || err instanceof PartnerConfigError) {
     console.error(`forodha: ${err.message}`);
     process.exit(2);
   }

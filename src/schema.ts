@@ -19,5 +19,6 @@ import type { VehicleTables } from './modules/vehicle/vehicle.tables.ts';
 import type { TransitTables } from './modules/transit/transit.tables.ts';
 import type { ExchangeTables } from './modules/exchange/exchange.tables.ts';
 import type { ExportChargeTables } from './modules/tariff/export-charges.ts';
+import type { PartnerTables } from './modules/partner/partner.tables.ts';
 
-export interface DB extends PlatformTables, ReferenceTables, TariffTables, AuditTables, PartiesTables, IdentityTables, ManifestTables, PaymentTables, ReleaseTables, DeclarationTables, InspectionTables, RiskTables, ReliefTables, OriginTables, VehicleTables, JournalTables, MaintenanceTables, TransitTables, ExchangeTables, ExportChargeTables {}
+export interface DB extends PlatformTables, ReferenceTables, TariffTables, AuditTables, PartiesTables, IdentityTables, ManifestTables, PaymentTables, ReleaseTables, DeclarationTables, InspectionTables, RiskTables, ReliefTables, OriginTables, VehicleTables, JournalTables, MaintenanceTables, TransitTables, ExchangeTables, ExportChargeTables, PartnerTables {}

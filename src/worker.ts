@@ -9,6 +9,7 @@ import { openDatabase } from '#platform/db/database.ts';
 import { isConnectionError } from '#platform/db/errors.ts';
 import { systemClock } from '#platform/clock.ts';
 import { services } from './app.ts';
+import { loadPartnerSettings } from '#modules/partner/index.ts';
 
 type Level = 'info' | 'warn' | 'error';
 
@@ -47,7 +48,7 @@ export async function runWorker(config: Config = loadConfig()): Promise<number> 
     waitSeconds: config.dbWaitSeconds,
     onConnectionError: (err) => log.warn({ err }, 'database connection lost; reconnecting on next poll'),
   });
-  const s = services(database, systemClock, config, log);
+  const s = services(database, systemClock, config, log, config.partner ? await loadPartnerSettings(config.partner) : undefined);
   // Re-assessment on arrival chooses a channel: rules, settings and the model are read once first.
   await s.risk.engine.refresh();
   s.outbox.start();

@@ -388,6 +388,17 @@ const table: Record<string, Entry> = {
     // A seal on no movement: a business 422, past the access checks.
     call: () => ({ path: '/api/v1/transit/seal-events', body: { eventId: 'MX-NOSEAL-1', sealId: 'MX-NO-SUCH-SEAL', kind: 'position', at: '2026-06-15T08:00:00Z' } }),
   },
+  // Partner exchange: the door is open to the network (the signature is the credential); what
+  // the matrix posts is no JWS, refused by validation (422) past the access check.
+  'POST /api/v1/partner/messages': { access: 'public', call: () => ({ path: '/api/v1/partner/messages', body: { jws: 'not-a-jws' } }) },
+  'GET /api/v1/partner/messages': { access: ['officer', 'supervisor', 'risk_analyst', 'admin'], call: () => ({ path: '/api/v1/partner/messages' }) },
+  'GET /api/v1/partner/refusals': { access: ['officer', 'supervisor', 'risk_analyst', 'admin'], call: () => ({ path: '/api/v1/partner/refusals' }) },
+  'GET /api/v1/partner/movements': { access: ['officer', 'supervisor', 'risk_analyst', 'admin'], call: () => ({ path: '/api/v1/partner/movements' }) },
+  'POST /api/v1/partner/movements/:reference/arrival': {
+    access: ['officer', 'supervisor'],
+    // An office code too short: a 422 past the access checks (no partner announced a movement here).
+    call: () => ({ path: '/api/v1/partner/movements/2026MBAIM8000001/arrival', body: { office: 'X' } }),
+  },
   'GET /api/v1/transit/alerts': { access: ['officer', 'supervisor', 'risk_analyst', 'admin'], call: () => ({ path: '/api/v1/transit/alerts' }) },
   'POST /api/v1/transit/alerts/:id/acknowledge': {
     access: ['officer', 'supervisor'],

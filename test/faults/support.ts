@@ -130,7 +130,8 @@ export interface ServerProcess {
 
 /** `npm start`'s entry point as a child process: node --import tsx src/main.ts. */
 export async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
-  const port = await freePort();
+  // A given PORT is kept (a server restarted where its partners expect it); else a free one.
+  const port = env.PORT ? Number(env.PORT) : await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/main.ts')], {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? os.tmpdir(), LOG_LEVEL: 'warn', ...env, PORT: String(port), HOST: '127.0.0.1' },

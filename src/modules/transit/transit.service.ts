@@ -317,6 +317,62 @@ export function transitService(deps: TransitServiceDeps) {
   }
 
   /** Flags one departed movement past its deadline overdue; false when another sweep got there first. */
+  /** Concludes a movement at an office (exit or arrival) and discharges it: the B/L's transit cargo written off, the guarantee restored. */
+  async function concludeAt(tx: Tx, caller: { actor: Actor; requestId?: string | null }, m: MovementRow, how: 'arrive' | 'exit', office: string, body: { remarks?: string }): Promise<MovementFullView> {
+    const now = clock.now();
+    const g = (await repo.guarantee(tx, m.guarantee_id, { forUpdate: true })) as GuaranteeRow;
+    const concluded = await transition(tx, {
+      lifecycle: movementLifecycle,
+      table: 'transit_movement',
+      id: m.id,
+      from: m.status,
+      action: how,
+      set: { concluded_at: now, concluded_office: office },
+      audit: {
+        actor: caller.actor,
+        action: how === 'exit' ? 'transit.exited' : 'transit.arrived',
+        entityType: 'transit_movement',
+        entityId: m.reference,
+        subjects: audit(m, g),
+        before: { status: m.status },
+        after: { status: movementLifecycle.next(m.status, how), office, late: m.status === 'overdue', remarks: body.remarks ?? null },
+        requestId: caller.requestId ?? null,
+        at: now,
+      },
+    });
+    await writeOff(tx, m.transport_document_id, { packages: m.packages, grossMassKg: m.gross_mass_kg }, caller.actor, {
+      regime: 'transit',
+      requestId: caller.requestId ?? null,
+      at: now,
+      reason: `transit movement ${m.reference} ${how === 'exit' ? 'exited at' : 'arrived at'} ${office}`,
+    });
+    const stake = money(m.stake ?? '0');
+    const balance = await repo.credit(tx, g.id, stake);
+    await ledger(tx, g, { movementId: m.id, kind: 'credit', amount: stake, effect: stake, balanceAfter: balance, at: now, actor: caller.actor.name });
+    await repo.releaseSeals(tx, m.id);
+    const discharged = await transition(tx, {
+      lifecycle: movementLifecycle,
+      table: 'transit_movement',
+      id: m.id,
+      from: concluded.status,
+      action: 'discharge',
+      set: { discharged_at: now },
+      audit: {
+        actor: caller.actor,
+        action: 'transit.discharged',
+        entityType: 'transit_movement',
+        entityId: m.reference,
+        subjects: audit(m, g),
+        before: { status: concluded.status, guaranteeBalance: money(g.balance) },
+        after: { status: 'discharged', restored: stake, guaranteeReference: g.reference, guaranteeBalance: money(balance) },
+        requestId: caller.requestId ?? null,
+        at: now,
+      },
+      event: statusEvent(m, 'discharged'),
+    });
+    return movementView(tx, discharged);
+  }
+
   async function flagOverdue(tx: Tx, id: string, now: Date): Promise<boolean> {
     const m = await repo.movement(tx, id, { forUpdate: true });
     if (!m || m.status !== 'departed' || m.deadline === null || m.deadline >= now) {
@@ -651,58 +707,23 @@ export function transitService(deps: TransitServiceDeps) {
         );
       }
       await requireOnDutyAt(tx, caller, office, how === 'exit' ? 'Exit confirmation' : 'Arrival confirmation');
-      const now = clock.now();
-      const g = (await repo.guarantee(tx, m.guarantee_id, { forUpdate: true })) as GuaranteeRow;
-      const concluded = await transition(tx, {
-        lifecycle: movementLifecycle,
-        table: 'transit_movement',
-        id: m.id,
-        from: m.status,
-        action: how,
-        set: { concluded_at: now, concluded_office: office },
-        audit: {
-          actor: caller.actor,
-          action: how === 'exit' ? 'transit.exited' : 'transit.arrived',
-          entityType: 'transit_movement',
-          entityId: m.reference,
-          subjects: audit(m, g),
-          before: { status: m.status },
-          after: { status: movementLifecycle.next(m.status, how), office, late: m.status === 'overdue', remarks: body.remarks ?? null },
-          requestId: caller.requestId ?? null,
-          at: now,
-        },
-      });
-      await writeOff(tx, m.transport_document_id, { packages: m.packages, grossMassKg: m.gross_mass_kg }, caller.actor, {
-        regime: 'transit',
-        requestId: caller.requestId ?? null,
-        at: now,
-        reason: `transit movement ${m.reference} ${how === 'exit' ? 'exited at' : 'arrived at'} ${office}`,
-      });
-      const stake = money(m.stake ?? '0');
-      const balance = await repo.credit(tx, g.id, stake);
-      await ledger(tx, g, { movementId: m.id, kind: 'credit', amount: stake, effect: stake, balanceAfter: balance, at: now, actor: caller.actor.name });
-      await repo.releaseSeals(tx, m.id);
-      const discharged = await transition(tx, {
-        lifecycle: movementLifecycle,
-        table: 'transit_movement',
-        id: m.id,
-        from: concluded.status,
-        action: 'discharge',
-        set: { discharged_at: now },
-        audit: {
-          actor: caller.actor,
-          action: 'transit.discharged',
-          entityType: 'transit_movement',
-          entityId: m.reference,
-          subjects: audit(m, g),
-          before: { status: concluded.status, guaranteeBalance: money(g.balance) },
-          after: { status: 'discharged', restored: stake, guaranteeReference: g.reference, guaranteeBalance: money(balance) },
-          requestId: caller.requestId ?? null,
-          at: now,
-        },
-        event: statusEvent(m, 'discharged'),
-      });
-      return movementView(tx, discharged);
+      return concludeAt(tx, caller, m, how, office, body);
+    },
+
+    /**
+     * The partner administration of destination confirms the goods arrived there (partner
+     * exchange, a signed message): a regional movement still on the road is concluded at its
+     * office of exit (or destination) and discharged, as a confirmation at the border would. A
+     * movement already concluded is left as it is (undefined): the border confirmed it first.
+     */
+    async dischargeOnPartnerConfirmation(tx: Tx, reference: string, by: { actor: Actor; remarks: string }): Promise<MovementFullView | undefined> {
+      const found = await repo.movementByReference(tx, reference);
+      const m = found ? await repo.movement(tx, found.id, { forUpdate: true }) : undefined;
+      if (!m || m.kind !== 'IM8' || !movementLifecycle.can(m.status, 'exit')) {
+        return undefined;
+      }
+      const how = m.office_of_exit === null ? 'arrive' : 'exit';
+      return concludeAt(tx, { actor: by.actor }, m, how, (m.office_of_exit ?? m.office_of_destination) as string, { remarks: by.remarks });
     },
 
     /** Customs calls the guarantee of an overdue movement: the duties at stake are taken for good. */
