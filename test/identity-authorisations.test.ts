@@ -151,9 +151,9 @@ describe('isolation', () => {
   it('an agent lists only the authorisations it received', async () => {
     const siginon = await server.as('siginon.agent');
     const list = await siginon.get('/api/v1/authorisations');
-    expect(list.body.items.map((a: { agent: { code: string }; client: { code: string } }) => `${a.client.code}->${a.agent.code}`).sort()).toEqual(['MTRADERS->SIGINON', 'NMOTORS->SIGINON']);
+    expect(list.body.items.map((a: { agent: { code: string }; client: { code: string } }) => `${a.client.code}->${a.agent.code}`).sort()).toEqual(['MTRADERS->SIGINON', 'NMOTORS->SIGINON', 'RVHIDES->SIGINON']);
     const viaKey = await server.key('demo-siginon-key').get('/api/v1/authorisations');
-    expect(viaKey.body.items).toHaveLength(2);
+    expect(viaKey.body.items).toHaveLength(3);
   });
 
   it("another organisation's authorisation is not found, to read or to revoke", async () => {
