@@ -39,8 +39,9 @@ export function joinCluster(): void {
 
 /**
  * The primary: prepares the database once, forks `workers` servers and keeps them running. A
- * worker that exits before it listens is a start-up failure (bad setting, database away): the
- * primary stops with its exit code rather than forking it again and again.
+ * worker that exits before it listens while no other worker serves is a start-up failure (bad
+ * setting, database away): the primary stops with its exit code rather than forking it again and
+ * again. While others serve, it is forked again with a growing delay (1 s to 30 s).
  */
 export async function runPrimary(workers: number, prepare: () => Promise<void>, log: (message: string) => void = console.error): Promise<void> {
   await prepare();
@@ -51,10 +52,15 @@ export async function runPrimary(workers: number, prepare: () => Promise<void>, 
   const retiring = new Set<Worker>();
   /** New workers of a rolling restart not yet listening: failing to start stops the roll, not the service. */
   const trial = new Set<Worker>();
+  /** Start-ups that failed in a row, per slot, while other workers served: the back-off. */
+  const failedStarts = new Map<number, number>();
   const fork = (index: number): Worker => {
     const worker = cluster.fork({ FORODHA_WORKER_INDEX: String(index) });
     slots.set(worker, index);
-    worker.on('listening', () => listening.add(worker));
+    worker.on('listening', () => {
+      listening.add(worker);
+      failedStarts.delete(index);
+    });
     worker.on('message', (m: unknown) => {
       if (isInvalidation(m)) {
         for (const other of slots.keys()) {
@@ -77,6 +83,19 @@ export async function runPrimary(workers: number, prepare: () => Promise<void>, 
       return;
     }
     if (retiring.delete(worker) || trial.delete(worker)) {
+      return;
+    }
+    if (!wasListening && listening.size > 0) {
+      // The service is up on the other workers: this one failed to start (the database away for a
+      // moment, say). It is tried again, more slowly each time, instead of taking the service down.
+      const delay = Math.min(30_000, 1_000 * 2 ** Math.min(5, (failedStarts.get(index) ?? 0)));
+      failedStarts.set(index, (failedStarts.get(index) ?? 0) + 1);
+      log(`forodha: worker ${index} stopped before it listened (exit ${code ?? signal}); the others serve; starting it again in ${delay / 1000} s`);
+      setTimeout(() => {
+        if (!stopping) {
+          fork(index);
+        }
+      }, delay);
       return;
     }
     if (!wasListening) {
