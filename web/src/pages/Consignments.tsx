@@ -77,7 +77,7 @@ export function Consignments() {
                   <Table.Td>
                     <Link to={`/portal/declarations/${d.id}`}>{d.reference}</Link>
                   </Table.Td>
-                  <Table.Td>{d.transportDocumentNumber ?? (d.exitOfficeCode ? `${t('exp.title')}: ${d.exitOfficeCode} → ${d.destinationCountry ?? '—'}` : '—')}</Table.Td>
+                  <Table.Td>{d.transportDocumentNumber || (d.exitOfficeCode ? `${t('exp.title')}: ${d.exitOfficeCode} → ${d.destinationCountry ?? '—'}` : '—')}</Table.Td>
                   <Table.Td>
                     <StatusBadge status={d.status} />
                   </Table.Td>
