@@ -51,7 +51,7 @@ export function DeclarationPage({ id }: { id: string }) {
       <Group justify="space-between">
         <div>
           <Title order={2}>
-            {t('decl.title')} {d.reference}
+            {d.export ? t('exp.title') : t('decl.title')} {d.reference}
           </Title>
           <Text size="sm" c="dimmed">
             {d.declarant.name} · {d.importer.name ?? d.importer.pin} ·{' '}
