@@ -8,6 +8,10 @@ export interface DeclarationSummary {
   officeCode: string;
   importerPin: string;
   transportDocumentNumber: string | null;
+  /** Exports only: where the goods leave and where they go. */
+  exitOfficeCode?: string | null;
+  destinationCountry?: string | null;
+  exitedAt?: string | null;
   assessedTotal: string | null;
   channel: string | null;
   controlStatus: string | null;
@@ -40,6 +44,15 @@ export interface Declaration {
   declarant: { name: string; code: string };
   importer: { pin: string; name: string | null };
   transportDocument: { number: string; carrierCode: string | null } | null;
+  /** Exports only (EX1/EX3); null for imports. */
+  export?: {
+    exporterPin: string;
+    exitOfficeCode: string;
+    destinationCountry: string;
+    goodsLocation: string;
+    exit: { by?: string; office?: string; reference?: string; organisation?: string; at?: string } | null;
+    proofOfExit: string | null;
+  } | null;
   invoice: { currency: string; amount: string; incoterm: string; freight: string | null; insurance: string | null };
   documents: { code: string; reference: string }[];
   items: DeclarationItem[];

@@ -36,9 +36,14 @@ export function Consignments() {
       <Group justify="space-between">
         <Title order={2}>{hasRole(user, 'officer', 'supervisor', 'risk_analyst', 'admin') ? t('nav.declarations') : t('consignments.title')}</Title>
         {hasRole(user, 'agent', 'trader') && (
-          <Button component={Link} to="/portal/declarations/new">
-            {t('nav.newDeclaration')}
-          </Button>
+          <Group gap="xs">
+            <Button component={Link} to="/portal/declarations/new">
+              {t('nav.newDeclaration')}
+            </Button>
+            <Button component={Link} to="/portal/exports/new" variant="light">
+              {t('nav.newExport')}
+            </Button>
+          </Group>
         )}
       </Group>
       <SimpleGrid cols={{ base: 1, xs: 2, md: 4 }}>
@@ -72,7 +77,7 @@ export function Consignments() {
                   <Table.Td>
                     <Link to={`/portal/declarations/${d.id}`}>{d.reference}</Link>
                   </Table.Td>
-                  <Table.Td>{d.transportDocumentNumber ?? '—'}</Table.Td>
+                  <Table.Td>{d.transportDocumentNumber || (d.exitOfficeCode ? `${t('exp.title')}: ${d.exitOfficeCode} → ${d.destinationCountry ?? '—'}` : '—')}</Table.Td>
                   <Table.Td>
                     <StatusBadge status={d.status} />
                   </Table.Td>

@@ -1,5 +1,7 @@
 // Lodge a declaration: header, documents, item rows with HS autocomplete, a live duty preview
 // from the public calculator while typing, and the server's field errors shown at their fields.
+// The same form lodges an export (EX1/EX3, POST /exports): the exporter, office of exit,
+// destination and goods location instead of the importer and B/L; no import duty preview.
 import { Alert, Button, Divider, Group, Paper, Select, SimpleGrid, Stack, Text, TextInput, Title } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
 import { useMutation, useQuery } from '@tanstack/react-query';
@@ -35,6 +37,10 @@ interface Form {
   incoterm: string;
   freight: string;
   insurance: string;
+  exporterPin: string;
+  exitOfficeCode: string;
+  destinationCountry: string;
+  goodsLocation: string;
   documents: { code: string; reference: string }[];
   items: Item[];
 }
@@ -74,6 +80,18 @@ export function declarationBody(form: Form) {
   };
 }
 
+/** An export as POST /exports takes it: no B/L, freight or insurance (FOB values); the exporter is the consignor. */
+export function exportBody(form: Form) {
+  const { lodge: _lodge, importerPin: _importer, transportDocumentNumber: _bl, freight: _f, insurance: _i, ...common } = declarationBody(form);
+  return {
+    ...common,
+    exporterPin: trim(form.exporterPin).toUpperCase(),
+    exitOfficeCode: trim(form.exitOfficeCode).toUpperCase(),
+    destinationCountry: trim(form.destinationCountry).toUpperCase(),
+    goodsLocation: trim(form.goodsLocation),
+  };
+}
+
 function previewBody(form: Form) {
   if (form.items.some((i) => i.hsCode.trim().length < 6 || !/^\d+(\.\d+)?$/.test(i.itemPrice.trim())) || form.invoiceCurrency.trim().length !== 3) {
     return undefined;
@@ -93,12 +111,13 @@ function previewBody(form: Form) {
   };
 }
 
-export function DeclarationForm() {
+export function DeclarationForm({ kind = 'import' }: { kind?: 'import' | 'export' }) {
   const { t } = useI18n();
   const { navigate } = useRouter();
+  const exporting = kind === 'export';
   const [form, setForm] = useState<Form>({
-    cpc: '4000000',
-    officeCode: 'MBA',
+    cpc: exporting ? '1000100' : '4000000',
+    officeCode: exporting ? 'NBI' : 'MBA',
     importerPin: '',
     transportDocumentNumber: '',
     invoiceCurrency: 'USD',
@@ -106,18 +125,23 @@ export function DeclarationForm() {
     incoterm: 'FOB',
     freight: '',
     insurance: '',
+    exporterPin: '',
+    exitOfficeCode: exporting ? 'MBA' : '',
+    destinationCountry: '',
+    goodsLocation: '',
     documents: [{ code: 'N380', reference: '' }],
     items: [newItem()],
   });
   const lodge = useMutation({
-    mutationFn: (body: unknown) => api.post<Declaration>('/declarations', body),
+    mutationFn: (body: unknown) => api.post<Declaration>(exporting ? '/exports' : '/declarations', body),
     onSuccess: (d) => navigate(`/portal/declarations/${d.id}`),
   });
   const fields = lodge.error instanceof ApiError ? lodge.error.fields : {};
   const err = (pointer: string) => fields[pointer];
 
   const [debounced] = useDebouncedValue(form, 600);
-  const previewInput = previewBody(debounced);
+  // The calculator gives import duties: an export's levy is assessed on lodgement instead.
+  const previewInput = exporting ? undefined : previewBody(debounced);
   const preview = useQuery({
     queryKey: ['preview', previewInput],
     queryFn: () => api.post<CalcResult>('/calculator', previewInput),
@@ -129,26 +153,46 @@ export function DeclarationForm() {
   const set = (patch: Partial<Form>) => setForm((f) => ({ ...f, ...patch }));
   const setItem = (i: number, patch: Partial<Item>) => setForm((f) => ({ ...f, items: f.items.map((it, j) => (j === i ? { ...it, ...patch } : it)) }));
   const setDoc = (i: number, patch: Partial<{ code: string; reference: string }>) => setForm((f) => ({ ...f, documents: f.documents.map((d, j) => (j === i ? { ...d, ...patch } : d)) }));
+  const title = exporting ? t('nav.newExport') : t('nav.newDeclaration');
   const itemsSum = sumMoney(form.items.map((i) => i.itemPrice || '0'));
 
   return (
     <Stack maw={1100}>
-      <Title order={2}>{t('nav.newDeclaration')}</Title>
+      <Title order={2}>{title}</Title>
       <form
-        aria-label={t('nav.newDeclaration')}
+        aria-label={title}
         noValidate
         onSubmit={(e) => {
           e.preventDefault();
-          lodge.mutate(declarationBody(form));
+          lodge.mutate(exporting ? exportBody(form) : declarationBody(form));
         }}
       >
         <Stack>
-          <Section title={t('decl.header')}>
+          <Section title={exporting ? t('exp.header') : t('decl.header')}>
             <SimpleGrid cols={{ base: 1, xs: 2, md: 4 }}>
               <TextInput label={t('decl.cpc')} value={form.cpc} onChange={(e) => set({ cpc: e.currentTarget.value })} error={err('/cpc')} required />
               <TextInput label={t('decl.office')} value={form.officeCode} onChange={(e) => set({ officeCode: e.currentTarget.value })} error={err('/officeCode')} required />
-              <TextInput label={t('decl.importerPin')} value={form.importerPin} onChange={(e) => set({ importerPin: e.currentTarget.value })} error={err('/importerPin')} required />
-              <TextInput label={t('decl.bl')} value={form.transportDocumentNumber} onChange={(e) => set({ transportDocumentNumber: e.currentTarget.value })} error={err('/transportDocumentNumber')} required />
+              {exporting ? (
+                <>
+                  <TextInput label={t('exp.exporterPin')} value={form.exporterPin} onChange={(e) => set({ exporterPin: e.currentTarget.value })} error={err('/exporterPin')} required />
+                  <TextInput label={t('exp.exitOffice')} value={form.exitOfficeCode} maxLength={3} onChange={(e) => set({ exitOfficeCode: e.currentTarget.value })} error={err('/exitOfficeCode')} required />
+                  <TextInput label={t('exp.destination')} value={form.destinationCountry} maxLength={2} onChange={(e) => set({ destinationCountry: e.currentTarget.value })} error={err('/destinationCountry')} required />
+                  <TextInput
+                    label={t('exp.goodsLocation')}
+                    description={t('exp.goodsLocationHint')}
+                    value={form.goodsLocation}
+                    maxLength={200}
+                    onChange={(e) => set({ goodsLocation: e.currentTarget.value })}
+                    error={err('/goodsLocation')}
+                    required
+                  />
+                </>
+              ) : (
+                <>
+                  <TextInput label={t('decl.importerPin')} value={form.importerPin} onChange={(e) => set({ importerPin: e.currentTarget.value })} error={err('/importerPin')} required />
+                  <TextInput label={t('decl.bl')} value={form.transportDocumentNumber} onChange={(e) => set({ transportDocumentNumber: e.currentTarget.value })} error={err('/transportDocumentNumber')} required />
+                </>
+              )}
               <TextInput label={t('decl.currency')} value={form.invoiceCurrency} maxLength={3} onChange={(e) => set({ invoiceCurrency: e.currentTarget.value })} error={err('/invoiceCurrency')} required />
               <TextInput
                 label={t('decl.invoiceAmount')}
@@ -160,8 +204,12 @@ export function DeclarationForm() {
                 error={err('/invoiceAmount')}
               />
               <Select label={t('decl.incoterm')} data={incoterms} value={form.incoterm} onChange={(v) => set({ incoterm: v ?? 'FOB' })} error={err('/incoterm')} allowDeselect={false} />
-              <TextInput label={t('calc.freight')} inputMode="decimal" value={form.freight} onChange={(e) => set({ freight: e.currentTarget.value })} error={err('/freight')} />
-              <TextInput label={t('calc.insurance')} inputMode="decimal" value={form.insurance} onChange={(e) => set({ insurance: e.currentTarget.value })} error={err('/insurance')} />
+              {!exporting && (
+                <>
+                  <TextInput label={t('calc.freight')} inputMode="decimal" value={form.freight} onChange={(e) => set({ freight: e.currentTarget.value })} error={err('/freight')} />
+                  <TextInput label={t('calc.insurance')} inputMode="decimal" value={form.insurance} onChange={(e) => set({ insurance: e.currentTarget.value })} error={err('/insurance')} />
+                </>
+              )}
             </SimpleGrid>
           </Section>
 
@@ -227,7 +275,7 @@ export function DeclarationForm() {
             <Text fw={600}>{t('decl.preview')}</Text>
             {previewInput === undefined ? (
               <Text size="sm" c="dimmed">
-                {t('decl.previewHint')}
+                {exporting ? t('exp.previewHint') : t('decl.previewHint')}
               </Text>
             ) : preview.data ? (
               <>
@@ -253,11 +301,11 @@ export function DeclarationForm() {
           </Paper>
 
           <Divider />
-          {lodge.error !== null && <ProblemAlert error={lodge.error} title={t('decl.notLodged')} />}
+          {lodge.error !== null && <ProblemAlert error={lodge.error} title={exporting ? t('exp.notLodged') : t('decl.notLodged')} />}
           {lodge.isSuccess && <Alert color="green">{t('decl.lodged')}</Alert>}
           <Group>
             <Button type="submit" loading={lodge.isPending}>
-              {t('decl.lodge')}
+              {exporting ? t('exp.lodge') : t('decl.lodge')}
             </Button>
           </Group>
         </Stack>

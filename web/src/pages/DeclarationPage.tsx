@@ -1,7 +1,9 @@
 // One declaration: its goods, the assessment line by line, the e-slip with the PRN, the
 // consignment's timeline and, when selected for verification, the finding to answer. Customs
-// also see why it was selected and record the control.
-import { Alert, Badge, Button, Group, Paper, Radio, SimpleGrid, Stack, Table, Text, Textarea, Title } from '@mantine/core';
+// also see why it was selected and record the control. An export shows where it leaves and goes,
+// its exit once the office of exit confirms it (officers on duty there confirm it here), and the
+// proof of exit.
+import { Alert, Badge, Button, Group, Paper, Radio, SimpleGrid, Stack, Table, Text, Textarea, TextInput, Title } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api, ApiError, hasToken, request } from '../api.ts';
@@ -49,10 +51,11 @@ export function DeclarationPage({ id }: { id: string }) {
       <Group justify="space-between">
         <div>
           <Title order={2}>
-            {t('decl.title')} {d.reference}
+            {d.export ? t('exp.title') : t('decl.title')} {d.reference}
           </Title>
           <Text size="sm" c="dimmed">
-            {d.declarant.name} · {d.importer.name ?? d.importer.pin} · {t('decl.bl')} {d.transportDocument?.number ?? '—'}
+            {d.declarant.name} · {d.importer.name ?? d.importer.pin} ·{' '}
+            {d.export ? `${t('exp.exitOffice')} ${d.export.exitOfficeCode} → ${d.export.destinationCountry}` : `${t('decl.bl')} ${d.transportDocument?.number ?? '—'}`}
           </Text>
         </div>
         <Group>
@@ -141,7 +144,7 @@ export function DeclarationPage({ id }: { id: string }) {
                 <Text>{when(d.paidAt, lang)}</Text>
               </div>
             </SimpleGrid>
-            <Button mt="sm" variant="light" onClick={() => void openSlip(prn)}>
+            <Button mt="sm" variant="light" onClick={() => void openHtml(`/payment-references/${encodeURIComponent(prn)}/eslip`)}>
               {t('decl.openEslip')}
             </Button>
           </Paper>
@@ -166,6 +169,12 @@ export function DeclarationPage({ id }: { id: string }) {
         </Section>
       )}
 
+      {d.export && (
+        <Section title={t('exp.details')}>
+          <ExportPanel declaration={d} customs={customs} onDone={refresh} />
+        </Section>
+      )}
+
       {customs && (
         <Section title={t('control.title')}>
           <ControlPanel declaration={d} task={verification.data} arrivedAt={timeline.data?.transportDocument?.actualArrival} onDone={refresh} />
@@ -181,11 +190,11 @@ export function DeclarationPage({ id }: { id: string }) {
   );
 }
 
-/** The e-slip is an HTML page behind the login: fetched with the session and opened for printing. */
-async function openSlip(prn: string) {
+/** The e-slip and the proof of exit are HTML pages behind the login: fetched with the session and opened for printing. */
+async function openHtml(path: string) {
   const win = window.open('', '_blank');
   try {
-    const html = await request<string>('GET', `/payment-references/${encodeURIComponent(prn)}/eslip`);
+    const html = await request<string>('GET', path);
     const url = URL.createObjectURL(new Blob([html], { type: 'text/html' }));
     if (win) {
       win.location.href = url;
@@ -279,6 +288,90 @@ function VerificationPanel({ task, customs, onDone }: { task: Task; customs: boo
               </Button>
             </Group>
             <ProblemAlert error={answer.error} />
+          </Stack>
+        </form>
+      )}
+    </Stack>
+  );
+}
+
+/** An export's offices, destination and exit: the proof of exit once exited; customs on duty at the office of exit confirm it. */
+function ExportPanel({ declaration: d, customs, onDone }: { declaration: Declaration; customs: boolean; onDone: () => Promise<unknown> }) {
+  const { t, lang } = useI18n();
+  const { user } = useAuth();
+  const x = d.export!;
+  const [reference, setReference] = useState('');
+  const [remarks, setRemarks] = useState('');
+  const exit = useMutation({
+    mutationFn: () => api.post<{ status: string }>(`/declarations/${d.id}/exit`, { reference: reference.trim(), ...(remarks.trim() ? { remarks: remarks.trim() } : {}) }),
+    onSuccess: onDone,
+  });
+  const fields = exit.error instanceof ApiError ? exit.error.fields : {};
+  // The server decides who may (on duty at the office of exit); the form is offered to officers and supervisors.
+  const mayConfirm = customs && hasRole(user, 'officer', 'supervisor') && d.status === 'released';
+  return (
+    <Stack gap="xs" data-testid="export">
+      <SimpleGrid cols={{ base: 1, sm: 2, md: 4 }}>
+        <div>
+          <Text size="xs" c="dimmed">
+            {t('exp.exporterPin')}
+          </Text>
+          <Text>{x.exporterPin}</Text>
+        </div>
+        <div>
+          <Text size="xs" c="dimmed">
+            {t('exp.exitOffice')}
+          </Text>
+          <Text>{x.exitOfficeCode}</Text>
+        </div>
+        <div>
+          <Text size="xs" c="dimmed">
+            {t('exp.destination')}
+          </Text>
+          <Text>{x.destinationCountry}</Text>
+        </div>
+        <div>
+          <Text size="xs" c="dimmed">
+            {t('exp.goodsLocation')}
+          </Text>
+          <Text>{x.goodsLocation}</Text>
+        </div>
+      </SimpleGrid>
+      {x.exit ? (
+        <Paper withBorder p="sm" data-testid="exit">
+          <Text size="sm">
+            {t('exp.exitedAt')}: <b>{when(x.exit.at ?? d.exitedAt, lang)}</b>
+          </Text>
+          <Text size="sm">
+            {t('exp.exitReference')}: {[x.exit.organisation ?? x.exit.by, x.exit.office, x.exit.reference].filter(Boolean).join(' · ')}
+          </Text>
+          {x.proofOfExit && (
+            <Button mt="sm" variant="light" onClick={() => void openHtml(`/declarations/${encodeURIComponent(d.id)}/proof-of-exit`)}>
+              {t('exp.openProof')}
+            </Button>
+          )}
+        </Paper>
+      ) : (
+        <Text size="sm">{t('exp.notExited')}</Text>
+      )}
+      {mayConfirm && (
+        <form
+          aria-label={t('exp.confirmExit')}
+          onSubmit={(e) => {
+            e.preventDefault();
+            exit.mutate();
+          }}
+        >
+          <Stack gap="xs">
+            <Text size="sm">{t('exp.confirmExitHint')}</Text>
+            <TextInput label={t('exp.exitRef')} value={reference} maxLength={70} onChange={(e) => setReference(e.currentTarget.value)} error={fields['/reference']} required />
+            <Textarea label={t('exp.remarks')} value={remarks} maxLength={1000} onChange={(e) => setRemarks(e.currentTarget.value)} error={fields['/remarks']} autosize minRows={2} />
+            <Group>
+              <Button type="submit" loading={exit.isPending}>
+                {t('exp.confirmExit')}
+              </Button>
+            </Group>
+            <ProblemAlert error={exit.error} />
           </Stack>
         </form>
       )}
