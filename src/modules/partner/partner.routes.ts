@@ -198,11 +198,13 @@ export function partnerRoutes(deps: PartnerRouteDeps): FastifyPluginAsyncTypebox
         },
         config: { access: officers },
       },
-      async (request, reply) =>
-        idempotent(deps.db, request, reply, async (tx) => ({
+      async (request, reply) => {
+        const declaration = await partner.sctDeclaration(request.params.reference.trim().toUpperCase());
+        return idempotent(deps.db, request, reply, async (tx) => ({
           status: 201,
-          body: sctDeclarationView(await partner.markSct(tx, { actor: actorOf(request), requestId: request.id }, request.params.reference.trim().toUpperCase(), request.body)),
-        })),
+          body: sctDeclarationView(await partner.markSct(tx, { actor: actorOf(request), requestId: request.id }, declaration, request.body)),
+        }));
+      },
     );
     app.get(
       '/api/v1/partner/sct/clearances',

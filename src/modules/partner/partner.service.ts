@@ -30,7 +30,7 @@ import { conflict, invalid, notFound, ProblemError } from '#platform/http/proble
 import type { Principal } from '#platform/http/auth.ts';
 import { recordAudit, transition, type Actor } from '#modules/audit/index.ts';
 import type { TransitService } from '#modules/transit/index.ts';
-import type { DeclarationService } from '#modules/declaration/index.ts';
+import type { DeclarationService, DeclarationView } from '#modules/declaration/index.ts';
 import type { ReleaseService } from '#modules/release/index.ts';
 import { claimedSender, sign, verify, type Envelope, type PartnerSettings } from './partner.keys.ts';
 import { partnerRepository as repo, type MessageFilter, type MessageRow, type PartnerMovementRow, type SctDeclarationRow } from './partner.repository.ts';
@@ -305,16 +305,17 @@ export function partnerService(deps: PartnerServiceDeps) {
     /**
      * Customs here mark a declaration as a Single Customs Territory clearance of goods landed in a
      * partner country (at its office): once paid here, that country is told and releases them.
-     * A declaration paid already is notified at once.
+     * A declaration paid already is notified at once. The declaration is read first (sctDeclaration),
+     * outside the transaction: the declaration module reads through its own connection.
      */
-    async markSct(tx: Tx, by: { actor: Actor; requestId: string }, reference: string, input: { originCountry: string; office: string }): Promise<SctDeclarationRow & { notification: string | null }> {
+    async markSct(tx: Tx, by: { actor: Actor; requestId: string }, d: DeclarationView, input: { originCountry: string; office: string }): Promise<SctDeclarationRow & { notification: string | null }> {
+      const reference = String(d.reference);
       if (!settings) {
         throw new ProblemError({ type: 'partner-exchange-off', title: 'Partner exchange is not configured here', status: 404, detail: 'This administration exchanges with no partner (PARTNER_COUNTRY is unset)' });
       }
       if (!settings.partners.has(input.originCountry)) {
         throw invalid([{ pointer: '/originCountry', code: 'not_a_partner', message: `${input.originCountry} is not a configured partner administration (${[...settings.partners.keys()].join(', ')})` }]);
       }
-      const d = await deps.declarations.getByReference(exchangePrincipal, reference);
       const status = String(d.status);
       if (d.regime === 'EX1' || d.regime === 'EX3' || ['draft', 'cancelled', 'rejected'].includes(status)) {
         throw conflict(`Declaration ${reference} is ${d.regime === 'EX1' || d.regime === 'EX3' ? 'an export' : status}: only a lodged import is cleared for a partner's port`);
@@ -337,6 +338,9 @@ export function partnerService(deps: PartnerServiceDeps) {
       const notification = paid ? ((await notifyPayment(tx, row, d)) ?? null) : null;
       return { ...row, notification };
     },
+
+    /** The declaration to mark, as customs see it (404 when there is none). */
+    sctDeclaration: (reference: string): Promise<DeclarationView> => deps.declarations.getByReference(exchangePrincipal, reference),
 
     sctClearances: (q: Kysely<DB>, f: { transportDocumentNumber?: string; limit: number }) => repo.sctClearances(q, f),
 
