@@ -180,7 +180,10 @@ export function services(database: Database, clock: Clock, config: Config, log?:
   const maintenance = maintenanceService({ db: database.db, clock });
   // Partner exchange: regional movements departed, discharged or alerted are told to the
   // destination's administration; each message is delivered (and retried) from the outbox.
-  const partner = partnerService({ db: database.db, clock, settings: partnerSettings, transit, ...(log ? { log } : {}) });
+  const partner = partnerService({ db: database.db, clock, settings: partnerSettings, transit, declarations, release, ...(log ? { log } : {}) });
+  // Single Customs Territory: a declaration customs marked as clearing goods landed at a partner's
+  // port, once paid here, is notified to that partner, which releases the goods there.
+  outbox.subscribe('declaration.status_changed', (event, db) => partner.onDeclarationStatus(event, db));
   outbox.subscribe('transit.status_changed', (event, db) => partner.onTransitStatus(event, db));
   outbox.subscribe('transit.alert_raised', (event, db) => partner.onTransitAlert(event, db));
   outbox.subscribe('partner.deliver', (event, db) => partner.deliver(event, db));

@@ -399,6 +399,12 @@ const table: Record<string, Entry> = {
     // An office code too short: a 422 past the access checks (no partner announced a movement here).
     call: () => ({ path: '/api/v1/partner/movements/2026MBAIM8000001/arrival', body: { office: 'X' } }),
   },
+  'POST /api/v1/partner/sct/declarations/:reference': {
+    access: ['officer', 'supervisor'],
+    // An office code too short: a 422 past the access checks (no partner is configured here).
+    call: () => ({ path: '/api/v1/partner/sct/declarations/2026MBAIM4000001', body: { originCountry: 'KE', office: 'X' } }),
+  },
+  'GET /api/v1/partner/sct/clearances': { access: ['officer', 'supervisor', 'risk_analyst', 'admin'], call: () => ({ path: '/api/v1/partner/sct/clearances' }) },
   'GET /api/v1/transit/alerts': { access: ['officer', 'supervisor', 'risk_analyst', 'admin'], call: () => ({ path: '/api/v1/transit/alerts' }) },
   'POST /api/v1/transit/alerts/:id/acknowledge': {
     access: ['officer', 'supervisor'],

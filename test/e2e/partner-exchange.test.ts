@@ -15,7 +15,7 @@ import { testDatabase, type TestDatabase } from '../db.ts';
 import { freePort, sleep, startServerProcess, type ServerProcess } from '../faults/support.ts';
 import { keygenCommand } from '../../src/modules/partner/index.ts';
 import type { Client, Res, TestServer } from '../server.ts';
-import { expectStatus, manifestBody } from './cargo.ts';
+import { expectStatus, lodgeDeclaration, manifestBody } from './cargo.ts';
 import { movementBody, onDuty, registerGuarantee } from './transit-kit.ts';
 
 /** The clients the transit kit needs, against a server running in another process. */
@@ -329,5 +329,113 @@ describe('partner exchange between Kenya and Uganda', () => {
     // The log is for customs only.
     expectStatus(await door.get('/api/v1/partner/messages'), 401);
     expectStatus(await (await ug.api.as('siginon.agent')).get('/api/v1/partner/messages'), 403);
+  });
+});
+
+describe('Single Customs Territory clearance between Kenya and Uganda', () => {
+  it('releases at Mombasa the goods declared and paid in Uganda, once, and only for the B/L\'s destination', { timeout: 300_000 }, async () => {
+    const ke = instances.KE!;
+    const ug = instances.UG!;
+    const now = Date.now();
+    const tag = String(now % 1_000_000).padStart(6, '0');
+    const bl = `MAEUSCT${tag}1`;
+    const toRwanda = `MAEUSCT${tag}2`;
+    // Kenya: the vessel lands both B/Ls at Mombasa; their regional movements name where they go.
+    const keManifest = manifestBody(new Date(now + 3 * 3_600_000).toISOString(), [
+      { number: bl, packages: 40, grossMassKg: '1600', cargoCategory: 'transit', consigneePin: null },
+      { number: toRwanda, packages: 40, grossMassKg: '1600', cargoCategory: 'transit', consigneePin: null },
+    ]);
+    keManifest.voyageNumber = `S${tag.slice(-4)}`;
+    const maersk = ke.api.key('demo-maersk-key');
+    const landed = await maersk.post('/api/v1/manifests', keManifest);
+    expectStatus(landed, 201);
+    expectStatus(await maersk.post(`/api/v1/manifests/${landed.body.id}/arrival`, { actualArrival: new Date(now - 60_000).toISOString() }), 200);
+    const keSupervisor = await ke.api.as('kra.supervisor');
+    const agent = await ke.api.as('siginon.agent');
+    const guarantee = (await registerGuarantee(keSupervisor, '50000000.00', { validTo: `${new Date(now).getUTCFullYear() + 1}-12-31` })).reference;
+    expectStatus(await agent.post('/api/v1/transit/movements', movementBody(bl, guarantee)), 201);
+    expectStatus(await agent.post('/api/v1/transit/movements', movementBody(toRwanda, guarantee, { destinationCountry: 'RW' })), 201);
+
+    // Uganda: the importer declares the goods once, there (30 packages, 1200 kg); customs mark
+    // the declaration as clearing goods landed at Kenya's Mombasa; it is registered and paid.
+    const ugManifest = manifestBody(new Date(now + 3 * 3_600_000).toISOString(), [{ number: bl }]);
+    ugManifest.voyageNumber = `S${tag.slice(-4)}`;
+    const ugMaersk = ug.api.key('demo-maersk-key');
+    const reported = await ugMaersk.post('/api/v1/manifests', ugManifest);
+    expectStatus(reported, 201);
+    expectStatus(await ugMaersk.post(`/api/v1/manifests/${reported.body.id}/arrival`, { actualArrival: new Date(now - 60_000).toISOString() }), 200);
+    const declared = await lodgeDeclaration(await ug.api.as('siginon.agent'), bl);
+    const ugOfficer = await ug.api.as('kra.officer');
+    expectStatus(await ugOfficer.post(`/api/v1/partner/sct/declarations/${declared.reference}`, { originCountry: 'TZ', office: 'DAR' }), 422);
+    const marked = await ugOfficer.post(`/api/v1/partner/sct/declarations/${declared.reference}`, { originCountry: 'KE', office: 'MBA' });
+    expectStatus(marked, 201);
+    expect(marked.body).toMatchObject({ declarationReference: declared.reference, originCountry: 'KE', office: 'MBA', transportDocumentNumber: bl, paymentNotification: null });
+    expectStatus(await ugOfficer.post(`/api/v1/partner/sct/declarations/${declared.reference}`, { originCountry: 'KE', office: 'MBA' }), 409);
+    const registered = await (await ug.api.as('siginon.agent')).post(`/api/v1/declarations/${declared.id}/register`);
+    expectStatus(registered, 200);
+    const prn = registered.body.payment.prn as string;
+    const amount = registered.body.payment.amountDue as string;
+    expect(Number(amount)).toBeGreaterThan(0);
+    expectStatus(await ug.api.key('demo-kcb-key').post('/api/v1/payments', { prn, amount, bankReference: `KCB-${declared.reference}`, paidAt: new Date().toISOString() }), 201);
+
+    // Kenya hears of the payment and releases the 30 packages at Mombasa for the terminal.
+    const clearancesOf = async (number: string) => {
+      const res = await keSupervisor.get(`/api/v1/partner/sct/clearances?transportDocumentNumber=${number}`);
+      expectStatus(res, 200);
+      return res.body.clearances as { destination: string; declarationReference: string; packages: number; grossMassKg: string; amountPaid: string; prn: string; releaseOrderNumber: string }[];
+    };
+    let cleared: Awaited<ReturnType<typeof clearancesOf>> = [];
+    for (let tries = 0; tries < 240 && cleared.length === 0; tries++) {
+      await sleep(500);
+      cleared = await clearancesOf(bl);
+    }
+    expect(cleared).toHaveLength(1);
+    expect(cleared[0]).toMatchObject({ destination: 'UG', declarationReference: declared.reference, packages: 30, grossMassKg: '1200.000', amountPaid: amount, prn });
+    const order = await keSupervisor.get(`/api/v1/release-orders/${cleared[0]!.releaseOrderNumber}`);
+    expectStatus(order, 200);
+    expect(JSON.stringify(order.body)).toContain(bl);
+    expect(JSON.stringify(order.body)).toMatch(/"status":"released"/);
+    const sent = (await log(ug, '&direction=out&type=sct.payment_notification')).filter((m) => m.subject === declared.reference);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.answer?.status).toBe('applied');
+
+    // A replay is answered with the first answer; another message for the same declaration, or
+    // more than remains of the B/L, or a B/L bound for Rwanda, is rejected; none releases anything.
+    const ugKey = JSON.parse(fs.readFileSync(path.join(dir, 'UG-private.jwk'), 'utf8')) as JWK;
+    const notification = (reference: string, number: string, packages: number) =>
+      signed(ugKey, { kid: 'UG' }, {
+        id: randomUUID(),
+        sender: 'UG',
+        receiver: 'KE',
+        type: 'sct.payment_notification',
+        subject: reference,
+        createdAt: new Date().toISOString(),
+        body: { declarationReference: reference, transportDocumentNumber: number, office: 'MBA', packages, grossMassKg: '10', amountPaid: '1000.00', currency: 'KES', prn: null, paidAt: new Date().toISOString() },
+      });
+    const door = ke.api.anonymous();
+    const again = await door.post('/api/v1/partner/messages', { jws: await notification(declared.reference as string, bl, 5) });
+    expectStatus(again, 200);
+    expect(again.body).toMatchObject({ status: 'rejected', detail: expect.stringMatching(/cleared already/) });
+    const tooMany = await notification(`UG${tag}X1`, bl, 11);
+    const first = await door.post('/api/v1/partner/messages', { jws: tooMany });
+    expect(first.body).toMatchObject({ status: 'rejected', detail: expect.stringMatching(/exceed what remains of B\/L .*: 10 packages/) });
+    const replay = await door.post('/api/v1/partner/messages', { jws: tooMany });
+    expect(replay.body).toEqual(first.body);
+    expect(replay.headers.get('partner-replay')).toBe('true');
+    const fits = await notification(`UG${tag}X2`, bl, 10);
+    const applied = await door.post('/api/v1/partner/messages', { jws: fits });
+    expect(applied.body.status).toBe('applied');
+    const appliedAgain = await door.post('/api/v1/partner/messages', { jws: fits });
+    expect(appliedAgain.body).toEqual(applied.body);
+    expect(appliedAgain.headers.get('partner-replay')).toBe('true');
+    expect((await clearancesOf(bl)).map((c) => c.packages).sort()).toEqual([10, 30]);
+    const wrongCountry = await door.post('/api/v1/partner/messages', { jws: await notification(`UG${tag}X3`, toRwanda, 5) });
+    expect(wrongCountry.body).toMatchObject({ status: 'rejected', detail: expect.stringMatching(/bound for RW, not UG/) });
+    const unknown = await door.post('/api/v1/partner/messages', { jws: await notification(`UG${tag}X4`, `NOSUCH${tag}`, 5) });
+    expect(unknown.body).toMatchObject({ status: 'rejected', detail: expect.stringMatching(/on no manifest here/) });
+    expect(await clearancesOf(toRwanda)).toEqual([]);
+    // The clearances are for customs only.
+    expectStatus(await door.get('/api/v1/partner/sct/clearances'), 401);
+    expectStatus(await agent.get('/api/v1/partner/sct/clearances'), 403);
   });
 });

@@ -7,6 +7,8 @@ export type Q = Kysely<DB>;
 export type MessageRow = Selectable<DB['partner_message']>;
 export type PartnerMovementRow = Selectable<DB['partner_movement']>;
 export type RefusalRow = Selectable<DB['partner_refusal']>;
+export type SctDeclarationRow = Selectable<DB['partner_sct_declaration']>;
+export type SctClearanceRow = Selectable<DB['partner_sct_clearance']>;
 
 export interface MessageFilter {
   direction?: Direction;
@@ -20,6 +22,32 @@ export interface MessageFilter {
 }
 
 export const partnerRepository = {
+  /** Marks a declaration as an SCT clearance; false when it was marked already. */
+  async insertSctDeclaration(q: Q, row: SctDeclarationRow): Promise<boolean> {
+    const inserted = await q.insertInto('partner_sct_declaration').values(row).onConflict((oc) => oc.column('declaration_id').doNothing()).returning('declaration_id').executeTakeFirst();
+    return inserted !== undefined;
+  },
+
+  sctDeclaration(q: Q, declarationId: string): Promise<SctDeclarationRow | undefined> {
+    return q.selectFrom('partner_sct_declaration').selectAll().where('declaration_id', '=', declarationId).executeTakeFirst();
+  },
+
+  async insertSctClearance(q: Q, row: SctClearanceRow): Promise<void> {
+    await q.insertInto('partner_sct_clearance').values(row).execute();
+  },
+
+  sctClearance(q: Q, sender: string, declarationReference: string): Promise<SctClearanceRow | undefined> {
+    return q.selectFrom('partner_sct_clearance').selectAll().where('sender', '=', sender).where('declaration_reference', '=', declarationReference).executeTakeFirst();
+  },
+
+  sctClearances(q: Q, f: { transportDocumentNumber?: string; limit: number }): Promise<SctClearanceRow[]> {
+    let query = q.selectFrom('partner_sct_clearance').selectAll();
+    if (f.transportDocumentNumber) {
+      query = query.where('transport_document_number', '=', f.transportDocumentNumber);
+    }
+    return query.orderBy('cleared_at', 'desc').orderBy('id').limit(f.limit).execute();
+  },
+
   /** Inserts an outgoing message unless its source event made one already; true when inserted. */
   async insertOutgoing(q: Q, row: Insertable<DB['partner_message']>): Promise<boolean> {
     const inserted = await q.insertInto('partner_message').values(row).onConflict((oc) => oc.column('source_event').doNothing()).returning('id').executeTakeFirst();

@@ -12,7 +12,7 @@ import { invalid } from '#platform/http/problem.ts';
 import { Integer, IsoDateTime, Text, Uuid } from '#platform/http/schemas.ts';
 import { messageTypes } from './partner.tables.ts';
 import type { PartnerService } from './partner.service.ts';
-import type { MessageRow, PartnerMovementRow, RefusalRow } from './partner.repository.ts';
+import type { MessageRow, PartnerMovementRow, RefusalRow, SctClearanceRow, SctDeclarationRow } from './partner.repository.ts';
 
 export interface PartnerRouteDeps {
   db: Kysely<DB>;
@@ -45,6 +45,40 @@ const ListQuery = Type.Object({ limit: Type.Optional(Integer({ minimum: 1, maxim
 const MovementQuery = Type.Object({ status: Type.Optional(Type.Union([Type.Literal('expected'), Type.Literal('arrived')])), limit: Type.Optional(Integer({ minimum: 1, maximum: 500, default: 100 })) });
 const ReferenceParams = Type.Object({ reference: Text(60, { minLength: 3, description: 'The movement reference the origin gave, e.g. 2026MBAIM8000001' }) });
 const ArrivalBody = Type.Object({ office: Text(5, { minLength: 2, description: 'The customs office of destination where the goods arrived, e.g. UGKLA' }) }, { additionalProperties: false });
+
+const DeclarationParams = Type.Object({ reference: Text(60, { minLength: 3, description: 'The declaration reference, e.g. 2026MBAIM4000001' }) });
+const SctBody = Type.Object(
+  {
+    originCountry: Type.String({ pattern: '^[A-Z]{2}$', maxLength: 2, description: 'The partner administration where the goods landed (it releases them on our payment notification), e.g. KE' }),
+    office: Type.String({ pattern: '^[A-Z]{3}$', maxLength: 3, description: 'Its office where the goods are, e.g. MBA' }),
+  },
+  { additionalProperties: false },
+);
+const ClearanceQuery = Type.Object({
+  transportDocumentNumber: Type.Optional(Text(35, { minLength: 1, description: 'Only the clearances of this B/L' })),
+  limit: Type.Optional(Integer({ minimum: 1, maximum: 500, default: 100 })),
+});
+
+function sctDeclarationView(m: SctDeclarationRow & { notification: string | null }) {
+  return { declarationId: m.declaration_id, declarationReference: m.declaration_reference, originCountry: m.origin, office: m.office, transportDocumentNumber: m.transport_document_number, markedBy: m.marked_by, markedAt: m.marked_at.toISOString(), paymentNotification: m.notification };
+}
+
+function sctClearanceView(c: SctClearanceRow) {
+  return {
+    destination: c.sender,
+    messageId: c.message_id,
+    declarationReference: c.declaration_reference,
+    transportDocumentNumber: c.transport_document_number,
+    packages: c.packages,
+    grossMassKg: c.gross_mass_kg,
+    amountPaid: c.amount_paid,
+    currency: c.currency,
+    prn: c.prn,
+    paidAt: c.paid_at.toISOString(),
+    releaseOrderNumber: c.release_order_number,
+    clearedAt: c.cleared_at.toISOString(),
+  };
+}
 
 /** The message log as customs read it (the JWS itself is left out: the body is its content). */
 function messageView(m: MessageRow) {
@@ -152,6 +186,32 @@ export function partnerRoutes(deps: PartnerRouteDeps): FastifyPluginAsyncTypebox
           status: 200,
           body: movementView(await partner.confirmArrival(tx, { actor: actorOf(request), requestId: request.id }, request.params.reference.trim().toUpperCase(), request.body.office.trim().toUpperCase())),
         })),
+    );
+    app.post(
+      '/api/v1/partner/sct/declarations/:reference',
+      {
+        schema: {
+          tags: ['partner'],
+          summary: 'Customs mark a declaration as a Single Customs Territory clearance of goods landed in a partner country: once paid here, that country is told and releases them',
+          params: DeclarationParams,
+          body: SctBody,
+        },
+        config: { access: officers },
+      },
+      async (request, reply) => {
+        const declaration = await partner.sctDeclaration(request.params.reference.trim().toUpperCase());
+        return idempotent(deps.db, request, reply, async (tx) => ({
+          status: 201,
+          body: sctDeclarationView(await partner.markSct(tx, { actor: actorOf(request), requestId: request.id }, declaration, request.body)),
+        }));
+      },
+    );
+    app.get(
+      '/api/v1/partner/sct/clearances',
+      { schema: { tags: ['partner'], summary: 'Single Customs Territory clearances partners notified (paid there), each with the release order it gave here; newest first', querystring: ClearanceQuery }, config: { access: readers } },
+      async (request) => ({
+        clearances: (await partner.sctClearances(deps.db, { ...(request.query.transportDocumentNumber ? { transportDocumentNumber: request.query.transportDocumentNumber.trim().toUpperCase() } : {}), limit: request.query.limit ?? 100 })).map(sctClearanceView),
+      }),
     );
   };
 }

@@ -25,12 +25,16 @@ import type { Clock } from '#platform/clock.ts';
 import { inTransaction, type Tx } from '#platform/db/transaction.ts';
 import { publish, type OutboxEvent } from '#platform/events/outbox.ts';
 import { newId } from '#platform/ids.ts';
-import { conflict, notFound, ProblemError } from '#platform/http/problem.ts';
+import { Dec, fixed } from '#platform/money.ts';
+import { conflict, invalid, notFound, ProblemError } from '#platform/http/problem.ts';
 import type { Principal } from '#platform/http/auth.ts';
 import { recordAudit, transition, type Actor } from '#modules/audit/index.ts';
 import type { TransitService } from '#modules/transit/index.ts';
+import type { DeclarationService, DeclarationView } from '#modules/declaration/index.ts';
+import type { ReleaseService } from '#modules/release/index.ts';
 import { claimedSender, sign, verify, type Envelope, type PartnerSettings } from './partner.keys.ts';
-import { partnerRepository as repo, type MessageFilter, type MessageRow, type PartnerMovementRow } from './partner.repository.ts';
+import { partnerRepository as repo, type MessageFilter, type MessageRow, type PartnerMovementRow, type SctDeclarationRow } from './partner.repository.ts';
+import { applyPaymentNotification } from './partner.sct.ts';
 import { outgoingLifecycle, partnerMovementLifecycle } from './partner.state.ts';
 import { messageTypes, type MessageType } from './partner.tables.ts';
 
@@ -40,6 +44,9 @@ export interface PartnerServiceDeps {
   /** Undefined when this administration exchanges with no partner (PARTNER_COUNTRY unset). */
   settings: PartnerSettings | undefined;
   transit: TransitService;
+  /** Single Customs Territory: the destination reads its declarations; the origin releases on the payment notification. */
+  declarations: Pick<DeclarationService, 'get' | 'getByReference'>;
+  release: ReleaseService;
   log?: { warn(obj: unknown, msg: string): void };
 }
 
@@ -216,7 +223,28 @@ export function partnerService(deps: PartnerServiceDeps) {
         const done = await deps.transit.dischargeOnPartnerConfirmation(tx, e.subject, { actor, remarks: `arrival confirmed by ${e.sender} at ${office} (message ${e.id})` });
         return { status: 'applied', detail: done ? `${e.subject} discharged on ${e.sender}'s arrival confirmation` : `${e.subject} was no longer on the road (already concluded); the confirmation is recorded` };
       }
+      case 'sct.payment_notification':
+        return applyPaymentNotification(deps, tx, e, actor);
     }
+  }
+
+  /** The payment notification of an SCT declaration paid here, queued in the caller's transaction (once per declaration). */
+  async function notifyPayment(tx: Tx, sct: SctDeclarationRow, d: Record<string, unknown>): Promise<string | undefined> {
+    const items = (d.items ?? []) as { packages: number; grossMassKg: string }[];
+    const payment = (d.payment ?? {}) as { prn?: string | null; amountDue?: string | null };
+    const body = {
+      declarationReference: sct.declaration_reference,
+      transportDocumentNumber: sct.transport_document_number,
+      office: sct.office,
+      packages: items.reduce((n, i) => n + i.packages, 0),
+      grossMassKg: fixed(items.reduce((m, i) => m.plus(i.grossMassKg), new Dec(0)), 3),
+      amountPaid: payment.amountDue ?? '0.00',
+      // The declaration's amounts are all in Kenya shillings (declaration view: "every amount is in KES").
+      currency: 'KES',
+      prn: payment.prn ?? null,
+      paidAt: typeof d.paidAt === 'string' ? d.paidAt : clock.now().toISOString(),
+    };
+    return queue(tx, { receiver: sct.origin, type: 'sct.payment_notification', subject: sct.declaration_reference, body, sourceEvent: `sct:${sct.declaration_id}` });
   }
 
   /** Records a refusal (its own transaction) and logs it; returns the problem to answer. */
@@ -259,6 +287,62 @@ export function partnerService(deps: PartnerServiceDeps) {
           : { reference: m.reference, status: m.status, concludedOffice: m.concludedOffice, concludedAt: m.concludedAt, dischargedAt: m.dischargedAt };
       await inTransaction(db, (tx) => queue(tx, { receiver: m.itinerary.destinationCountry, type: p.status === 'departed' ? 'transit.departure' : 'transit.discharge', subject: m.reference, body, sourceEvent: `outbox:${event.id}` }));
     },
+
+    /** Outbox subscriber of declaration.status_changed: an SCT declaration paid here is notified to the country where its goods landed. */
+    async onDeclarationStatus(event: OutboxEvent, db: Kysely<DB>): Promise<void> {
+      const p = event.payload as { declarationId: string; to: string };
+      if (!settings || p.to !== 'paid') {
+        return;
+      }
+      const sct = await repo.sctDeclaration(db, p.declarationId);
+      if (!sct) {
+        return;
+      }
+      const d = await deps.declarations.get(exchangePrincipal, p.declarationId);
+      await inTransaction(db, (tx) => notifyPayment(tx, sct, d));
+    },
+
+    /**
+     * Customs here mark a declaration as a Single Customs Territory clearance of goods landed in a
+     * partner country (at its office): once paid here, that country is told and releases them.
+     * A declaration paid already is notified at once. The declaration is read first (sctDeclaration),
+     * outside the transaction: the declaration module reads through its own connection.
+     */
+    async markSct(tx: Tx, by: { actor: Actor; requestId: string }, d: DeclarationView, input: { originCountry: string; office: string }): Promise<SctDeclarationRow & { notification: string | null }> {
+      const reference = String(d.reference);
+      if (!settings) {
+        throw new ProblemError({ type: 'partner-exchange-off', title: 'Partner exchange is not configured here', status: 404, detail: 'This administration exchanges with no partner (PARTNER_COUNTRY is unset)' });
+      }
+      if (!settings.partners.has(input.originCountry)) {
+        throw invalid([{ pointer: '/originCountry', code: 'not_a_partner', message: `${input.originCountry} is not a configured partner administration (${[...settings.partners.keys()].join(', ')})` }]);
+      }
+      const status = String(d.status);
+      if (d.regime === 'EX1' || d.regime === 'EX3' || ['draft', 'cancelled', 'rejected'].includes(status)) {
+        throw conflict(`Declaration ${reference} is ${d.regime === 'EX1' || d.regime === 'EX3' ? 'an export' : status}: only a lodged import is cleared for a partner's port`);
+      }
+      const now = clock.now();
+      const row: SctDeclarationRow = {
+        declaration_id: d.id,
+        declaration_reference: String(d.reference),
+        origin: input.originCountry,
+        office: input.office,
+        transport_document_number: String((d.transportDocument as { number: string }).number).toUpperCase(),
+        marked_by: by.actor.name,
+        marked_at: now,
+      };
+      if (!(await repo.insertSctDeclaration(tx, row))) {
+        throw conflict(`Declaration ${reference} is marked as a Single Customs Territory clearance already`);
+      }
+      await recordAudit(tx, { actor: by.actor, action: 'partner.sct_marked', entityType: 'declaration', entityId: d.id, subjects: [row.declaration_reference], after: { origin: row.origin, office: row.office, transportDocumentNumber: row.transport_document_number }, requestId: by.requestId, at: now });
+      const paid = ['paid', 'released', 'exited'].includes(status);
+      const notification = paid ? ((await notifyPayment(tx, row, d)) ?? null) : null;
+      return { ...row, notification };
+    },
+
+    /** The declaration to mark, as customs see it (404 when there is none). */
+    sctDeclaration: (reference: string): Promise<DeclarationView> => deps.declarations.getByReference(exchangePrincipal, reference),
+
+    sctClearances: (q: Kysely<DB>, f: { transportDocumentNumber?: string; limit: number }) => repo.sctClearances(q, f),
 
     /** Outbox subscriber of transit.alert_raised: a seal alert on a regional movement is told to its destination. */
     async onTransitAlert(event: OutboxEvent, db: Kysely<DB>): Promise<void> {

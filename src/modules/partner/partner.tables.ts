@@ -5,7 +5,7 @@ import type { ColumnType, Generated } from 'kysely';
 
 type Json<T = unknown> = ColumnType<T, string, string>;
 
-export const messageTypes = ['transit.departure', 'transit.seal_alert', 'transit.arrival', 'transit.discharge'] as const;
+export const messageTypes = ['transit.departure', 'transit.seal_alert', 'transit.arrival', 'transit.discharge', 'sct.payment_notification'] as const;
 export type MessageType = (typeof messageTypes)[number];
 export type Direction = 'out' | 'in';
 /**
@@ -61,6 +61,36 @@ export interface PartnerTables {
     arrived_at: Date | null;
     arrived_by: string | null;
     version: number;
+  };
+  /** Destination side of the Single Customs Territory: declarations customs marked as clearing goods landed in a partner country. */
+  partner_sct_declaration: {
+    declaration_id: string;
+    declaration_reference: string;
+    /** The administration where the goods landed (it releases them on our payment notification). */
+    origin: string;
+    /** Its office where the goods are, e.g. MBA. */
+    office: string;
+    transport_document_number: string;
+    marked_by: string;
+    marked_at: Date;
+  };
+  /** Origin side: a partner's payment notification applied, with the release order it gave. */
+  partner_sct_clearance: {
+    id: string;
+    sender: string;
+    message_id: string;
+    /** The declaration at the destination (the partner's reference). */
+    declaration_reference: string;
+    transport_document_id: string;
+    transport_document_number: string;
+    packages: number;
+    gross_mass_kg: ColumnType<string, string, string>;
+    amount_paid: ColumnType<string, string, string>;
+    currency: string;
+    prn: string | null;
+    paid_at: Date;
+    release_order_number: string;
+    cleared_at: Date;
   };
   partner_refusal: {
     id: Generated<string>;

@@ -92,3 +92,14 @@ export async function acknowledge(tx: Tx, id: string, at: Date): Promise<void> {
 export function messagesOf(q: Q, number: string): Promise<TerminalMessageRow[]> {
   return q.selectFrom('terminal_message').selectAll().where('release_order_number', '=', number).orderBy(sql`id`).execute();
 }
+
+/** Packages and mass released from a document and not yet out of the gate (the gate-out writes them off the manifest). */
+export async function releasedNotExited(q: Q, transportDocumentId: string): Promise<{ packages: number; grossMassKg: string }> {
+  const row = await q
+    .selectFrom('release_order')
+    .select([sql<string>`coalesce(sum(packages), 0)::text`.as('packages'), sql<string>`coalesce(sum(gross_mass_kg), 0)::text`.as('mass')])
+    .where('transport_document_id', '=', transportDocumentId)
+    .where('status', '=', 'released')
+    .executeTakeFirstOrThrow();
+  return { packages: Number(row.packages), grossMassKg: row.mass };
+}

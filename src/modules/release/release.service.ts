@@ -366,6 +366,9 @@ export function releaseService(deps: ReleaseServiceDeps) {
       return { order, gateOut: await repo.gateOutOf(q, order.id), messages: await repo.messagesOf(q, number) };
     },
 
+    /** What of a document is released but still in the terminal: it no longer remains to be released. */
+    releasedNotExited: (q: Kysely<DB> | Tx, transportDocumentId: string) => repo.releasedNotExited(q, transportDocumentId),
+
     /** The declaration's release order, if it has one. */
     async ofDeclaration(q: Kysely<DB> | Tx, declarationId: string): Promise<{ number: string; status: string; releasedAt: Date; exitedAt: Date | null } | undefined> {
       const o = await repo.orderOfDeclaration(q, declarationId);

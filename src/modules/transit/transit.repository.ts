@@ -179,6 +179,12 @@ export const transitRepository = {
     await tx.updateTable('transit_movement').set(set).where('id', '=', id).execute();
   },
 
+  /** Countries the live regional movements (IM8) of a B/L are bound for. */
+  async destinationsOfDocument(q: Q, documentId: string, statuses: readonly MovementStatus[]): Promise<string[]> {
+    const rows = await q.selectFrom('transit_movement').select('destination_country').distinct().where('transport_document_id', '=', documentId).where('kind', '=', 'IM8').where('status', 'in', [...statuses]).execute();
+    return rows.map((r) => r.destination_country);
+  },
+
   /** Departed movements past their deadline (the sweep flags them overdue). */
   async pastDeadline(q: Q, now: Date, limit: number): Promise<{ id: string }[]> {
     return q.selectFrom('transit_movement').select('id').where('status', '=', 'departed').where('deadline', '<', now).orderBy('deadline').limit(limit).execute();

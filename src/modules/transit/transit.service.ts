@@ -775,6 +775,9 @@ export function transitService(deps: TransitServiceDeps) {
       return flagged;
     },
 
+    /** Where a B/L's goods are bound: the countries its live regional movements (IM8) name (the Single Customs Territory checks it). */
+    destinationsOfDocument: (q: Q, documentId: string): Promise<string[]> => repo.destinationsOfDocument(q, documentId, liveStatuses),
+
     async movement(q: Q, p: Principal, id: string): Promise<MovementFullView> {
       const m = /^[0-9a-f-]{36}$/i.test(id) ? await repo.movement(q, id) : await repo.movementByReference(q, id.trim().toUpperCase());
       if (!m || !mayRead(p, m.agent_org_id)) {
