@@ -1,4 +1,4 @@
-// Export duties and levies: data with validity dates (migration 20261130_0302), matched on the
+// Export duties and levies: data with validity dates (migration 20261202_0302), matched on the
 // leading digits of the HS code. Most goods match nothing and leave at no charge.
 import type { Generated, Kysely } from 'kysely';
 import type { DB } from '../../schema.ts';

@@ -1,5 +1,6 @@
 // `npm run check:migrations`: flags, in every migration newer than the baseline
-// (migrations-baseline.json: those written before the rule), the statements that would lock a
+// (migrations-baseline.json: the migrations of the last release, applied everywhere already;
+// add the new ones to it when a release is cut), the statements that would lock a
 // busy table while the previous release still serves (docs/continuity.md, "Online schema
 // changes"). It reads the migration files as text (raw SQL and Kysely's schema builder alike).
 // A statement that is safe for a reason the check cannot see is allowed with a comment naming
@@ -8,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-export type Rule = 'index-not-concurrent' | 'not-null-without-default' | 'constraint-validated' | 'column-type-change' | 'drop' | 'rename';
+export type Rule = 'index-not-concurrent' | 'not-null-without-default' | 'constraint-validated' | 'column-type-change' | 'drop' | 'rename' | 'out-of-order';
 
 export interface Finding {
   migration: string;
@@ -24,6 +25,7 @@ const advice: Record<Rule, string> = {
   'column-type-change': 'add a new column of the new type, write both, backfill, switch readers, drop the old one a release later',
   drop: 'drop a column or table a release after the code stopped using it (contract step), never in the release that stops using it',
   rename: 'add the new name beside the old one and migrate readers; a rename breaks the release still serving',
+  'out-of-order': 'name it after the last release\'s newest migration: a database already there refuses a pending migration that sorts before one it has applied',
 };
 
 const allowPattern = /migration-check:\s*allow\s+([\w-]+)/g;
@@ -112,9 +114,13 @@ export function migrationFiles(): Map<string, string> {
 export function checkAll(): Finding[] {
   const baseline = new Set(JSON.parse(fs.readFileSync(path.join(srcDir, 'platform/db/migrations-baseline.json'), 'utf8')) as string[]);
   const findings: Finding[] = [];
+  const newestReleased = [...baseline].sort().at(-1) ?? '';
   for (const [name, file] of [...migrationFiles()].sort(([a], [b]) => a.localeCompare(b))) {
     if (!baseline.has(name)) {
       findings.push(...checkMigration(name, fs.readFileSync(file, 'utf8')));
+      if (name < newestReleased) {
+        findings.push({ migration: name, rule: 'out-of-order', statement: `sorts before ${newestReleased}`, advice: advice['out-of-order'] });
+      }
     }
   }
   return findings;
@@ -126,7 +132,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.ar
     console.error(`${f.migration}: ${f.rule}: ${f.statement}\n  -> ${f.advice}`);
   }
   if (findings.length > 0) {
-    console.error(`check:migrations: ${findings.length} statement(s) would lock a busy table; see docs/continuity.md (Online schema changes)`);
+    console.error(`check:migrations: ${findings.length} finding(s): a statement that would lock a busy table, or a migration named before the last release's; see docs/continuity.md (Online schema changes)`);
     process.exit(1);
   }
   console.log('check:migrations: every migration newer than the baseline is online-safe');
