@@ -25,7 +25,32 @@ export interface StoredEdifact {
   createdAt: string;
 }
 
+export interface InterchangeAnswer {
+  organisationId: string;
+  key: string;
+  requestHash: string;
+  status: number;
+  answer: string;
+  manifests: string | null;
+  answeredAt: Date;
+}
+
 export const exchangeRepository = {
+  async interchangeAnswer(q: Q, organisationId: string, key: string): Promise<InterchangeAnswer | undefined> {
+    const row = await q.selectFrom('exchange_interchange').selectAll().where('organisation_id', '=', organisationId).where('key', '=', key).executeTakeFirst();
+    return row && { organisationId: row.organisation_id, key: row.key, requestHash: row.request_hash, status: row.status, answer: row.answer, manifests: row.manifests, answeredAt: row.answered_at };
+  },
+
+  /** Records the answer; `replace` overwrites an earlier answer under the same key (else the first one stands). */
+  async storeInterchangeAnswer(q: Q, a: InterchangeAnswer, replace: boolean): Promise<void> {
+    const values = { organisation_id: a.organisationId, key: a.key, request_hash: a.requestHash, status: a.status, answer: a.answer, manifests: a.manifests, answered_at: a.answeredAt };
+    await q
+      .insertInto('exchange_interchange')
+      .values(values)
+      .onConflict((oc) => (replace ? oc.columns(['organisation_id', 'key']).doUpdateSet({ request_hash: a.requestHash, status: a.status, answer: a.answer, manifests: a.manifests, answered_at: a.answeredAt }) : oc.columns(['organisation_id', 'key']).doNothing()))
+      .execute();
+  },
+
   /** Our code for a partner's, in force on `date`; undefined when none is mapped. */
   async mapped(q: Q, kind: CodeKind, externalCode: string, date: string): Promise<string | undefined> {
     const row = await q

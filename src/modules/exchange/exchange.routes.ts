@@ -1,5 +1,6 @@
 // The exchange module's routes: WCO Data Model declarations (wco/), UN/EDIFACT interchanges in
 // (CUSCAR cargo reports become manifests, answered by a CONTRL) and CUSRES out to terminals.
+import { createHash } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Kysely } from 'kysely';
 import { Type } from 'typebox';
@@ -29,6 +30,8 @@ export interface ExchangeRouteDeps {
 }
 
 const edifactBodyLimit = 2 * 1024 * 1024;
+/** As the platform's Idempotency-Key (src/platform/http/idempotency.ts). */
+const keyPattern = /^[\w.:-]{1,200}$/;
 const edifactType = 'application/edifact';
 
 /** The nearest EDIFACT source of a manifest pointer (/documents/0/grossMassKg -> MEA of CNI 1). */
@@ -59,7 +62,8 @@ export function exchangeRoutes(deps: ExchangeRouteDeps): FastifyPluginAsyncTypeb
             description:
               'Send content-type application/edifact. The envelope is checked (UNA, UNB..UNZ, UNG..UNE, UNH..UNT: references, counts, release character escapes); each CUSCAR D:03B is lodged as a manifest by the calling carrier. ' +
               'The answer is a CONTRL 4:1: UCI 7 (acknowledged) or 4 (rejected, with the syntax error code and segment), a UCM per message (4 with the error of UNH/UNT, an unknown type or version, or a UCS/UCD naming the segment and element the manifest rules refused). ' +
-              'Status 200 when everything was taken, 422 when anything was rejected; the references of the manifests lodged are in the header forodha-manifests. Each CUSCAR is lodged in its own transaction; the manifest module refuses a second lodgement of the same voyage, so a repeated interchange lodges nothing twice.',
+              'Status 200 when everything was taken, 422 when anything was rejected; the references of the manifests lodged are in the header forodha-manifests. Each CUSCAR is lodged in its own transaction; the manifest module refuses a second lodgement of the same voyage. ' +
+              'A retry gets the first answer again (header idempotent-replayed) and lodges nothing: the same bytes under the same Idempotency-Key, or without one under the same sender and interchange control reference (UNB 0004, 0020). The same key with a different interchange is a 422 problem; under UNB 0020 alone a different interchange (a corrected resend) is taken anew.',
             body: Type.String({ maxLength: edifactBodyLimit, description: 'The interchange' }),
             produces: [edifactType],
           },
@@ -73,6 +77,24 @@ export function exchangeRoutes(deps: ExchangeRouteDeps): FastifyPluginAsyncTypeb
             throw new ProblemError({ type: 'edifact-unreadable', title: 'Not a readable EDIFACT interchange', status: 400, detail: result.interchangeErrors[0]?.message ?? 'not an interchange', errors: result.interchangeErrors.map((e) => ({ pointer: '/', code: `edifact_${e.code}`, message: e.message })) });
           }
           const principal = principalOf(request);
+          // A retry (same Idempotency-Key, else same sender and control reference, and the same
+          // bytes) gets the first answer again and lodges nothing.
+          const idempotencyKey = request.headers['idempotency-key'];
+          if (idempotencyKey !== undefined && (typeof idempotencyKey !== 'string' || !keyPattern.test(idempotencyKey))) {
+            throw new ProblemError({ type: 'validation', title: 'The request is not valid', status: 422, detail: 'Idempotency-Key must be 1 to 200 letters, digits or . _ : -', errors: [{ pointer: '/headers/idempotency-key', code: 'pattern', message: 'must be 1 to 200 letters, digits or . _ : -' }] });
+          }
+          const interchangeKey = idempotencyKey !== undefined ? `key:${idempotencyKey}` : `unb:${(result.interchange?.sender ?? []).join(':')}:${result.interchange?.ref ?? ''}`.slice(0, 250);
+          const requestHash = createHash('sha256').update(request.body).digest('hex');
+          const previous = await exchangeRepository.interchangeAnswer(db, principal.organisationId, interchangeKey);
+          if (previous?.requestHash === requestHash) {
+            if (previous.manifests !== null) {
+              void reply.header('forodha-manifests', previous.manifests);
+            }
+            return reply.status(previous.status).header('idempotent-replayed', 'true').type(edifactType).send(previous.answer);
+          }
+          if (previous && idempotencyKey !== undefined) {
+            throw new ProblemError({ type: 'idempotency-key-reused', title: 'Idempotency-Key reused', status: 422, detail: `Idempotency-Key "${idempotencyKey}" was already used for a different interchange; use a new key for a new interchange` });
+          }
           const today = localDate(now);
           const ctx = {
             map: (kind: Parameters<typeof exchangeRepository.mapped>[1], external: string) => exchangeRepository.mapped(db, kind, external, today),
@@ -113,10 +135,16 @@ export function exchangeRoutes(deps: ExchangeRouteDeps): FastifyPluginAsyncTypeb
             }
           }
           const rejected = result.interchangeErrors.length > 0 || result.messageProblems.length > 0 || problems.length > 0;
-          if (lodged.length > 0) {
-            void reply.header('forodha-manifests', lodged.join(','));
+          const status = rejected ? 422 : 200;
+          const answer = renderContrl(result, problems, now);
+          const manifests = lodged.length > 0 ? lodged.join(',') : null;
+          // Under the interchange's own reference a different interchange (a corrected resend)
+          // replaces the answer; under an Idempotency-Key the first answer stands.
+          await exchangeRepository.storeInterchangeAnswer(db, { organisationId: principal.organisationId, key: interchangeKey, requestHash, status, answer, manifests, answeredAt: now }, idempotencyKey === undefined);
+          if (manifests !== null) {
+            void reply.header('forodha-manifests', manifests);
           }
-          return reply.status(rejected ? 422 : 200).type(edifactType).send(renderContrl(result, problems, now));
+          return reply.status(status).type(edifactType).send(answer);
 
         },
       );

@@ -26,4 +26,18 @@ export interface ExchangeTables {
     interchange: string;
     created_at: ColumnType<Date, Date, never>;
   };
+  /** The answer given to an EDIFACT interchange, by the caller's Idempotency-Key or the interchange's own reference. */
+  exchange_interchange: {
+    organisation_id: string;
+    /** "key:<Idempotency-Key>" or "unb:<sender>:<control reference>". */
+    key: string;
+    /** sha256 of the interchange as received: a replay must be the same bytes. */
+    request_hash: string;
+    status: number;
+    /** The CONTRL sent back. */
+    answer: string;
+    /** The references of the manifests lodged (the forodha-manifests header), if any. */
+    manifests: string | null;
+    answered_at: ColumnType<Date, Date, Date>;
+  };
 }

@@ -17,6 +17,7 @@ import type { DB } from '../../../schema.ts';
 import type { Clock } from '#platform/clock.ts';
 import { localDate } from '#platform/clock.ts';
 import { actorOf, principalOf } from '#platform/http/auth.ts';
+import type { Tx } from '#platform/db/transaction.ts';
 import { idempotent } from '#platform/http/idempotency.ts';
 import { ProblemError, type Problem } from '#platform/http/problem.ts';
 import { Text } from '#platform/http/schemas.ts';
@@ -171,11 +172,19 @@ export function wcoRoutes(deps: WcoRouteDeps): FastifyPluginAsyncTypebox {
 
   const send = (reply: FastifyReply, status: number, responses: ResponseInput[]) => reply.status(status).type(xmlType).send(renderResponses(responses));
 
-  /** Runs the change in one idempotent transaction; a business refusal becomes a DMSREJ (and nothing is kept). */
-  async function run(request: FastifyRequest, reply: FastifyReply, message: WcoMessage, sources: Sources, fallback: string, work: (tx: Parameters<Parameters<typeof idempotent>[3]>[0], caller: Caller) => Promise<ResponseInput[]>) {
+  /**
+   * Reads what the change needs, then runs the change in one idempotent transaction; a business
+   * refusal becomes a DMSREJ (and nothing is kept). The reads (`prepare`) are made before the
+   * transaction, on the pool: on the embedded database (PGlite) there is one connection, which
+   * the open transaction holds, so a read on the pool inside it would wait forever. The change
+   * names the version it read (If-Match, as a JSON client may), so a declaration changed in
+   * between is refused (412, a DMSREJ) instead of being overwritten with what was read.
+   */
+  async function run(request: FastifyRequest, reply: FastifyReply, message: WcoMessage, sources: Sources, fallback: string, prepare: (caller: Caller) => Promise<(tx: Tx, caller: Caller) => Promise<ResponseInput[]>>) {
     const caller: Caller = { principal: principalOf(request), actor: actorOf(request), requestId: request.id };
     await declarations.ready();
     try {
+      const work = await prepare(caller);
       const xml = await idempotent(db, request, reply, async (tx) => ({ status: 200, body: renderResponses(await work(tx, caller)) }));
       return reply.type(xmlType).send(xml);
     } catch (err) {
@@ -251,23 +260,25 @@ export function wcoRoutes(deps: WcoRouteDeps): FastifyPluginAsyncTypebox {
             const errors = [...createBody.Errors(body)].slice(0, 50).map((e) => ({ xpath: xpathOf(message.sources, e.instancePath, declarationPath), code: e.keyword === 'required' ? 'required' : 'invalid', message: `${e.instancePath || 'declaration'} ${e.message}` }));
             return send(reply, 422, [{ kind: 'DMSREJ', at: deps.clock.now(), lrn: message.lrn, reference: null, errors }]);
           }
-          return run(request, reply, message, message.sources, declarationPath, async (tx, caller) => {
+          return run(request, reply, message, message.sources, declarationPath, async () => async (tx, caller) => {
             const view = await declarations.create(tx, caller, body);
             return notificationsOf(view, message.lrn, deps.clock.now());
           });
         }
         if (message.kind === 'cancellation') {
           const fallback = message.referencePath;
-          return run(request, reply, message, new Map(), fallback, async (tx, caller) => {
+          return run(request, reply, message, new Map(), fallback, async (caller) => {
             const current = await declarations.getByReference(caller.principal, message.reference);
-            const done = await declarations.cancel(tx, caller, current.id, message.reason.length >= 3 ? message.reason : `${message.reason} (WCO cancellation)`);
-            const at = deps.clock.now();
-            return done.requested
-              ? [{ kind: 'DMSRCV', at, lrn: message.lrn, reference: message.reference, version: done.view.version, statement: 'cancellation requested: an officer decides, the declaration stands meanwhile' }]
-              : [{ kind: 'DMSINV', at, lrn: message.lrn, reference: message.reference, version: done.view.version, statement: message.reason }];
+            return async (tx) => {
+              const done = await declarations.cancel(tx, { ...caller, expectedVersion: current.version }, current.id, message.reason.length >= 3 ? message.reason : `${message.reason} (WCO cancellation)`);
+              const at = deps.clock.now();
+              return done.requested
+                ? [{ kind: 'DMSRCV', at, lrn: message.lrn, reference: message.reference, version: done.view.version, statement: 'cancellation requested: an officer decides, the declaration stands meanwhile' }]
+                : [{ kind: 'DMSINV', at, lrn: message.lrn, reference: message.reference, version: done.view.version, statement: message.reason }];
+            };
           });
         }
-        return run(request, reply, message, message.sources, message.referencePath, async (tx, caller) => {
+        return run(request, reply, message, message.sources, message.referencePath, async (caller) => {
           const current = await declarations.getByReference(caller.principal, message.reference);
           const body = bodyFromView(current);
           for (const change of message.items) {
@@ -277,11 +288,13 @@ export function wcoRoutes(deps: WcoRouteDeps): FastifyPluginAsyncTypebox {
             }
             Object.assign(item, change.fields);
           }
-          const done = await declarations.amend(tx, caller, current.id, { ...body, reason: message.reason.slice(0, 1000) });
-          const at = deps.clock.now();
-          return done.requested
-            ? [{ kind: 'DMSRCV', at, lrn: message.lrn, reference: message.reference, version: done.view.version, statement: 'amendment requested: an officer decides, the declaration stands meanwhile' }]
-            : notificationsOf(done.view, message.lrn, at);
+          return async (tx) => {
+            const done = await declarations.amend(tx, { ...caller, expectedVersion: current.version }, current.id, { ...body, reason: message.reason.slice(0, 1000) });
+            const at = deps.clock.now();
+            return done.requested
+              ? [{ kind: 'DMSRCV', at, lrn: message.lrn, reference: message.reference, version: done.view.version, statement: 'amendment requested: an officer decides, the declaration stands meanwhile' }]
+              : notificationsOf(done.view, message.lrn, at);
+          };
         });
       },
     );
