@@ -147,6 +147,15 @@ export async function rebuildAcceptedValues(
 }
 
 /** Locks the declaration's row while its accepted values are written, so two deliveries of its events do not interleave. */
+/**
+ * The declaration's status now, held (FOR SHARE) until the caller's transaction ends: a status
+ * change waits for it, so what the caller decides on this status cannot be overtaken by one.
+ */
+export async function heldStatus(q: Kysely<DB>, declarationId: string): Promise<string | undefined> {
+  const row = await q.selectFrom('declaration').select('status').where('id', '=', declarationId).forShare().executeTakeFirst();
+  return row?.status;
+}
+
 export async function lockForAcceptedValues(q: Kysely<DB>, declarationId: string): Promise<boolean> {
   const row = await q.selectFrom('declaration').select('id').where('id', '=', declarationId).forUpdate().executeTakeFirst();
   return row !== undefined;

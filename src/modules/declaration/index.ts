@@ -4,7 +4,7 @@ export { declarationRoutes } from './declaration.routes.ts';
 export { exportRoutes } from './declaration.export.routes.ts';
 export type { ExportBody, ExitBody } from './declaration.export.schemas.ts';
 export { declarationLifecycle, controlLifecycle, liveStatuses, amendableStatuses } from './declaration.state.ts';
-export { acceptedUnitValues, refreshAcceptedValues, rebuildAcceptedValues, type UnitValueQuery, type UnitValueDistribution } from './declaration.reads.ts';
+export { acceptedUnitValues, heldStatus, refreshAcceptedValues, rebuildAcceptedValues, type UnitValueQuery, type UnitValueDistribution } from './declaration.reads.ts';
 export { keepAcceptedValues, valuesChangedTopic } from './flows/accepted-values.ts';
 export { declarationsPerDay, revenueOfPaid, releasesBetween } from './declaration.stats.ts';
 export type { DeclarationView } from './declaration.view.ts';

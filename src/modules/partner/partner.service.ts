@@ -31,6 +31,7 @@ import type { Principal } from '#platform/http/auth.ts';
 import { recordAudit, transition, type Actor } from '#modules/audit/index.ts';
 import type { TransitService } from '#modules/transit/index.ts';
 import type { DeclarationService, DeclarationView } from '#modules/declaration/index.ts';
+import { heldStatus } from '#modules/declaration/index.ts';
 import type { ReleaseService } from '#modules/release/index.ts';
 import { claimedSender, sign, verify, type Envelope, type PartnerSettings } from './partner.keys.ts';
 import { partnerRepository as repo, type MessageFilter, type MessageRow, type PartnerMovementRow, type SctDeclarationRow } from './partner.repository.ts';
@@ -305,8 +306,9 @@ export function partnerService(deps: PartnerServiceDeps) {
     /**
      * Customs here mark a declaration as a Single Customs Territory clearance of goods landed in a
      * partner country (at its office): once paid here, that country is told and releases them.
-     * A declaration paid already is notified at once. The declaration is read first (sctDeclaration),
-     * outside the transaction: the declaration module reads through its own connection.
+     * A declaration paid already is notified at once. The declaration's view is read first
+     * (sctDeclaration), outside the transaction (the declaration module reads through its own
+     * connection); its status is read again inside, held, so a payment cannot slip between.
      */
     async markSct(tx: Tx, by: { actor: Actor; requestId: string }, d: DeclarationView, input: { originCountry: string; office: string }): Promise<SctDeclarationRow & { notification: string | null }> {
       const reference = String(d.reference);
@@ -316,7 +318,9 @@ export function partnerService(deps: PartnerServiceDeps) {
       if (!settings.partners.has(input.originCountry)) {
         throw invalid([{ pointer: '/originCountry', code: 'not_a_partner', message: `${input.originCountry} is not a configured partner administration (${[...settings.partners.keys()].join(', ')})` }]);
       }
-      const status = String(d.status);
+      // Read again under a share lock: a payment committing while this marking is made waits for
+      // it, and its event then finds the marking; one committed before is seen here as paid.
+      const status = (await heldStatus(tx, d.id)) ?? String(d.status);
       if (d.regime === 'EX1' || d.regime === 'EX3' || ['draft', 'cancelled', 'rejected'].includes(status)) {
         throw conflict(`Declaration ${reference} is ${d.regime === 'EX1' || d.regime === 'EX3' ? 'an export' : status}: only a lodged import is cleared for a partner's port`);
       }
