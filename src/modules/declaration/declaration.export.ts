@@ -23,7 +23,7 @@ import { incoterms } from './declaration.schemas.ts';
 import { exportRegimes, regimeRules } from './declaration.regimes.ts';
 import type { OrganisationRef } from './declaration.ports.ts';
 import type { FixedRate } from './declaration.assessment.ts';
-import type { LodgementDeps } from './declaration.validation.ts';
+import { checkDocuments, type LodgementDeps } from './declaration.validation.ts';
 import { declarationRepository as repo } from './declaration.repository.ts';
 import type { DeclarationRow } from './declaration.tables.ts';
 
@@ -34,7 +34,6 @@ const exitOfficeKinds = ['port', 'airport', 'border'];
 const reExportableStatuses = ['released', 'exited'];
 /** Procedure codes for home-produced goods: their origin is Kenya. */
 const homeProducedCpcs = new Set(['1000100']);
-const requiredDocuments = [{ code: 'N380', name: 'commercial invoice' }];
 
 export interface ExportLodging {
   declarationId: string;
@@ -147,19 +146,7 @@ export async function checkExport(tx: Tx, deps: LodgementDeps, lodging: ExportLo
     errors.add('/invoiceAmount', 'invoice_total_mismatch', `the items' prices add up to ${fixed(itemsTotal)} ${currency} but invoiceAmount is ${fixed(new Dec(body.invoiceAmount))} ${currency}; they must be equal to the cent`);
   }
 
-  // Documents.
-  const documents = body.documents ?? [];
-  documents.forEach((d, j) => {
-    if (!refs.documentCodes.has(d.code.toUpperCase())) {
-      errors.add(`/documents/${j}/code`, 'unknown_document_code', `"${d.code}" is not a document code; see GET /api/v1/reference/document-codes (e.g. N380 commercial invoice)`);
-    }
-  });
-  const documentCodes = new Set(documents.map((d) => d.code.toUpperCase()));
-  for (const required of requiredDocuments) {
-    if (!documentCodes.has(required.code)) {
-      errors.add('/documents', 'required_document', `attach the ${required.name} (document code ${required.code})`);
-    }
-  }
+  checkDocuments(errors, body.documents ?? [], refs.documentCodes);
 
   // The exporter: the consignor, a registered Kenyan trader; the declarant is it or its agent.
   const exporterPin = body.exporterPin.toUpperCase();

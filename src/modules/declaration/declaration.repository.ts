@@ -132,6 +132,25 @@ function listPage(q: Q, filter: ListFilter, whose: (query: ListQuery) => ListQue
   return query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(filter.limit);
 }
 
+/** A new declaration's columns that its assessment, selection, payment and release fill in later. */
+const notYetDecided = {
+  assessment: null,
+  assessment_date: null,
+  assessment_basis: null,
+  assessed_total: null,
+  additional_due: null,
+  refund_due: null,
+  channel: null,
+  channel_reasons: null,
+  risk_score: null,
+  selectivity_version: null,
+  control: null,
+  prn: null,
+  release_order_number: null,
+  query: null,
+  status_reason: null,
+} as const;
+
 export const declarationRepository = {
   /** A new draft and its items (all in one statement), returned as stored. */
   async insert(tx: Tx, row: { id: string; declarantOrgId: string; declarantUserId: string; importerOrgId: string | null; now: Date }, body: DeclarationBody): Promise<{ row: DeclarationRow; items: DeclarationItemRow[] }> {
@@ -145,21 +164,7 @@ export const declarationRepository = {
         declarant_user_id: row.declarantUserId,
         importer_org_id: row.importerOrgId,
         transport_document_id: null,
-        assessment: null,
-        assessment_date: null,
-        assessment_basis: null,
-        assessed_total: null,
-        additional_due: null,
-        refund_due: null,
-        channel: null,
-        channel_reasons: null,
-        risk_score: null,
-        selectivity_version: null,
-        control: null,
-        prn: null,
-        release_order_number: null,
-        query: null,
-        status_reason: null,
+        ...notYetDecided,
         created_at: row.now,
         updated_at: row.now,
         ...dataColumns(body),
@@ -283,21 +288,7 @@ export const declarationRepository = {
         exit_office_code: body.exitOfficeCode.toUpperCase(),
         destination_country: body.destinationCountry.toUpperCase(),
         goods_location: body.goodsLocation.trim(),
-        assessment: null,
-        assessment_date: null,
-        assessment_basis: null,
-        assessed_total: null,
-        additional_due: null,
-        refund_due: null,
-        channel: null,
-        channel_reasons: null,
-        risk_score: null,
-        selectivity_version: null,
-        control: null,
-        prn: null,
-        release_order_number: null,
-        query: null,
-        status_reason: null,
+        ...notYetDecided,
         created_at: row.now,
         updated_at: row.now,
       })

@@ -64,6 +64,21 @@ const pinPattern = /^[A-Z]\d{9}[A-Z]$/;
 /** Documents every home-use declaration carries. */
 const requiredDocuments = [{ code: 'N380', name: 'commercial invoice' }];
 
+/** The documents of an import or export: known codes, and the commercial invoice attached. */
+export function checkDocuments(errors: FieldErrors, documents: readonly { code: string }[], documentCodes: ReadonlySet<string>): void {
+  documents.forEach((d, j) => {
+    if (!documentCodes.has(d.code.toUpperCase())) {
+      errors.add(`/documents/${j}/code`, 'unknown_document_code', `"${d.code}" is not a document code; see GET /api/v1/reference/document-codes (e.g. N380 commercial invoice)`);
+    }
+  });
+  const attached = new Set(documents.map((d) => d.code.toUpperCase()));
+  for (const required of requiredDocuments) {
+    if (!attached.has(required.code)) {
+      errors.add('/documents', 'required_document', `attach the ${required.name} (document code ${required.code})`);
+    }
+  }
+}
+
 export async function checkLodgement(tx: Tx, deps: LodgementDeps, lodging: Lodging): Promise<Lodged> {
   const { body } = lodging;
   const errors = new FieldErrors();
@@ -119,19 +134,7 @@ export async function checkLodgement(tx: Tx, deps: LodgementDeps, lodging: Lodgi
     }
   }
 
-  // Documents.
-  const documents = body.documents ?? [];
-  documents.forEach((d, j) => {
-    if (!refs.documentCodes.has(d.code.toUpperCase())) {
-      errors.add(`/documents/${j}/code`, 'unknown_document_code', `"${d.code}" is not a document code; see GET /api/v1/reference/document-codes (e.g. N380 commercial invoice)`);
-    }
-  });
-  const documentCodes = new Set(documents.map((d) => d.code.toUpperCase()));
-  for (const required of requiredDocuments) {
-    if (!documentCodes.has(required.code)) {
-      errors.add('/documents', 'required_document', `attach the ${required.name} (document code ${required.code})`);
-    }
-  }
+  checkDocuments(errors, body.documents ?? [], refs.documentCodes);
 
   // Items.
   body.items.forEach((item, i) => {
