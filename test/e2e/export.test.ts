@@ -217,6 +217,20 @@ describe('lodging an export', () => {
   });
 });
 
+describe('an export selected for control, cancelled and lodged again', () => {
+  it('keeps its channel: the same exporter\'s same goods inherit it, no new draw', async () => {
+    const first = await lodgeExport(agent, teaExport());
+    // The selection as an analyst's rule would have made it (the channel is what matters here).
+    await journey.server.database.db.updateTable('declaration').set({ channel: 'red' }).where('id', '=', first.id).execute();
+    expectStatus(await agent.post(`/api/v1/declarations/${first.id}/cancel`, { reason: 'buyer withdrew the order' }), 200);
+    const again = await lodgeExport(agent, teaExport());
+    const view = await (await journey.server.as('kra.officer')).get(`/api/v1/declarations/${again.id}`);
+    expectStatus(view, 200);
+    expect(view.body.selectivity.channel).toBe('red');
+    expect(JSON.stringify(view.body)).toContain('selection follows the consignment');
+  });
+});
+
 describe('a re-export (EX3)', () => {
   it('takes no more than what remains of the import item, in its unit, and writes it off on exit', async () => {
     const { server } = journey;

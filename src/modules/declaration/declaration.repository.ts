@@ -377,7 +377,8 @@ export const declarationRepository = {
    * and the importer's recently abandoned (cancelled, rejected) selected ones on other documents,
    * kept when their goods are the same kinds.
    */
-  async priorDeclarations(q: Q, args: { declarationId: string; transportDocumentId: string; importerOrgId: string; hsCodes: string[]; since: Date }) {
+  /** transportDocumentId null: a declaration without one (an export): only the abandoned ones of the same goods. */
+  async priorDeclarations(q: Q, args: { declarationId: string; transportDocumentId: string | null; importerOrgId: string; hsCodes: string[]; since: Date }) {
     const columns = ['id', 'reference', 'channel', 'status', 'lodged_at', 'cancelled_at', 'updated_at', 'transport_document_id'] as const;
     const abandonedRecently = q
       .selectFrom('declaration')
@@ -388,13 +389,13 @@ export const declarationRepository = {
       .where('channel', 'is not', null)
       .where('channel', '<>', 'green')
       .where('updated_at', '>=', args.since)
-      .where((eb) => eb.or([eb('transport_document_id', 'is', null), eb('transport_document_id', '<>', args.transportDocumentId)]))
+      .where((eb) => (args.transportDocumentId === null ? eb.val(true) : eb.or([eb('transport_document_id', 'is', null), eb('transport_document_id', '<>', args.transportDocumentId)])))
       .orderBy('updated_at', 'desc')
       .limit(200);
     const rows = await q
       .selectFrom('declaration')
       .select([...columns, sql<boolean>`true`.as('same_document')])
-      .where('transport_document_id', '=', args.transportDocumentId)
+      .where((eb) => (args.transportDocumentId === null ? eb.val(false) : eb('transport_document_id', '=', args.transportDocumentId)))
       .where('id', '<>', args.declarationId)
       .where('channel', 'is not', null)
       .where('reference', 'is not', null)

@@ -120,15 +120,34 @@ async function priorOf(deps: SelectionDeps, tx: Tx, row: DeclarationRow, body: D
       moved.push(d);
     }
   }
-  const prior = (d: (typeof sameDocument)[number], relation: PriorDeclaration['relation']): PriorDeclaration => ({
-    declarationId: d.id,
-    reference: d.reference ?? d.id,
-    channel: d.channel ?? 'green',
-    status: d.status,
-    relation,
-    at: (d.cancelled_at ?? (d.status === 'rejected' ? d.updated_at : d.lodged_at) ?? d.updated_at).toISOString(),
+  return [...sameDocument.map((d) => asPrior(d, 'same_document')), ...moved.map((d) => asPrior(d, 'same_goods'))];
+}
+
+type EarlierDeclaration = Awaited<ReturnType<typeof repo.priorDeclarations>>['sameGoods'][number];
+
+const asPrior = (d: EarlierDeclaration, relation: PriorDeclaration['relation']): PriorDeclaration => ({
+  declarationId: d.id,
+  reference: d.reference ?? d.id,
+  channel: d.channel ?? 'green',
+  status: d.status,
+  relation,
+  at: (d.cancelled_at ?? (d.status === 'rejected' ? d.updated_at : d.lodged_at) ?? d.updated_at).toISOString(),
+});
+
+/**
+ * An export's earlier declarations: it has no B/L, so the same exporter's export of the same goods
+ * cancelled or rejected while selected, within the window, is the same consignment declared
+ * again, and its channel follows (cancelling a red export and lodging it again draws no new lot).
+ */
+export async function priorOfExport(deps: Pick<SelectionDeps, 'clock'>, tx: Tx, declarationId: string, exporterOrgId: string, hsCodes: string[]): Promise<PriorDeclaration[]> {
+  const { sameGoods } = await repo.priorDeclarations(tx, {
+    declarationId,
+    transportDocumentId: null,
+    importerOrgId: exporterOrgId,
+    hsCodes,
+    since: new Date(deps.clock.now().getTime() - inheritanceWindowDays * 86_400_000),
   });
-  return [...sameDocument.map((d) => prior(d, 'same_document')), ...moved.map((d) => prior(d, 'same_goods'))];
+  return sameGoods.map((d) => asPrior(d, 'same_goods'));
 }
 
 function riskInput(row: DeclarationRow, body: DeclarationBody, lodged: Lodged, reference: string, aeo: boolean, today: string, consignment: PriorDeclaration[]): DeclarationForRisk {

@@ -25,6 +25,7 @@ import type { DeclarationItemRow, DeclarationRow } from '../declaration.tables.t
 import { declarationLifecycle, lodgementLifecycle } from '../declaration.state.ts';
 import { declarationRepository as repo } from '../declaration.repository.ts';
 import { checkExport, isExport, type ExportLodged } from '../declaration.export.ts';
+import { priorOfExport } from '../declaration.selection.ts';
 import type { ExitBody, ExportBody } from '../declaration.export.schemas.ts';
 import { auditOf, moveDeclaration, recordChange, statusChanged, type Caller, type DeclarationServiceDeps } from '../declaration.steps.ts';
 
@@ -130,7 +131,7 @@ async function selectExportChannel(deps: ExportDeps, tx: Tx, row: DeclarationRow
       departureCountry: 'KE',
       incoterm: body.incoterm.toUpperCase(),
       assessedTotal: lodged.assessment.total,
-      consignment: [],
+      consignment: await priorOfExport(deps, tx, row.id, lodged.exporter.id, body.items.map((i) => i.hsCode)),
       items: body.items.map((item, index) => ({
         itemNo: index + 1,
         hsCode: item.hsCode,
