@@ -54,3 +54,44 @@ export async function login(page: Page, base: string, username: string): Promise
 export async function open(page: Page, linkName: string | RegExp): Promise<void> {
   await page.getByRole('link', { name: linkName }).first().click();
 }
+
+/** The text of the errors an input is described by (the server's field errors shown at the field). */
+export async function fieldErrors(page: Page, input: Locator): Promise<string> {
+  const describedBy = (await input.getAttribute('aria-describedby')) ?? '';
+  const ids = describedBy.split(' ').filter((id) => id !== '');
+  if (ids.length === 0) {
+    return '';
+  }
+  return (await page.locator(ids.map((id) => `[id="${id}"]`).join(', ')).allTextContents()).join(' ');
+}
+
+/** A goods item as the declaration and export forms take it. */
+export interface ItemRow {
+  hsCode: string;
+  description: string;
+  origin: string;
+  itemPrice: string;
+  quantity: string;
+  unit?: string;
+  netMassKg: string;
+  grossMassKg: string;
+  packages: string;
+}
+
+/** Fills the first item row of a form by its labels; the HS code's autocomplete is closed, not chosen from. */
+export async function fillItem(page: Page, item: ItemRow): Promise<Locator> {
+  const hs = field(page, 'HS code');
+  await hs.fill(item.hsCode);
+  await hs.press('Escape');
+  await field(page, 'Description').fill(item.description);
+  await field(page, 'Origin (country code)').fill(item.origin);
+  await field(page, 'Item price').fill(item.itemPrice);
+  await field(page, 'Quantity').fill(item.quantity);
+  if (item.unit !== undefined) {
+    await field(page, 'Unit').fill(item.unit);
+  }
+  await field(page, 'Net mass (kg)').fill(item.netMassKg);
+  await field(page, 'Gross mass (kg)').fill(item.grossMassKg);
+  await field(page, 'Packages').fill(item.packages);
+  return hs;
+}

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { expectStatus, roster, startJourney, untilStatus, type Journey } from '../e2e/cargo.ts';
 import { exporterPin, lodgeExport, registerAndPay, teaExport } from '../e2e/export-kit.ts';
-import { field, launch, login, newPage, shoot } from './browser.ts';
+import { field, fieldErrors, fillItem, launch, login, newPage, shoot } from './browser.ts';
 
 let journey: Journey;
 let browser: Browser;
@@ -43,23 +43,14 @@ describe('exports in the browser', () => {
     await destination.fill('KE');
     await field(page, 'Goods location').fill('Rift Valley Hides warehouse, Nakuru');
     await field(page, 'Number').fill('RVH-INV-2026-0042');
-    const hs = field(page, 'HS code');
-    await hs.fill('4101.50.00');
-    await hs.press('Escape');
-    await field(page, 'Description').fill('Whole raw bovine hides, wet salted');
-    await field(page, 'Origin (country code)').fill('KE');
-    await field(page, 'Item price').fill('30000.00');
-    await field(page, 'Quantity').fill('20000');
-    await field(page, 'Unit').fill('KGM');
-    await field(page, 'Net mass (kg)').fill('20000');
-    await field(page, 'Gross mass (kg)').fill('20400');
-    await field(page, 'Packages').fill('40');
+    await fillItem(page, {
+      hsCode: '4101.50.00', description: 'Whole raw bovine hides, wet salted', origin: 'KE', itemPrice: '30000.00',
+      quantity: '20000', unit: 'KGM', netMassKg: '20000', grossMassKg: '20400', packages: '40',
+    });
     await page.getByRole('button', { name: 'Lodge the export' }).click();
 
     await expect.poll(() => destination.getAttribute('aria-invalid')).toBe('true');
-    const describedBy = (await destination.getAttribute('aria-describedby')) ?? '';
-    const errorText = (await page.locator(describedBy.split(' ').map((id) => `[id="${id}"]`).join(', ')).allTextContents()).join(' ');
-    expect(errorText).toContain('the destination is another country');
+    expect(await fieldErrors(page, destination)).toContain('the destination is another country');
     // Nothing was lodged.
     const agent = await server.as('siginon.agent');
     expect(((await agent.get('/api/v1/declarations?limit=50')).body.items as { exitOfficeCode: string | null }[]).filter((d) => d.exitOfficeCode).length).toBe(0);

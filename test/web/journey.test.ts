@@ -7,8 +7,9 @@
 // (1280) and phone (390) width go to test-artifacts/screenshots.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { blNumber, declarationBody, expectStatus, lodgeManifest, roster, startJourney, untilStatus, waitFor, type Journey } from '../e2e/cargo.ts';
-import { field, launch, login as loginAt, newPage as pageIn, shoot } from './browser.ts';
+import { blNumber, expectStatus, lodgeManifest, roster, startJourney, untilStatus, waitFor, type Journey } from '../e2e/cargo.ts';
+import { field, fieldErrors, fillItem, launch, login as loginAt, newPage as pageIn, shoot } from './browser.ts';
+import { lodgeRedConsignment } from './red-consignment.ts';
 
 let journey: Journey;
 let browser: Browser;
@@ -118,22 +119,14 @@ describe('the web in a browser', () => {
     await field(page, 'Freight').fill('900.00');
     await field(page, 'Number').fill('INV-2026-0612');
     // A tariff line that does not exist: the server says so at the field.
-    const hs = field(page, 'HS code');
-    await hs.fill('8471.30.99');
-    await hs.press('Escape');
-    await field(page, 'Description').fill('Laptop computers, 14 inch');
-    await field(page, 'Origin (country code)').fill('CN');
-    await field(page, 'Item price').fill('12000.00');
-    await field(page, 'Quantity').fill('50');
-    await field(page, 'Net mass (kg)').fill('100');
-    await field(page, 'Gross mass (kg)').fill('900');
-    await field(page, 'Packages').fill('20');
+    const hs = await fillItem(page, {
+      hsCode: '8471.30.99', description: 'Laptop computers, 14 inch', origin: 'CN', itemPrice: '12000.00',
+      quantity: '50', netMassKg: '100', grossMassKg: '900', packages: '20',
+    });
     await page.getByRole('button', { name: 'Lodge the declaration' }).click();
 
     await expect.poll(() => hs.getAttribute('aria-invalid')).toBe('true');
-    const describedBy = (await hs.getAttribute('aria-describedby')) ?? '';
-    const errorText = await page.locator(describedBy.split(' ').map((id) => `[id="${id}"]`).join(', ')).allTextContents();
-    expect(errorText.join(' ')).toContain('8471.30.99 is not in the tariff');
+    expect(await fieldErrors(page, hs)).toContain('8471.30.99 is not in the tariff');
     await shoot(page, 'declaration-form-error');
 
     await hs.fill('8471.30.00');
@@ -188,33 +181,13 @@ describe('the web in a browser', () => {
   it('lets an officer find a red declaration in the queue and record a finding', async () => {
     const { server } = journey;
     const reason = 'cotton T-shirts from BD: check the count and the price';
-    const analyst = await server.as('kra.risk');
-    expectStatus(
-      await analyst.post('/api/v1/risk/rules', {
-        name: 'T-shirts from Bangladesh',
-        reason,
-        channel: 'red',
-        priority: 5,
-        validFrom: '2026-01-01',
-        criteria: { hsCodes: ['6109'], originCountries: ['BD'] },
-        changeReason: 'under-invoicing of garments reported by the long room',
-      }),
-      201,
-    );
     await roster(server, 'kra.officer', 'MBA');
-    const bl = blNumber('X');
-    await lodgeManifest(server, '2026-06-15T18:00:00+03:00', [{ number: bl, packages: 10, grossMassKg: '500' }]);
-    const agent = await server.as('siginon.agent');
-    const lodged = await agent.post('/api/v1/declarations', {
-      ...declarationBody(bl, {
-        invoiceAmount: '2000.00',
-        items: [{ hsCode: '6109.10.00', description: 'T-shirts of cotton', originCountry: 'BD', quantity: '1000', unit: 'NAR', netMassKg: '200', grossMassKg: '500', packages: 10, itemPrice: '2000.00' }],
-      }),
-      lodge: true,
+    const { declaration } = await lodgeRedConsignment(server, {
+      rule: { name: 'T-shirts from Bangladesh', reason, changeReason: 'under-invoicing of garments reported by the long room' },
+      hsCode: '6109.10.00', description: 'T-shirts of cotton', originCountry: 'BD', quantity: '1000', itemPrice: '2000.00',
+      tag: 'X', expectedArrival: '2026-06-15T18:00:00+03:00',
     });
-    expectStatus(lodged, 201);
-    expect(lodged.body.selectivity.channel).toBe('red');
-    const reference = lodged.body.reference as string;
+    const reference = declaration.reference;
 
     const { context, page } = await newPage();
     await login(page, 'kra.officer');

@@ -8,9 +8,10 @@
 // answer a chosen date range. Screenshots at desktop and phone width.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { blNumber, declarationBody, expectStatus, lodgeDeclaration, lodgeManifest, roster, startJourney, untilStatus, type Journey } from '../e2e/cargo.ts';
+import { blNumber, expectStatus, lodgeDeclaration, lodgeManifest, roster, startJourney, untilStatus, type Journey } from '../e2e/cargo.ts';
 import { movementBody, registerGuarantee, transitManifest } from '../e2e/transit-kit.ts';
 import { field, launch, login as loginAt, newPage, open, shoot } from './browser.ts';
+import { lodgeRedConsignment } from './red-consignment.ts';
 
 let journey: Journey;
 let browser: Browser;
@@ -96,32 +97,12 @@ describe('administration in the browser', () => {
 describe('the workbench in the browser', () => {
   it('shows an officer why the control waits for the finding, and the finding releases the paid, arrived goods', async () => {
     const { server } = journey;
-    const analyst = await server.as('kra.risk');
-    expectStatus(
-      await analyst.post('/api/v1/risk/rules', {
-        name: 'Bicycles from Taiwan',
-        reason: 'bicycles: check the count against the packing list',
-        channel: 'red',
-        priority: 5,
-        validFrom: '2026-01-01',
-        criteria: { hsCodes: ['8712'], originCountries: ['TW'] },
-        changeReason: 'browser test of the control panel',
-      }),
-      201,
-    );
-    const bl = blNumber('Y');
-    const manifest = await lodgeManifest(server, '2026-06-15T18:00:00+03:00', [{ number: bl, packages: 10, grossMassKg: '500' }]);
-    const agent = await server.as('siginon.agent');
-    const lodged = await agent.post('/api/v1/declarations', {
-      ...declarationBody(bl, {
-        invoiceAmount: '3000.00',
-        items: [{ hsCode: '8712.00.00', description: 'Bicycles', originCountry: 'TW', quantity: '30', unit: 'NAR', netMassKg: '400', grossMassKg: '500', packages: 10, itemPrice: '3000.00' }],
-      }),
-      lodge: true,
+    const { agent, manifest, declaration } = await lodgeRedConsignment(server, {
+      rule: { name: 'Bicycles from Taiwan', reason: 'bicycles: check the count against the packing list', changeReason: 'browser test of the control panel' },
+      hsCode: '8712.00.00', description: 'Bicycles', originCountry: 'TW', quantity: '30', itemPrice: '3000.00',
+      tag: 'Y', expectedArrival: '2026-06-15T18:00:00+03:00',
     });
-    expectStatus(lodged, 201);
-    expect(lodged.body.selectivity.channel).toBe('red');
-    const id = lodged.body.id as string;
+    const id = declaration.id;
     const registered = await agent.post(`/api/v1/declarations/${id}/register`);
     expectStatus(registered, 200);
     expectStatus(

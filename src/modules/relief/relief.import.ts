@@ -6,14 +6,13 @@ import path from 'node:path';
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../../schema.ts';
 import { readJsonFile } from '#platform/imports/json.ts';
-import { importLimits, tooLong, tooManyRows } from '#platform/imports/limits.ts';
+import { importLimits, tooManyRows } from '#platform/imports/limits.ts';
 import { readCsv, sha256File, type CsvRecord } from '#platform/csv.ts';
-import { isIsoDate } from '#platform/clock.ts';
 import { parseDecimal } from '#platform/money.ts';
 import type { Tx } from '#platform/db/transaction.ts';
 import { clashesWithinFile, importTransaction } from '#platform/imports/versions.ts';
 import type { ImportReport } from '#modules/tariff/index.ts';
-import { finishReport as finish, headerErrors, planLineVersions, recordDataImport, type LineError } from '#platform/imports/lines.ts';
+import { finishReport as finish, headerErrors, planLineVersions, rowValidity, recordDataImport, type LineError } from '#platform/imports/lines.ts';
 import { reliefRepository as repo, type NewReliefRow, type ReliefRow } from './relief.repository.ts';
 import { forgetReliefRules } from './relief.cache.ts';
 
@@ -110,18 +109,7 @@ function parseRecord(rec: CsvRecord, known: Known, errors: LineError[]): Parsed 
   if (!/^[a-z0-9][a-z0-9-]{1,59}$/.test(name)) {
     err('name', `"${name}" is not a short name: 2 to 60 lower-case letters, digits and hyphens (e.g. diplomatic-privileges)`);
   }
-  const validFrom = text('valid_from');
-  if (!isIsoDate(validFrom)) {
-    err('valid_from', `"${validFrom}" is not a date written YYYY-MM-DD`);
-  }
-  const validTo = text('valid_to') || null;
-  if (validTo !== null && (!isIsoDate(validTo) || validTo < validFrom)) {
-    err('valid_to', `"${validTo}" is not a date written YYYY-MM-DD on or after valid_from (leave blank for open-ended)`);
-  }
-  const longNote = tooLong(text('note'), importLimits.maxNoteLength);
-  if (longNote) {
-    err('note', longNote);
-  }
+  const { validFrom, validTo, note } = rowValidity(text, err);
   if (errors.length > before) {
     return undefined;
   }
@@ -138,7 +126,7 @@ function parseRecord(rec: CsvRecord, known: Known, errors: LineError[]): Parsed 
     name,
     valid_from: validFrom,
     valid_to: validTo,
-    note: text('note') || null,
+    note,
   };
 }
 

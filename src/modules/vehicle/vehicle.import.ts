@@ -5,12 +5,11 @@ import path from 'node:path';
 import type { Kysely } from 'kysely';
 import type { DB } from '../../schema.ts';
 import { readCsv, sha256File, type CsvRecord } from '#platform/csv.ts';
-import { isIsoDate } from '#platform/clock.ts';
 import { parseDecimal } from '#platform/money.ts';
 import { clashesWithinFile, importTransaction } from '#platform/imports/versions.ts';
 import { vehicleFuels, type ImportReport } from '#modules/tariff/index.ts';
-import { finishReport as finish, headerErrors, planLineVersions, type LineError } from '#platform/imports/lines.ts';
-import { importLimits, tooLong, tooManyRows } from '#platform/imports/limits.ts';
+import { finishReport as finish, headerErrors, planLineVersions, rowValidity, type LineError } from '#platform/imports/lines.ts';
+import { importLimits, tooManyRows } from '#platform/imports/limits.ts';
 import { vehicleWrites, type CrspRow, type NewCrspRow } from './vehicle.repository.ts';
 
 export const crspColumns = ['make', 'model', 'engine_cc', 'fuel', 'price_kes', 'valid_from'] as const;
@@ -67,18 +66,7 @@ function parseRecord(rec: CsvRecord, errors: LineError[]): NewEntry | undefined 
   if (!price || !price.isPositive() || price.isZero() || price.decimalPlaces() > 2 || price.greaterThanOrEqualTo('1e16')) {
     err('price_kes', `"${text('price_kes')}" is not a positive amount in KES with at most 2 decimals (e.g. 2150000)`);
   }
-  const validFrom = text('valid_from');
-  if (!isIsoDate(validFrom)) {
-    err('valid_from', `"${validFrom}" is not a date written YYYY-MM-DD`);
-  }
-  const validTo = text('valid_to') || null;
-  if (validTo !== null && (!isIsoDate(validTo) || validTo < validFrom)) {
-    err('valid_to', `"${validTo}" is not a date written YYYY-MM-DD on or after valid_from (leave blank for open-ended)`);
-  }
-  const longNote = tooLong(text('note'), importLimits.maxNoteLength);
-  if (longNote) {
-    err('note', longNote);
-  }
+  const { validFrom, validTo, note } = rowValidity(text, err);
   if (errors.length > before) {
     return undefined;
   }
@@ -93,7 +81,7 @@ function parseRecord(rec: CsvRecord, errors: LineError[]): NewEntry | undefined 
     price_kes: (price as NonNullable<typeof price>).toString(),
     valid_from: validFrom,
     valid_to: validTo,
-    note: text('note') || null,
+    note,
   };
 }
 

@@ -1,6 +1,8 @@
 // The shared version rules (versions.ts) worded for a file whose problems are reported by line
 // number (CSV, or a JSON list whose entry n is line n): tariff, exchange rates, reliefs, CRSP.
+import { isIsoDate } from '#platform/clock.ts';
 import type { Tx } from '#platform/db/transaction.ts';
+import { importLimits, tooLong } from './limits.ts';
 import { clashesWithinFile, headerProblems, planVersions, type Validity, type VersionPlan } from './versions.ts';
 
 export interface LineError {
@@ -56,4 +58,25 @@ export function finishReport<R extends { ok: boolean; errors: LineError[] }>(rep
 export async function recordDataImport(tx: Tx, entry: { kind: string; file_name: string; checksum: string; rows_loaded: number; rows_unchanged: number; imported_by: string; note?: string | null }): Promise<number> {
   const row = await tx.insertInto('data_import').values({ ...entry, note: entry.note ?? null }).returning('id').executeTakeFirstOrThrow();
   return row.id;
+}
+
+/**
+ * A row's validity and note, checked the same way in every dated file: valid_from a date, valid_to
+ * blank (open-ended) or a date not before it, the note no longer than the limit. Problems go to
+ * `err` by column.
+ */
+export function rowValidity(text: (column: string) => string, err: (field: string, message: string) => void): { validFrom: string; validTo: string | null; note: string | null } {
+  const validFrom = text('valid_from');
+  if (!isIsoDate(validFrom)) {
+    err('valid_from', `"${validFrom}" is not a date written YYYY-MM-DD`);
+  }
+  const validTo = text('valid_to') || null;
+  if (validTo !== null && (!isIsoDate(validTo) || validTo < validFrom)) {
+    err('valid_to', `"${validTo}" is not a date written YYYY-MM-DD on or after valid_from (leave blank for open-ended)`);
+  }
+  const longNote = tooLong(text('note'), importLimits.maxNoteLength);
+  if (longNote) {
+    err('note', longNote);
+  }
+  return { validFrom, validTo, note: text('note') || null };
 }
