@@ -1,4 +1,4 @@
-// npm run bench:history [-- --requests 400 --concurrency 4 --rate 50 --seconds 15 --plans]
+// npm run bench:history [-- --requests 400 --concurrency 4 --rate 20 --seconds 15 --plans]
 //
 // On the history `npm run scale:seed` loaded (DATABASE_URL, default
 // postgres://postgres@127.0.0.1:5432/forodha_history), with the real server over HTTP:
@@ -9,8 +9,11 @@
 //  - lodgement itself at a fixed rate, and the same on an empty database in the same run: the
 //    ceiling the history must not lower.
 // Lookups pick their references at random across all ten years, so old years are read as much as
-// new ones. With --plans it writes the EXPLAIN ANALYZE of the queries these rely on to
-// docs/history-plans.md. The last line printed is the JSON summary.
+// new ones. Every figure is given at the seeded size and on an empty database, with the footprint
+// of the seeded history (bytes per declaration) and the machine's load average. With --plans it
+// writes to docs/history-plans.md the footprint and the EXPLAIN ANALYZE of every read the server
+// sends for each of these requests (lodgement's valuation reference included), keeping what is
+// written by hand below its marker. The last line printed is the JSON summary.
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -368,7 +371,7 @@ async function plans(db: pg.Client, s: Awaited<ReturnType<typeof samples>>, size
   const recorded = await recordRequests(s);
   const mb = (b: number) => `${(b / 1024 / 1024).toFixed(1)} MB`;
   let out = `# Query plans at ${s.declarations.toLocaleString('en')} declarations (history from ${s.from})\n\n`;
-  out += `Written by \`npm run bench:history -- --plans\` on ${new Date().toISOString().slice(0, 10)} (load average ${os.loadavg().map((l) => l.toFixed(1)).join(', ')}): the statements the server sent for each request, recorded at the driver, and \`EXPLAIN (ANALYZE, BUFFERS)\` of each read among them with the same parameters (with JIT where the server's transaction had it). Lookups are recorded on their second request (the first warms the process's caches: API keys, sessions, parties); lodgement on the first of its goods, so the valuation reference is read.\n`;
+  out += `Written by \`npm run bench:history -- --plans\` on ${new Date().toISOString().slice(0, 10)} (load average ${os.loadavg().map((l) => l.toFixed(1)).join(', ')}): the statements the server sent for each request, recorded at the driver, and \`EXPLAIN (ANALYZE, BUFFERS)\` of each read among them with the same parameters (with JIT where the server's transaction had it). Lookups are recorded on their second request (the first warms the process's caches: API keys, sessions, parties); lodgement on the first of its goods, so the valuation reference is read. A statement sent several times with other parameters is explained once, with its first.\n`;
   out += `\n## Footprint\n\n${size.databaseBytes.toLocaleString('en')} bytes in all tables with their indexes and TOAST (\`pg_total_relation_size\`), **${size.bytesPerDeclaration?.toLocaleString('en')} bytes per declaration**. A declaration's stored assessment is ${size.storedAssessmentBytes} bytes on average; it has ${size.auditRecordsPerDeclaration} audit records, whose before and after are ${size.auditBeforeAfterBytes} bytes each on average.\n\n| table | size | bytes per declaration |\n|---|---:|---:|\n`;
   out += size.tables.map((t) => `| ${t.table} | ${mb(t.bytes)} | ${t.bytesPerDeclaration?.toLocaleString('en')} |`).join('\n') + '\n';
   for (const r of recorded) {
@@ -397,18 +400,27 @@ async function plans(db: pg.Client, s: Awaited<ReturnType<typeof samples>>, size
 // The server first: it applies any migration the history has not had yet (indexes included).
 const server = await startServer({ DATABASE_URL: databaseUrl, DEMO: 'true' }, 3960);
 const db = new pg.Client({ connectionString: databaseUrl });
-await db.connect();
-const s = await samples(db);
-// Measured before lodging: the footprint of the seeded history alone.
-const size = await footprint(db);
-if (args.includes('--plans')) {
-  const file = path.join(root, 'docs/history-plans.md');
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const kept = fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split(handWritten)[1] : undefined;
-  fs.writeFileSync(file, `${await plans(db, s, size)}\n${handWritten}${kept ?? '\n'}`);
-  console.log(`plans written to ${path.relative(root, file)}`);
+let s: Awaited<ReturnType<typeof samples>>;
+let size: Awaited<ReturnType<typeof footprint>>;
+try {
+  await db.connect();
+  s = await samples(db);
+  // Measured before lodging: the footprint of the seeded history alone.
+  size = await footprint(db);
+  if (args.includes('--plans')) {
+    const file = path.join(root, 'docs/history-plans.md');
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const kept = fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split(handWritten)[1] : undefined;
+    fs.writeFileSync(file, `${await plans(db, s, size)}\n${handWritten}${kept ?? '\n'}`);
+    console.log(`plans written to ${path.relative(root, file)}`);
+  }
+} catch (err) {
+  // Never leave the server running behind a failed run: it would hold its port and query on.
+  await server.stop();
+  throw err;
+} finally {
+  await db.end();
 }
-await db.end();
 
 /** The four lookups, on references drawn from `s`. */
 async function lookups(url: string, s: Awaited<ReturnType<typeof samples>>) {
@@ -454,6 +466,13 @@ try {
   await empty.stop();
 }
 agent.destroy();
+
+// A lookup answered with errors measured an error page, not the lookup: the figures are void.
+const failed = Object.entries({ ...seeded, ...Object.fromEntries(Object.entries(ceiling).map(([k, v]) => [`empty ${k}`, v])) }).filter(([, l]) => l.errors > 0);
+if (failed.length > 0) {
+  console.error(`requests failed in: ${failed.map(([k, l]) => `${k} (${l.errors})`).join(', ')}`);
+  process.exitCode = 1;
+}
 
 const pick = (l: Latency | LoadResult) => ({ p50Ms: l.p50Ms, p99Ms: l.p99Ms, maxMs: l.maxMs, requests: l.requests, errors: l.errors });
 const both = (name: 'byReference' | 'byBl' | 'list' | 'timeline') => ({ ...pick(seeded[name]), emptyDatabase: pick(ceiling[name]) });
