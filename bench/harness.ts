@@ -1,5 +1,6 @@
 // What the benchmarks share: starting the real server in its own process, waiting for it to
 // answer, and driving it with the load generator (bench/load.ts) in another process.
+import net from 'node:net';
 import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -15,9 +16,32 @@ export interface Server {
   stop(): Promise<void>;
 }
 
-/** Starts `npm start`'s entry point with these settings on a free-ish port and waits for /health. */
+/** Whether nothing listens on this port now. */
+function isFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = net.createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+  });
+}
+
+/**
+ * A port from portBase to portBase + 39 that nothing listens on: on a machine shared with other
+ * benchmarks, a taken port would let /health answer from someone else's server.
+ */
+async function freePort(portBase: number): Promise<number> {
+  const offsets = Array.from({ length: 40 }, (_, i) => i).sort(() => Math.random() - 0.5);
+  for (const offset of offsets) {
+    if (await isFree(portBase + offset)) {
+      return portBase + offset;
+    }
+  }
+  throw new Error(`no free port from ${portBase} to ${portBase + 39}`);
+}
+
+/** Starts `npm start`'s entry point with these settings on a free port and waits for /health. */
 export async function startServer(env: NodeJS.ProcessEnv, portBase: number): Promise<Server> {
-  const port = portBase + Math.floor(Math.random() * 40);
+  const port = await freePort(portBase);
   const child = tsx('src/main.ts', [], { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' }, 'ignore');
   const url = `http://127.0.0.1:${port}`;
   const stop = async () => {
@@ -28,7 +52,8 @@ export async function startServer(env: NodeJS.ProcessEnv, portBase: number): Pro
     if (child.exitCode !== null) {
       throw new Error('server exited before answering');
     }
-    if (await fetch(`${url}/health`).then((r) => r.ok, () => false)) {
+    // Answered by our server only if it is still running (it exits when it cannot listen).
+    if ((await fetch(`${url}/health`).then((r) => r.ok, () => false)) && child.exitCode === null) {
       return { url, stop };
     }
     await new Promise((r) => setTimeout(r, 500));

@@ -188,3 +188,79 @@ export class Chain {
     return { stream: this.stream, seq: this.seq, head: this.head };
   }
 }
+
+// --- Accepted unit values ---------------------------------------------------------------------
+
+/** A positive decimal text as an integer and its scale: "123.40" is 12340n at scale 2. */
+function scaled(text: string): { digits: bigint; scale: number } {
+  const [whole, fraction = ''] = text.split('.');
+  return { digits: BigInt(`${whole}${fraction}`), scale: fraction.length };
+}
+
+/** Weight and first digit of a value in PostgreSQL's base-10000 numeric representation. */
+function baseTenThousand(x: { digits: bigint; scale: number }): { weight: number; first: bigint } {
+  if (x.digits === 0n) {
+    return { weight: 0, first: 0n };
+  }
+  const exponent = x.digits.toString().length - 1 - x.scale;
+  const weight = Math.floor(exponent / 4);
+  const shift = x.scale + 4 * weight;
+  return { weight, first: shift >= 0 ? x.digits / 10n ** BigInt(shift) : x.digits * 10n ** BigInt(-shift) };
+}
+
+/**
+ * `a::numeric / b::numeric` exactly as PostgreSQL computes and prints it, for positive a and b:
+ * the scale its select_div_scale chooses (at least 16 significant digits, never fewer decimals
+ * than either operand), rounded half away from zero. The seeder writes accepted unit values with
+ * COPY, and they must be the very values the declaration module's consumer writes in SQL
+ * (test/history-model.test.ts compares the two).
+ */
+export function numericDivide(a: string, b: string): string {
+  const x = scaled(a);
+  const y = scaled(b);
+  if (y.digits <= 0n || x.digits < 0n) {
+    throw new Error(`numericDivide takes a non-negative dividend and a positive divisor: ${a} / ${b}`);
+  }
+  const wx = baseTenThousand(x);
+  const wy = baseTenThousand(y);
+  const quotientWeight = wx.weight - wy.weight - (wx.first <= wy.first ? 1 : 0);
+  const scale = Math.min(1000, Math.max(16 - quotientWeight * 4, x.scale, y.scale, 0));
+  // a / b * 10^scale = x.digits * 10^(y.scale + scale) / (y.digits * 10^x.scale), rounded.
+  const numerator = x.digits * 10n ** BigInt(y.scale + scale);
+  const denominator = y.digits * 10n ** BigInt(x.scale);
+  let q = numerator / denominator;
+  if ((numerator % denominator) * 2n >= denominator) {
+    q += 1n;
+  }
+  const text = q.toString().padStart(scale + 1, '0');
+  return scale === 0 ? text : `${text.slice(0, -scale)}.${text.slice(-scale)}`;
+}
+
+/** A date in Africa/Nairobi (UTC+3 all year), as `(t at time zone 'Africa/Nairobi')::date` gives it. */
+export const nairobiDate = (ms: number): string => new Date(ms + 3 * 3_600_000).toISOString().slice(0, 10);
+
+/** One row of declaration_unit_value, in its column order (declaration.reads.ts writeAcceptedValues). */
+export type UnitValueRow = [declarationId: string, itemNo: number, per: string, hsCode: string, hs6: string, hs4: string, origin: string, unit: string, customsValue: string, unitValue: string, acceptedOn: string];
+
+/**
+ * The accepted unit values of an accepted (registered or later) import declaration, as the
+ * declaration module's consumer writes them: per item, the customs value of the stored assessment
+ * over the net mass (per 'kg') and over the quantity (per its unit), for each positive divisor,
+ * accepted on the day of registration in Nairobi. Quantities and masses are read back from
+ * numeric(18,3) and numeric(14,3) columns, so they divide with three decimals.
+ */
+export function acceptedUnitValues(declarationId: string, lines: SeedItem[], customsValues: string[], registeredAt: number): UnitValueRow[] {
+  const acceptedOn = nairobiDate(registeredAt);
+  return lines.flatMap((item, n) => {
+    const code = item.goods.hs.replace(/[^0-9]/g, '');
+    const value = customsValues[n]!;
+    const unit = item.goods.unit.toUpperCase();
+    const bases: [string, number][] = [
+      ['kg', item.netKg],
+      [unit, item.quantity],
+    ];
+    return bases
+      .filter(([, divisor]) => divisor > 0)
+      .map(([per, divisor]): UnitValueRow => [declarationId, n + 1, per, code, code.slice(0, 6), code.slice(0, 4), item.origin.toUpperCase(), unit, value, numericDivide(value, divisor.toFixed(3)), acceptedOn]);
+  });
+}

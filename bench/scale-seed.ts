@@ -1,12 +1,15 @@
-// npm run scale:seed -- --declarations N [--years 10] [--keep]
+// npm run scale:seed -- --declarations N [--years 10] [--keep] [--check-unit-values]
 //
 // Bulk-loads N declarations of history into PostgreSQL (DATABASE_URL, default
 // postgres://postgres@127.0.0.1:5432/forodha_history, recreated unless --keep), with COPY rather
 // than the API: vessel and flight manifests with one transport document per consignment (B/L
 // numbers unique per carrier), declarations of 1-5 items with their stored assessments, PRNs and
-// the bank's payment, release orders and gate-outs, and every step's audit record in hash chains
-// that `forodha audit verify` accepts. Spread evenly over --years years up to yesterday; almost all
-// released or exited, the last month still moving. Thousands of importers (a few big, many
+// the bank's payment, release orders and gate-outs, every step's audit record in hash chains
+// that `forodha audit verify` accepts, and the accepted unit values of the registered ones
+// (declaration_unit_value, which the valuation reference reads at lodgement) as the declaration
+// module's consumer would have written them (--check-unit-values then runs
+// `forodha unit-values rebuild` and fails unless it writes exactly the rows the seeder wrote).
+// Spread evenly over --years years up to yesterday; almost all released or exited, the last month still moving. Thousands of importers (a few big, many
 // small), two hundred agents, twenty carriers; the demo parties (SIGINON, NMOTORS, MAERSK) carry a
 // fair share, so the benchmark's keys see a big history.
 //
@@ -18,8 +21,10 @@
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { Writable } from 'node:stream';
-import { startServer } from './harness.ts';
-import { Chain, assessment, between, items, kes, loadingPorts, offices, pick, reseed, rnd, skewed, usdRate, uuid7, type Office } from './history.model.ts';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { root, startServer } from './harness.ts';
+import { Chain, acceptedUnitValues, assessment, between, items, kes, loadingPorts, offices, pick, reseed, rnd, skewed, usdRate, uuid7, type Office } from './history.model.ts';
 
 const args = process.argv.slice(2);
 const opt = (name: string, fallback: string) => {
@@ -29,6 +34,11 @@ const opt = (name: string, fallback: string) => {
 const total = Number(opt('declarations', '100000'));
 const years = Number(opt('years', '10'));
 const keep = args.includes('--keep');
+const checkUnitValues = args.includes('--check-unit-values');
+if (!Number.isInteger(total) || total < 1 || total > 100_000_000 || !Number.isInteger(years) || years < 1 || years > 50) {
+  console.error('scale:seed: --declarations must be a whole number from 1 to 100000000, --years from 1 to 50');
+  process.exit(2);
+}
 const databaseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/forodha_history';
 const day = 86_400_000;
 
@@ -59,6 +69,7 @@ const columns = {
   gate_out: ['id', 'release_order_id', 'at', 'gate_reference', 'packages', 'gross_mass_kg', 'recorded_by', 'recorded_at'],
   audit_event: ['stream', 'stream_seq', 'at', 'actor_id', 'actor_name', 'actor_org', 'role', 'action', 'entity_type', 'entity_id', 'subject_refs', 'before', 'after', 'reason', 'request_id', 'prev_hash', 'hash'],
   audit_stream: ['stream', 'seq', 'head_hash'],
+  declaration_unit_value: ['declaration_id', 'item_no', 'per', 'hs_code', 'hs6', 'hs4', 'origin', 'unit', 'customs_value', 'unit_value', 'accepted_on'],
 } as const;
 type Table = keyof typeof columns;
 const tables = Object.keys(columns) as Table[];
@@ -296,6 +307,12 @@ function declaration(loader: Loader, p: Parties, v: Voyage, at: number, now: num
     status === 'cancelled' ? iso(endedAt!) : null, endedAt ? `${status} at the declarant's request` : null,
   ]);
   lines.forEach((i, n) => loader.add('declaration_item', [id, n + 1, i.goods.hs, i.goods.description, i.origin, String(i.quantity), i.goods.unit, String(i.netKg), String(i.grossKg), i.packages, kes(i.priceCents)]));
+  if (prnNumber) {
+    // Registered or later: customs accepted its values, and the valuation reference reads them.
+    for (const r of acceptedUnitValues(id, lines, assessed.items.map((i) => i.customsValue), t.registered)) {
+      loader.add('declaration_unit_value', r);
+    }
+  }
 
   const chain = new Chain(`declaration:${id}`);
   const subjects = (...more: (string | null)[]) => [ref, td, ...more].filter((s): s is string => s !== null);
@@ -347,6 +364,32 @@ async function advanceSequences(admin: pg.Client) {
   if (ro > 0) {
     await admin.query(`select setval('serial_release_order', greatest($1::bigint, (select last_value from serial_release_order)))`, [ro]);
   }
+}
+
+/**
+ * The seeder's accepted unit values against the declaration module's own: snapshots the table,
+ * runs `forodha unit-values rebuild` (which writes it again from the declarations with the
+ * consumer's SQL), and compares the two as text, so a value of another scale is a difference too.
+ */
+async function checkAgainstRebuild(admin: pg.Client): Promise<{ rows: number; onlySeeded: number; onlyRebuilt: number }> {
+  await admin.query(`drop table if exists seeded_unit_value; create table seeded_unit_value as select * from declaration_unit_value`);
+  const rebuild = spawnSync(path.join(root, 'node_modules/.bin/tsx'), [path.join(root, 'src/cli.ts'), 'unit-values', 'rebuild', '--batch', '5000'], {
+    env: { ...process.env, DATABASE_URL: databaseUrl },
+    encoding: 'utf8',
+  });
+  if (rebuild.status !== 0) {
+    throw new Error(`forodha unit-values rebuild failed: ${rebuild.stderr}`);
+  }
+  console.log(rebuild.stdout.trim().split('\n').at(-1));
+  const asText = (table: string) => `select declaration_id::text, item_no, per, hs_code, hs6, hs4, origin, unit, customs_value::text, unit_value::text, accepted_on::text from ${table}`;
+  const count = async (text: string) => Number((await admin.query<{ n: string }>(`select count(*) as n from (${text}) x`)).rows[0]!.n);
+  const result = {
+    rows: await count('select * from seeded_unit_value'),
+    onlySeeded: await count(`${asText('seeded_unit_value')} except all ${asText('declaration_unit_value')}`),
+    onlyRebuilt: await count(`${asText('declaration_unit_value')} except all ${asText('seeded_unit_value')}`),
+  };
+  await admin.query(`drop table seeded_unit_value`);
+  return result;
 }
 
 async function main() {
@@ -428,9 +471,15 @@ async function main() {
   await advanceSequences(admin);
   await admin.query('vacuum analyze');
   const size = (await admin.query<{ size: string }>(`select pg_size_pretty(pg_database_size(current_database())) as size`)).rows[0]?.size;
-  await admin.end();
   const seconds = Math.round((performance.now() - started) / 1000);
-  console.log(JSON.stringify({ declarations: total, years, rows: loader.rows, seconds, loadSeconds: Math.round(loadedSeconds), declarationsPerSecond: Math.round(total / seconds), databaseSize: size }));
+  const check = checkUnitValues ? await checkAgainstRebuild(admin) : undefined;
+  await admin.end();
+  console.log(JSON.stringify({ declarations: total, years, rows: loader.rows, seconds, loadSeconds: Math.round(loadedSeconds), declarationsPerSecond: Math.round(total / seconds), databaseSize: size, ...(check ? { unitValuesAgainstRebuild: check } : {}) }));
+  // No rows at all would compare equal and prove nothing.
+  if (check && (check.rows === 0 || check.onlySeeded > 0 || check.onlyRebuilt > 0)) {
+    console.error('the seeded accepted unit values differ from what `forodha unit-values rebuild` writes (or there are none)');
+    process.exitCode = 1;
+  }
 }
 
 await main();
