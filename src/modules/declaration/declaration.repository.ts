@@ -151,28 +151,76 @@ const notYetDecided = {
   status_reason: null,
 } as const;
 
+/** Every column of an item, to return them beside the declaration's (the Record makes the compiler ask for a new one). */
+const itemColumnSet: Record<keyof DeclarationItemRow, true> = {
+  declaration_id: true,
+  item_no: true,
+  hs_code: true,
+  description: true,
+  origin_country: true,
+  preferential_origin: true,
+  quantity: true,
+  unit: true,
+  alcohol_percent: true,
+  net_mass_kg: true,
+  gross_mass_kg: true,
+  packages: true,
+  item_price: true,
+  cpc: true,
+  vehicle: true,
+  source_declaration_id: true,
+  source_item_no: true,
+};
+const itemColumns = Object.keys(itemColumnSet) as (keyof DeclarationItemRow)[];
+const itemPrefix = 'item__';
+
+/** The declaration's columns of a row that carries an item's too. */
+function declarationPart(joined: Record<string, unknown>): DeclarationRow {
+  return Object.fromEntries(Object.entries(joined).filter(([k]) => !k.startsWith(itemPrefix))) as DeclarationRow;
+}
+
+/** The item's columns of a row that carries the declaration's too. */
+function itemPart(joined: Record<string, unknown>): DeclarationItemRow {
+  return Object.fromEntries(itemColumns.map((c) => [c, joined[`${itemPrefix}${c}`]])) as DeclarationItemRow;
+}
+
 export const declarationRepository = {
-  /** A new draft and its items (all in one statement), returned as stored. */
+  /**
+   * A new draft and its items, returned as stored, in one statement: the two inserts are writable
+   * CTEs, and the answer is one row per item carrying the declaration's columns and the item's
+   * (prefixed, as both have a cpc).
+   */
   async insert(tx: Tx, row: { id: string; declarantOrgId: string; declarantUserId: string; importerOrgId: string | null; now: Date }, body: DeclarationBody): Promise<{ row: DeclarationRow; items: DeclarationItemRow[] }> {
-    const inserted = await tx
-      .insertInto('declaration')
-      .values({
-        id: row.id,
-        reference: null,
-        status: 'draft',
-        declarant_org_id: row.declarantOrgId,
-        declarant_user_id: row.declarantUserId,
-        importer_org_id: row.importerOrgId,
-        transport_document_id: null,
-        ...notYetDecided,
-        created_at: row.now,
-        updated_at: row.now,
-        ...dataColumns(body),
-      })
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    const items = await tx.insertInto('declaration_item').values(itemRows(row.id, body)).returningAll().execute();
-    return { row: inserted, items: items.sort((a, b) => a.item_no - b.item_no) };
+    const rows = await tx
+      .with('d', (q) =>
+        q
+          .insertInto('declaration')
+          .values({
+            id: row.id,
+            reference: null,
+            status: 'draft',
+            declarant_org_id: row.declarantOrgId,
+            declarant_user_id: row.declarantUserId,
+            importer_org_id: row.importerOrgId,
+            transport_document_id: null,
+            ...notYetDecided,
+            created_at: row.now,
+            updated_at: row.now,
+            ...dataColumns(body),
+          })
+          .returningAll(),
+      )
+      .with('i', (q) => q.insertInto('declaration_item').values(itemRows(row.id, body)).returningAll())
+      .selectFrom(['d', 'i'])
+      .selectAll('d')
+      .select(itemColumns.map((c) => sql.ref(`i.${c}`).as(`${itemPrefix}${c}`)))
+      .orderBy('i.item_no')
+      .execute();
+    const first = rows[0];
+    if (!first) {
+      throw new Error(`declaration ${row.id} inserted without items`);
+    }
+    return { row: declarationPart(first), items: rows.map(itemPart) };
   },
 
   /** Replaces the declared data (header fields and every item) of a declaration. */

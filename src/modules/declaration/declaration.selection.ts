@@ -33,7 +33,8 @@ export type Selection = Awaited<ReturnType<typeof selectChannel>>;
 export async function selectChannel(deps: SelectionDeps, tx: Tx, row: DeclarationRow, body: DeclarationBody, lodged: Lodged, reference: string) {
   const aeo = await deps.parties.isAeo(tx, lodged.importer.id);
   const prior = await priorOf(deps, tx, row, body, lodged);
-  const selected = await deps.selectivity.assign(riskInput(row, body, lodged, reference, aeo, localDate(deps.clock.now()), prior), tx);
+  // A declaration without a channel has never been selected: no earlier decision to supersede.
+  const selected = await deps.selectivity.assign(riskInput(row, body, lodged, reference, aeo, localDate(deps.clock.now()), prior), tx, { firstDecision: row.channel === null });
   let channel = selected.channel;
   const reasons = [...selected.reasons];
   if (row.channel && channelRank[row.channel] > channelRank[channel]) {
