@@ -29,6 +29,18 @@ const maxCreateAttempts = 5;
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- works on any schema, inside or outside a transaction
 export async function nextSerial(q: Kysely<any>, scope: string): Promise<number> {
+  return withSerial(q, scope, async (sequence) => {
+    const { rows } = await sql<{ n: string }>`select nextval(${sequence}) as n`.execute(q);
+    return Number(rows[0]?.n);
+  });
+}
+
+/**
+ * Runs `read` with the name of the scope's sequence, created first if need be (as nextSerial
+ * does), for a statement that draws the serial beside what else it reads: `nextval(<name>)`.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- as above
+export async function withSerial<T>(q: Kysely<any>, scope: string, read: (sequence: string) => Promise<T>): Promise<T> {
   const name = `serial_${scope.toLowerCase().replace(/[^a-z0-9_]/g, '_')}`;
   const createSequence = traitsOf(q)?.createSequence;
   if (createSequence) {
@@ -37,8 +49,7 @@ export async function nextSerial(q: Kysely<any>, scope: string): Promise<number>
     await sql.raw(`create sequence if not exists ${name}`).execute(q);
   }
   try {
-    const { rows } = await sql<{ n: string }>`select nextval(${name}) as n`.execute(q);
-    return Number(rows[0]?.n);
+    return await read(name);
   } catch (err) {
     // A sequence dropped by hand after we created it (42P01) must not stay remembered: the next
     // call creates it again.

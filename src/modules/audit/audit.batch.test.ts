@@ -61,4 +61,21 @@ describe('audit records batched per transaction', () => {
     expect(after.n).toBe(before.n);
     expect((await verifyAudit(database.db)).ok).toBe(true);
   });
+
+  it('opens the stream of an entity created in the transaction without locking a head, and never forks an existing one', async () => {
+    await inTransaction(database.db, async (tx) => {
+      await recordAudit(tx, { ...entry('o1', 'created'), opensStream: true });
+      await recordAudit(tx, entry('o1', 'lodged'));
+      await recordAudit(tx, entry('b1', 'touched'));
+    });
+    const o1 = await database.db.selectFrom('audit_event').select(['stream_seq', 'action']).where('stream', '=', 'declaration:o1').orderBy('stream_seq').execute();
+    expect(o1).toEqual([
+      { stream_seq: 1, action: 'created' },
+      { stream_seq: 2, action: 'lodged' },
+    ]);
+    expect(await database.db.selectFrom('audit_stream').select('seq').where('stream', '=', 'declaration:o1').executeTakeFirst()).toEqual({ seq: 2 });
+    // A stream that exists cannot be opened again: the transaction fails rather than start a second chain.
+    await expect(inTransaction(database.db, (tx) => recordAudit(tx, { ...entry('o1', 'again'), opensStream: true }))).rejects.toMatchObject({ code: '23505' });
+    expect((await verifyAudit(database.db)).ok).toBe(true);
+  });
 });

@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../../schema.ts';
-import { deferredBatch, type Tx } from '#platform/db/transaction.ts';
+import { deferredBatch, sendWrites, type DeferredWrite, type Tx } from '#platform/db/transaction.ts';
 
 import type { Actor } from '#platform/http/auth.ts';
 export type { Actor };
@@ -23,6 +23,12 @@ export interface AuditEntry {
   requestId?: string | null;
   /** Time of the event; defaults to the database's now(). */
   at?: Date;
+  /**
+   * The entity was created in this transaction (a new id): its stream cannot exist yet, so there
+   * is no head to lock; the head is inserted with the records. Should the stream exist after all,
+   * that insert fails (unique violation) and the transaction with it: a chain is never forked.
+   */
+  opensStream?: boolean;
 }
 
 export const genesis = '0'.repeat(64);
@@ -75,16 +81,17 @@ const plain = (v: unknown): unknown => (v === undefined ? null : (JSON.parse(JSO
 
 /**
  * Records the entry in the caller's transaction. In a transaction run by inTransaction the records
- * are written together just before COMMIT (see deferredBatch): one statement locks every stream
- * head they extend, one writes all the records and moves the heads. Elsewhere, at once.
+ * are written together just before COMMIT (see deferredBatch): one statement locks every existing
+ * stream head they extend, and their writes (the records, the moved heads) go with the
+ * transaction's other deferred writes. Elsewhere, at once.
  */
 export async function recordAudit(tx: Tx, entry: AuditEntry): Promise<void> {
   const pending = { entry, at: entry.at ?? new Date() };
-  const batch = deferredBatch(tx, 'audit', writeAudit);
+  const batch = deferredBatch(tx, 'audit', auditWrites);
   if (batch) {
     batch.push(pending);
   } else {
-    await writeAudit(tx, [pending]);
+    await sendWrites(tx, await auditWrites(tx, [pending]));
   }
 }
 
@@ -93,21 +100,25 @@ interface PendingAudit {
   at: Date;
 }
 
+interface Head {
+  seq: number;
+  hash: string;
+}
+
 const streamOf = (entry: AuditEntry) => `${entry.entityType}:${entry.entityId}`;
 
-/** Chains the records onto their streams' heads and writes them, in the order they were recorded. */
-async function writeAudit(tx: Tx, pending: PendingAudit[]): Promise<void> {
-  // Each stream's head row is locked for the rest of the transaction: events of one entity are
-  // chained in commit order, while different entities never wait for each other. Heads are taken
-  // in name order, so two transactions touching the same streams cannot deadlock on them.
+/**
+ * Chains the records onto their streams' heads, in the order they were recorded, and answers
+ * the writes: the records, and each stream's new head (inserted for a stream the records open,
+ * moved for one that exists).
+ */
+async function auditWrites(tx: Tx, pending: PendingAudit[]): Promise<DeferredWrite[]> {
   const streams = [...new Set(pending.map((p) => streamOf(p.entry)))].sort();
-  const locked = await tx
-    .insertInto('audit_stream')
-    .values(streams.map((stream) => ({ stream, seq: 0, head_hash: genesis })))
-    .onConflict((oc) => oc.column('stream').doUpdateSet({ seq: (eb) => eb('audit_stream.seq', '+', 0) }))
-    .returning(['stream', 'seq', 'head_hash'])
-    .execute();
-  const heads = new Map(locked.map((h) => [h.stream, { seq: h.seq, hash: h.head_hash }]));
+  const opened = new Set(pending.filter((p) => p.entry.opensStream === true).map((p) => streamOf(p.entry)));
+  const heads = await lockHeads(
+    tx,
+    streams.filter((s) => !opened.has(s)),
+  );
   const rows = pending.map(({ entry, at }) => {
     const stream = streamOf(entry);
     const head = heads.get(stream) ?? { seq: 0, hash: genesis };
@@ -133,15 +144,35 @@ async function writeAudit(tx: Tx, pending: PendingAudit[]): Promise<void> {
     heads.set(stream, { seq: record.stream_seq, hash });
     return { ...record, before: JSON.stringify(record.before), after: JSON.stringify(record.after), hash };
   });
-  // The records and the new heads in one statement: the heads move as a writable CTE beside the insert.
-  let statement = tx.with('recorded', (q) => q.insertInto('audit_event').values(rows));
-  const [last, ...others] = streams.map((stream) => ({ stream, head: heads.get(stream) ?? { seq: 0, hash: genesis } }));
-  others.forEach(({ stream, head }, i) => {
-    statement = statement.with(`head_${i}`, (q) => q.updateTable('audit_stream').set({ seq: head.seq, head_hash: head.hash }).where('stream', '=', stream));
-  });
-  if (last) {
-    await statement.updateTable('audit_stream').set({ seq: last.head.seq, head_hash: last.head.hash }).where('stream', '=', last.stream).execute();
+  const headOf = (stream: string) => heads.get(stream) ?? { seq: 0, hash: genesis };
+  const writes: DeferredWrite[] = [tx.insertInto('audit_event').values(rows)];
+  const newStreams = streams.filter((s) => opened.has(s));
+  if (newStreams.length > 0) {
+    writes.push(tx.insertInto('audit_stream').values(newStreams.map((stream) => ({ stream, seq: headOf(stream).seq, head_hash: headOf(stream).hash }))));
   }
+  for (const stream of streams.filter((s) => !opened.has(s))) {
+    writes.push(tx.updateTable('audit_stream').set({ seq: headOf(stream).seq, head_hash: headOf(stream).hash }).where('stream', '=', stream));
+  }
+  return writes;
+}
+
+/**
+ * Locks the heads of existing streams (creating those never written) for the rest of the
+ * transaction: events of one entity are chained in commit order, while different entities never
+ * wait for each other. Heads are taken in name order, so two transactions touching the same
+ * streams cannot deadlock on them.
+ */
+async function lockHeads(tx: Tx, streams: string[]): Promise<Map<string, Head>> {
+  if (streams.length === 0) {
+    return new Map();
+  }
+  const locked = await tx
+    .insertInto('audit_stream')
+    .values(streams.map((stream) => ({ stream, seq: 0, head_hash: genesis })))
+    .onConflict((oc) => oc.column('stream').doUpdateSet({ seq: (eb) => eb('audit_stream.seq', '+', 0) }))
+    .returning(['stream', 'seq', 'head_hash'])
+    .execute();
+  return new Map(locked.map((h) => [h.stream, { seq: h.seq, hash: h.head_hash }]));
 }
 
 export interface TimelineEvent {

@@ -151,28 +151,130 @@ const notYetDecided = {
   status_reason: null,
 } as const;
 
+/** Every column of an item, to return them beside the declaration's (the Record makes the compiler ask for a new one). */
+const itemColumnSet: Record<keyof DeclarationItemRow, true> = {
+  declaration_id: true,
+  item_no: true,
+  hs_code: true,
+  description: true,
+  origin_country: true,
+  preferential_origin: true,
+  quantity: true,
+  unit: true,
+  alcohol_percent: true,
+  net_mass_kg: true,
+  gross_mass_kg: true,
+  packages: true,
+  item_price: true,
+  cpc: true,
+  vehicle: true,
+  source_declaration_id: true,
+  source_item_no: true,
+};
+const itemColumns = Object.keys(itemColumnSet) as (keyof DeclarationItemRow)[];
+const itemPrefix = 'item__';
+
+/** The declaration's columns of a row that carries an item's too. */
+function declarationPart(joined: Record<string, unknown>): DeclarationRow {
+  return Object.fromEntries(Object.entries(joined).filter(([k]) => !k.startsWith(itemPrefix))) as DeclarationRow;
+}
+
+/** The item's columns of a row that carries the declaration's too. */
+function itemPart(joined: Record<string, unknown>): DeclarationItemRow {
+  return Object.fromEntries(itemColumns.map((c) => [c, joined[`${itemPrefix}${c}`]])) as DeclarationItemRow;
+}
+
+interface EarlierArgs {
+  declarationId: string;
+  transportDocumentId: string | null;
+  /** Null when the importer is unknown (the lodgement is refused anyway): no abandoned declarations then. */
+  importerOrgId: string | null;
+  hsCodes: string[];
+  since: Date;
+}
+
+const earlierColumns = ['id', 'reference', 'channel', 'status', 'lodged_at', 'cancelled_at', 'updated_at', 'transport_document_id'] as const;
+
+/** The consignment's earlier declarations in one query: those on the same document, and the importer's recently abandoned selected ones elsewhere. */
+function earlierQuery(q: Q, args: EarlierArgs) {
+  const { transportDocumentId, importerOrgId } = args;
+  const abandonedRecently = q
+    .selectFrom('declaration')
+    .select([...earlierColumns, sql<boolean>`false`.as('same_document')])
+    .where((eb) => (importerOrgId === null ? eb.val(false) : eb('importer_org_id', '=', importerOrgId)))
+    .where('status', 'in', ['cancelled', 'rejected'])
+    .where('id', '<>', args.declarationId)
+    .where('channel', 'is not', null)
+    .where('channel', '<>', 'green')
+    .where('updated_at', '>=', args.since)
+    .where((eb) => (transportDocumentId === null ? eb.val(true) : eb.or([eb('transport_document_id', 'is', null), eb('transport_document_id', '<>', transportDocumentId)])))
+    .orderBy('updated_at', 'desc')
+    .limit(200);
+  return q
+    .selectFrom('declaration')
+    .select([...earlierColumns, sql<boolean>`true`.as('same_document')])
+    .where((eb) => (transportDocumentId === null ? eb.val(false) : eb('transport_document_id', '=', transportDocumentId)))
+    .where('id', '<>', args.declarationId)
+    .where('channel', 'is not', null)
+    .where('reference', 'is not', null)
+    .unionAll(q.selectFrom(abandonedRecently.as('abandoned')).selectAll());
+}
+
+type EarlierRow = Awaited<ReturnType<ReturnType<typeof earlierQuery>['execute']>>[number];
+
+/** Those on the same document, and the abandoned ones (newest first) whose goods are exactly the same kinds (HS codes). */
+async function splitEarlier(q: Q, rows: EarlierRow[], hsCodes: string[]): Promise<{ sameDocument: EarlierRow[]; sameGoods: EarlierRow[] }> {
+  const sameDocument = rows.filter((r) => r.same_document);
+  const abandoned = rows.filter((r) => !r.same_document).sort((a, b) => b.updated_at.getTime() - a.updated_at.getTime());
+  if (abandoned.length === 0) {
+    return { sameDocument, sameGoods: [] };
+  }
+  const wanted = [...new Set(hsCodes.map(hsDigits))].sort().join(',');
+  const items = await declarationRepository.itemsOf(
+    q,
+    abandoned.map((d) => d.id),
+  );
+  const sameGoods = abandoned.filter((d) => [...new Set((items.get(d.id) ?? []).map((i) => hsDigits(i.hs_code)))].sort().join(',') === wanted);
+  return { sameDocument, sameGoods };
+}
+
 export const declarationRepository = {
-  /** A new draft and its items (all in one statement), returned as stored. */
+  /**
+   * A new draft and its items, returned as stored, in one statement: the two inserts are writable
+   * CTEs, and the answer is one row per item carrying the declaration's columns and the item's
+   * (prefixed, as both have a cpc).
+   */
   async insert(tx: Tx, row: { id: string; declarantOrgId: string; declarantUserId: string; importerOrgId: string | null; now: Date }, body: DeclarationBody): Promise<{ row: DeclarationRow; items: DeclarationItemRow[] }> {
-    const inserted = await tx
-      .insertInto('declaration')
-      .values({
-        id: row.id,
-        reference: null,
-        status: 'draft',
-        declarant_org_id: row.declarantOrgId,
-        declarant_user_id: row.declarantUserId,
-        importer_org_id: row.importerOrgId,
-        transport_document_id: null,
-        ...notYetDecided,
-        created_at: row.now,
-        updated_at: row.now,
-        ...dataColumns(body),
-      })
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    const items = await tx.insertInto('declaration_item').values(itemRows(row.id, body)).returningAll().execute();
-    return { row: inserted, items: items.sort((a, b) => a.item_no - b.item_no) };
+    const rows = await tx
+      .with('d', (q) =>
+        q
+          .insertInto('declaration')
+          .values({
+            id: row.id,
+            reference: null,
+            status: 'draft',
+            declarant_org_id: row.declarantOrgId,
+            declarant_user_id: row.declarantUserId,
+            importer_org_id: row.importerOrgId,
+            transport_document_id: null,
+            ...notYetDecided,
+            created_at: row.now,
+            updated_at: row.now,
+            ...dataColumns(body),
+          })
+          .returningAll(),
+      )
+      .with('i', (q) => q.insertInto('declaration_item').values(itemRows(row.id, body)).returningAll())
+      .selectFrom(['d', 'i'])
+      .selectAll('d')
+      .select(itemColumns.map((c) => sql.ref(`i.${c}`).as(`${itemPrefix}${c}`)))
+      .orderBy('i.item_no')
+      .execute();
+    const first = rows[0];
+    if (!first) {
+      throw new Error(`declaration ${row.id} inserted without items`);
+    }
+    return { row: declarationPart(first), items: rows.map(itemPart) };
   },
 
   /** Replaces the declared data (header fields and every item) of a declaration. */
@@ -322,17 +424,42 @@ export const declarationRepository = {
     return { row: inserted, items: items.sort((a, b) => a.item_no - b.item_no) };
   },
 
-  /** Packages and gross mass that other live declarations already claim on a transport document. */
-  async claimedOnDocument(q: Q, transportDocumentId: string, exceptDeclarationId: string): Promise<{ packages: number; grossMassKg: Dec }> {
-    const row = await q
+  /**
+   * What a transport document already carries, read in one statement when a declaration is lodged
+   * on it: the packages and gross mass other live declarations claim, the consignment's earlier
+   * declarations for the risk engine (see priorDeclarations), and, when a sequence is named, the
+   * declaration's serial (drawn here rather than by a statement of its own).
+   */
+  async alreadyOnDocument(q: Q, args: EarlierArgs & { transportDocumentId: string; serialSequence: string | undefined }) {
+    const claimed = q
       .selectFrom('declaration_item as i')
       .innerJoin('declaration as d', 'd.id', 'i.declaration_id')
-      .select([sql<string>`coalesce(sum(i.packages), 0)`.as('packages'), sql<string>`coalesce(sum(i.gross_mass_kg), 0)`.as('mass')])
-      .where('d.transport_document_id', '=', transportDocumentId)
-      .where('d.id', '<>', exceptDeclarationId)
-      .where('d.status', 'in', liveStatuses)
-      .executeTakeFirstOrThrow();
-    return { packages: Number(row.packages), grossMassKg: new Dec(row.mass) };
+      .select([
+        sql<string>`coalesce(sum(i.packages), 0)`.as('packages'),
+        sql<string>`coalesce(sum(i.gross_mass_kg), 0)`.as('mass'),
+        (args.serialSequence === undefined ? sql<string | null>`null::bigint` : sql<string | null>`nextval(${args.serialSequence})`).as('serial'),
+      ])
+      .where('d.transport_document_id', '=', args.transportDocumentId)
+      .where('d.id', '<>', args.declarationId)
+      .where('d.status', 'in', liveStatuses);
+    // The claimed sums and the serial are one row (a CTE, so nextval runs once) beside every earlier declaration, or none.
+    const rows = await q
+      .with('claimed', () => claimed)
+      .selectFrom('claimed')
+      .leftJoin(earlierQuery(q, args).as('earlier'), (join) => join.onTrue())
+      .selectAll('earlier')
+      .select(['claimed.packages', 'claimed.mass', 'claimed.serial'])
+      .execute();
+    const first = rows[0];
+    if (!first) {
+      throw new Error('the claimed sums answered no row');
+    }
+    const earlier = rows.filter((r): r is typeof r & EarlierRow => r.id !== null);
+    return {
+      claimed: { packages: Number(first.packages), grossMassKg: new Dec(first.mass) },
+      earlier: await splitEarlier(q, earlier, args.hsCodes),
+      serial: first.serial === null ? undefined : Number(first.serial),
+    };
   },
 
   /** Declarations on a transport document in the given statuses, oldest first. */
@@ -368,48 +495,13 @@ export const declarationRepository = {
 
   /**
    * Earlier declarations of the consignment, for the risk engine: every other lodged declaration
-   * on the transport document, and the importer's cancelled or rejected declarations since
-   * `since` with exactly the same HS codes on another document (the service keeps those whose
-   * goods moved to this one).
+   * on the transport document, and the importer's cancelled or rejected selected declarations
+   * since `since` with exactly the same HS codes on another document (the service keeps those
+   * whose goods moved to this one). transportDocumentId null: a declaration without one (an
+   * export): only the abandoned ones of the same goods.
    */
-  /**
-   * Earlier declarations of the consignment, in one query: those on the same transport document,
-   * and the importer's recently abandoned (cancelled, rejected) selected ones on other documents,
-   * kept when their goods are the same kinds.
-   */
-  /** transportDocumentId null: a declaration without one (an export): only the abandoned ones of the same goods. */
-  async priorDeclarations(q: Q, args: { declarationId: string; transportDocumentId: string | null; importerOrgId: string; hsCodes: string[]; since: Date }) {
-    const columns = ['id', 'reference', 'channel', 'status', 'lodged_at', 'cancelled_at', 'updated_at', 'transport_document_id'] as const;
-    const abandonedRecently = q
-      .selectFrom('declaration')
-      .select([...columns, sql<boolean>`false`.as('same_document')])
-      .where('importer_org_id', '=', args.importerOrgId)
-      .where('status', 'in', ['cancelled', 'rejected'])
-      .where('id', '<>', args.declarationId)
-      .where('channel', 'is not', null)
-      .where('channel', '<>', 'green')
-      .where('updated_at', '>=', args.since)
-      .where((eb) => (args.transportDocumentId === null ? eb.val(true) : eb.or([eb('transport_document_id', 'is', null), eb('transport_document_id', '<>', args.transportDocumentId)])))
-      .orderBy('updated_at', 'desc')
-      .limit(200);
-    const rows = await q
-      .selectFrom('declaration')
-      .select([...columns, sql<boolean>`true`.as('same_document')])
-      .where((eb) => (args.transportDocumentId === null ? eb.val(false) : eb('transport_document_id', '=', args.transportDocumentId)))
-      .where('id', '<>', args.declarationId)
-      .where('channel', 'is not', null)
-      .where('reference', 'is not', null)
-      .unionAll(q.selectFrom(abandonedRecently.as('abandoned')).selectAll())
-      .execute();
-    const sameDocument = rows.filter((r) => r.same_document);
-    const abandoned = rows.filter((r) => !r.same_document).sort((a, b) => b.updated_at.getTime() - a.updated_at.getTime());
-    const wanted = [...new Set(args.hsCodes.map(hsDigits))].sort().join(',');
-    const items = await this.itemsOf(
-      q,
-      abandoned.map((d) => d.id),
-    );
-    const sameGoods = abandoned.filter((d) => [...new Set((items.get(d.id) ?? []).map((i) => hsDigits(i.hs_code)))].sort().join(',') === wanted);
-    return { sameDocument, sameGoods };
+  async priorDeclarations(q: Q, args: EarlierArgs) {
+    return splitEarlier(q, await earlierQuery(q, args).execute(), args.hsCodes);
   },
 
   async insertRequest(

@@ -21,6 +21,9 @@ const channelRank: Record<Channel, number> = { green: 0, blue: 1, yellow: 2, red
  */
 const inheritanceWindowDays = 366;
 
+/** Since when the consignment's earlier declarations are read, for a lodgement at `now`. */
+export const earlierSince = (now: Date): Date => new Date(now.getTime() - inheritanceWindowDays * 86_400_000);
+
 export type Selection = Awaited<ReturnType<typeof selectChannel>>;
 
 /**
@@ -32,8 +35,9 @@ export type Selection = Awaited<ReturnType<typeof selectChannel>>;
  */
 export async function selectChannel(deps: SelectionDeps, tx: Tx, row: DeclarationRow, body: DeclarationBody, lodged: Lodged, reference: string) {
   const aeo = await deps.parties.isAeo(tx, lodged.importer.id);
-  const prior = await priorOf(deps, tx, row, body, lodged);
-  const selected = await deps.selectivity.assign(riskInput(row, body, lodged, reference, aeo, localDate(deps.clock.now()), prior), tx);
+  const prior = await priorOf(deps, tx, lodged);
+  // A declaration without a channel has never been selected: no earlier decision to supersede.
+  const selected = await deps.selectivity.assign(riskInput(row, body, lodged, reference, aeo, localDate(deps.clock.now()), prior), tx, { firstDecision: row.channel === null });
   let channel = selected.channel;
   const reasons = [...selected.reasons];
   if (row.channel && channelRank[row.channel] > channelRank[channel]) {
@@ -98,15 +102,9 @@ export async function openVerification(
   });
 }
 
-/** Earlier declarations of this consignment, whose selection follows the goods (see the risk engine). */
-async function priorOf(deps: SelectionDeps, tx: Tx, row: DeclarationRow, body: DeclarationBody, lodged: Lodged): Promise<PriorDeclaration[]> {
-  const { sameDocument, sameGoods } = await repo.priorDeclarations(tx, {
-    declarationId: row.id,
-    transportDocumentId: lodged.document.id,
-    importerOrgId: lodged.importer.id,
-    hsCodes: body.items.map((i) => i.hsCode),
-    since: new Date(deps.clock.now().getTime() - inheritanceWindowDays * 86_400_000),
-  });
+/** Earlier declarations of this consignment (read at validation), whose selection follows the goods (see the risk engine). */
+async function priorOf(deps: SelectionDeps, tx: Tx, lodged: Lodged): Promise<PriorDeclaration[]> {
+  const { sameDocument, sameGoods } = lodged.earlier;
   // The same goods on another document: only when the goods moved there (the earlier document
   // was removed from this one's manifest: a B/L reissued under a new number) or when the two
   // share a container; a regular importer's next shipment of the same kind of goods is another

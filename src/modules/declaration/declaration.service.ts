@@ -233,6 +233,7 @@ export function declarationService(deps: DeclarationServiceDeps) {
         after: { status: row.status, version: row.version, items: declared.items.length },
         requestId: caller.requestId,
         at: now,
+        opensStream: true,
       });
       if (lodge) {
         row = await lodgeAndAssess(deps, tx, caller, row, normalised, 'lodge');

@@ -6,6 +6,7 @@ import type { DB } from '../../schema.ts';
 import { Dec, fixed, parseDecimal, sum } from '#platform/money.ts';
 import { conflict, FieldErrors, ProblemError } from '#platform/http/problem.ts';
 import { localDate } from '#platform/clock.ts';
+import { withSerial } from '#platform/ids.ts';
 import type { Tx } from '#platform/db/transaction.ts';
 import type { ReferenceService, ReferenceSets } from '#modules/reference/index.ts';
 import type { TariffService } from '#modules/tariff/index.ts';
@@ -18,6 +19,7 @@ import { AssessmentErrors, assessGoods, type FixedRate, type GoodsToAssess, type
 import type { AssessmentBasis, DeclarationRow } from './declaration.tables.ts';
 import { declarationRepository as repo } from './declaration.repository.ts';
 import { isExportRegime } from './declaration.export.ts';
+import { earlierSince } from './declaration.selection.ts';
 
 /** The tariff and the calculator reading through a given connection or transaction. */
 export interface Rates {
@@ -47,6 +49,13 @@ export interface Lodging {
   today: string;
   /** Date the entry was first accepted: its exchange rate applies. */
   acceptanceDate: string;
+  /** The moment of the lodgement: the consignment's earlier declarations are read back from it. */
+  now: Date;
+  /**
+   * The serial scope of a declaration that needs a reference (its first lodgement), given its
+   * regime: the serial is drawn with the document's other reads (Lodged.serial).
+   */
+  serialScope?: (regime: string) => string;
 }
 
 export interface Lodged {
@@ -58,7 +67,13 @@ export interface Lodged {
   assessment: StoredAssessment;
   packages: number;
   grossMassKg: Dec;
+  /** The consignment's earlier declarations, for the risk engine (read with the document's claimed packages and mass). */
+  earlier: EarlierDeclarations;
+  /** The serial of a new reference, when Lodging.serialScope asked for one. */
+  serial: number | undefined;
 }
+
+export type EarlierDeclarations = Awaited<ReturnType<typeof repo.priorDeclarations>>;
 
 const pinPattern = /^[A-Z]\d{9}[A-Z]$/;
 /** Documents every home-use declaration carries. */
@@ -189,6 +204,8 @@ export async function checkLodgement(tx: Tx, deps: LodgementDeps, lodging: Lodgi
   const packages = body.items.reduce((n, i) => n + i.packages, 0);
   const grossMassKg = sum(body.items.map((i) => new Dec(i.grossMassKg)));
   const document = await transportDocumentOf(tx, deps, lodging, errors);
+  let earlier: EarlierDeclarations = { sameDocument: [], sameGoods: [] };
+  let serial: number | undefined;
   if (document) {
     if (rule && !rule.cargoCategories.includes(document.cargoCategory)) {
       errors.add(
@@ -203,7 +220,20 @@ export async function checkLodgement(tx: Tx, deps: LodgementDeps, lodging: Lodgi
     if (document.officeCode !== officeCode && refs.offices.has(officeCode)) {
       errors.add('/officeCode', 'office_mismatch', `${document.number} is discharged at office ${document.officeCode}; declare it there`);
     }
-    const claimed = await repo.claimedOnDocument(tx, document.id, lodging.declarationId);
+    const alreadyOn = (serialSequence: string | undefined) =>
+      repo.alreadyOnDocument(tx, {
+        declarationId: lodging.declarationId,
+        transportDocumentId: document.id,
+        importerOrgId: importer?.id ?? null,
+        hsCodes: body.items.map((i) => i.hsCode),
+        since: earlierSince(lodging.now),
+        serialSequence,
+      });
+    // The serial is drawn only while every check so far has passed, so refused lodgements leave few gaps.
+    const onDocument = lodging.serialScope && errors.list.length === 0 ? await withSerial(tx, lodging.serialScope(regime), alreadyOn) : await alreadyOn(undefined);
+    earlier = onDocument.earlier;
+    serial = onDocument.serial;
+    const { claimed } = onDocument;
     const packagesLeft = document.remainingPackages - claimed.packages;
     if (packages > packagesLeft) {
       errors.add(
@@ -256,7 +286,7 @@ export async function checkLodgement(tx: Tx, deps: LodgementDeps, lodging: Lodgi
   if (!importer || !document || !goods || !assessment) {
     throw new Error('lodgement checks passed without their results');
   }
-  return { regime, importer, document, basis, goods, assessment, packages, grossMassKg };
+  return { regime, importer, document, basis, goods, assessment, packages, grossMassKg, earlier, serial };
 }
 
 const laterDate = (a: string, b: string): string => (a > b ? a : b);
@@ -432,7 +462,7 @@ export async function checkNotUnderVerification(
 export async function checkAmendmentAfterRegistration(
   tx: Tx,
   deps: LodgementDeps & Parameters<typeof checkNotUnderVerification>[0],
-  amending: { row: DeclarationRow; body: DeclarationBody; declarantKind: string; today: string },
+  amending: { row: DeclarationRow; body: DeclarationBody; declarantKind: string; now: Date },
 ): Promise<Lodged> {
   const { row, body } = amending;
   const errors = new FieldErrors();
@@ -461,7 +491,8 @@ export async function checkAmendmentAfterRegistration(
     knownDocumentId: row.transport_document_id,
     body: { ...body, regime: row.regime },
     declarant: { organisationId: row.declarant_org_id, organisationKind: amending.declarantKind },
-    today: amending.today,
-    acceptanceDate: row.lodged_at ? localDate(row.lodged_at) : amending.today,
+    today: localDate(amending.now),
+    acceptanceDate: row.lodged_at ? localDate(row.lodged_at) : localDate(amending.now),
+    now: amending.now,
   });
 }

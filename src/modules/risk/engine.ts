@@ -22,7 +22,7 @@ import type { Kysely } from 'kysely';
 import type { DB } from '../../schema.ts';
 import type { Tx } from '#platform/db/transaction.ts';
 import type { Clock } from '#platform/clock.ts';
-import type { Channel, DeclarationForRisk, PriorDeclaration, Selectivity, SelectivityResult } from './selectivity.ts';
+import type { AssignOptions, Channel, DeclarationForRisk, PriorDeclaration, Selectivity, SelectivityResult } from './selectivity.ts';
 import {
   channelRank,
   compileProhibited,
@@ -428,8 +428,8 @@ export function riskEngine(deps: RiskEngineDeps) {
     },
 
     /** Selectivity.assign: decides and, inside the lodgement's transaction, records the decision (flows/select-at-lodgement.ts). */
-    async assign(d: DeclarationForRisk, tx?: Tx): Promise<SelectivityResult> {
-      return selectAtLodgement({ clock: deps.clock, engine }, d, tx);
+    async assign(d: DeclarationForRisk, tx?: Tx, options?: AssignOptions): Promise<SelectivityResult> {
+      return selectAtLodgement({ clock: deps.clock, engine }, d, tx, options);
     },
 
     /** Stores the decision; an earlier decision on the same declaration (before an amendment) is superseded. */

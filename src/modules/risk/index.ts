@@ -1,5 +1,5 @@
 // The risk module's public surface: the only file other modules import.
-export { channels, needsControl, placeholderSelectivity, type Channel, type DeclarationForRisk, type PriorDeclaration, type Selectivity, type SelectivityResult } from './selectivity.ts';
+export { channels, needsControl, placeholderSelectivity, type Channel, type AssignOptions, type DeclarationForRisk, type PriorDeclaration, type Selectivity, type SelectivityResult } from './selectivity.ts';
 export { riskEngine, type RiskEngine, type RiskEngineDeps, type Decision } from './engine.ts';
 export { riskService, type RiskService, type RiskServiceDeps, type RiskPartiesPort } from './risk.service.ts';
 export { riskRoutes, type RiskRouteDeps } from './risk.routes.ts';

@@ -4,11 +4,16 @@
 // index, never from its tables.
 import { sql, type Insertable, type Kysely, type RawBuilder, type Updateable } from 'kysely';
 import type { DB } from '../../schema.ts';
-import type { Tx } from '#platform/db/transaction.ts';
+import { deferredBatch, sendWrites, type DeferredWrite, type Tx } from '#platform/db/transaction.ts';
 import type { ModelRow, OutcomeRow, ProhibitedRow, RiskTables, RuleRow, SelectionRow, SettingRow, WatchlistEntryRow, WatchlistRow } from './risk.tables.ts';
 
 type Q = Kysely<DB>;
 type Insert<T extends keyof RiskTables> = Insertable<RiskTables[T]>;
+type NewSelection = Insert<'risk_selection'> & { id: string; declaration_id: string; decided_at: Date };
+
+function selectionWrites(tx: Tx, decisions: NewSelection[]): Promise<DeferredWrite[]> {
+  return Promise.resolve([tx.insertInto('risk_selection').values(decisions)]);
+}
 
 /** What the engine decides with: active rules, active watchlists with their entries, prohibited goods, settings. */
 export interface EngineData {
@@ -56,17 +61,30 @@ export const riskRepository = {
 
   // --- selections and outcomes ---------------------------------------------------------------
 
-  /** Stores a decision; the declaration's earlier decision (before an amendment) is superseded. */
-  async recordSelection(
-    tx: Tx,
-    row: Insert<'risk_selection'> & {
-      id: string;
-      declaration_id: string;
-      decided_at: Date;
-    },
-  ): Promise<void> {
-    await tx.updateTable('risk_selection').set({ superseded_at: row.decided_at }).where('declaration_id', '=', row.declaration_id).where('superseded_at', 'is', null).execute();
-    await tx.insertInto('risk_selection').values(row).execute();
+  /**
+   * Stores a decision; the declaration's earlier decision (before an amendment) is superseded,
+   * at once. The new decision is written with the transaction's other deferred writes just before
+   * COMMIT (nothing in a lodgement's transaction reads its own decision back). `supersedes: false`
+   * says the declaration has had no decision before (its first lodgement), so there is nothing to
+   * supersede: should there be one after all, the unique index on the current decision refuses
+   * the insert, and the transaction with it.
+   */
+  async recordSelection(tx: Tx, row: NewSelection, options: { supersedes: boolean } = { supersedes: true }): Promise<void> {
+    if (options.supersedes) {
+      await tx.updateTable('risk_selection').set({ superseded_at: row.decided_at }).where('declaration_id', '=', row.declaration_id).where('superseded_at', 'is', null).execute();
+    }
+    const batch = deferredBatch(tx, 'risk_selection', selectionWrites);
+    if (!batch) {
+      await sendWrites(tx, await selectionWrites(tx, [row]));
+      return;
+    }
+    // A decision of this transaction not yet written is superseded here, before it is written.
+    for (const earlier of batch) {
+      if (earlier.declaration_id === row.declaration_id && (earlier.superseded_at ?? null) === null) {
+        earlier.superseded_at = row.decided_at;
+      }
+    }
+    batch.push(row);
   },
 
   /** Every decision on a declaration, newest first (the current one has superseded_at null). */

@@ -93,7 +93,12 @@ export interface Selectivity {
    * has cached and records nothing (PGlite has one connection: a query outside the open
    * transaction would wait for it forever).
    */
-  assign(input: DeclarationForRisk, tx?: Tx): Promise<SelectivityResult>;
+  assign(input: DeclarationForRisk, tx?: Tx, options?: AssignOptions): Promise<SelectivityResult>;
+}
+
+export interface AssignOptions {
+  /** The declaration has never been selected (its first lodgement): no earlier decision to supersede. */
+  firstDecision?: boolean;
 }
 
 /** Until the risk engine exists every declaration is green, and says so. */

@@ -7,7 +7,7 @@
 // change may have been saved. A caller that can tell (a request with an Idempotency-Key, whose
 // record commits with the change) says so with `retryUnknownCommit`; anyone else gets an
 // 'outcome-unknown' error instead of a second copy of the change.
-import type { Kysely, Transaction } from 'kysely';
+import { sql, type Compilable, type Kysely, type OperationNodeSource, type Transaction } from 'kysely';
 import type { DB } from '../../schema.ts';
 import { DatabaseUnavailableError, isCollision, isConnectionError, isReadOnly, isRetryable } from './errors.ts';
 import { defaultWaitMs, traitsOf } from './registry.ts';
@@ -32,15 +32,20 @@ function delayAfter(attempt: number): number {
 
 /**
  * Writes a module defers to the end of a transaction, to send them in one statement instead of
- * one per call (the audit records and outbox events of a lodgement): a batch per kind, flushed in
- * the order the kinds first appeared, just before COMMIT and inside the transaction, so they
- * commit or roll back with the change exactly as if written at once. Only transactions run by
- * inTransaction defer; on any other transaction deferredBatch answers undefined and the caller
- * writes at once. Nothing in the same transaction may read a deferred write back.
+ * one per call (the audit records, outbox events, risk decision and idempotency record of a
+ * lodgement): a batch per kind. Just before COMMIT, inside the transaction, each kind's flush
+ * turns its items into writes (reading first if it must, as the audit trail locks the stream
+ * heads it extends), and the writes of every kind go together as one statement of writable CTEs,
+ * so they commit or roll back with the change exactly as if written at once. Only transactions
+ * run by inTransaction defer; on any other transaction deferredBatch answers undefined and the
+ * caller writes at once. Nothing in the same transaction may read a deferred write back, and no
+ * two deferred writes may change the same row (one statement's CTEs all see the same snapshot).
  */
+export type DeferredWrite = OperationNodeSource & Compilable;
+export type DeferredFlush<T> = (tx: Tx, items: T[]) => Promise<DeferredWrite[]>;
 interface Batch {
   items: unknown[];
-  flush: (tx: Tx, items: unknown[]) => Promise<void>;
+  flush: DeferredFlush<unknown>;
 }
 const deferring = new WeakMap<Tx, Map<string, Batch>>();
 /** What runs once the transaction has ended, committed or rolled back (cache invalidation). */
@@ -57,31 +62,53 @@ export function afterTransaction(tx: Tx, fn: () => void): void {
 }
 
 /** The transaction's pending batch of this kind (created on first use), or undefined when it does not defer. */
-export function deferredBatch<T>(tx: Tx, kind: string, flush: (tx: Tx, items: T[]) => Promise<void>): T[] | undefined {
+export function deferredBatch<T>(tx: Tx, kind: string, flush: DeferredFlush<T>): T[] | undefined {
   const batches = deferring.get(tx);
   if (!batches) {
     return undefined;
   }
   let batch = batches.get(kind);
   if (!batch) {
-    batch = { items: [], flush: flush as Batch['flush'] };
+    batch = { items: [], flush: flush as DeferredFlush<unknown> };
     batches.set(kind, batch);
   }
   return batch.items as T[];
 }
 
+/** Sends writes at once: one as it is, several as one statement. */
+export async function sendWrites(tx: Tx, writes: DeferredWrite[]): Promise<void> {
+  const [only, ...more] = writes;
+  if (!only) {
+    return;
+  }
+  if (more.length === 0) {
+    await tx.executeQuery(only.compile());
+    return;
+  }
+  // Every writable CTE runs whether or not the final select reads it.
+  const ctes = sql.join(
+    writes.map((w, i) => sql`${sql.raw(`w${i}`)} as (${w})`),
+    sql`, `,
+  );
+  await sql`with ${ctes} select 1`.execute(tx);
+}
+
 async function flushDeferred(tx: Tx): Promise<void> {
   const batches = deferring.get(tx);
-  // A flush may defer more (none does today): loop until every batch is empty.
-  for (let pending = true; pending && batches; ) {
-    pending = false;
-    for (const batch of batches.values()) {
-      if (batch.items.length > 0) {
-        pending = true;
-        await batch.flush(tx, batch.items.splice(0));
-      }
+  if (!batches) {
+    return;
+  }
+  const writes: DeferredWrite[] = [];
+  for (const batch of batches.values()) {
+    if (batch.items.length > 0) {
+      writes.push(...(await batch.flush(tx, batch.items.splice(0))));
     }
   }
+  if ([...batches.values()].some((b) => b.items.length > 0)) {
+    // A flush that deferred more would need a second statement that might read the first's rows.
+    throw new Error('a deferred flush deferred another write');
+  }
+  await sendWrites(tx, writes);
 }
 
 export async function inTransaction<T>(db: Kysely<DB>, work: (tx: Tx) => Promise<T>, options: TransactionOptions = {}): Promise<T> {

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { DB } from '../../schema.ts';
-import { inTransaction, type Tx } from '../db/transaction.ts';
+import { deferredBatch, inTransaction, sendWrites, type DeferredWrite, type Tx } from '../db/transaction.ts';
 import { ProblemError } from './problem.ts';
 
 export interface Outcome<T> {
@@ -66,12 +66,7 @@ export async function idempotent<T>(db: Kysely<DB>, request: FastifyRequest, rep
       return { replayed: true, status: previous.status ?? 200, body: previous.response as T };
     }
     const outcome = await work(tx);
-    await tx
-      .updateTable('idempotency_record')
-      .set({ status: outcome.status, response: JSON.stringify(outcome.body) })
-      .where('scope', '=', scope)
-      .where('key', '=', key)
-      .execute();
+    await recordOutcome(tx, { scope, key, status: outcome.status, response: JSON.stringify(outcome.body) });
     return { replayed: false, ...outcome };
   }, { retryUnknownCommit: true });
   void reply.status(result.status);
@@ -79,4 +74,27 @@ export async function idempotent<T>(db: Kysely<DB>, request: FastifyRequest, rep
     void reply.header('idempotent-replayed', 'true');
   }
   return result.body;
+}
+
+interface Completion {
+  scope: string;
+  key: string;
+  status: number;
+  response: string;
+}
+
+/** The key's outcome, written with the transaction's other deferred writes just before COMMIT (the claim row is ours, locked since the claim). */
+async function recordOutcome(tx: Tx, completion: Completion): Promise<void> {
+  const batch = deferredBatch(tx, 'idempotency', completionWrites);
+  if (batch) {
+    batch.push(completion);
+  } else {
+    await sendWrites(tx, await completionWrites(tx, [completion]));
+  }
+}
+
+function completionWrites(tx: Tx, completions: Completion[]): Promise<DeferredWrite[]> {
+  return Promise.resolve(
+    completions.map((c) => tx.updateTable('idempotency_record').set({ status: c.status, response: c.response }).where('scope', '=', c.scope).where('key', '=', c.key)),
+  );
 }

@@ -9,7 +9,6 @@
 //                                  values written again (accepted-values.ts)
 //   record the decision            the request decided, its audit record on the declaration
 import type { Tx } from '#platform/db/transaction.ts';
-import { localDate } from '#platform/clock.ts';
 import { conflict, notFound } from '#platform/http/problem.ts';
 import { needsControl } from '#modules/risk/index.ts';
 import type { DeclarationRequestRow, DeclarationRow } from '../declaration.tables.ts';
@@ -56,7 +55,7 @@ async function approveAmendment(deps: ChangeDecisionDeps, tx: Tx, caller: Caller
     throw conflict(`The declaration is ${row.status}: an amendment is approved only while it is registered or paid (after release it is a post-clearance matter)`, { state: row.status });
   }
   const body = request.body as DeclarationBody;
-  const lodged = await checkAmendmentAfterRegistration(tx, deps, { row, body, declarantKind: caller.principal.organisationKind, today: localDate(deps.clock.now()) });
+  const lodged = await checkAmendmentAfterRegistration(tx, deps, { row, body, declarantKind: caller.principal.organisationKind, now: deps.clock.now() });
   await repo.replaceData(tx, row.id, { ...body, regime: row.regime });
   const due = await differenceDue(deps, tx, row, lodged.assessment, { actor: caller.actor, requestId: caller.requestId, why: 'the approved amendment' });
   // The amended goods are selected again; the channel never falls.

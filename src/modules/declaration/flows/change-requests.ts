@@ -8,7 +8,6 @@
 //   record the request     its audit record; the declaration keeps its status
 // The officer's decision is the change-decisions flow.
 import type { Tx } from '#platform/db/transaction.ts';
-import { localDate } from '#platform/clock.ts';
 import { Dec } from '#platform/money.ts';
 import { newId } from '#platform/ids.ts';
 import { conflict } from '#platform/http/problem.ts';
@@ -75,7 +74,7 @@ async function checkRequestsLeft(tx: Tx, row: DeclarationRow): Promise<void> {
 
 /** The amendment checked like a lodgement, and its effect on the total, for the officer who decides. */
 async function previewAmendment(deps: ChangeRequestDeps, tx: Tx, caller: Caller, row: DeclarationRow, body: DeclarationBody): Promise<Record<string, unknown>> {
-  const lodged = await checkAmendmentAfterRegistration(tx, deps, { row, body, declarantKind: caller.principal.organisationKind, today: localDate(deps.clock.now()) });
+  const lodged = await checkAmendmentAfterRegistration(tx, deps, { row, body, declarantKind: caller.principal.organisationKind, now: deps.clock.now() });
   return {
     totalBefore: money(row.assessed_total ?? '0'),
     totalAfter: lodged.assessment.total,

@@ -12,7 +12,7 @@
 import { sql } from 'kysely';
 import type { Tx } from '#platform/db/transaction.ts';
 import { localDate } from '#platform/clock.ts';
-import { nextSerial, reference as tradeReference } from '#platform/ids.ts';
+import { reference as tradeReference } from '#platform/ids.ts';
 import { systemActor, transition } from '#modules/audit/index.ts';
 import { needsControl } from '#modules/risk/index.ts';
 import type { DeclarationRow } from '../declaration.tables.ts';
@@ -38,7 +38,7 @@ export async function lodgeAndAssess(
   declarationLifecycle.next(row.status, action);
   const now = deps.clock.now();
   const lodged = await validate(deps, tx, caller, row, body, now);
-  const reference = row.reference ?? (await newReference(tx, localDate(now).slice(0, 4), body.officeCode.toUpperCase(), lodged.regime));
+  const reference = row.reference ?? newReference(localDate(now).slice(0, 4), body.officeCode.toUpperCase(), lodged);
   const selection = await selectChannel(deps, tx, row, body, lodged, reference);
   await drawLettersOnLodgement(deps, tx, caller, row, reference, lodged, action);
   const { lodgedRow, assessedRow } = await lodgeAsAssessed(deps, tx, caller, row, body, { lodged, reference, selection, now, action, reason });
@@ -57,12 +57,21 @@ async function validate(deps: LodgeAndAssessDeps, tx: Tx, caller: Caller, row: D
     declarant: { organisationId: row.declarant_org_id, organisationKind: caller.principal.organisationKind },
     today,
     acceptanceDate: row.lodged_at ? localDate(row.lodged_at) : today,
+    now,
+    // A declaration lodged before keeps its reference; a new one draws its serial with the document's reads.
+    ...(row.reference === null ? { serialScope: (regime: string) => serialScope(today.slice(0, 4), body.officeCode.toUpperCase(), regime) } : {}),
   });
 }
 
-/** A new trade reference: year + office + regime + serial, e.g. 2026MBAIM4000123. */
-async function newReference(tx: Tx, year: string, office: string, regime: string): Promise<string> {
-  return tradeReference({ year, office, kind: regime, serial: await nextSerial(tx, `dec_${year}_${office}_${regime}`) });
+/** The serial scope of references of a year, office and regime. */
+const serialScope = (year: string, office: string, regime: string): string => `dec_${year}_${office}_${regime}`;
+
+/** A new trade reference: year + office + regime + serial (drawn at validation), e.g. 2026MBAIM4000123. */
+function newReference(year: string, office: string, lodged: Lodged): string {
+  if (lodged.serial === undefined) {
+    throw new Error('a new reference without its serial: validation draws it for a declaration without a reference');
+  }
+  return tradeReference({ year, office, kind: lodged.regime, serial: lodged.serial });
 }
 
 /** A declaration never lodged before has drawn no letter: with none to draw there is nothing to settle. */

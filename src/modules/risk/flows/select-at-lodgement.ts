@@ -11,13 +11,13 @@ import type { Clock } from '#platform/clock.ts';
 import type { Tx } from '#platform/db/transaction.ts';
 import { newId } from '#platform/ids.ts';
 import type { Decision, RiskEngine } from '../engine.ts';
-import type { DeclarationForRisk, SelectivityResult } from '../selectivity.ts';
+import type { AssignOptions, DeclarationForRisk, SelectivityResult } from '../selectivity.ts';
 import { riskRepository as repo } from '../risk.repository.ts';
 
-export async function selectAtLodgement(deps: { clock: Clock; engine: Pick<RiskEngine, 'evaluate'> }, d: DeclarationForRisk, tx?: Tx): Promise<SelectivityResult> {
+export async function selectAtLodgement(deps: { clock: Clock; engine: Pick<RiskEngine, 'evaluate'> }, d: DeclarationForRisk, tx?: Tx, options?: AssignOptions): Promise<SelectivityResult> {
   const decision = await deps.engine.evaluate(d, tx);
   if (tx) {
-    await recordDecision(deps.clock, tx, d, decision);
+    await recordDecision(deps.clock, tx, d, decision, { supersedes: options?.firstDecision !== true });
   }
   return {
     channel: decision.channel,
@@ -28,7 +28,7 @@ export async function selectAtLodgement(deps: { clock: Clock; engine: Pick<RiskE
 }
 
 /** Stores the decision; an earlier decision on the same declaration (before an amendment) is superseded. */
-export async function recordDecision(clock: Clock, tx: Tx, d: DeclarationForRisk, decision: Decision): Promise<string> {
+export async function recordDecision(clock: Clock, tx: Tx, d: DeclarationForRisk, decision: Decision, options: { supersedes: boolean } = { supersedes: true }): Promise<string> {
   const id = newId();
   await repo.recordSelection(tx, {
     id,
@@ -52,6 +52,6 @@ export async function recordDecision(clock: Clock, tx: Tx, d: DeclarationForRisk
     selected_by: decision.selectedBy,
     reasons: JSON.stringify(decision.reasons),
     input: JSON.stringify(d),
-  });
+  }, options);
   return id;
 }
