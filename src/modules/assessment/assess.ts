@@ -6,7 +6,7 @@
 // second numeric type. What does not depend on the goods (the tax heads in order, each line's
 // scheduled rates) is worked out once per schedule (the Plan below), and the item path makes no
 // closures, Maps or sorted copies.
-import { Dec, roundTo } from '#platform/money.ts';
+import { Dec, DecTotal, roundTo } from '#platform/money.ts';
 import type { FieldError } from '#platform/http/problem.ts';
 import {
   type Assessment,
@@ -50,24 +50,7 @@ export function assess(input: AssessmentInput): AssessmentResult {
   }
 
   const items: ItemAssessment[] = [];
-  const context: ItemContext = {
-    input,
-    plan,
-    national,
-    roundings: roundingsOf(plan, national),
-    levies: preferentialLevies(input),
-    used,
-    due: new Array<Dec | undefined>(plan.codes.length),
-    totals: new Array<Dec | undefined>(plan.codes.length),
-    totalsOrder: [],
-    errors: [],
-    dueCharge: NO_CHARGE,
-    dueRule: rules.rounding.ref,
-    dueMethod: undefined,
-    dueNilRate: undefined,
-    dueExtraCpcs: undefined,
-    dueExtraRule: undefined,
-  };
+  const context = contextFor(plan, input, used);
   for (let index = 0; index < input.items.length; index++) {
     const item = input.items[index] as ItemInput;
     used.add(item.measure.ref);
@@ -81,12 +64,57 @@ export function assess(input: AssessmentInput): AssessmentResult {
       errors.push(...taxes.errors.map((e) => ({ ...e, pointer: `/items/${index}${e.pointer}` })));
       continue;
     }
-    items.push({ index, hsCode: item.measure.hsCode, valuation, customsValue: valuation.customsValue, taxes, total: sumOf(taxes) });
+    items.push({ index, hsCode: item.measure.hsCode, valuation, customsValue: valuation.customsValue, taxes, total: context.itemTotal.value() });
   }
   if (errors.length > 0) {
     return { ok: false, errors };
   }
   return { ok: true, assessment: assessmentOf(context, items) };
+}
+
+/** Each assessment's number, for the stamps that say what it has already done (see ItemContext.serial). */
+let assessments = 0;
+
+/**
+ * The plan's item context, set for this assessment. One per plan, reused: the engine is
+ * synchronous and never re-entered, and everything an assessment keeps is made afresh (the rules
+ * used, the items, the totals' Decs); the rest is scratch, reset here or where it is used.
+ */
+function contextFor(plan: Plan, input: AssessmentInput, used: RulesUsed): ItemContext {
+  const national = input.rules.rounding.value;
+  let context = plan.context;
+  if (context === undefined) {
+    context = plan.context = {
+      input,
+      plan,
+      national,
+      roundings: [],
+      levies: NO_LEVIES,
+      used,
+      serial: 0,
+      due: new Array<Dec | undefined>(plan.codes.length),
+      totals: plan.codes.map(() => new DecTotal()),
+      totalsStamp: plan.codes.map(() => 0),
+      totalsOrder: [],
+      base: new DecTotal(),
+      itemTotal: new DecTotal(),
+      errors: [],
+      dueCharge: NO_CHARGE,
+      dueRule: input.rules.rounding.ref,
+      dueMethod: undefined,
+      dueNilRate: undefined,
+      dueExtraCpcs: undefined,
+      dueExtraRule: undefined,
+    };
+  }
+  context.input = input;
+  context.national = national;
+  context.roundings = roundingsOf(plan, national);
+  context.levies = preferentialLevies(input);
+  context.used = used;
+  context.serial = ++assessments;
+  context.totalsOrder = [];
+  return context;
 }
 
 function fobsOf(items: ItemInput[]): Dec[] {
@@ -156,26 +184,17 @@ function assessmentOf(context: ItemContext, items: ItemAssessment[]): Assessment
   // were made (computeTaxes), keyed by code once here.
   const totals: Record<TaxCode, Dec> = {};
   for (const slot of context.totalsOrder) {
-    totals[plan.codes[slot] as string] = context.totals[slot] as Dec;
+    totals[plan.codes[slot] as string] = (context.totals[slot] as DecTotal).value();
   }
-  let total = ZERO;
+  const total = context.itemTotal.start();
   const warnings: string[] = [];
   for (const i of items) {
-    total = total.plus(i.total);
+    total.add(i.total);
     for (const w of i.valuation.warnings) {
       warnings.push(`item ${i.index + 1}: ${w}`);
     }
   }
-  return { date: input.date, items, totals, total, rulesUsed: used.list, warnings };
-}
-
-/** The sum of the lines' amounts. */
-function sumOf(lines: TaxLine[]): Dec {
-  let total = ZERO;
-  for (const line of lines) {
-    total = total.plus(line.amount);
-  }
-  return total;
+  return { date: input.date, items, totals, total: total.value(), rulesUsed: used.list, warnings };
 }
 
 type Rounding = NationalRules['rounding']['value'];
@@ -205,12 +224,16 @@ interface Plan {
   /** Each type's rounding under the national rounding `roundingsUnder` (see roundingsOf). */
   roundings: Rounding[];
   roundingsUnder: Rounding | undefined;
+  /** The item context, reused by every assessment under the plan (see contextFor). */
+  context: ItemContext | undefined;
 }
 
 interface PlannedType {
   type: ChargeTypeDef;
   /** Position of the type's code in Plan.codes. */
   slot: number;
+  /** The assessment that last recorded the type's rule as used. */
+  stamp: number;
   /** Positions in Plan.codes of the amounts added to the customs value to make the base. */
   baseSlots: number[];
 }
@@ -219,6 +242,8 @@ interface PlannedType {
 interface ScheduledRow {
   row: ChargeRateDef;
   charge: Charge;
+  /** The assessment that last recorded the row's rule as used. */
+  stamp: number;
 }
 
 const plans = new WeakMap<ChargeSchedule, Plan>();
@@ -238,9 +263,9 @@ function makePlan(schedule: ChargeSchedule): Plan {
   const sorted = [...schedule.types].sort((a, b) => a.sequence - b.sequence);
   const codes = [...new Set(sorted.map((t) => t.code))];
   const slotOf = (code: string) => codes.indexOf(code);
-  const types = sorted.map((type): PlannedType => ({ type, slot: slotOf(type.code), baseSlots: baseCodes(type, sorted).map(slotOf).filter((slot) => slot >= 0) }));
+  const types = sorted.map((type): PlannedType => ({ type, stamp: 0, slot: slotOf(type.code), baseSlots: baseCodes(type, sorted).map(slotOf).filter((slot) => slot >= 0) }));
   const leviesInVatBase = schedule.types.some((t) => t.code === 'IDF' && t.joinsVatBase);
-  return { types, codes, leviesInVatBase, rowsByHsCode: new Map(), schedule, roundings: [], roundingsUnder: undefined };
+  return { types, codes, leviesInVatBase, rowsByHsCode: new Map(), schedule, roundings: [], roundingsUnder: undefined, context: undefined };
 }
 
 /** The charges whose amounts join the customs value in a type's base, in the order they are added. */
@@ -262,7 +287,7 @@ function scheduledRows(plan: Plan, hsCode: string): (ScheduledRow | undefined)[]
   if (!rows) {
     rows = plan.types.map(({ type }) => {
       const row = type.rateSource === 'schedule' ? scheduledRate(plan.schedule, type.code, hsCode) : undefined;
-      return row && { row, charge: { ...(row.rate === undefined ? {} : { rate: row.rate }), ...(row.specific ? { specific: row.specific } : {}) } };
+      return row && { row, stamp: 0, charge: { ...(row.rate === undefined ? {} : { rate: row.rate }), ...(row.specific ? { specific: row.specific } : {}) } };
     });
     if (plan.rowsByHsCode.size >= MAX_REMEMBERED_HS_CODES) {
       plan.rowsByHsCode.clear();
@@ -282,11 +307,18 @@ interface ItemContext {
   levies: PreferentialLevies;
   /** The rules used so far, in first-use order. */
   used: RulesUsed;
+  /** This assessment's number: a stamp equal to it says the stamped work is done for this assessment. */
+  serial: number;
   /** Scratch: the amount due under each charge code so far on the item being assessed. */
   due: (Dec | undefined)[];
   /** Each charge's total over the items so far, by position in Plan.codes, and those positions in order of first appearance. */
-  totals: (Dec | undefined)[];
+  totals: DecTotal[];
+  /** The assessment that last started each total. */
+  totalsStamp: number[];
   totalsOrder: number[];
+  /** Scratch: the base of the charge being worked out, and the item's total so far (sums without a Dec per step). */
+  base: DecTotal;
+  itemTotal: DecTotal;
   /** Scratch: what stops the item being assessed, copied out when there is anything. */
   errors: FieldError[];
   /**
@@ -469,8 +501,13 @@ function preferentialLevies(input: AssessmentInput): PreferentialLevies {
 function computeTaxes(context: ItemContext, item: ItemInput, customsValue: Dec): TaxLine[] | { errors: FieldError[] } {
   const { plan, due, errors, used } = context;
   const lines: TaxLine[] = [];
-  errors.length = 0;
-  due.fill(undefined);
+  if (errors.length !== 0) {
+    errors.length = 0; // a call into the runtime even when already empty
+  }
+  for (let k = 0; k < due.length; k++) {
+    due[k] = undefined; // a loop over a handful of slots costs less than the call to fill()
+  }
+  const itemTotal = context.itemTotal.start();
   const rows = scheduledRows(plan, item.measure.hsCode);
   const types = plan.types;
   for (let at = 0; at < types.length; at++) {
@@ -481,29 +518,43 @@ function computeTaxes(context: ItemContext, item: ItemInput, customsValue: Dec):
     if (scheduled === undefined && planned.type.rateSource === 'schedule' && item.preference === undefined) {
       continue;
     }
-    let base = customsValue;
-    const baseSlots = planned.baseSlots;
-    for (let k = 0; k < baseSlots.length; k++) {
-      const amount = due[baseSlots[k] as number];
-      if (amount !== undefined) {
-        base = base.plus(amount);
-      }
-    }
-    const line = chargeLine(context, at, scheduled, base, item, errors);
+    const line = chargeLine(context, at, scheduled, baseOf(context, planned, customsValue), item, errors);
     if (line) {
-      used.add(planned.type.ref);
+      if (planned.stamp !== context.serial) {
+        planned.stamp = context.serial; // its type's rule is recorded once an assessment
+        used.add(planned.type.ref);
+      }
       lines.push(line);
       due[planned.slot] = line.amount;
-      const sofar = context.totals[planned.slot];
-      if (sofar === undefined) {
+      itemTotal.add(line.amount);
+      const total = context.totals[planned.slot] as DecTotal;
+      if (context.totalsStamp[planned.slot] !== context.serial) {
+        context.totalsStamp[planned.slot] = context.serial;
         context.totalsOrder.push(planned.slot);
-        context.totals[planned.slot] = ZERO.plus(line.amount);
-      } else {
-        context.totals[planned.slot] = sofar.plus(line.amount);
+        total.start();
       }
+      total.add(line.amount);
     }
   }
   return errors.length > 0 ? { errors: [...errors] } : lines;
+}
+
+/** The customs value plus the amounts due so far under the charges the planned type's base adds. */
+function baseOf(context: ItemContext, planned: PlannedType, customsValue: Dec): Dec {
+  const { due } = context;
+  const baseSlots = planned.baseSlots;
+  let sum: DecTotal | undefined;
+  for (let k = 0; k < baseSlots.length; k++) {
+    const amount = due[baseSlots[k] as number];
+    if (amount !== undefined) {
+      if (sum === undefined) {
+        sum = context.base.start();
+        sum.add(customsValue);
+      }
+      sum.add(amount);
+    }
+  }
+  return sum === undefined ? customsValue : sum.value();
 }
 
 function chargeLine(context: ItemContext, at: number, scheduled: ScheduledRow | undefined, base: Dec, item: ItemInput, errors: FieldError[]): TaxLine | undefined {
@@ -514,7 +565,7 @@ function chargeLine(context: ItemContext, at: number, scheduled: ScheduledRow | 
     return undefined;
   }
   const rule = context.dueRule;
-  used.add(rule);
+  recordRule(context, rule, scheduled, item);
   if (kind === NIL) {
     const rate = context.dueNilRate;
     const method = context.dueMethod as string;
@@ -541,6 +592,25 @@ function chargeLine(context: ItemContext, at: number, scheduled: ScheduledRow | 
   }
   // A relief applies to the charge as due, before the next base is built on it.
   return item.reliefs?.length ? relieveLine(line, item.reliefs, rounder(rounding), context.used.use) : line;
+}
+
+/**
+ * Records a line's rule as used, skipping the scan of the rules used when this assessment has
+ * already recorded it: the item's own tariff line (recorded as the item starts), or a scheduled
+ * rate row stamped with this assessment.
+ */
+function recordRule(context: ItemContext, rule: RuleRef, scheduled: ScheduledRow | undefined, item: ItemInput): void {
+  if (rule === item.measure.ref) {
+    return;
+  }
+  if (scheduled !== undefined && rule === scheduled.row.ref) {
+    if (scheduled.stamp !== context.serial) {
+      scheduled.stamp = context.serial;
+      context.used.add(rule);
+    }
+    return;
+  }
+  context.used.add(rule);
 }
 
 /** Holds a charge within its type's minimum and maximum, in KES, when it has them. */
