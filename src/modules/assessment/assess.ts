@@ -22,6 +22,7 @@ import {
   type RuleRef,
   type SpecificRate,
   type TaxCode,
+  type TariffMeasure,
   type TaxLine,
   type Valuation,
 } from './assessment.types.ts';
@@ -218,8 +219,8 @@ interface Plan {
   codes: string[];
   /** Whether the levies (IDF) join the VAT base under the charge types in force. */
   leviesInVatBase: boolean;
-  /** Per HS code: the scheduled rate row of each planned type (by position), when it has one. */
-  rowsByHsCode: Map<string, (ScheduledRow | undefined)[]>;
+  /** Per HS code: the line's scheduled rows and dues under each planned type (by position). */
+  linesByHsCode: Map<string, LinePlan>;
   schedule: ChargeSchedule;
   /** Each type's rounding under the national rounding `roundingsUnder` (see roundingsOf). */
   roundings: Rounding[];
@@ -265,7 +266,7 @@ function makePlan(schedule: ChargeSchedule): Plan {
   const slotOf = (code: string) => codes.indexOf(code);
   const types = sorted.map((type): PlannedType => ({ type, stamp: 0, slot: slotOf(type.code), baseSlots: baseCodes(type, sorted).map(slotOf).filter((slot) => slot >= 0) }));
   const leviesInVatBase = schedule.types.some((t) => t.code === 'IDF' && t.joinsVatBase);
-  return { types, codes, leviesInVatBase, rowsByHsCode: new Map(), schedule, roundings: [], roundingsUnder: undefined, context: undefined };
+  return { types, codes, leviesInVatBase, linesByHsCode: new Map(), schedule, roundings: [], roundingsUnder: undefined, context: undefined };
 }
 
 /** The charges whose amounts join the customs value in a type's base, in the order they are added. */
@@ -281,20 +282,33 @@ function baseCodes(type: ChargeTypeDef, types: ChargeTypeDef[]): string[] {
   }
 }
 
-/** The scheduled rate row of each planned type for a tariff line, looked up once per line. */
-function scheduledRows(plan: Plan, hsCode: string): (ScheduledRow | undefined)[] {
-  let rows = plan.rowsByHsCode.get(hsCode);
-  if (!rows) {
-    rows = plan.types.map(({ type }) => {
-      const row = type.rateSource === 'schedule' ? scheduledRate(plan.schedule, type.code, hsCode) : undefined;
-      return row && { row, stamp: 0, charge: { ...(row.rate === undefined ? {} : { rate: row.rate }), ...(row.specific ? { specific: row.specific } : {}) } };
-    });
-    if (plan.rowsByHsCode.size >= MAX_REMEMBERED_HS_CODES) {
-      plan.rowsByHsCode.clear();
-    }
-    plan.rowsByHsCode.set(hsCode, rows);
+/**
+ * A tariff line under the plan: each planned type's scheduled rate row, and what the line owes
+ * under it before anything particular to an item or a procedure code (see lineDue). Worked out on
+ * the line's first item and kept by HS code (for the measure it was worked out for: another
+ * version of the line replaces it).
+ */
+interface LinePlan {
+  measure: TariffMeasure;
+  rows: (ScheduledRow | undefined)[];
+  dues: LineDue[];
+}
+
+function linePlan(plan: Plan, measure: TariffMeasure): LinePlan {
+  const known = plan.linesByHsCode.get(measure.hsCode);
+  if (known !== undefined && known.measure === measure) {
+    return known;
   }
-  return rows;
+  const rows = plan.types.map(({ type }) => {
+    const row = type.rateSource === 'schedule' ? scheduledRate(plan.schedule, type.code, measure.hsCode) : undefined;
+    return row && { row, stamp: 0, charge: { ...(row.rate === undefined ? {} : { rate: row.rate }), ...(row.specific ? { specific: row.specific } : {}) } };
+  });
+  const line = { measure, rows, dues: plan.types.map(({ type }, at) => lineDue(type, rows[at], measure)) };
+  if (plan.linesByHsCode.size >= MAX_REMEMBERED_HS_CODES) {
+    plan.linesByHsCode.clear();
+  }
+  plan.linesByHsCode.set(measure.hsCode, line);
+  return line;
 }
 
 /** What every item of one assessment shares. */
@@ -383,11 +397,11 @@ function value(context: ItemContext, item: ItemInput, freightShare: Dec | undefi
 
 /** The ad valorem rates that load a retail price, for reducing a CRSP to a customs value. */
 function adValoremRates(context: ItemContext, item: ItemInput) {
-  const rows = scheduledRows(context.plan, item.measure.hsCode);
+  const line = linePlan(context.plan, item.measure);
   const fraction = (code: string) => {
     const type = context.input.schedule.types.find((t) => t.code === code);
     const at = context.plan.types.findIndex((p) => p.type === type);
-    return at >= 0 && resolveDue(context, at, rows[at], item) === CHARGED ? (context.dueCharge.rate ?? ZERO).div(HUNDRED) : ZERO;
+    return at >= 0 && resolveDue(context, at, line, item) === CHARGED ? (context.dueCharge.rate ?? ZERO).div(HUNDRED) : ZERO;
   };
   return { duty: fraction('ID'), excise: fraction('EXD'), vat: fraction('VAT'), idf: fraction('IDF'), rdl: fraction('RDL') };
 }
@@ -411,25 +425,35 @@ const CHARGED = 2;
 type DueKind = typeof NOT_DUE | typeof NIL | typeof CHARGED;
 
 /**
- * The due of the planned type at position `at` on the item; `scheduled` is its scheduled rate row
- * for the line. Returns its kind; for NIL and CHARGED the rule, method, charge (CHARGED) or nil
- * rate (NIL) and any further rules are left in the context's due fields.
+ * What a tariff line owes under one planned type, whatever the item and the procedure code: the
+ * kind, with the charge, rule, method and nil rate to leave in the context. `levyable`: the line
+ * reaches the preferential levies (its charge is not missing from the schedule, exempt or
+ * zero-rated), which a listed procedure code then decides for IDF and RDL, resting on `rule`.
  */
-function resolveDue(context: ItemContext, at: number, scheduled: ScheduledRow | undefined, item: ItemInput): DueKind {
-  const { type } = context.plan.types[at] as PlannedType;
-  const { measure } = item;
-  context.dueExtraCpcs = undefined;
-  context.dueExtraRule = undefined;
-  const preference = item.preference !== undefined && item.preference.charges.includes(type.code) ? item.preference : undefined;
-  if (preference) {
-    return nil(context, `preference: ${preference.agreement}`, preference.ref, ZERO);
-  }
+interface LineDue {
+  kind: DueKind;
+  charge: Charge;
+  rule: RuleRef;
+  method: string | undefined;
+  nilRate: Dec | undefined;
+  levyable: boolean;
+}
+
+function lineDue(type: ChargeTypeDef, scheduled: ScheduledRow | undefined, measure: TariffMeasure): LineDue {
+  const due = (kind: DueKind, charge: Charge, rule: RuleRef, method: string | undefined, levyable: boolean): LineDue => ({
+    kind,
+    charge,
+    rule,
+    method,
+    nilRate: kind === NIL ? ZERO : undefined,
+    levyable,
+  });
   let charge: Charge;
   let rule: RuleRef;
   let treatment: ChargeRateDef['treatment'] = 'standard';
   if (type.rateSource === 'schedule') {
     if (!scheduled) {
-      return NOT_DUE;
+      return due(NOT_DUE, NO_CHARGE, measure.ref, undefined, false);
     }
     charge = scheduled.charge;
     rule = scheduled.row.ref;
@@ -444,24 +468,49 @@ function resolveDue(context: ItemContext, at: number, scheduled: ScheduledRow | 
     rule = measure.ref;
   }
   if (treatment === 'exempt' || treatment === 'zero') {
-    return nil(context, treatment === 'exempt' ? 'exempt' : 'zero-rated', rule, ZERO);
-  }
-  const preferential = type.code === 'IDF' ? context.levies.idf : type.code === 'RDL' ? context.levies.rdl : undefined;
-  if (preferential) {
-    context.dueCharge = preferential.charge;
-    context.dueRule = preferential.rate.ref;
-    context.dueMethod = 'preferential-cpc';
-    context.dueExtraCpcs = preferential.cpcs.ref;
-    context.dueExtraRule = rule;
-    return CHARGED;
+    return due(NIL, NO_CHARGE, rule, treatment === 'exempt' ? 'exempt' : 'zero-rated', false);
   }
   if (charge.rate === undefined && charge.specific === undefined) {
-    return type.code === 'ID' ? nil(context, 'free', rule, ZERO) : NOT_DUE;
+    return type.code === 'ID' ? due(NIL, NO_CHARGE, rule, 'free', true) : due(NOT_DUE, NO_CHARGE, rule, undefined, true);
   }
-  context.dueCharge = charge;
-  context.dueRule = rule;
-  context.dueMethod = treatment === 'reduced' ? 'reduced-rate' : undefined;
-  return CHARGED;
+  return due(CHARGED, charge, rule, treatment === 'reduced' ? 'reduced-rate' : undefined, true);
+}
+
+/**
+ * The due of the planned type at position `at` on the item of tariff line `line`. Returns its
+ * kind; for NIL and CHARGED the rule, method, charge (CHARGED) or nil rate (NIL) and any further
+ * rules are left in the context's due fields. A preference the item was granted comes first, then
+ * the preferential levies of a listed procedure code, then what the line owes (LineDue).
+ */
+function resolveDue(context: ItemContext, at: number, line: LinePlan, item: ItemInput): DueKind {
+  const { type } = context.plan.types[at] as PlannedType;
+  context.dueExtraCpcs = undefined;
+  context.dueExtraRule = undefined;
+  const preference = item.preference !== undefined && item.preference.charges.includes(type.code) ? item.preference : undefined;
+  if (preference) {
+    return nil(context, `preference: ${preference.agreement}`, preference.ref, ZERO);
+  }
+  const due = line.dues[at] as LineDue;
+  if (due.levyable && context.levies !== NO_LEVIES) {
+    const preferential = type.code === 'IDF' ? context.levies.idf : type.code === 'RDL' ? context.levies.rdl : undefined;
+    if (preferential) {
+      context.dueCharge = preferential.charge;
+      context.dueRule = preferential.rate.ref;
+      context.dueMethod = 'preferential-cpc';
+      context.dueExtraCpcs = preferential.cpcs.ref;
+      context.dueExtraRule = due.rule;
+      return CHARGED;
+    }
+  }
+  if (due.kind !== NOT_DUE) {
+    context.dueCharge = due.charge;
+    context.dueRule = due.rule;
+    context.dueMethod = due.method;
+    if (due.kind === NIL) {
+      context.dueNilRate = due.nilRate;
+    }
+  }
+  return due.kind;
 }
 
 function nil(context: ItemContext, method: string, rule: RuleRef, rate: Dec | undefined): DueKind {
@@ -508,7 +557,8 @@ function computeTaxes(context: ItemContext, item: ItemInput, customsValue: Dec):
     due[k] = undefined; // a loop over a handful of slots costs less than the call to fill()
   }
   const itemTotal = context.itemTotal.start();
-  const rows = scheduledRows(plan, item.measure.hsCode);
+  const line = linePlan(plan, item.measure);
+  const rows = line.rows;
   const types = plan.types;
   for (let at = 0; at < types.length; at++) {
     const planned = types[at] as PlannedType;
@@ -518,22 +568,22 @@ function computeTaxes(context: ItemContext, item: ItemInput, customsValue: Dec):
     if (scheduled === undefined && planned.type.rateSource === 'schedule' && item.preference === undefined) {
       continue;
     }
-    const line = chargeLine(context, at, scheduled, baseOf(context, planned, customsValue), item, errors);
-    if (line) {
+    const taxLine = chargeLine(context, at, line, baseOf(context, planned, customsValue), item, errors);
+    if (taxLine) {
       if (planned.stamp !== context.serial) {
         planned.stamp = context.serial; // its type's rule is recorded once an assessment
         used.add(planned.type.ref);
       }
-      lines.push(line);
-      due[planned.slot] = line.amount;
-      itemTotal.add(line.amount);
+      lines.push(taxLine);
+      due[planned.slot] = taxLine.amount;
+      itemTotal.add(taxLine.amount);
       const total = context.totals[planned.slot] as DecTotal;
       if (context.totalsStamp[planned.slot] !== context.serial) {
         context.totalsStamp[planned.slot] = context.serial;
         context.totalsOrder.push(planned.slot);
         total.start();
       }
-      total.add(line.amount);
+      total.add(taxLine.amount);
     }
   }
   return errors.length > 0 ? { errors: [...errors] } : lines;
@@ -557,10 +607,11 @@ function baseOf(context: ItemContext, planned: PlannedType, customsValue: Dec): 
   return sum === undefined ? customsValue : sum.value();
 }
 
-function chargeLine(context: ItemContext, at: number, scheduled: ScheduledRow | undefined, base: Dec, item: ItemInput, errors: FieldError[]): TaxLine | undefined {
+function chargeLine(context: ItemContext, at: number, linePlan: LinePlan, base: Dec, item: ItemInput, errors: FieldError[]): TaxLine | undefined {
   const { type } = context.plan.types[at] as PlannedType;
   const { used } = context;
-  const kind = resolveDue(context, at, scheduled, item);
+  const scheduled = linePlan.rows[at];
+  const kind = resolveDue(context, at, linePlan, item);
   if (kind === NOT_DUE) {
     return undefined;
   }
