@@ -54,13 +54,17 @@ export function assess(input: AssessmentInput): AssessmentResult {
   const context = contextFor(plan, input, used);
   for (let index = 0; index < input.items.length; index++) {
     const item = input.items[index] as ItemInput;
-    used.add(item.measure.ref);
+    const line = linePlan(plan, item.measure);
+    if (line.stamp !== context.serial) {
+      line.stamp = context.serial; // the line's rule is recorded once an assessment
+      used.add(item.measure.ref);
+    }
     const valuation = value(context, item, freightShares?.[index], insuranceShares?.[index]);
     if ('errors' in valuation) {
       errors.push(...valuation.errors.map((e) => ({ ...e, pointer: `/items/${index}${e.pointer}` })));
       continue;
     }
-    const taxes = computeTaxes(context, item, valuation.customsValue);
+    const taxes = computeTaxes(context, item, line, valuation.customsValue);
     if ('errors' in taxes) {
       errors.push(...taxes.errors.map((e) => ({ ...e, pointer: `/items/${index}${e.pointer}` })));
       continue;
@@ -93,6 +97,7 @@ function contextFor(plan: Plan, input: AssessmentInput, used: RulesUsed): ItemCo
       levies: NO_LEVIES,
       used,
       serial: 0,
+      insuranceRateUsed: false,
       due: new Array<Dec | undefined>(plan.codes.length),
       totals: plan.codes.map(() => new DecTotal()),
       totalsStamp: plan.codes.map(() => 0),
@@ -114,6 +119,7 @@ function contextFor(plan: Plan, input: AssessmentInput, used: RulesUsed): ItemCo
   context.levies = preferentialLevies(input);
   context.used = used;
   context.serial = ++assessments;
+  context.insuranceRateUsed = false;
   context.totalsOrder = [];
   return context;
 }
@@ -290,6 +296,8 @@ function baseCodes(type: ChargeTypeDef, types: ChargeTypeDef[]): string[] {
  */
 interface LinePlan {
   measure: TariffMeasure;
+  /** The assessment that last recorded the line's rule as used. */
+  stamp: number;
   rows: (ScheduledRow | undefined)[];
   dues: LineDue[];
 }
@@ -303,7 +311,7 @@ function linePlan(plan: Plan, measure: TariffMeasure): LinePlan {
     const row = type.rateSource === 'schedule' ? scheduledRate(plan.schedule, type.code, measure.hsCode) : undefined;
     return row && { row, stamp: 0, charge: { ...(row.rate === undefined ? {} : { rate: row.rate }), ...(row.specific ? { specific: row.specific } : {}) } };
   });
-  const line = { measure, rows, dues: plan.types.map(({ type }, at) => lineDue(type, rows[at], measure)) };
+  const line = { measure, stamp: 0, rows, dues: plan.types.map(({ type }, at) => lineDue(type, rows[at], measure)) };
   if (plan.linesByHsCode.size >= MAX_REMEMBERED_HS_CODES) {
     plan.linesByHsCode.clear();
   }
@@ -323,6 +331,8 @@ interface ItemContext {
   used: RulesUsed;
   /** This assessment's number: a stamp equal to it says the stamped work is done for this assessment. */
   serial: number;
+  /** Whether the default insurance rate is recorded as used yet. */
+  insuranceRateUsed: boolean;
   /** Scratch: the amount due under each charge code so far on the item being assessed. */
   due: (Dec | undefined)[];
   /** Each charge's total over the items so far, by position in Plan.codes, and those positions in order of first appearance. */
@@ -360,7 +370,10 @@ function value(context: ItemContext, item: ItemInput, freightShare: Dec | undefi
   const costAndFreight = item.fob.plus(freight);
   let insurance: Dec;
   if (declaredInsurance === undefined) {
-    used.add(rules.defaultInsuranceRate.ref);
+    if (!context.insuranceRateUsed) {
+      context.insuranceRateUsed = true;
+      used.add(rules.defaultInsuranceRate.ref);
+    }
     insurance = costAndFreight.percent(rules.defaultInsuranceRate.value);
   } else {
     insurance = declaredInsurance;
@@ -547,7 +560,7 @@ function preferentialLevies(input: AssessmentInput): PreferentialLevies {
 }
 
 /** Every charge in force on the item, in sequence: each base built from what earlier charges actually made due. */
-function computeTaxes(context: ItemContext, item: ItemInput, customsValue: Dec): TaxLine[] | { errors: FieldError[] } {
+function computeTaxes(context: ItemContext, item: ItemInput, line: LinePlan, customsValue: Dec): TaxLine[] | { errors: FieldError[] } {
   const { plan, due, errors, used } = context;
   const lines: TaxLine[] = [];
   if (errors.length !== 0) {
@@ -557,7 +570,6 @@ function computeTaxes(context: ItemContext, item: ItemInput, customsValue: Dec):
     due[k] = undefined; // a loop over a handful of slots costs less than the call to fill()
   }
   const itemTotal = context.itemTotal.start();
-  const line = linePlan(plan, item.measure);
   const rows = line.rows;
   const types = plan.types;
   for (let at = 0; at < types.length; at++) {
