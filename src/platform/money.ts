@@ -611,20 +611,15 @@ export class DecTotal {
   private scale = 0;
   /** The sum as a Dec once it left the safe range (or on the exact path); then the numbers are unused. */
   private dec: Dec | undefined = undefined;
-  /** Whether anything was added since start. */
-  empty = true;
-
   /** A new sum, of nothing (value() is then zero). */
   start(): this {
     this.units = 0;
     this.scale = 0;
     this.dec = exactOnly ? new Dec(0) : undefined;
-    this.empty = true;
     return this;
   }
 
   add(d: Dec): void {
-    this.empty = false;
     if (this.dec !== undefined) {
       this.dec = this.dec.plus(d);
       return;

@@ -3,9 +3,12 @@
 // result, which is what lets an assessment be reproduced and explained years later.
 // Speed: the figures are Decs throughout, and Dec itself keeps units in a JS number while they are
 // a safe integer (BigInt only past 2^53), so the engine reads as plain decimal arithmetic with no
-// second numeric type. What does not depend on the goods (the tax heads in order, each line's
-// scheduled rates) is worked out once per schedule (the Plan below), and the item path makes no
-// closures, Maps or sorted copies.
+// second numeric type; sums (bases, item and charge totals) run in a DecTotal, on a number, with a
+// Dec made only for the result. What does not depend on the goods (the tax heads in order, each
+// tariff line's scheduled rates and what it owes under each head) is worked out once per schedule
+// and line (the Plan and LinePlan below), the scratch of an assessment is reused (contextFor),
+// rules already recorded are skipped by stamp, and the item path makes no closures, Maps or sorted
+// copies. assess.identity.test.ts holds all of it to the exact BigInt path.
 import { Dec, DecTotal, roundTo } from '#platform/money.ts';
 import type { FieldError } from '#platform/http/problem.ts';
 import {
@@ -39,7 +42,6 @@ export function assess(input: AssessmentInput): AssessmentResult {
   const errors: FieldError[] = [];
   const { rules } = input;
   const plan = planFor(input.schedule);
-  const national = rules.rounding.value;
   const fobs = input.freight || input.insurance ? fobsOf(input.items) : [];
   const freightShares = input.freight ? apportion(input.freight, fobs) : undefined;
   const insuranceShares = input.insurance ? apportion(input.insurance, fobs) : undefined;
