@@ -106,6 +106,7 @@ function contextFor(plan: Plan, input: AssessmentInput, used: RulesUsed): ItemCo
       totalsOrder: [],
       base: new DecTotal(),
       itemTotal: new DecTotal(),
+      cif: new DecTotal(),
       errors: [],
       dueCharge: NO_CHARGE,
       dueRule: input.rules.rounding.ref,
@@ -345,6 +346,8 @@ interface ItemContext {
   /** Scratch: the base of the charge being worked out, and the item's total so far (sums without a Dec per step). */
   base: DecTotal;
   itemTotal: DecTotal;
+  /** Scratch: the item's CIF. */
+  cif: DecTotal;
   /** Scratch: what stops the item being assessed, copied out when there is anything. */
   errors: FieldError[];
   /**
@@ -369,18 +372,25 @@ function value(context: ItemContext, item: ItemInput, freightShare: Dec | undefi
   const { rules } = input;
   const freight = item.freight ?? freightShare ?? ZERO;
   const declaredInsurance = item.insurance ?? insuranceShare;
-  const costAndFreight = item.fob.plus(freight);
   let insurance: Dec;
+  let cif: Dec;
   if (declaredInsurance === undefined) {
     if (!context.insuranceRateUsed) {
       context.insuranceRateUsed = true;
       used.add(rules.defaultInsuranceRate.ref);
     }
+    const costAndFreight = item.fob.plus(freight);
     insurance = costAndFreight.percent(rules.defaultInsuranceRate.value);
+    cif = costAndFreight.plus(insurance);
   } else {
+    // Declared insurance: C&F is not shown, so CIF is summed without a Dec for it.
     insurance = declaredInsurance;
+    const sum = context.cif.start();
+    sum.add(item.fob);
+    sum.add(freight);
+    sum.add(insurance);
+    cif = sum.value();
   }
-  const cif = costAndFreight.plus(insurance);
   const base: Valuation = {
     currency: input.currency,
     exchangeRate: input.exchangeRate.rate,
