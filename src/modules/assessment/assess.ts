@@ -246,6 +246,8 @@ interface PlannedType {
   stamp: number;
   /** Positions in Plan.codes of the amounts added to the customs value to make the base. */
   baseSlots: number[];
+  /** The type's scheduled rows, by the rate row they levy (see scheduledRow). */
+  rows: Map<ChargeRateDef, ScheduledRow>;
 }
 
 /** A scheduled rate row with the charge it levies, built once. */
@@ -254,6 +256,8 @@ interface ScheduledRow {
   charge: Charge;
   /** The assessment that last recorded the row's rule as used. */
   stamp: number;
+  /** What a line under the row owes when its own VAT treatment does not decide (see linePlan). */
+  due: LineDue | undefined;
 }
 
 const plans = new WeakMap<ChargeSchedule, Plan>();
@@ -273,7 +277,7 @@ function makePlan(schedule: ChargeSchedule): Plan {
   const sorted = [...schedule.types].sort((a, b) => a.sequence - b.sequence);
   const codes = [...new Set(sorted.map((t) => t.code))];
   const slotOf = (code: string) => codes.indexOf(code);
-  const types = sorted.map((type): PlannedType => ({ type, stamp: 0, slot: slotOf(type.code), baseSlots: baseCodes(type, sorted).map(slotOf).filter((slot) => slot >= 0) }));
+  const types = sorted.map((type): PlannedType => ({ type, stamp: 0, slot: slotOf(type.code), baseSlots: baseCodes(type, sorted).map(slotOf).filter((slot) => slot >= 0), rows: new Map() }));
   const leviesInVatBase = schedule.types.some((t) => t.code === 'IDF' && t.joinsVatBase);
   return { types, codes, leviesInVatBase, linesByHsCode: new Map(), schedule, roundings: [], roundingsUnder: undefined, context: undefined };
 }
@@ -310,11 +314,17 @@ function linePlan(plan: Plan, measure: TariffMeasure): LinePlan {
   if (known !== undefined && known.measure === measure) {
     return known;
   }
-  const rows = plan.types.map(({ type }) => {
-    const row = type.rateSource === 'schedule' ? scheduledRate(plan.schedule, type.code, measure.hsCode) : undefined;
-    return row && { row, stamp: 0, charge: { ...(row.rate === undefined ? {} : { rate: row.rate }), ...(row.specific ? { specific: row.specific } : {}) } };
+  const rows = plan.types.map((planned) => (planned.type.rateSource === 'schedule' ? scheduledRow(plan, planned, measure.hsCode) : undefined));
+  const dues = plan.types.map(({ type }, at) => {
+    const scheduled = rows[at];
+    // A scheduled row's due is the same on every line under it, unless the line's own VAT
+    // treatment decides: worked out once and shared, as the row is (fewer objects per item).
+    if (scheduled === undefined || (type.base === 'vat_base' && measure.vat !== 'standard')) {
+      return lineDue(type, scheduled, measure);
+    }
+    return (scheduled.due ??= lineDue(type, scheduled, measure));
   });
-  const line = { measure, stamp: 0, rows, dues: plan.types.map(({ type }, at) => lineDue(type, rows[at], measure)) };
+  const line = { measure, stamp: 0, rows, dues };
   if (plan.linesByHsCode.size >= MAX_REMEMBERED_HS_CODES) {
     plan.linesByHsCode.clear();
   }
@@ -429,6 +439,20 @@ function adValoremRates(context: ItemContext, item: ItemInput) {
     return at >= 0 && resolveDue(context, at, line, item) === CHARGED ? (context.dueCharge.rate ?? ZERO).div(HUNDRED) : ZERO;
   };
   return { duty: fraction('ID'), excise: fraction('EXD'), vat: fraction('VAT'), idf: fraction('IDF'), rdl: fraction('RDL') };
+}
+
+/** The planned type's scheduled row for a line, one object per rate row whatever the lines under it. */
+function scheduledRow(plan: Plan, planned: PlannedType, hsCode: string): ScheduledRow | undefined {
+  const row = scheduledRate(plan.schedule, planned.type.code, hsCode);
+  if (row === undefined) {
+    return undefined;
+  }
+  let scheduled = planned.rows.get(row);
+  if (scheduled === undefined) {
+    scheduled = { row, stamp: 0, due: undefined, charge: { ...(row.rate === undefined ? {} : { rate: row.rate }), ...(row.specific ? { specific: row.specific } : {}) } };
+    planned.rows.set(row, scheduled);
+  }
+  return scheduled;
 }
 
 /** The scheduled rate for a line: the row under the longest HS prefix of the charge's rows in force. */
