@@ -228,7 +228,7 @@ interface Plan {
   codes: string[];
   /** Whether the levies (IDF) join the VAT base under the charge types in force. */
   leviesInVatBase: boolean;
-  /** Per HS code: the line's scheduled rows and dues under each planned type (by position). */
+  /** Per HS code: the line's dues under each planned type (by position). */
   linesByHsCode: Map<string, LinePlan>;
   schedule: ChargeSchedule;
   /** Each type's rounding under the national rounding `roundingsUnder` (see roundingsOf). */
@@ -248,6 +248,8 @@ interface PlannedType {
   baseSlots: number[];
   /** The type's scheduled rows, by the rate row they levy (see scheduledRow). */
   rows: Map<ChargeRateDef, ScheduledRow>;
+  /** The due on a line the type's schedule has no row for, shared by all such lines. */
+  unscheduled: LineDue | undefined;
 }
 
 /** A scheduled rate row with the charge it levies, built once. */
@@ -277,7 +279,7 @@ function makePlan(schedule: ChargeSchedule): Plan {
   const sorted = [...schedule.types].sort((a, b) => a.sequence - b.sequence);
   const codes = [...new Set(sorted.map((t) => t.code))];
   const slotOf = (code: string) => codes.indexOf(code);
-  const types = sorted.map((type): PlannedType => ({ type, stamp: 0, slot: slotOf(type.code), baseSlots: baseCodes(type, sorted).map(slotOf).filter((slot) => slot >= 0), rows: new Map() }));
+  const types = sorted.map((type): PlannedType => ({ type, stamp: 0, slot: slotOf(type.code), baseSlots: baseCodes(type, sorted).map(slotOf).filter((slot) => slot >= 0), rows: new Map(), unscheduled: undefined }));
   const leviesInVatBase = schedule.types.some((t) => t.code === 'IDF' && t.joinsVatBase);
   return { types, codes, leviesInVatBase, linesByHsCode: new Map(), schedule, roundings: [], roundingsUnder: undefined, context: undefined };
 }
@@ -305,7 +307,7 @@ interface LinePlan {
   measure: TariffMeasure;
   /** The assessment that last recorded the line's rule as used. */
   stamp: number;
-  rows: (ScheduledRow | undefined)[];
+  /** By planned type: what the line owes under it, with its scheduled row. */
   dues: LineDue[];
 }
 
@@ -314,17 +316,24 @@ function linePlan(plan: Plan, measure: TariffMeasure): LinePlan {
   if (known !== undefined && known.measure === measure) {
     return known;
   }
-  const rows = plan.types.map((planned) => (planned.type.rateSource === 'schedule' ? scheduledRow(plan, planned, measure.hsCode) : undefined));
-  const dues = plan.types.map(({ type }, at) => {
-    const scheduled = rows[at];
-    // A scheduled row's due is the same on every line under it, unless the line's own VAT
-    // treatment decides: worked out once and shared, as the row is (fewer objects per item).
-    if (scheduled === undefined || (type.base === 'vat_base' && measure.vat !== 'standard')) {
+  const dues = plan.types.map((planned) => {
+    const { type } = planned;
+    if (type.rateSource !== 'schedule') {
+      return lineDue(type, undefined, measure);
+    }
+    // A scheduled charge's due is the same on every line under the same row (or under none),
+    // unless the line's own VAT treatment decides: worked out once and shared, as the row is, so
+    // an item touches few objects of its own.
+    const scheduled = scheduledRow(plan, planned, measure.hsCode);
+    if (scheduled === undefined) {
+      return (planned.unscheduled ??= lineDue(type, undefined, measure));
+    }
+    if (type.base === 'vat_base' && measure.vat !== 'standard') {
       return lineDue(type, scheduled, measure);
     }
     return (scheduled.due ??= lineDue(type, scheduled, measure));
   });
-  const line = { measure, stamp: 0, rows, dues };
+  const line = { measure, stamp: 0, dues };
   if (plan.linesByHsCode.size >= MAX_REMEMBERED_HS_CODES) {
     plan.linesByHsCode.clear();
   }
@@ -486,6 +495,8 @@ interface LineDue {
   method: string | undefined;
   nilRate: Dec | undefined;
   levyable: boolean;
+  /** The scheduled rate row it comes from, for a scheduled charge that has one for the line. */
+  scheduled: ScheduledRow | undefined;
 }
 
 function lineDue(type: ChargeTypeDef, scheduled: ScheduledRow | undefined, measure: TariffMeasure): LineDue {
@@ -496,13 +507,15 @@ function lineDue(type: ChargeTypeDef, scheduled: ScheduledRow | undefined, measu
     method,
     nilRate: kind === NIL ? ZERO : undefined,
     levyable,
+    scheduled,
   });
   let charge: Charge;
   let rule: RuleRef;
   let treatment: ChargeRateDef['treatment'] = 'standard';
   if (type.rateSource === 'schedule') {
     if (!scheduled) {
-      return due(NOT_DUE, NO_CHARGE, measure.ref, undefined, false);
+      // No row for the line: nothing due, whatever the line (the rule is never read for NOT_DUE).
+      return due(NOT_DUE, NO_CHARGE, type.ref, undefined, false);
     }
     charge = scheduled.charge;
     rule = scheduled.row.ref;
@@ -606,11 +619,11 @@ function computeTaxes(context: ItemContext, item: ItemInput, line: LinePlan, cus
     due[k] = undefined; // a loop over a handful of slots costs less than the call to fill()
   }
   const itemTotal = context.itemTotal.start();
-  const rows = line.rows;
+  const dues = line.dues;
   const types = plan.types;
   for (let at = 0; at < types.length; at++) {
     const planned = types[at] as PlannedType;
-    const scheduled = rows[at];
+    const scheduled = (dues[at] as LineDue).scheduled;
     // Most scheduled charges (a levy on fuel, on listed goods) have no row for most lines: nothing
     // is due, unless a preference names the charge (it is then shown as nil).
     if (scheduled === undefined && planned.type.rateSource === 'schedule' && item.preference === undefined) {
@@ -658,7 +671,7 @@ function baseOf(context: ItemContext, planned: PlannedType, customsValue: Dec): 
 function chargeLine(context: ItemContext, at: number, linePlan: LinePlan, base: Dec, item: ItemInput, errors: FieldError[]): TaxLine | undefined {
   const { type } = context.plan.types[at] as PlannedType;
   const { used } = context;
-  const scheduled = linePlan.rows[at];
+  const scheduled = (linePlan.dues[at] as LineDue).scheduled;
   const kind = resolveDue(context, at, linePlan, item);
   if (kind === NOT_DUE) {
     return undefined;
