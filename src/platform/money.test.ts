@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Decimal } from 'decimal.js';
-import { Dec, DecimalRangeError, MAX_DECIMAL_DIGITS, exact, parseDecimal, roundTo, sum, type RoundingMode } from './money.ts';
+import { Dec, DecTotal, DecimalRangeError, MAX_DECIMAL_DIGITS, exact, onExactPath, parseDecimal, roundTo, sum, type RoundingMode } from './money.ts';
 
 // decimal.js, a well-tested arbitrary-precision library, is the oracle for our BigInt decimals.
 const D = Decimal.clone({ precision: 60 });
@@ -158,6 +158,29 @@ describe('Dec fast path against the exact BigInt arithmetic', () => {
         expect(dec(a).toScaledInteger(p)).toBe(fits ? Number(scaled) : undefined);
       }),
       { numRuns: 1000 },
+    );
+  });
+
+  it('sums with DecTotal to the same units and scale as plus() chained from zero, on either path', () => {
+    const total = new DecTotal();
+    fc.assert(
+      fc.property(fc.array(operand, { maxLength: 8 }), (xs) => {
+        let chained = new Dec(0);
+        total.start();
+        for (const x of xs) {
+          chained = chained.plus(dec(x));
+          total.add(dec(x));
+        }
+        const exactly = onExactPath(() => {
+          const t = new DecTotal().start();
+          xs.forEach((x) => t.add(dec(x)));
+          return t.value();
+        });
+        for (const v of [total.value(), exactly]) {
+          expect([v.units, v.scale]).toEqual([chained.units, chained.scale]);
+        }
+      }),
+      { numRuns: 2000 },
     );
   });
 

@@ -600,6 +600,52 @@ export class Dec {
   }
 }
 
+/**
+ * A running sum of Decs: the same units and scale as chaining plus() from a zero Dec, without a
+ * Dec per step. The sum is kept as a safe integer at the largest scale added so far while it stays
+ * one (each step checked, as Dec's own fast path is), and as a Dec from the first step that would
+ * leave the safe range (or always, on the exact path). Reusable: start() begins a new sum.
+ */
+export class DecTotal {
+  private units = 0;
+  private scale = 0;
+  /** The sum as a Dec once it left the safe range (or on the exact path); then the numbers are unused. */
+  private dec: Dec | undefined = undefined;
+  /** A new sum, of nothing (value() is then zero). */
+  start(): this {
+    this.units = 0;
+    this.scale = 0;
+    this.dec = exactOnly ? new Dec(0) : undefined;
+    return this;
+  }
+
+  add(d: Dec): void {
+    if (this.dec !== undefined) {
+      this.dec = this.dec.plus(d);
+      return;
+    }
+    let units = this.units;
+    let scale = this.scale;
+    if (d.scale > scale) {
+      const up = TENS[d.scale - scale];
+      units = up === undefined ? SAFE + 1 : units * up;
+      scale = d.scale;
+    }
+    const x = d.toScaledInteger(scale);
+    const total = x === undefined ? SAFE + 1 : units + x;
+    if (isExact(units) && isExact(total)) {
+      this.units = total;
+      this.scale = scale;
+    } else {
+      this.dec = new Dec(this.units, this.scale).plus(d);
+    }
+  }
+
+  value(): Dec {
+    return this.dec ?? new Dec(this.units, this.scale);
+  }
+}
+
 function format(units: number | bigint, scale: number): string {
   const negative = units < 0;
   const digits = (negative ? -units : units).toString();

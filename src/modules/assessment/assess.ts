@@ -3,10 +3,13 @@
 // result, which is what lets an assessment be reproduced and explained years later.
 // Speed: the figures are Decs throughout, and Dec itself keeps units in a JS number while they are
 // a safe integer (BigInt only past 2^53), so the engine reads as plain decimal arithmetic with no
-// second numeric type. What does not depend on the goods (the tax heads in order, each line's
-// scheduled rates) is worked out once per schedule (the Plan below), and the item path makes no
-// closures, Maps or sorted copies.
-import { Dec, roundTo } from '#platform/money.ts';
+// second numeric type; sums (bases, item and charge totals) run in a DecTotal, on a number, with a
+// Dec made only for the result. What does not depend on the goods (the tax heads in order, each
+// tariff line's scheduled rates and what it owes under each head) is worked out once per schedule
+// and line (the Plan and LinePlan below), the scratch of an assessment is reused (contextFor),
+// rules already recorded are skipped by stamp, and the item path makes no closures, Maps or sorted
+// copies. assess.identity.test.ts holds all of it to the exact BigInt path.
+import { Dec, DecTotal, roundTo } from '#platform/money.ts';
 import type { FieldError } from '#platform/http/problem.ts';
 import {
   type Assessment,
@@ -22,6 +25,7 @@ import {
   type RuleRef,
   type SpecificRate,
   type TaxCode,
+  type TariffMeasure,
   type TaxLine,
   type Valuation,
 } from './assessment.types.ts';
@@ -38,7 +42,6 @@ export function assess(input: AssessmentInput): AssessmentResult {
   const errors: FieldError[] = [];
   const { rules } = input;
   const plan = planFor(input.schedule);
-  const national = rules.rounding.value;
   const fobs = input.freight || input.insurance ? fobsOf(input.items) : [];
   const freightShares = input.freight ? apportion(input.freight, fobs) : undefined;
   const insuranceShares = input.insurance ? apportion(input.insurance, fobs) : undefined;
@@ -50,43 +53,78 @@ export function assess(input: AssessmentInput): AssessmentResult {
   }
 
   const items: ItemAssessment[] = [];
-  const context: ItemContext = {
-    input,
-    plan,
-    national,
-    roundings: roundingsOf(plan, national),
-    levies: preferentialLevies(input),
-    used,
-    due: new Array<Dec | undefined>(plan.codes.length),
-    totals: new Array<Dec | undefined>(plan.codes.length),
-    totalsOrder: [],
-    errors: [],
-    dueCharge: NO_CHARGE,
-    dueRule: rules.rounding.ref,
-    dueMethod: undefined,
-    dueNilRate: undefined,
-    dueExtraCpcs: undefined,
-    dueExtraRule: undefined,
-  };
+  const context = contextFor(plan, input, used);
   for (let index = 0; index < input.items.length; index++) {
     const item = input.items[index] as ItemInput;
-    used.add(item.measure.ref);
+    const line = linePlan(plan, item.measure);
+    if (line.stamp !== context.serial) {
+      line.stamp = context.serial; // the line's rule is recorded once an assessment
+      used.add(item.measure.ref);
+    }
     const valuation = value(context, item, freightShares?.[index], insuranceShares?.[index]);
     if ('errors' in valuation) {
       errors.push(...valuation.errors.map((e) => ({ ...e, pointer: `/items/${index}${e.pointer}` })));
       continue;
     }
-    const taxes = computeTaxes(context, item, valuation.customsValue);
+    const taxes = computeTaxes(context, item, line, valuation.customsValue);
     if ('errors' in taxes) {
       errors.push(...taxes.errors.map((e) => ({ ...e, pointer: `/items/${index}${e.pointer}` })));
       continue;
     }
-    items.push({ index, hsCode: item.measure.hsCode, valuation, customsValue: valuation.customsValue, taxes, total: sumOf(taxes) });
+    items.push({ index, hsCode: item.measure.hsCode, valuation, customsValue: valuation.customsValue, taxes, total: context.itemTotal.value() });
   }
   if (errors.length > 0) {
     return { ok: false, errors };
   }
   return { ok: true, assessment: assessmentOf(context, items) };
+}
+
+/** Each assessment's number, for the stamps that say what it has already done (see ItemContext.serial). */
+let assessments = 0;
+
+/**
+ * The plan's item context, set for this assessment. One per plan, reused: the engine is
+ * synchronous and never re-entered, and everything an assessment keeps is made afresh (the rules
+ * used, the items, the totals' Decs); the rest is scratch, reset here or where it is used.
+ */
+function contextFor(plan: Plan, input: AssessmentInput, used: RulesUsed): ItemContext {
+  const national = input.rules.rounding.value;
+  let context = plan.context;
+  if (context === undefined) {
+    context = plan.context = {
+      input,
+      plan,
+      national,
+      roundings: [],
+      levies: NO_LEVIES,
+      used,
+      serial: 0,
+      insuranceRateUsed: false,
+      due: new Array<Dec | undefined>(plan.codes.length),
+      totals: plan.codes.map(() => new DecTotal()),
+      totalsStamp: plan.codes.map(() => 0),
+      totalsOrder: [],
+      base: new DecTotal(),
+      itemTotal: new DecTotal(),
+      cif: new DecTotal(),
+      errors: [],
+      dueCharge: NO_CHARGE,
+      dueRule: input.rules.rounding.ref,
+      dueMethod: undefined,
+      dueNilRate: undefined,
+      dueExtraCpcs: undefined,
+      dueExtraRule: undefined,
+    };
+  }
+  context.input = input;
+  context.national = national;
+  context.roundings = roundingsOf(plan, national);
+  context.levies = preferentialLevies(input);
+  context.used = used;
+  context.serial = ++assessments;
+  context.insuranceRateUsed = false;
+  context.totalsOrder = [];
+  return context;
 }
 
 function fobsOf(items: ItemInput[]): Dec[] {
@@ -156,26 +194,17 @@ function assessmentOf(context: ItemContext, items: ItemAssessment[]): Assessment
   // were made (computeTaxes), keyed by code once here.
   const totals: Record<TaxCode, Dec> = {};
   for (const slot of context.totalsOrder) {
-    totals[plan.codes[slot] as string] = context.totals[slot] as Dec;
+    totals[plan.codes[slot] as string] = (context.totals[slot] as DecTotal).value();
   }
-  let total = ZERO;
+  const total = context.itemTotal.start();
   const warnings: string[] = [];
   for (const i of items) {
-    total = total.plus(i.total);
+    total.add(i.total);
     for (const w of i.valuation.warnings) {
       warnings.push(`item ${i.index + 1}: ${w}`);
     }
   }
-  return { date: input.date, items, totals, total, rulesUsed: used.list, warnings };
-}
-
-/** The sum of the lines' amounts. */
-function sumOf(lines: TaxLine[]): Dec {
-  let total = ZERO;
-  for (const line of lines) {
-    total = total.plus(line.amount);
-  }
-  return total;
+  return { date: input.date, items, totals, total: total.value(), rulesUsed: used.list, warnings };
 }
 
 type Rounding = NationalRules['rounding']['value'];
@@ -199,26 +228,38 @@ interface Plan {
   codes: string[];
   /** Whether the levies (IDF) join the VAT base under the charge types in force. */
   leviesInVatBase: boolean;
-  /** Per HS code: the scheduled rate row of each planned type (by position), when it has one. */
-  rowsByHsCode: Map<string, (ScheduledRow | undefined)[]>;
+  /** Per HS code: the line's dues under each planned type (by position). */
+  linesByHsCode: Map<string, LinePlan>;
   schedule: ChargeSchedule;
   /** Each type's rounding under the national rounding `roundingsUnder` (see roundingsOf). */
   roundings: Rounding[];
   roundingsUnder: Rounding | undefined;
+  /** The item context, reused by every assessment under the plan (see contextFor). */
+  context: ItemContext | undefined;
 }
 
 interface PlannedType {
   type: ChargeTypeDef;
   /** Position of the type's code in Plan.codes. */
   slot: number;
+  /** The assessment that last recorded the type's rule as used. */
+  stamp: number;
   /** Positions in Plan.codes of the amounts added to the customs value to make the base. */
   baseSlots: number[];
+  /** The type's scheduled rows, by the rate row they levy (see scheduledRow). */
+  rows: Map<ChargeRateDef, ScheduledRow>;
+  /** The due on a line the type's schedule has no row for, shared by all such lines. */
+  unscheduled: LineDue | undefined;
 }
 
 /** A scheduled rate row with the charge it levies, built once. */
 interface ScheduledRow {
   row: ChargeRateDef;
   charge: Charge;
+  /** The assessment that last recorded the row's rule as used. */
+  stamp: number;
+  /** What a line under the row owes when its own VAT treatment does not decide (see linePlan). */
+  due: LineDue | undefined;
 }
 
 const plans = new WeakMap<ChargeSchedule, Plan>();
@@ -238,9 +279,9 @@ function makePlan(schedule: ChargeSchedule): Plan {
   const sorted = [...schedule.types].sort((a, b) => a.sequence - b.sequence);
   const codes = [...new Set(sorted.map((t) => t.code))];
   const slotOf = (code: string) => codes.indexOf(code);
-  const types = sorted.map((type): PlannedType => ({ type, slot: slotOf(type.code), baseSlots: baseCodes(type, sorted).map(slotOf).filter((slot) => slot >= 0) }));
+  const types = sorted.map((type): PlannedType => ({ type, stamp: 0, slot: slotOf(type.code), baseSlots: baseCodes(type, sorted).map(slotOf).filter((slot) => slot >= 0), rows: new Map(), unscheduled: undefined }));
   const leviesInVatBase = schedule.types.some((t) => t.code === 'IDF' && t.joinsVatBase);
-  return { types, codes, leviesInVatBase, rowsByHsCode: new Map(), schedule, roundings: [], roundingsUnder: undefined };
+  return { types, codes, leviesInVatBase, linesByHsCode: new Map(), schedule, roundings: [], roundingsUnder: undefined, context: undefined };
 }
 
 /** The charges whose amounts join the customs value in a type's base, in the order they are added. */
@@ -256,20 +297,48 @@ function baseCodes(type: ChargeTypeDef, types: ChargeTypeDef[]): string[] {
   }
 }
 
-/** The scheduled rate row of each planned type for a tariff line, looked up once per line. */
-function scheduledRows(plan: Plan, hsCode: string): (ScheduledRow | undefined)[] {
-  let rows = plan.rowsByHsCode.get(hsCode);
-  if (!rows) {
-    rows = plan.types.map(({ type }) => {
-      const row = type.rateSource === 'schedule' ? scheduledRate(plan.schedule, type.code, hsCode) : undefined;
-      return row && { row, charge: { ...(row.rate === undefined ? {} : { rate: row.rate }), ...(row.specific ? { specific: row.specific } : {}) } };
-    });
-    if (plan.rowsByHsCode.size >= MAX_REMEMBERED_HS_CODES) {
-      plan.rowsByHsCode.clear();
-    }
-    plan.rowsByHsCode.set(hsCode, rows);
+/**
+ * A tariff line under the plan: each planned type's scheduled rate row, and what the line owes
+ * under it before anything particular to an item or a procedure code (see lineDue). Worked out on
+ * the line's first item and kept by HS code (for the measure it was worked out for: another
+ * version of the line replaces it).
+ */
+interface LinePlan {
+  measure: TariffMeasure;
+  /** The assessment that last recorded the line's rule as used. */
+  stamp: number;
+  /** By planned type: what the line owes under it, with its scheduled row. */
+  dues: LineDue[];
+}
+
+function linePlan(plan: Plan, measure: TariffMeasure): LinePlan {
+  const known = plan.linesByHsCode.get(measure.hsCode);
+  if (known !== undefined && known.measure === measure) {
+    return known;
   }
-  return rows;
+  const dues = plan.types.map((planned) => {
+    const { type } = planned;
+    if (type.rateSource !== 'schedule') {
+      return lineDue(type, undefined, measure);
+    }
+    // A scheduled charge's due is the same on every line under the same row (or under none),
+    // unless the line's own VAT treatment decides: worked out once and shared, as the row is, so
+    // an item touches few objects of its own.
+    const scheduled = scheduledRow(plan, planned, measure.hsCode);
+    if (scheduled === undefined) {
+      return (planned.unscheduled ??= lineDue(type, undefined, measure));
+    }
+    if (type.base === 'vat_base' && measure.vat !== 'standard') {
+      return lineDue(type, scheduled, measure);
+    }
+    return (scheduled.due ??= lineDue(type, scheduled, measure));
+  });
+  const line = { measure, stamp: 0, dues };
+  if (plan.linesByHsCode.size >= MAX_REMEMBERED_HS_CODES) {
+    plan.linesByHsCode.clear();
+  }
+  plan.linesByHsCode.set(measure.hsCode, line);
+  return line;
 }
 
 /** What every item of one assessment shares. */
@@ -282,11 +351,22 @@ interface ItemContext {
   levies: PreferentialLevies;
   /** The rules used so far, in first-use order. */
   used: RulesUsed;
+  /** This assessment's number: a stamp equal to it says the stamped work is done for this assessment. */
+  serial: number;
+  /** Whether the default insurance rate is recorded as used yet. */
+  insuranceRateUsed: boolean;
   /** Scratch: the amount due under each charge code so far on the item being assessed. */
   due: (Dec | undefined)[];
   /** Each charge's total over the items so far, by position in Plan.codes, and those positions in order of first appearance. */
-  totals: (Dec | undefined)[];
+  totals: DecTotal[];
+  /** The assessment that last started each total. */
+  totalsStamp: number[];
   totalsOrder: number[];
+  /** Scratch: the base of the charge being worked out, and the item's total so far (sums without a Dec per step). */
+  base: DecTotal;
+  itemTotal: DecTotal;
+  /** Scratch: the item's CIF. */
+  cif: DecTotal;
   /** Scratch: what stops the item being assessed, copied out when there is anything. */
   errors: FieldError[];
   /**
@@ -311,15 +391,25 @@ function value(context: ItemContext, item: ItemInput, freightShare: Dec | undefi
   const { rules } = input;
   const freight = item.freight ?? freightShare ?? ZERO;
   const declaredInsurance = item.insurance ?? insuranceShare;
-  const costAndFreight = item.fob.plus(freight);
   let insurance: Dec;
+  let cif: Dec;
   if (declaredInsurance === undefined) {
-    used.add(rules.defaultInsuranceRate.ref);
+    if (!context.insuranceRateUsed) {
+      context.insuranceRateUsed = true;
+      used.add(rules.defaultInsuranceRate.ref);
+    }
+    const costAndFreight = item.fob.plus(freight);
     insurance = costAndFreight.percent(rules.defaultInsuranceRate.value);
+    cif = costAndFreight.plus(insurance);
   } else {
+    // Declared insurance: C&F is not shown, so CIF is summed without a Dec for it.
     insurance = declaredInsurance;
+    const sum = context.cif.start();
+    sum.add(item.fob);
+    sum.add(freight);
+    sum.add(insurance);
+    cif = sum.value();
   }
-  const cif = costAndFreight.plus(insurance);
   const base: Valuation = {
     currency: input.currency,
     exchangeRate: input.exchangeRate.rate,
@@ -351,13 +441,27 @@ function value(context: ItemContext, item: ItemInput, freightShare: Dec | undefi
 
 /** The ad valorem rates that load a retail price, for reducing a CRSP to a customs value. */
 function adValoremRates(context: ItemContext, item: ItemInput) {
-  const rows = scheduledRows(context.plan, item.measure.hsCode);
+  const line = linePlan(context.plan, item.measure);
   const fraction = (code: string) => {
     const type = context.input.schedule.types.find((t) => t.code === code);
     const at = context.plan.types.findIndex((p) => p.type === type);
-    return at >= 0 && resolveDue(context, at, rows[at], item) === CHARGED ? (context.dueCharge.rate ?? ZERO).div(HUNDRED) : ZERO;
+    return at >= 0 && resolveDue(context, at, line, item) === CHARGED ? (context.dueCharge.rate ?? ZERO).div(HUNDRED) : ZERO;
   };
   return { duty: fraction('ID'), excise: fraction('EXD'), vat: fraction('VAT'), idf: fraction('IDF'), rdl: fraction('RDL') };
+}
+
+/** The planned type's scheduled row for a line, one object per rate row whatever the lines under it. */
+function scheduledRow(plan: Plan, planned: PlannedType, hsCode: string): ScheduledRow | undefined {
+  const row = scheduledRate(plan.schedule, planned.type.code, hsCode);
+  if (row === undefined) {
+    return undefined;
+  }
+  let scheduled = planned.rows.get(row);
+  if (scheduled === undefined) {
+    scheduled = { row, stamp: 0, due: undefined, charge: { ...(row.rate === undefined ? {} : { rate: row.rate }), ...(row.specific ? { specific: row.specific } : {}) } };
+    planned.rows.set(row, scheduled);
+  }
+  return scheduled;
 }
 
 /** The scheduled rate for a line: the row under the longest HS prefix of the charge's rows in force. */
@@ -379,25 +483,39 @@ const CHARGED = 2;
 type DueKind = typeof NOT_DUE | typeof NIL | typeof CHARGED;
 
 /**
- * The due of the planned type at position `at` on the item; `scheduled` is its scheduled rate row
- * for the line. Returns its kind; for NIL and CHARGED the rule, method, charge (CHARGED) or nil
- * rate (NIL) and any further rules are left in the context's due fields.
+ * What a tariff line owes under one planned type, whatever the item and the procedure code: the
+ * kind, with the charge, rule, method and nil rate to leave in the context. `levyable`: the line
+ * reaches the preferential levies (its charge is not missing from the schedule, exempt or
+ * zero-rated), which a listed procedure code then decides for IDF and RDL, resting on `rule`.
  */
-function resolveDue(context: ItemContext, at: number, scheduled: ScheduledRow | undefined, item: ItemInput): DueKind {
-  const { type } = context.plan.types[at] as PlannedType;
-  const { measure } = item;
-  context.dueExtraCpcs = undefined;
-  context.dueExtraRule = undefined;
-  const preference = item.preference !== undefined && item.preference.charges.includes(type.code) ? item.preference : undefined;
-  if (preference) {
-    return nil(context, `preference: ${preference.agreement}`, preference.ref, ZERO);
-  }
+interface LineDue {
+  kind: DueKind;
+  charge: Charge;
+  rule: RuleRef;
+  method: string | undefined;
+  nilRate: Dec | undefined;
+  levyable: boolean;
+  /** The scheduled rate row it comes from, for a scheduled charge that has one for the line. */
+  scheduled: ScheduledRow | undefined;
+}
+
+function lineDue(type: ChargeTypeDef, scheduled: ScheduledRow | undefined, measure: TariffMeasure): LineDue {
+  const due = (kind: DueKind, charge: Charge, rule: RuleRef, method: string | undefined, levyable: boolean): LineDue => ({
+    kind,
+    charge,
+    rule,
+    method,
+    nilRate: kind === NIL ? ZERO : undefined,
+    levyable,
+    scheduled,
+  });
   let charge: Charge;
   let rule: RuleRef;
   let treatment: ChargeRateDef['treatment'] = 'standard';
   if (type.rateSource === 'schedule') {
     if (!scheduled) {
-      return NOT_DUE;
+      // No row for the line: nothing due, whatever the line (the rule is never read for NOT_DUE).
+      return due(NOT_DUE, NO_CHARGE, type.ref, undefined, false);
     }
     charge = scheduled.charge;
     rule = scheduled.row.ref;
@@ -412,24 +530,49 @@ function resolveDue(context: ItemContext, at: number, scheduled: ScheduledRow | 
     rule = measure.ref;
   }
   if (treatment === 'exempt' || treatment === 'zero') {
-    return nil(context, treatment === 'exempt' ? 'exempt' : 'zero-rated', rule, ZERO);
-  }
-  const preferential = type.code === 'IDF' ? context.levies.idf : type.code === 'RDL' ? context.levies.rdl : undefined;
-  if (preferential) {
-    context.dueCharge = preferential.charge;
-    context.dueRule = preferential.rate.ref;
-    context.dueMethod = 'preferential-cpc';
-    context.dueExtraCpcs = preferential.cpcs.ref;
-    context.dueExtraRule = rule;
-    return CHARGED;
+    return due(NIL, NO_CHARGE, rule, treatment === 'exempt' ? 'exempt' : 'zero-rated', false);
   }
   if (charge.rate === undefined && charge.specific === undefined) {
-    return type.code === 'ID' ? nil(context, 'free', rule, ZERO) : NOT_DUE;
+    return type.code === 'ID' ? due(NIL, NO_CHARGE, rule, 'free', true) : due(NOT_DUE, NO_CHARGE, rule, undefined, true);
   }
-  context.dueCharge = charge;
-  context.dueRule = rule;
-  context.dueMethod = treatment === 'reduced' ? 'reduced-rate' : undefined;
-  return CHARGED;
+  return due(CHARGED, charge, rule, treatment === 'reduced' ? 'reduced-rate' : undefined, true);
+}
+
+/**
+ * The due of the planned type at position `at` on the item of tariff line `line`. Returns its
+ * kind; for NIL and CHARGED the rule, method, charge (CHARGED) or nil rate (NIL) and any further
+ * rules are left in the context's due fields. A preference the item was granted comes first, then
+ * the preferential levies of a listed procedure code, then what the line owes (LineDue).
+ */
+function resolveDue(context: ItemContext, at: number, line: LinePlan, item: ItemInput): DueKind {
+  const { type } = context.plan.types[at] as PlannedType;
+  context.dueExtraCpcs = undefined;
+  context.dueExtraRule = undefined;
+  const preference = item.preference !== undefined && item.preference.charges.includes(type.code) ? item.preference : undefined;
+  if (preference) {
+    return nil(context, `preference: ${preference.agreement}`, preference.ref, ZERO);
+  }
+  const due = line.dues[at] as LineDue;
+  if (due.levyable && context.levies !== NO_LEVIES) {
+    const preferential = type.code === 'IDF' ? context.levies.idf : type.code === 'RDL' ? context.levies.rdl : undefined;
+    if (preferential) {
+      context.dueCharge = preferential.charge;
+      context.dueRule = preferential.rate.ref;
+      context.dueMethod = 'preferential-cpc';
+      context.dueExtraCpcs = preferential.cpcs.ref;
+      context.dueExtraRule = due.rule;
+      return CHARGED;
+    }
+  }
+  if (due.kind !== NOT_DUE) {
+    context.dueCharge = due.charge;
+    context.dueRule = due.rule;
+    context.dueMethod = due.method;
+    if (due.kind === NIL) {
+      context.dueNilRate = due.nilRate;
+    }
+  }
+  return due.kind;
 }
 
 function nil(context: ItemContext, method: string, rule: RuleRef, rate: Dec | undefined): DueKind {
@@ -466,55 +609,75 @@ function preferentialLevies(input: AssessmentInput): PreferentialLevies {
 }
 
 /** Every charge in force on the item, in sequence: each base built from what earlier charges actually made due. */
-function computeTaxes(context: ItemContext, item: ItemInput, customsValue: Dec): TaxLine[] | { errors: FieldError[] } {
+function computeTaxes(context: ItemContext, item: ItemInput, line: LinePlan, customsValue: Dec): TaxLine[] | { errors: FieldError[] } {
   const { plan, due, errors, used } = context;
   const lines: TaxLine[] = [];
-  errors.length = 0;
-  due.fill(undefined);
-  const rows = scheduledRows(plan, item.measure.hsCode);
+  if (errors.length !== 0) {
+    errors.length = 0; // a call into the runtime even when already empty
+  }
+  for (let k = 0; k < due.length; k++) {
+    due[k] = undefined; // a loop over a handful of slots costs less than the call to fill()
+  }
+  const itemTotal = context.itemTotal.start();
+  const dues = line.dues;
   const types = plan.types;
   for (let at = 0; at < types.length; at++) {
     const planned = types[at] as PlannedType;
-    const scheduled = rows[at];
+    const scheduled = (dues[at] as LineDue).scheduled;
     // Most scheduled charges (a levy on fuel, on listed goods) have no row for most lines: nothing
     // is due, unless a preference names the charge (it is then shown as nil).
     if (scheduled === undefined && planned.type.rateSource === 'schedule' && item.preference === undefined) {
       continue;
     }
-    let base = customsValue;
-    const baseSlots = planned.baseSlots;
-    for (let k = 0; k < baseSlots.length; k++) {
-      const amount = due[baseSlots[k] as number];
-      if (amount !== undefined) {
-        base = base.plus(amount);
+    const taxLine = chargeLine(context, at, line, baseOf(context, planned, customsValue), item, errors);
+    if (taxLine) {
+      if (planned.stamp !== context.serial) {
+        planned.stamp = context.serial; // its type's rule is recorded once an assessment
+        used.add(planned.type.ref);
       }
-    }
-    const line = chargeLine(context, at, scheduled, base, item, errors);
-    if (line) {
-      used.add(planned.type.ref);
-      lines.push(line);
-      due[planned.slot] = line.amount;
-      const sofar = context.totals[planned.slot];
-      if (sofar === undefined) {
+      lines.push(taxLine);
+      due[planned.slot] = taxLine.amount;
+      itemTotal.add(taxLine.amount);
+      const total = context.totals[planned.slot] as DecTotal;
+      if (context.totalsStamp[planned.slot] !== context.serial) {
+        context.totalsStamp[planned.slot] = context.serial;
         context.totalsOrder.push(planned.slot);
-        context.totals[planned.slot] = ZERO.plus(line.amount);
-      } else {
-        context.totals[planned.slot] = sofar.plus(line.amount);
+        total.start();
       }
+      total.add(taxLine.amount);
     }
   }
   return errors.length > 0 ? { errors: [...errors] } : lines;
 }
 
-function chargeLine(context: ItemContext, at: number, scheduled: ScheduledRow | undefined, base: Dec, item: ItemInput, errors: FieldError[]): TaxLine | undefined {
+/** The customs value plus the amounts due so far under the charges the planned type's base adds. */
+function baseOf(context: ItemContext, planned: PlannedType, customsValue: Dec): Dec {
+  const { due } = context;
+  const baseSlots = planned.baseSlots;
+  let sum: DecTotal | undefined;
+  for (let k = 0; k < baseSlots.length; k++) {
+    const amount = due[baseSlots[k] as number];
+    if (amount !== undefined) {
+      if (sum === undefined) {
+        sum = context.base.start();
+        sum.add(customsValue);
+      }
+      sum.add(amount);
+    }
+  }
+  return sum === undefined ? customsValue : sum.value();
+}
+
+function chargeLine(context: ItemContext, at: number, linePlan: LinePlan, base: Dec, item: ItemInput, errors: FieldError[]): TaxLine | undefined {
   const { type } = context.plan.types[at] as PlannedType;
   const { used } = context;
-  const kind = resolveDue(context, at, scheduled, item);
+  const scheduled = (linePlan.dues[at] as LineDue).scheduled;
+  const kind = resolveDue(context, at, linePlan, item);
   if (kind === NOT_DUE) {
     return undefined;
   }
   const rule = context.dueRule;
-  used.add(rule);
+  recordRule(context, rule, scheduled, item);
   if (kind === NIL) {
     const rate = context.dueNilRate;
     const method = context.dueMethod as string;
@@ -541,6 +704,25 @@ function chargeLine(context: ItemContext, at: number, scheduled: ScheduledRow | 
   }
   // A relief applies to the charge as due, before the next base is built on it.
   return item.reliefs?.length ? relieveLine(line, item.reliefs, rounder(rounding), context.used.use) : line;
+}
+
+/**
+ * Records a line's rule as used, skipping the scan of the rules used when this assessment has
+ * already recorded it: the item's own tariff line (recorded as the item starts), or a scheduled
+ * rate row stamped with this assessment.
+ */
+function recordRule(context: ItemContext, rule: RuleRef, scheduled: ScheduledRow | undefined, item: ItemInput): void {
+  if (rule === item.measure.ref) {
+    return;
+  }
+  if (scheduled !== undefined && rule === scheduled.row.ref) {
+    if (scheduled.stamp !== context.serial) {
+      scheduled.stamp = context.serial;
+      context.used.add(rule);
+    }
+    return;
+  }
+  context.used.add(rule);
 }
 
 /** Holds a charge within its type's minimum and maximum, in KES, when it has them. */
