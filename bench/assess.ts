@@ -21,24 +21,13 @@ import { Dec } from '../src/platform/money.ts';
 import { assess, type AssessmentInput, type ItemInput, type TariffMeasure } from '../src/modules/assessment/index.ts';
 import { measureFrom } from '../src/modules/tariff/tariff.service.ts';
 import { normaliseHsCode, sampleFiles } from '../src/modules/tariff/index.ts';
-import { rulesAt, scheduleAt, units } from '../test/rules.ts';
+import { prng, rulesAt, scheduleAt, units } from '../test/rules.ts';
 import { runLoad, startServer, type LoadResult } from './harness.ts';
 
 const args = process.argv.slice(2);
 const seconds = Number(args[args.indexOf('--seconds') + 1] || 10) || 10;
 const withHttp = !args.includes('--no-http');
 const date = '2025-03-01';
-
-function prng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function tariffLines(): Promise<TariffMeasure[]> {
   const { records } = await readCsv(sampleFiles.tariff);

@@ -65,3 +65,29 @@ export function scheduleAt(date: string, edit: (file: ChargesFile) => ChargesFil
     rates: inForce(parsed.rates).map((r, i) => ({ ...r, id: `r${i}` })),
   });
 }
+
+/** mulberry32: a small seeded generator, so every run draws the same inputs. */
+export function prng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Every Dec as its units and scale, so equal results mean the same figures digit for digit and scale for scale. */
+export function canonical(x: unknown): unknown {
+  if (x instanceof Dec) {
+    return `${x.units}e-${x.scale}`;
+  }
+  if (Array.isArray(x)) {
+    return x.map(canonical);
+  }
+  if (x && typeof x === 'object') {
+    return Object.fromEntries(Object.entries(x).map(([k, v]) => [k, canonical(v)]));
+  }
+  return x;
+}

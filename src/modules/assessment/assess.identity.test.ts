@@ -12,23 +12,11 @@ import { readCsv } from "#platform/csv.ts";
 import { Dec, onExactPath } from "#platform/money.ts";
 import { measureFrom } from "../tariff/tariff.service.ts";
 import { normaliseHsCode, sampleFiles, type ChargesFile } from "../tariff/index.ts";
-import { rulesAt, scheduleAt, units } from "../../../test/rules.ts";
+import { canonical, prng, rulesAt, scheduleAt, units } from "../../../test/rules.ts";
 import { assess } from "./assess.ts";
 import type { AssessmentInput, ItemInput, ReliefGrant, RuleRef, TariffMeasure } from "./assessment.types.ts";
 
 const date = "2025-03-01";
-
-/** mulberry32: a small seeded generator, so every run draws the same consignments. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Row = Record<string, string | undefined>;
 const rows: Row[] = (await readCsv(sampleFiles.tariff)).records
@@ -118,19 +106,6 @@ function consignment(seed: number, w: World): AssessmentInput {
   };
 }
 
-/** Every Dec as its units and scale, so equal results mean the same figures digit for digit and scale for scale. */
-const canonical = (x: unknown): unknown => {
-  if (x instanceof Dec) {
-    return `${x.units}e-${x.scale}`;
-  }
-  if (Array.isArray(x)) {
-    return x.map(canonical);
-  }
-  if (x && typeof x === "object") {
-    return Object.fromEntries(Object.entries(x).map(([k, v]) => [k, canonical(v)]));
-  }
-  return x;
-};
 
 describe("the fast path against the exact one, over the sample tariff", () => {
   const fast = world();

@@ -8,7 +8,7 @@ import {
   type Assessment,
 } from "./index.ts";
 import { Dec, onExactPath } from "#platform/money.ts";
-import { rulesAt, measure, d, scheduleAt, units } from "../../../test/rules.ts";
+import { canonical, rulesAt, measure, d, scheduleAt, units } from "../../../test/rules.ts";
 
 const kes = { currency: "KES", rate: d(1), ref: { kind: "declared" as const } };
 
@@ -823,20 +823,6 @@ describe("the fast path against the exact one", () => {
   // The engine's figures are Decs on safe-integer numbers where they fit (and apportionment on
   // integers); onExactPath keeps every Dec on BigInt, the arithmetic as it was before any fast
   // path. Whole assessments must come out the same, unit for unit and scale for scale.
-  const canonical = (x: unknown): unknown => {
-    if (x instanceof Dec) {
-      return `${x.units}e-${x.scale}`;
-    }
-    if (Array.isArray(x)) {
-      return x.map(canonical);
-    }
-    if (x && typeof x === "object") {
-      return Object.fromEntries(
-        Object.entries(x).map(([k, v]) => [k, canonical(v)]),
-      );
-    }
-    return x;
-  };
   /** A decimal as units and scale: ordinary, huge (past 2^53 once scaled), many decimals, zero. */
   const decimal = (maxUnits: bigint) =>
     fc.oneof(
