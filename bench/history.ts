@@ -9,7 +9,7 @@
 //  - lodgement itself at a fixed rate, and the same on an empty database in the same run: the
 //    ceiling the history must not lower.
 // Lookups pick their references at random across all ten years, so old years are read as much as
-// new ones. Every figure is given at the seeded size and on an empty database, with the footprint
+// new ones; each is warmed up on half of them (not measured) and measured on the other half. Every figure is given at the seeded size and on an empty database, with the footprint
 // of the seeded history (bytes per declaration) and the machine's load average. With --plans it
 // writes to docs/history-plans.md the footprint and the EXPLAIN ANALYZE of every read the server
 // sends for each of these requests (lodgement's valuation reference included), keeping what is
@@ -79,13 +79,13 @@ function summarise(ms: number[], errors: number): Latency {
 }
 
 /** Closed loop: `concurrency` clients take the next URL until `requests` have been answered. */
-async function measure(urls: string[], headers: Record<string, string>, follow?: (body: string) => string | null): Promise<Latency> {
+async function measure(urls: string[], headers: Record<string, string>, follow?: (body: string) => string | null, count = requests): Promise<Latency> {
   const ms: number[] = [];
   let errors = 0;
   let next = 0;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
-      while (next < requests) {
+      while (next < count) {
         let url: string | null = urls[next++ % urls.length]!;
         // A paged walk: each page's cursor leads to the next one, up to five pages.
         for (let page = 0; url !== null && page < (follow ? 5 : 1); page++) {
@@ -422,16 +422,37 @@ try {
   await db.end();
 }
 
-/** The four lookups, on references drawn from `s`. */
+/** Requests sent to each lookup before it is measured, on other references: JIT, pool connections, caches. */
+const warmUpRequests = 200;
+
+/**
+ * The four lookups, on references drawn from `s`: each first warmed up on half of the sample (not
+ * measured), then measured on the other half, so a figure is the server's steady state and not
+ * its first requests (the first of a fresh server open pool connections and compile code paths).
+ */
 async function lookups(url: string, s: Awaited<ReturnType<typeof samples>>) {
   const trader = await login(url, 'nmotors.owner');
-  const byReference = await measure(s.references.map((r) => `${url}/api/v1/declarations/by-reference/${r.reference}`), agentKey);
-  const byBl = await measure(s.bls.map((n) => `${url}/api/v1/transport-documents/${n}`), carrierKey);
-  const list = await measure([`${url}/api/v1/declarations?limit=50`], trader, (body) => {
+  const halves = <T>(all: T[]) => {
+    const middle = Math.ceil(all.length / 2);
+    return all.length < 2 ? { warm: all, measured: all } : { warm: all.slice(middle), measured: all.slice(0, middle) };
+  };
+  const references = halves(s.references);
+  const bls = halves(s.bls);
+  const byReferenceUrls = (refs: typeof s.references) => refs.map((r) => `${url}/api/v1/declarations/by-reference/${r.reference}`);
+  const byBlUrls = (numbers: string[]) => numbers.map((n) => `${url}/api/v1/transport-documents/${n}`);
+  const timelineUrls = (refs: typeof s.references) => refs.map((r) => `${url}/api/v1/timeline?bl=${r.bl}${r.carrier ? `&carrier=${r.carrier}` : ''}`);
+  const nextPage = (body: string) => {
     const cursor = (JSON.parse(body) as { nextCursor: string | null }).nextCursor;
     return cursor ? `${url}/api/v1/declarations?limit=50&cursor=${encodeURIComponent(cursor)}` : null;
-  });
-  const timeline = await measure(s.references.map((r) => `${url}/api/v1/timeline?bl=${r.bl}${r.carrier ? `&carrier=${r.carrier}` : ''}`), agentKey);
+  };
+  await measure(byReferenceUrls(references.warm), agentKey, undefined, warmUpRequests);
+  const byReference = await measure(byReferenceUrls(references.measured), agentKey);
+  await measure(byBlUrls(bls.warm), carrierKey, undefined, warmUpRequests);
+  const byBl = await measure(byBlUrls(bls.measured), carrierKey);
+  await measure([`${url}/api/v1/declarations?limit=50`], trader, nextPage, warmUpRequests / 5);
+  const list = await measure([`${url}/api/v1/declarations?limit=50`], trader, nextPage);
+  await measure(timelineUrls(references.warm), agentKey, undefined, warmUpRequests);
+  const timeline = await measure(timelineUrls(references.measured), agentKey);
   return { byReference, byBl, list, timeline };
 }
 
