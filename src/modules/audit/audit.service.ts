@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../../schema.ts';
-import { deferredBatch, sendWrites, type DeferredWrite, type Tx } from '#platform/db/transaction.ts';
+import { deferOrWrite, type DeferredWrite, type Tx } from '#platform/db/transaction.ts';
 
 import type { Actor } from '#platform/http/auth.ts';
 export type { Actor };
@@ -86,13 +86,7 @@ const plain = (v: unknown): unknown => (v === undefined ? null : (JSON.parse(JSO
  * transaction's other deferred writes. Elsewhere, at once.
  */
 export async function recordAudit(tx: Tx, entry: AuditEntry): Promise<void> {
-  const pending = { entry, at: entry.at ?? new Date() };
-  const batch = deferredBatch(tx, 'audit', auditWrites);
-  if (batch) {
-    batch.push(pending);
-  } else {
-    await sendWrites(tx, await auditWrites(tx, [pending]));
-  }
+  await deferOrWrite(tx, 'audit', auditWrites, { entry, at: entry.at ?? new Date() });
 }
 
 interface PendingAudit {

@@ -11,8 +11,8 @@ type Q = Kysely<DB>;
 type Insert<T extends keyof RiskTables> = Insertable<RiskTables[T]>;
 type NewSelection = Insert<'risk_selection'> & { id: string; declaration_id: string; decided_at: Date };
 
-function selectionWrites(tx: Tx, decisions: NewSelection[]): Promise<DeferredWrite[]> {
-  return Promise.resolve([tx.insertInto('risk_selection').values(decisions)]);
+function selectionWrites(tx: Tx, decisions: NewSelection[]): DeferredWrite[] {
+  return [tx.insertInto('risk_selection').values(decisions)];
 }
 
 /** What the engine decides with: active rules, active watchlists with their entries, prohibited goods, settings. */
@@ -75,7 +75,7 @@ export const riskRepository = {
     }
     const batch = deferredBatch(tx, 'risk_selection', selectionWrites);
     if (!batch) {
-      await sendWrites(tx, await selectionWrites(tx, [row]));
+      await sendWrites(tx, selectionWrites(tx, [row]));
       return;
     }
     // A decision of this transaction not yet written is superseded here, before it is written.

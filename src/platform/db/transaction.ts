@@ -42,7 +42,7 @@ function delayAfter(attempt: number): number {
  * two deferred writes may change the same row (one statement's CTEs all see the same snapshot).
  */
 export type DeferredWrite = OperationNodeSource & Compilable;
-export type DeferredFlush<T> = (tx: Tx, items: T[]) => Promise<DeferredWrite[]>;
+export type DeferredFlush<T> = (tx: Tx, items: T[]) => DeferredWrite[] | Promise<DeferredWrite[]>;
 interface Batch {
   items: unknown[];
   flush: DeferredFlush<unknown>;
@@ -73,6 +73,19 @@ export function deferredBatch<T>(tx: Tx, kind: string, flush: DeferredFlush<T>):
     batches.set(kind, batch);
   }
   return batch.items as T[];
+}
+
+/**
+ * Defers `item` to the transaction's batch of this kind, written by `writesOf` just before COMMIT;
+ * in a transaction that does not defer, writes it at once.
+ */
+export async function deferOrWrite<T>(tx: Tx, kind: string, writesOf: DeferredFlush<T>, item: T): Promise<void> {
+  const batch = deferredBatch(tx, kind, writesOf);
+  if (batch) {
+    batch.push(item);
+  } else {
+    await sendWrites(tx, await writesOf(tx, [item]));
+  }
 }
 
 /** Sends writes at once: one as it is, several as one statement. */

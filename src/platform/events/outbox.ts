@@ -6,7 +6,7 @@ import { sql, type Kysely, type Selectable } from 'kysely';
 import type { DB } from '../../schema.ts';
 import { isConnectionError } from '../db/errors.ts';
 import { perDatabase, traitsOf } from '../db/registry.ts';
-import { deferredBatch, sendWrites, type DeferredWrite, type Tx } from '../db/transaction.ts';
+import { deferOrWrite, type DeferredWrite, type Tx } from '../db/transaction.ts';
 
 export interface OutboxEvent<T = unknown> {
   id: string;
@@ -21,17 +21,11 @@ export type Subscriber = (event: OutboxEvent, db: Kysely<DB>) => Promise<void>;
 
 /** Publishes in the caller's transaction; under inTransaction all of its events go in one insert, with the transaction's other deferred writes, just before COMMIT. */
 export async function publish(tx: Tx, topic: string, key: string, payload: unknown): Promise<void> {
-  const event = { topic, key, payload: JSON.stringify(payload) };
-  const batch = deferredBatch(tx, 'outbox', eventWrites);
-  if (batch) {
-    batch.push(event);
-  } else {
-    await sendWrites(tx, await eventWrites(tx, [event]));
-  }
+  await deferOrWrite(tx, 'outbox', eventWrites, { topic, key, payload: JSON.stringify(payload) });
 }
 
-function eventWrites(tx: Tx, events: { topic: string; key: string; payload: string }[]): Promise<DeferredWrite[]> {
-  return Promise.resolve([tx.insertInto('outbox').values(events)]);
+function eventWrites(tx: Tx, events: { topic: string; key: string; payload: string }[]): DeferredWrite[] {
+  return [tx.insertInto('outbox').values(events)];
 }
 
 export interface OutboxWorkerOptions {

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { DB } from '../../schema.ts';
-import { deferredBatch, inTransaction, sendWrites, type DeferredWrite, type Tx } from '../db/transaction.ts';
+import { deferOrWrite, inTransaction, type DeferredWrite, type Tx } from '../db/transaction.ts';
 import { ProblemError } from './problem.ts';
 
 export interface Outcome<T> {
@@ -84,17 +84,10 @@ interface Completion {
 }
 
 /** The key's outcome, written with the transaction's other deferred writes just before COMMIT (the claim row is ours, locked since the claim). */
-async function recordOutcome(tx: Tx, completion: Completion): Promise<void> {
-  const batch = deferredBatch(tx, 'idempotency', completionWrites);
-  if (batch) {
-    batch.push(completion);
-  } else {
-    await sendWrites(tx, await completionWrites(tx, [completion]));
-  }
+function recordOutcome(tx: Tx, completion: Completion): Promise<void> {
+  return deferOrWrite(tx, 'idempotency', completionWrites, completion);
 }
 
-function completionWrites(tx: Tx, completions: Completion[]): Promise<DeferredWrite[]> {
-  return Promise.resolve(
-    completions.map((c) => tx.updateTable('idempotency_record').set({ status: c.status, response: c.response }).where('scope', '=', c.scope).where('key', '=', c.key)),
-  );
+function completionWrites(tx: Tx, completions: Completion[]): DeferredWrite[] {
+  return completions.map((c) => tx.updateTable('idempotency_record').set({ status: c.status, response: c.response }).where('scope', '=', c.scope).where('key', '=', c.key));
 }
