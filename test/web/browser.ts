@@ -95,3 +95,6 @@ export async function fillItem(page: Page, item: ItemRow): Promise<Locator> {
   await field(page, 'Packages').fill(item.packages);
   return hs;
 }
+
+/** A figure as the page shows it, without its thousands separators, to compare with the API's. */
+export const figure = (text: string | null): string => (text ?? '').replace(/,/g, '').trim();

@@ -8,13 +8,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { expectStatus, roster, startJourney, untilStatus, type Journey } from '../e2e/cargo.ts';
 import { exporterPin, lodgeExport, registerAndPay, teaExport } from '../e2e/export-kit.ts';
-import { field, fieldErrors, fillItem, launch, login, newPage, shoot } from './browser.ts';
+import { field, fieldErrors, figure, fillItem, launch, login, newPage, shoot } from './browser.ts';
 
 let journey: Journey;
 let browser: Browser;
 let base: string;
-
-const figure = (text: string | null) => (text ?? '').replace(/,/g, '').trim();
 
 beforeAll(async () => {
   journey = await startJourney('2026-06-15T05:00:00Z');

@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { blNumber, expectStatus, lodgeManifest, roster, startJourney, untilStatus, waitFor, type Journey } from '../e2e/cargo.ts';
-import { field, fieldErrors, fillItem, launch, login as loginAt, newPage as pageIn, shoot } from './browser.ts';
+import { field, fieldErrors, figure, fillItem, launch, login as loginAt, newPage as pageIn, shoot } from './browser.ts';
 import { lodgeRedConsignment } from './red-consignment.ts';
 
 let journey: Journey;
@@ -17,8 +17,6 @@ let base: string;
 
 const newPage = () => pageIn(browser);
 const login = (page: Page, username: string) => loginAt(page, base, username);
-
-const figure = (text: string | null) => (text ?? '').replace(/,/g, '').trim();
 
 beforeAll(async () => {
   journey = await startJourney('2026-06-15T05:00:00Z');
