@@ -7,9 +7,13 @@ import { fileURLToPath } from 'node:url';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-export function tsx(script: string, args: string[], env: NodeJS.ProcessEnv, stdout: 'pipe' | 'ignore'): ChildProcess {
-  return spawn(path.join(root, 'node_modules/.bin/tsx'), [path.join(root, script), ...args], { env, stdio: ['ignore', stdout, 'inherit'] });
+/** Runs a script under tsx; `nodeFlags` go to node itself (e.g. --cpu-prof, which NODE_OPTIONS refuses). */
+export function tsx(script: string, args: string[], env: NodeJS.ProcessEnv, stdout: 'pipe' | 'ignore', nodeFlags: string[] = []): ChildProcess {
+  return spawn(path.join(root, 'node_modules/.bin/tsx'), [...nodeFlags, path.join(root, script), ...args], { env, stdio: ['ignore', stdout, 'inherit'] });
 }
+
+/** Node flags for the server under test, from BENCH_SERVER_NODE_FLAGS: say, `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it. */
+const serverNodeFlags = (process.env.BENCH_SERVER_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '');
 
 export interface Server {
   url: string;
@@ -42,7 +46,7 @@ async function freePort(portBase: number): Promise<number> {
 /** Starts `npm start`'s entry point with these settings on a free port and waits for /health. */
 export async function startServer(env: NodeJS.ProcessEnv, portBase: number): Promise<Server> {
   const port = await freePort(portBase);
-  const child = tsx('src/main.ts', [], { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' }, 'ignore');
+  const child = tsx('src/main.ts', [], { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' }, 'ignore', serverNodeFlags);
   const url = `http://127.0.0.1:${port}`;
   const stop = async () => {
     child.kill('SIGTERM');

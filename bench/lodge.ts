@@ -14,9 +14,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import pg from 'pg';
 import { runLoad, startServer, type LoadResult } from './harness.ts';
+import { perUnit, snapshot, spent, type Groups } from './cpu.ts';
 
 const args = process.argv.slice(2);
 const opt = (name: string, fallback: string) => {
@@ -106,7 +108,7 @@ const fresh: Record<string, Record<string, string>> = {
 };
 
 /** Transactions per second the database sustains for one lodgement's writes (pgbench, 8 clients). */
-async function databaseCeiling(): Promise<number> {
+async function databaseCeiling(): Promise<{ transactionsPerSecond: number; databaseCpuMs: number; pgbenchCpuMs: number }> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   const statements: string[] = [];
@@ -130,13 +132,31 @@ async function databaseCeiling(): Promise<number> {
   const script = ['\\set a random(1, 9000000000000000000)', '\\set b random(1, 9000000000000000000)', 'begin;', ...statements, 'commit;'].join('\n');
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'forodha-ceiling-')), 'lodgement.sql');
   fs.writeFileSync(file, script);
-  const out = execFileSync(pgbench(), ['-n', '-f', file, '-c', '8', '-j', '2', '-T', String(ceilingSeconds), databaseUrl], { encoding: 'utf8' });
-  const tps = /tps = ([\d.]+)/.exec(out);
+  const running = promisify(execFile)(pgbench(), ['-n', '-f', file, '-c', '8', '-j', '2', '-T', String(ceilingSeconds), databaseUrl], { encoding: 'utf8' });
+  // The database's CPU per transaction, over the run's middle (pgbench's connections end with it).
+  const window = Math.max(ceilingSeconds - 2, 1);
+  await sleep(1000);
+  const before = snapshot();
+  await sleep(window * 1000);
+  const cpu = spent(before, snapshot(), cpuGroups);
+  const { stdout } = await running;
+  const tps = /tps = ([\d.]+)/.exec(stdout);
   if (!tps?.[1]) {
-    throw new Error(`pgbench printed no tps:\n${out}`);
+    throw new Error(`pgbench printed no tps:\n${stdout}`);
   }
-  return Math.round(Number(tps[1]));
+  const transactionsPerSecond = Math.round(Number(tps[1]));
+  return { transactionsPerSecond, databaseCpuMs: perUnit(cpu.database!, transactionsPerSecond * window), pgbenchCpuMs: perUnit(cpu.pgbench!, transactionsPerSecond * window) };
 }
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Whose CPU is counted: the server (its workers too), this database's backends, the load generator, pgbench. */
+const cpuGroups: Groups = {
+  server: (c) => c.includes('src/main.ts'),
+  database: (c) => c.startsWith('postgres') && c.includes(` ${new URL(databaseUrl).pathname.slice(1)} `),
+  load: (c) => c.includes('bench/load.ts'),
+  pgbench: (c) => c.startsWith('pgbench') || c.includes('/pgbench '),
+};
 
 function pgbench(): string {
   for (const candidate of ['/usr/bin/pgbench', '/usr/lib/postgresql/17/bin/pgbench', '/usr/lib/postgresql/16/bin/pgbench', '/usr/lib/postgresql/15/bin/pgbench']) {
@@ -161,19 +181,27 @@ try {
   fs.writeFileSync(bodiesFile, JSON.stringify(bls.map(declaration)));
 
   await load({ seconds: 3, connections: 8 }, bodiesFile); // warm-up: JIT, caches, pool
+  const before = snapshot();
   const sustained = await load({ seconds, connections }, bodiesFile);
+  const cpu = spent(before, snapshot(), cpuGroups);
+  const lodged = sustained.statuses['201'] ?? 0;
+  const cpuPerDeclaration = { serverMs: perUnit(cpu.server!, lodged), databaseMs: perUnit(cpu.database!, lodged) };
   console.log(`sustained: ${sustained.requestsPerSecond} declarations/s over ${sustained.requests} lodgements (${connections} connections), p50 ${sustained.p50Ms} ms, p99 ${sustained.p99Ms} ms, errors ${sustained.errors}`);
+  console.log(`CPU per declaration: server ${cpuPerDeclaration.serverMs} ms, database ${cpuPerDeclaration.databaseMs} ms`);
   const fixed = await load({ seconds, rate: fixedRate }, bodiesFile);
   console.log(`at ${fixedRate}/s: p50 ${fixed.p50Ms} ms, p90 ${fixed.p90Ms} ms, p99 ${fixed.p99Ms} ms, max ${fixed.maxMs} ms, errors ${fixed.errors}`);
-  const ceiling = await databaseCeiling();
+  const { transactionsPerSecond: ceiling, databaseCpuMs, pgbenchCpuMs } = await databaseCeiling();
   console.log(`database ceiling: ${ceiling} lodgement-shaped transactions/s (pgbench, 8 clients); sustained is ${Math.round((sustained.requestsPerSecond / ceiling) * 1000) / 10}% of it`);
+  console.log(`database CPU per transaction: pgbench's ${databaseCpuMs} ms, a lodgement's ${cpuPerDeclaration.databaseMs} ms (${Math.round((databaseCpuMs / cpuPerDeclaration.databaseMs) * 1000) / 10}% of it is the ceiling's shape)`);
   console.log(
     JSON.stringify({
       itemsPerDeclaration: 3,
       workers,
       load: os.loadavg().map((l) => Math.round(l * 100) / 100),
-      databaseCeiling: { transactionsPerSecond: ceiling, clients: 8, shape: 'header + 3 items + audit record + outbox event, one commit' },
+      databaseCeiling: { transactionsPerSecond: ceiling, clients: 8, shape: 'header + 3 items + audit record + outbox event, one commit', databaseCpuMsPerTransaction: databaseCpuMs, pgbenchCpuMsPerTransaction: pgbenchCpuMs },
       ratioToCeiling: Math.round((sustained.requestsPerSecond / ceiling) * 1000) / 1000,
+      cpuMsPerDeclaration: cpuPerDeclaration,
+      databaseCpuRatioToCeiling: Math.round((databaseCpuMs / cpuPerDeclaration.databaseMs) * 1000) / 1000,
       sustained: { declarationsPerSecond: sustained.requestsPerSecond, connections, p50Ms: sustained.p50Ms, p99Ms: sustained.p99Ms, errors: sustained.errors, statuses: sustained.statuses },
       fixedRate: { rate: fixedRate, achieved: fixed.requestsPerSecond, p50Ms: fixed.p50Ms, p90Ms: fixed.p90Ms, p99Ms: fixed.p99Ms, errors: fixed.errors },
     }),

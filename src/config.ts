@@ -16,6 +16,8 @@ export interface Config {
   workers: number;
   /** Maximum connections in the PostgreSQL pool (of each worker). */
   dbPoolSize: number;
+  /** Prepare repeated statements once per connection (off behind a pooler that cannot keep them). */
+  dbPreparedStatements: boolean;
   /** Load demo organisations, users and sample data on start (only ever on a loopback host). */
   demo: boolean;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -182,6 +184,7 @@ export function loadConfig(env: Env = process.env): Config {
     databaseUrl,
     dataDir: path.resolve(env.DATA_DIR ?? 'data'),
     dbPoolSize: integer(env, 'DB_POOL_SIZE', 20, 1, 500),
+    dbPreparedStatements: boolean(env, 'DB_PREPARED_STATEMENTS', true),
     workers: workers(env, databaseUrl === undefined),
     demo: demoMode(env, host, databaseUrl === undefined),
     logLevel: logLevel as Config['logLevel'],

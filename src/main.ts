@@ -66,7 +66,7 @@ async function main(): Promise<void> {
   // A cluster worker finds the database prepared by the primary.
   const { database, prepared, warnings } = cluster.isWorker
     ? {
-        database: await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolSize, waitSeconds: config.dbWaitSeconds, onConnectionError: (err) => logConnectionLost(err) }),
+        database: await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolSize, preparedStatements: config.dbPreparedStatements, waitSeconds: config.dbWaitSeconds, onConnectionError: (err) => logConnectionLost(err) }),
         prepared: undefined,
         warnings: [],
       }

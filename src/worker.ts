@@ -45,6 +45,7 @@ export async function runWorker(config: Config = loadConfig()): Promise<number> 
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
     poolSize: Math.min(config.dbPoolSize, 5),
+    preparedStatements: config.dbPreparedStatements,
     waitSeconds: config.dbWaitSeconds,
     onConnectionError: (err) => log.warn({ err }, 'database connection lost; reconnecting on next poll'),
   });

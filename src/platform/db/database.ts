@@ -8,6 +8,7 @@ import type { DB } from '../../schema.ts';
 import { acquireDataLock, type DataLock } from './lock.ts';
 import { defaultWaitMs, registerDatabase, type DatabaseKind } from './registry.ts';
 import { locatingClient, parseHosts, PrimaryLocator, redactUrlText } from './hosts.ts';
+import { preparingClient, StatementNames } from './prepared.ts';
 
 export type { DatabaseKind } from './registry.ts';
 
@@ -31,6 +32,8 @@ export interface OpenOptions {
   databaseUrl: string | undefined;
   dataDir: string;
   poolSize?: number;
+  /** Prepare repeated statements once per connection (prepared.ts); default on. */
+  preparedStatements?: boolean;
   /** Who holds the embedded database (shown to anyone else who tries to open it). */
   holder?: string;
   /** How long write transactions keep retrying while the database is away (DB_WAIT_SECONDS). */
@@ -42,7 +45,7 @@ export interface OpenOptions {
 export async function openDatabase(options: OpenOptions): Promise<Database> {
   const waitMs = options.waitSeconds === undefined ? defaultWaitMs : options.waitSeconds * 1000;
   if (options.databaseUrl) {
-    return openPostgres(options.databaseUrl, options.poolSize ?? 20, waitMs, options.onConnectionError ?? (() => undefined));
+    return openPostgres(options.databaseUrl, { poolSize: options.poolSize ?? 20, prepared: options.preparedStatements ?? true }, waitMs, options.onConnectionError ?? (() => undefined));
   }
   const database = await openPglite(options.dataDir, options.holder ?? 'forodha');
   registerDatabase(database.db, { kind: 'pglite', waitMs });
@@ -80,7 +83,7 @@ function resilientPool(config: pg.PoolConfig, onConnectionError: (err: Error) =>
   return pool;
 }
 
-async function openPostgres(url: string, poolSize: number, waitMs: number, reportConnectionError: (err: Error) => void): Promise<Database> {
+async function openPostgres(url: string, { poolSize, prepared }: { poolSize: number; prepared: boolean }, waitMs: number, reportConnectionError: (err: Error) => void): Promise<Database> {
   // Waiting for a connection (a free slot, or a server that does not answer) is bounded like the
   // rest of a request's wait for the database, so an unreachable server ends in a 503, not a hang.
   const connectionTimeoutMillis = Math.max(waitMs, 1000);
@@ -88,7 +91,11 @@ async function openPostgres(url: string, poolSize: number, waitMs: number, repor
   // locator found (hosts.ts); a lost connection makes it look again.
   const hosts = parseHosts(url);
   const locator = hosts ? new PrimaryLocator(hosts, Math.min(Math.max(waitMs / 4, 1000), 5000)) : undefined;
-  const located: Partial<pg.PoolConfig> = locator && hosts ? { connectionString: hosts.urls[0], Client: locatingClient(locator) } : { connectionString: url };
+  // Statements sent again and again are prepared once per connection (prepared.ts), unless a
+  // pooler in front of the server cannot keep them (DB_PREPARED_STATEMENTS=false).
+  const Base = locator ? locatingClient(locator) : pg.Client;
+  const Client = prepared ? preparingClient(Base, new StatementNames()) : Base;
+  const located: Partial<pg.PoolConfig> = locator && hosts ? { connectionString: hosts.urls[0], Client } : { connectionString: url, Client };
   const onConnectionError = (err: Error) => {
     locator?.invalidate();
     reportConnectionError(err);

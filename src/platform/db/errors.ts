@@ -37,7 +37,15 @@ export function isConnectionError(err: unknown, depth = 0): boolean {
 /** True when running the whole transaction again is safe and may succeed. */
 export function isRetryable(err: unknown): boolean {
   const code = codeOf(err);
-  return (code !== undefined && raceCodes.has(code)) || isConnectionError(err);
+  return (code !== undefined && raceCodes.has(code)) || isConnectionError(err) || isStalePlan(err);
+}
+
+/**
+ * A prepared statement whose result columns a migration changed under it (see prepared.ts): the
+ * statement is prepared afresh under a new name, so running the transaction again succeeds.
+ */
+export function isStalePlan(err: unknown): boolean {
+  return codeOf(err) === '0A000' && /cached plan must not change result type/.test(String((err as { message?: unknown }).message));
 }
 
 /** True when the server is read-only (SQLSTATE 25006): a standby, reached after a failover. */

@@ -37,6 +37,12 @@ export interface OutboxWorkerOptions {
 
 type OutboxRow = Selectable<DB['outbox']>;
 
+/** One batch: how many due events it claimed, and how many of them were delivered. */
+interface Batch {
+  claimed: number;
+  delivered: number;
+}
+
 interface Outcome {
   delivered: string[];
   failed: { row: OutboxRow; error: string }[];
@@ -107,12 +113,18 @@ export class OutboxWorker {
   async drain(): Promise<number> {
     let delivered = 0;
     for (;;) {
-      const n = await this.deliverBatch();
-      delivered += n;
-      if (n === 0 || this.stopped) {
+      const batch = await this.deliverBatch();
+      delivered += batch.delivered;
+      // A batch short of full was all that was due: no second query to find nothing. What
+      // commits meanwhile kicks another drain (or waits for the poll, if published elsewhere).
+      if (batch.claimed < this.batchSize || this.stopped) {
         return delivered;
       }
     }
+  }
+
+  private get batchSize(): number {
+    return this.options.batchSize ?? 50;
   }
 
   /**
@@ -129,21 +141,25 @@ export class OutboxWorker {
    * Either way a crash between a subscriber's commit and the mark only means the event comes
    * again: at-least-once, and subscribers are idempotent.
    */
-  private async deliverBatch(): Promise<number> {
+  private async deliverBatch(): Promise<Batch> {
     const lockHolder = traitsOf(this.db)?.lockHolder as Kysely<DB> | undefined;
     return lockHolder ? this.deliverLocked(lockHolder) : this.deliverClaimedInMemory();
   }
 
-  private async deliverLocked(lockHolder: Kysely<DB>): Promise<number> {
+  private async deliverLocked(lockHolder: Kysely<DB>): Promise<Batch> {
     return lockHolder.transaction().execute(async (tx) => {
+      // Delivered rows leave dead entries in the partial index of due rows until VACUUM. A plain
+      // index scan marks them dead as it passes, so the next drain skips them; the bitmap scan the
+      // planner prefers does not, and every drain walked thousands of them (2.5 ms at 10,000).
+      await sql`set local enable_bitmapscan = off`.execute(tx);
       const rows = await this.due(tx).forUpdate().skipLocked().execute();
       const outcome = await this.deliver(rows);
       await this.record(tx, outcome);
-      return outcome.delivered.length;
+      return { claimed: rows.length, delivered: outcome.delivered.length };
     });
   }
 
-  private async deliverClaimedInMemory(): Promise<number> {
+  private async deliverClaimedInMemory(): Promise<Batch> {
     const claims = claimedInMemory(this.db);
     const found = await this.due(this.db, [...claims]).execute();
     // Filter and claim in one synchronous step: another worker's query may have found the same rows.
@@ -152,7 +168,7 @@ export class OutboxWorker {
     try {
       const outcome = await this.deliver(rows);
       await this.record(this.db, outcome);
-      return outcome.delivered.length;
+      return { claimed: rows.length, delivered: outcome.delivered.length };
     } finally {
       rows.forEach((r) => claims.delete(r.id));
     }
@@ -169,7 +185,7 @@ export class OutboxWorker {
     if (skip.length > 0) {
       query = query.where('id', 'not in', skip);
     }
-    return query.orderBy('id').limit(this.options.batchSize ?? 50);
+    return query.orderBy('id').limit(this.batchSize);
   }
 
   /** Hands each event to its subscribers, in order; one failing does not stop the others. */

@@ -1,0 +1,98 @@
+// Statements sent again and again are prepared once per connection, so PostgreSQL parses and plans
+// them once rather than on every request: on the lodgement path planning was a third of the
+// database's time per statement (pg_stat_statements, bench:lodge), and the text of the longer
+// statements (the deferred writes of a transaction) crossed the socket every time.
+//
+// Kysely sends every query as text with parameters; a pg Client class of ours turns a text seen
+// before into a named prepared statement. Bounded both ways, because each name costs memory in
+// every server connection that prepares it:
+// - a text is named only once it has been seen `namedAfter` times (one-off statements are not);
+// - at most `maxNames` texts are named per process, and at most `maxCounted` are counted.
+// A migration that changes a table's columns under a running server makes PostgreSQL refuse a
+// prepared `select *` of it ("cached plan must not change result type", 0A000): the text then gets
+// a new name, so the next use prepares it afresh. A statement sent outside a transaction is sent
+// again at once under the new name; a transaction that met it fails like any other refused
+// statement, and a write transaction runs again (errors.ts: isStalePlan).
+import type pg from 'pg';
+import { isStalePlan } from './errors.ts';
+
+export interface StatementNaming {
+  namedAfter: number;
+  maxNames: number;
+  maxCounted: number;
+}
+
+const defaults: StatementNaming = { namedAfter: 2, maxNames: 400, maxCounted: 4000 };
+
+/** Which texts have a name, and how often the others have been seen. */
+export class StatementNames {
+  private readonly names = new Map<string, string>();
+  private readonly seen = new Map<string, number>();
+  private next = 0;
+
+  constructor(private readonly naming: StatementNaming = defaults) {}
+
+  /** The name to prepare this text under, or undefined to send it unnamed. */
+  nameOf(text: string): string | undefined {
+    const name = this.names.get(text);
+    if (name !== undefined || !preparable(text)) {
+      return name;
+    }
+    const count = (this.seen.get(text) ?? 0) + 1;
+    if (count < this.naming.namedAfter) {
+      if (this.seen.size < this.naming.maxCounted || this.seen.has(text)) {
+        this.seen.set(text, count);
+      }
+      return undefined;
+    }
+    if (this.names.size >= this.naming.maxNames) {
+      return undefined;
+    }
+    this.seen.delete(text);
+    return this.rename(text);
+  }
+
+  /** A fresh name for a text whose prepared statement the server refused (see above). */
+  rename(text: string): string {
+    const name = `forodha_${(this.next++).toString(36)}`;
+    this.names.set(text, name);
+    return name;
+  }
+
+  get size(): number {
+    return this.names.size;
+  }
+}
+
+/** Only plannable statements: transaction control and settings gain nothing from a name. */
+function preparable(text: string): boolean {
+  return /^\s*(select|insert|update|delete|with)\b/i.test(text);
+}
+
+/** A pg Client class that prepares the texts `names` has named. */
+export function preparingClient(Base: typeof pg.Client, names: StatementNames): typeof pg.Client {
+  class PreparingClient extends Base {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- pg's overloads (config or text, promise or callback) in one body
+    override query(config: any, values?: any, callback?: any): any {
+      const name = typeof config === 'string' && Array.isArray(values) && callback === undefined ? names.nameOf(config) : undefined;
+      if (name === undefined) {
+        // eslint-disable-next-line @typescript-eslint/no-unsafe-argument -- passed through as given
+        return super.query(config, values, callback);
+      }
+      const text = config as string;
+      // Outside a transaction nothing was undone by the refusal: the statement is sent again at once.
+      const alone = (this as unknown as { _txStatus?: string | null })._txStatus === 'I';
+      return (super.query({ name, text, values: values as unknown[] }) as Promise<pg.QueryResult>).catch((err: unknown) => {
+        if (!isStalePlan(err)) {
+          throw err;
+        }
+        const fresh = names.nameOf(text) === name ? names.rename(text) : (names.nameOf(text) ?? name);
+        if (!alone) {
+          throw err;
+        }
+        return super.query({ name: fresh, text, values: values as unknown[] }) as Promise<pg.QueryResult>;
+      });
+    }
+  }
+  return PreparingClient;
+}
