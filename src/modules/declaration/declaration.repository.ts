@@ -1,5 +1,5 @@
 // The only file that touches the declaration tables.
-import { sql, type Kysely, type Updateable } from 'kysely';
+import { sql, type Insertable, type Kysely, type Updateable } from 'kysely';
 import type { DB } from '../../schema.ts';
 import type { Tx } from '#platform/db/transaction.ts';
 import { Dec } from '#platform/money.ts';
@@ -35,6 +35,35 @@ function dataColumns(body: DeclarationBody) {
     seller_country: body.sellerCountry?.toUpperCase() ?? null,
     departure_country: body.departureCountry?.toUpperCase() ?? null,
     documents: JSON.stringify(body.documents ?? []),
+  };
+}
+
+/** Who creates a declaration, and when. */
+export interface NewDeclaration {
+  id: string;
+  declarantOrgId: string;
+  declarantUserId: string;
+  importerOrgId: string | null;
+  now: Date;
+}
+
+/** The columns a lodgement sets on a draft, as values (an insert has no `version + 2`). */
+export type LodgedColumns = Partial<Insertable<DeclarationTables['declaration']>>;
+
+/** A new draft's columns as inserted. */
+function draftValues(row: NewDeclaration, body: DeclarationBody) {
+  return {
+    id: row.id,
+    reference: null,
+    status: 'draft' as const,
+    declarant_org_id: row.declarantOrgId,
+    declarant_user_id: row.declarantUserId,
+    importer_org_id: row.importerOrgId,
+    transport_document_id: null,
+    ...notYetDecided,
+    created_at: row.now,
+    updated_at: row.now,
+    ...dataColumns(body),
   };
 }
 
@@ -244,24 +273,40 @@ export const declarationRepository = {
    * CTEs, and the answer is one row per item carrying the declaration's columns and the item's
    * (prefixed, as both have a cpc).
    */
-  async insert(tx: Tx, row: { id: string; declarantOrgId: string; declarantUserId: string; importerOrgId: string | null; now: Date }, body: DeclarationBody): Promise<{ row: DeclarationRow; items: DeclarationItemRow[] }> {
+  /**
+   * A new declaration as its draft row, in memory only: a draft created and lodged in one request
+   * is written once, already lodged (`insert` with `lodgedAs`), rather than inserted as a draft and
+   * updated. Every column is here as the insert would leave it (the Record type asks for new ones).
+   */
+  draft(row: NewDeclaration, body: DeclarationBody): DeclarationRow {
+    const { documents: _asText, ...values } = draftValues(row, body);
+    const draft: Record<keyof DeclarationRow, unknown> & DeclarationRow = {
+      ...values,
+      documents: body.documents ?? [],
+      control_status: 'none',
+      version: 1,
+      lodged_at: null,
+      assessed_at: null,
+      registered_at: null,
+      paid_at: null,
+      released_at: null,
+      exited_at: null,
+      cancelled_at: null,
+      exit_office_code: null,
+      destination_country: null,
+      goods_location: null,
+      exit_confirmation: null,
+    };
+    return draft;
+  },
+
+  /** Writes a new declaration with its items: a draft, or (`lodgedAs`) already in the status its lodgement moved it to. */
+  async insert(tx: Tx, row: NewDeclaration, body: DeclarationBody, lodgedAs?: LodgedColumns): Promise<{ row: DeclarationRow; items: DeclarationItemRow[] }> {
     const rows = await tx
       .with('d', (q) =>
         q
           .insertInto('declaration')
-          .values({
-            id: row.id,
-            reference: null,
-            status: 'draft',
-            declarant_org_id: row.declarantOrgId,
-            declarant_user_id: row.declarantUserId,
-            importer_org_id: row.importerOrgId,
-            transport_document_id: null,
-            ...notYetDecided,
-            created_at: row.now,
-            updated_at: row.now,
-            ...dataColumns(body),
-          })
+          .values({ ...draftValues(row, body), ...lodgedAs })
           .returningAll(),
       )
       .with('i', (q) => q.insertInto('declaration_item').values(itemRows(row.id, body)).returningAll())

@@ -30,7 +30,7 @@ import type { Correction, CorrectionEffect, VerificationSubject } from '#modules
 import type { DeclarationItemRow, DeclarationRow, DeclarationStatus } from './declaration.tables.ts';
 import { amendableStatuses, controllableStatuses, controlLifecycle, declarationLifecycle } from './declaration.state.ts';
 import type { AmendBody, ControlBody, CreateBody, DeclarationBody, ListQuery, RequestDecisionBody, TimelineQuery } from './declaration.schemas.ts';
-import { bodyOf, declarationRepository as repo } from './declaration.repository.ts';
+import { bodyOf, declarationRepository as repo, type NewDeclaration } from './declaration.repository.ts';
 import { checkNotUnderVerification } from './declaration.validation.ts';
 import type { StoredAssessment } from './declaration.assessment.ts';
 import type { GateOut, Settlement, TransportDocumentRef } from './declaration.ports.ts';
@@ -222,8 +222,10 @@ export function declarationService(deps: DeclarationServiceDeps) {
       const importer = await deps.parties.organisationByPin(tx, declared.importerPin);
       const id = newId();
       const now = clock.now();
-      const inserted = await repo.insert(tx, { id, declarantOrgId: caller.principal.organisationId, declarantUserId: caller.principal.id, importerOrgId: importer?.id ?? null, now }, normalised);
-      let row = inserted.row;
+      const created: NewDeclaration = { id, declarantOrgId: caller.principal.organisationId, declarantUserId: caller.principal.id, importerOrgId: importer?.id ?? null, now };
+      // Created and lodged at once: the draft stays in memory and is written once, lodged and
+      // assessed, instead of inserted and then updated (the write a lodgement costs most).
+      let { row, items } = lodge ? { row: repo.draft(created, normalised), items: [] as DeclarationItemRow[] } : await repo.insert(tx, created, normalised);
       await recordAudit(tx, {
         actor: caller.actor,
         action: 'declaration.created',
@@ -236,10 +238,14 @@ export function declarationService(deps: DeclarationServiceDeps) {
         opensStream: true,
       });
       if (lodge) {
-        row = await lodgeAndAssess(deps, tx, caller, row, normalised, 'lodge');
+        row = await lodgeAndAssess(deps, tx, caller, row, normalised, 'lodge', undefined, async (status, columns) => {
+          const stored = await repo.insert(tx, created, normalised, { ...columns, status });
+          items = stored.items;
+          return stored.row;
+        });
       }
       // Just created: its items are those inserted, and no request can be pending on it.
-      return view(tx, row, caller.principal, { items: inserted.items, pending: null });
+      return view(tx, row, caller.principal, { items, pending: null });
     },
 
     /** Lodges an export declaration (EX1, EX3) at once: validated, assessed, selected (flows/export.ts). */

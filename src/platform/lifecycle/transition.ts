@@ -40,6 +40,12 @@ export interface Move<T extends TableWithStatus, S extends string, A extends str
   /** The audit record, or how to make it from the updated row (when it names a new version). */
   audit: E | ((row: Selectable<DB[T]>) => E);
   event?: OutboxMessage;
+  /**
+   * A row not written yet (a draft created and lodged in one request): written here, in the status
+   * the lifecycle moves it to, instead of inserted as it was and then updated. `from` is the status
+   * it was made in; nobody else can have moved it.
+   */
+  insert?: (to: S) => Promise<Selectable<DB[T]>>;
 }
 
 export type AuditWriter<E> = (tx: Tx, entry: E) => Promise<void>;
@@ -49,7 +55,7 @@ export type Transition<E> = <T extends TableWithStatus, S extends string, A exte
 export function lifecycleTransition<E>(writeAudit: AuditWriter<E>): Transition<E> {
   return async (tx, move) => {
     const to = move.lifecycle.next(move.from, move.action);
-    const row = await updateFrom(tx, move, to);
+    const row = move.insert ? await move.insert(to) : await updateFrom(tx, move, to);
     await writeAudit(tx, typeof move.audit === 'function' ? (move.audit as (updated: typeof row) => E)(row) : move.audit);
     if (move.event) {
       await publish(tx, move.event.topic, move.event.key, move.event.payload);

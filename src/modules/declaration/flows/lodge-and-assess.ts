@@ -15,7 +15,8 @@ import { localDate } from '#platform/clock.ts';
 import { reference as tradeReference } from '#platform/ids.ts';
 import { systemActor, transition } from '#modules/audit/index.ts';
 import { needsControl } from '#modules/risk/index.ts';
-import type { DeclarationRow } from '../declaration.tables.ts';
+import type { DeclarationRow, DeclarationStatus } from '../declaration.tables.ts';
+import type { LodgedColumns } from '../declaration.repository.ts';
 import type { DeclarationBody } from '../declaration.schemas.ts';
 import { declarationLifecycle, lodgementLifecycle } from '../declaration.state.ts';
 import { checkLodgement, type Lodged } from '../declaration.validation.ts';
@@ -25,7 +26,13 @@ import { auditOf, drawLetters, recordChange, statusChanged, type Caller, type De
 
 export type LodgeAndAssessDeps = Pick<DeclarationServiceDeps, 'clock' | 'reference' | 'ratesFor' | 'parties' | 'manifest' | 'selectivity' | 'onSelected' | 'letters'>;
 
-/** Validates, assesses and selects; `action` says whether this is the first lodgement or an amendment. */
+/** Writes a draft kept in memory so far (created and lodged in one request), in its lodged status and columns. */
+export type StoreDraft = (status: DeclarationStatus, columns: LodgedColumns) => Promise<DeclarationRow>;
+
+/**
+ * Validates, assesses and selects; `action` says whether this is the first lodgement or an
+ * amendment. `store` is given for a draft not written yet: it is then written once, lodged.
+ */
 export async function lodgeAndAssess(
   deps: LodgeAndAssessDeps,
   tx: Tx,
@@ -34,6 +41,7 @@ export async function lodgeAndAssess(
   body: DeclarationBody,
   action: 'lodge' | 'amend',
   reason?: string,
+  store?: StoreDraft,
 ): Promise<DeclarationRow> {
   declarationLifecycle.next(row.status, action);
   const now = deps.clock.now();
@@ -41,7 +49,7 @@ export async function lodgeAndAssess(
   const reference = row.reference ?? newReference(localDate(now).slice(0, 4), body.officeCode.toUpperCase(), lodged);
   const selection = await selectChannel(deps, tx, row, body, lodged, reference);
   await drawLettersOnLodgement(deps, tx, caller, row, reference, lodged, action);
-  const { lodgedRow, assessedRow } = await lodgeAsAssessed(deps, tx, caller, row, body, { lodged, reference, selection, now, action, reason });
+  const { lodgedRow, assessedRow } = await lodgeAsAssessed(deps, tx, caller, row, body, { lodged, reference, selection, now, action, reason, store });
   await openVerification(deps, tx, row, lodged, { reference, channel: selection.channel, reasons: selection.reasons, prior: selection.prior, requestId: caller.requestId });
   await recordAssessment(deps, tx, caller, lodgedRow, assessedRow, lodged, selection);
   return assessedRow;
@@ -95,33 +103,34 @@ async function lodgeAsAssessed(
   caller: Caller,
   row: DeclarationRow,
   body: DeclarationBody,
-  step: { lodged: Lodged; reference: string; selection: Selection; now: Date; action: 'lodge' | 'amend'; reason: string | undefined },
+  step: { lodged: Lodged; reference: string; selection: Selection; now: Date; action: 'lodge' | 'amend'; reason: string | undefined; store: StoreDraft | undefined },
 ): Promise<{ lodgedRow: DeclarationRow; assessedRow: DeclarationRow }> {
-  const { lodged, reference, selection, now } = step;
+  const { lodged, reference, selection, now, store } = step;
   const carrier = await deps.parties.organisation(tx, lodged.document.carrierOrgId);
   const lodgedStatus = declarationLifecycle.next(row.status, step.action);
   const lodgedRow: DeclarationRow = { ...row, status: lodgedStatus, reference, transport_document_id: lodged.document.id, version: row.version + 1, updated_at: now };
+  const columns = {
+    reference,
+    regime: lodged.regime,
+    importer_org_id: lodged.importer.id,
+    transport_document_id: lodged.document.id,
+    carrier_code: carrier?.code ?? body.carrierCode?.toUpperCase() ?? null,
+    lodged_at: row.lodged_at ?? now,
+    query: null,
+    ...assessedFields(lodged, selection),
+    control_status: needsControl(selection.channel) ? ('pending' as const) : ('none' as const),
+    control: null,
+    assessed_at: now,
+    updated_at: now,
+  };
   const assessedRow = await transition(tx, {
     lifecycle: lodgementLifecycle,
     table: 'declaration',
     id: row.id,
     from: row.status,
     action: step.action,
-    set: {
-      reference,
-      regime: lodged.regime,
-      importer_org_id: lodged.importer.id,
-      transport_document_id: lodged.document.id,
-      carrier_code: carrier?.code ?? body.carrierCode?.toUpperCase() ?? null,
-      lodged_at: row.lodged_at ?? now,
-      query: null,
-      ...assessedFields(lodged, selection),
-      control_status: needsControl(selection.channel) ? 'pending' : 'none',
-      control: null,
-      assessed_at: now,
-      updated_at: now,
-      version: sql<number>`version + 2`,
-    },
+    set: { ...columns, version: sql<number>`version + 2` },
+    ...(store ? { insert: (to: DeclarationStatus) => store(to, { ...columns, version: row.version + 2 }) } : {}),
     audit: auditOf(now, row, lodgedRow, {
       action: step.action === 'lodge' ? 'declaration.lodged' : 'declaration.amended',
       actor: caller.actor,
