@@ -39,7 +39,7 @@ const ONE = new Dec(1);
 const HUNDRED = new Dec(100);
 
 export function assess(input: AssessmentInput): AssessmentResult {
-  const errors: FieldError[] = [];
+  let errors: FieldError[] | undefined;
   const { rules } = input;
   const plan = planFor(input.schedule);
   const fobs = input.freight || input.insurance ? fobsOf(input.items) : [];
@@ -52,8 +52,9 @@ export function assess(input: AssessmentInput): AssessmentResult {
     used.add(input.exchangeRate.ref);
   }
 
-  const items: ItemAssessment[] = [];
   const context = contextFor(plan, input, used);
+  // Sized once: an assessment with no errors has every item (with errors, the items are dropped).
+  const items = new Array<ItemAssessment>(input.items.length);
   for (let index = 0; index < input.items.length; index++) {
     const item = input.items[index] as ItemInput;
     const line = linePlan(plan, item.measure);
@@ -63,20 +64,27 @@ export function assess(input: AssessmentInput): AssessmentResult {
     }
     const valuation = value(context, item, freightShares?.[index], insuranceShares?.[index]);
     if ('errors' in valuation) {
-      errors.push(...valuation.errors.map((e) => ({ ...e, pointer: `/items/${index}${e.pointer}` })));
+      errors = atItem(errors, index, valuation.errors);
       continue;
     }
     const taxes = computeTaxes(context, item, line, valuation.customsValue);
     if ('errors' in taxes) {
-      errors.push(...taxes.errors.map((e) => ({ ...e, pointer: `/items/${index}${e.pointer}` })));
+      errors = atItem(errors, index, taxes.errors);
       continue;
     }
-    items.push({ index, hsCode: item.measure.hsCode, valuation, customsValue: valuation.customsValue, taxes, total: context.itemTotal.value() });
+    items[index] = { index, hsCode: item.measure.hsCode, valuation, customsValue: valuation.customsValue, taxes, total: context.itemTotal.value() };
   }
-  if (errors.length > 0) {
+  if (errors !== undefined) {
     return { ok: false, errors };
   }
   return { ok: true, assessment: assessmentOf(context, items) };
+}
+
+/** The errors so far (made on the first: most assessments have none) with an item's own (never none), pointed at the item. */
+function atItem(errors: FieldError[] | undefined, index: number, own: FieldError[]): FieldError[] {
+  const all = errors ?? [];
+  all.push(...own.map((e) => ({ ...e, pointer: `/items/${index}${e.pointer}` })));
+  return all;
 }
 
 /** Each assessment's number, for the stamps that say what it has already done (see ItemContext.serial). */
@@ -104,6 +112,8 @@ function contextFor(plan: Plan, input: AssessmentInput, used: RulesUsed): ItemCo
       totals: plan.codes.map(() => new DecTotal()),
       totalsStamp: plan.codes.map(() => 0),
       totalsOrder: [],
+      totalsCount: 0,
+      lines: [],
       base: new DecTotal(),
       itemTotal: new DecTotal(),
       cif: new DecTotal(),
@@ -123,7 +133,7 @@ function contextFor(plan: Plan, input: AssessmentInput, used: RulesUsed): ItemCo
   context.used = used;
   context.serial = ++assessments;
   context.insuranceRateUsed = false;
-  context.totalsOrder = [];
+  context.totalsCount = 0;
   return context;
 }
 
@@ -193,7 +203,8 @@ function assessmentOf(context: ItemContext, items: ItemAssessment[]): Assessment
   // Each charge's total, in the order the charges first appear: summed by position as the lines
   // were made (computeTaxes), keyed by code once here.
   const totals: Record<TaxCode, Dec> = {};
-  for (const slot of context.totalsOrder) {
+  for (let k = 0; k < context.totalsCount; k++) {
+    const slot = context.totalsOrder[k] as number;
     totals[plan.codes[slot] as string] = (context.totals[slot] as DecTotal).value();
   }
   const total = context.itemTotal.start();
@@ -224,6 +235,8 @@ function rounder(rounding: Rounding): (d: Dec) => Dec {
  */
 interface Plan {
   types: PlannedType[];
+  /** Every position in `types`: the charges visited on an item with a preference. */
+  everyType: number[];
   /** Distinct charge codes; an item's amounts due are kept by position in this list. */
   codes: string[];
   /** Whether the levies (IDF) join the VAT base under the charge types in force. */
@@ -281,7 +294,7 @@ function makePlan(schedule: ChargeSchedule): Plan {
   const slotOf = (code: string) => codes.indexOf(code);
   const types = sorted.map((type): PlannedType => ({ type, stamp: 0, slot: slotOf(type.code), baseSlots: baseCodes(type, sorted).map(slotOf).filter((slot) => slot >= 0), rows: new Map(), unscheduled: undefined }));
   const leviesInVatBase = schedule.types.some((t) => t.code === 'IDF' && t.joinsVatBase);
-  return { types, codes, leviesInVatBase, linesByHsCode: new Map(), schedule, roundings: [], roundingsUnder: undefined, context: undefined };
+  return { types, everyType: types.map((_, at) => at), codes, leviesInVatBase, linesByHsCode: new Map(), schedule, roundings: [], roundingsUnder: undefined, context: undefined };
 }
 
 /** The charges whose amounts join the customs value in a type's base, in the order they are added. */
@@ -309,6 +322,11 @@ interface LinePlan {
   stamp: number;
   /** By planned type: what the line owes under it, with its scheduled row. */
   dues: LineDue[];
+  /**
+   * Positions of the planned types the line can owe on an item without a preference: those it
+   * owes (or is nil under), and the levies a procedure code may make due (see resolveDue).
+   */
+  mayOwe: number[];
 }
 
 function linePlan(plan: Plan, measure: TariffMeasure): LinePlan {
@@ -333,7 +351,13 @@ function linePlan(plan: Plan, measure: TariffMeasure): LinePlan {
     }
     return (scheduled.due ??= lineDue(type, scheduled, measure));
   });
-  const line = { measure, stamp: 0, dues };
+  const mayOwe: number[] = [];
+  dues.forEach((due, at) => {
+    if (due.kind !== NOT_DUE || (due.levyable && hasPreferentialLevy((plan.types[at] as PlannedType).type.code))) {
+      mayOwe.push(at);
+    }
+  });
+  const line = { measure, stamp: 0, dues, mayOwe };
   if (plan.linesByHsCode.size >= MAX_REMEMBERED_HS_CODES) {
     plan.linesByHsCode.clear();
   }
@@ -361,7 +385,11 @@ interface ItemContext {
   totals: DecTotal[];
   /** The assessment that last started each total. */
   totalsStamp: number[];
+  /** Scratch: the first `totalsCount` are those positions. */
   totalsOrder: number[];
+  totalsCount: number;
+  /** Scratch: the item's tax lines as they are made. */
+  lines: TaxLine[];
   /** Scratch: the base of the charge being worked out, and the item's total so far (sums without a Dec per step). */
   base: DecTotal;
   itemTotal: DecTotal;
@@ -554,7 +582,7 @@ function resolveDue(context: ItemContext, at: number, line: LinePlan, item: Item
   }
   const due = line.dues[at] as LineDue;
   if (due.levyable && context.levies !== NO_LEVIES) {
-    const preferential = type.code === 'IDF' ? context.levies.idf : type.code === 'RDL' ? context.levies.rdl : undefined;
+    const preferential = preferentialLevy(context.levies, type.code);
     if (preferential) {
       context.dueCharge = preferential.charge;
       context.dueRule = preferential.rate.ref;
@@ -589,6 +617,15 @@ interface PreferentialLevy {
   charge: Charge;
 }
 type PreferentialLevies = { idf?: PreferentialLevy; rdl?: PreferentialLevy };
+/** The preferential levy a listed procedure code gives a charge: IDF and RDL only. */
+function preferentialLevy(levies: PreferentialLevies, code: string): PreferentialLevy | undefined {
+  return code === 'IDF' ? levies.idf : code === 'RDL' ? levies.rdl : undefined;
+}
+
+function hasPreferentialLevy(code: string): boolean {
+  return code === 'IDF' || code === 'RDL';
+}
+
 /** Most procedure codes have no preferential levy: one shared, never-changed answer for them. */
 const NO_LEVIES: PreferentialLevies = Object.freeze({});
 
@@ -610,8 +647,8 @@ function preferentialLevies(input: AssessmentInput): PreferentialLevies {
 
 /** Every charge in force on the item, in sequence: each base built from what earlier charges actually made due. */
 function computeTaxes(context: ItemContext, item: ItemInput, line: LinePlan, customsValue: Dec): TaxLine[] | { errors: FieldError[] } {
-  const { plan, due, errors, used } = context;
-  const lines: TaxLine[] = [];
+  const { plan, due, errors, used, lines } = context;
+  let count = 0;
   if (errors.length !== 0) {
     errors.length = 0; // a call into the runtime even when already empty
   }
@@ -619,35 +656,34 @@ function computeTaxes(context: ItemContext, item: ItemInput, line: LinePlan, cus
     due[k] = undefined; // a loop over a handful of slots costs less than the call to fill()
   }
   const itemTotal = context.itemTotal.start();
-  const dues = line.dues;
   const types = plan.types;
-  for (let at = 0; at < types.length; at++) {
+  // A preference may name any charge (it is then shown as nil); without one, only the charges
+  // the line can owe are visited.
+  const visit = item.preference === undefined ? line.mayOwe : plan.everyType;
+  for (let k = 0; k < visit.length; k++) {
+    const at = visit[k] as number;
     const planned = types[at] as PlannedType;
-    const scheduled = (dues[at] as LineDue).scheduled;
-    // Most scheduled charges (a levy on fuel, on listed goods) have no row for most lines: nothing
-    // is due, unless a preference names the charge (it is then shown as nil).
-    if (scheduled === undefined && planned.type.rateSource === 'schedule' && item.preference === undefined) {
-      continue;
-    }
     const taxLine = chargeLine(context, at, line, baseOf(context, planned, customsValue), item, errors);
     if (taxLine) {
       if (planned.stamp !== context.serial) {
         planned.stamp = context.serial; // its type's rule is recorded once an assessment
         used.add(planned.type.ref);
       }
-      lines.push(taxLine);
+      lines[count++] = taxLine;
       due[planned.slot] = taxLine.amount;
       itemTotal.add(taxLine.amount);
       const total = context.totals[planned.slot] as DecTotal;
       if (context.totalsStamp[planned.slot] !== context.serial) {
         context.totalsStamp[planned.slot] = context.serial;
-        context.totalsOrder.push(planned.slot);
+        context.totalsOrder[context.totalsCount++] = planned.slot;
         total.start();
       }
       total.add(taxLine.amount);
     }
   }
-  return errors.length > 0 ? { errors: [...errors] } : lines;
+  // The lines are gathered in scratch and copied out at their number: a fresh array grown by
+  // push would take room for sixteen.
+  return errors.length > 0 ? { errors: [...errors] } : lines.slice(0, count);
 }
 
 /** The customs value plus the amounts due so far under the charges the planned type's base adds. */
