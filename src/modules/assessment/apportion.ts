@@ -81,13 +81,18 @@ function onIntegers(total: Dec, weights: Dec[], scale: number): Dec[] | undefine
     weightSum += x; // none negative: once past the safe range the sum stays past it
   }
   // total·w/W at `scale` places = (t/10^common)·w/W·10^scale = t·w / (W·10^(common-scale)).
-  const denominator = weightSum * 10 ** (common - scale);
+  // The power by multiplying: a power of ten by `**` is a call to pow.
+  let extra = 1;
+  for (let k = scale; k < common; k++) {
+    extra *= 10;
+  }
+  const denominator = weightSum * extra;
   if (weightSum === 0 || denominator > Number.MAX_SAFE_INTEGER) {
     return undefined;
   }
   const { shares, remainders } = scratch;
   // What is left of the total at `scale` places once the floors are taken: t is at `common` places.
-  const totalAtScale = t / 10 ** (common - scale);
+  const totalAtScale = t / extra;
   if (!Number.isSafeInteger(totalAtScale)) {
     return undefined; // the total has digits past `scale`: the rule on Decs keeps them
   }

@@ -241,8 +241,12 @@ interface Plan {
   codes: string[];
   /** Whether the levies (IDF) join the VAT base under the charge types in force. */
   leviesInVatBase: boolean;
-  /** Per HS code: the line's dues under each planned type (by position). */
-  linesByHsCode: Map<string, LinePlan>;
+  /**
+   * Per tariff line version: its dues under each planned type (by position). Kept by the measure
+   * itself, so a lookup reads only the object the item already holds (no hash of the HS code's
+   * text), and a version no longer used goes with its measure.
+   */
+  lines: WeakMap<TariffMeasure, LinePlan>;
   schedule: ChargeSchedule;
   /** Each type's rounding under the national rounding `roundingsUnder` (see roundingsOf). */
   roundings: Rounding[];
@@ -276,8 +280,6 @@ interface ScheduledRow {
 }
 
 const plans = new WeakMap<ChargeSchedule, Plan>();
-/** HS codes remembered per schedule: far more than a tariff has lines, a bound against misuse. */
-const MAX_REMEMBERED_HS_CODES = 50_000;
 
 function planFor(schedule: ChargeSchedule): Plan {
   let plan = plans.get(schedule);
@@ -294,7 +296,7 @@ function makePlan(schedule: ChargeSchedule): Plan {
   const slotOf = (code: string) => codes.indexOf(code);
   const types = sorted.map((type): PlannedType => ({ type, stamp: 0, slot: slotOf(type.code), baseSlots: baseCodes(type, sorted).map(slotOf).filter((slot) => slot >= 0), rows: new Map(), unscheduled: undefined }));
   const leviesInVatBase = schedule.types.some((t) => t.code === 'IDF' && t.joinsVatBase);
-  return { types, everyType: types.map((_, at) => at), codes, leviesInVatBase, linesByHsCode: new Map(), schedule, roundings: [], roundingsUnder: undefined, context: undefined };
+  return { types, everyType: types.map((_, at) => at), codes, leviesInVatBase, lines: new WeakMap(), schedule, roundings: [], roundingsUnder: undefined, context: undefined };
 }
 
 /** The charges whose amounts join the customs value in a type's base, in the order they are added. */
@@ -313,11 +315,9 @@ function baseCodes(type: ChargeTypeDef, types: ChargeTypeDef[]): string[] {
 /**
  * A tariff line under the plan: each planned type's scheduled rate row, and what the line owes
  * under it before anything particular to an item or a procedure code (see lineDue). Worked out on
- * the line's first item and kept by HS code (for the measure it was worked out for: another
- * version of the line replaces it).
+ * the line's first item and kept with the plan for that version of the line.
  */
 interface LinePlan {
-  measure: TariffMeasure;
   /** The assessment that last recorded the line's rule as used. */
   stamp: number;
   /** By planned type: what the line owes under it, with its scheduled row. */
@@ -330,8 +330,8 @@ interface LinePlan {
 }
 
 function linePlan(plan: Plan, measure: TariffMeasure): LinePlan {
-  const known = plan.linesByHsCode.get(measure.hsCode);
-  if (known !== undefined && known.measure === measure) {
+  const known = plan.lines.get(measure);
+  if (known !== undefined) {
     return known;
   }
   const dues = plan.types.map((planned) => {
@@ -357,11 +357,8 @@ function linePlan(plan: Plan, measure: TariffMeasure): LinePlan {
       mayOwe.push(at);
     }
   });
-  const line = { measure, stamp: 0, dues, mayOwe };
-  if (plan.linesByHsCode.size >= MAX_REMEMBERED_HS_CODES) {
-    plan.linesByHsCode.clear();
-  }
-  plan.linesByHsCode.set(measure.hsCode, line);
+  const line = { stamp: 0, dues, mayOwe };
+  plan.lines.set(measure, line);
   return line;
 }
 
