@@ -272,7 +272,7 @@ interface PlannedType {
 /** A scheduled rate row with the charge it levies, built once. */
 interface ScheduledRow {
   row: ChargeRateDef;
-  charge: Charge;
+  charge: PlannedCharge;
   /** The assessment that last recorded the row's rule as used. */
   stamp: number;
   /** What a line under the row owes when its own VAT treatment does not decide (see linePlan). */
@@ -398,7 +398,7 @@ interface ItemContext {
    * Scratch: the due of the charge being worked out (see resolveDue), kept here rather than in an
    * object per tax line: the item path allocates only what the assessment keeps.
    */
-  dueCharge: Charge;
+  dueCharge: PlannedCharge;
   dueRule: RuleRef;
   dueMethod: string | undefined;
   /** The nil rate shown on a line that is not levied (exempt, zero-rated, free, a preference). */
@@ -408,7 +408,21 @@ interface ItemContext {
   dueExtraRule: RuleRef | undefined;
 }
 
-const NO_CHARGE: Charge = {};
+/**
+ * A charge as the engine levies it: both fields always present, so every charge read on the item
+ * path has one hidden class. The tariff's and the schedule's charges come in several (a rate, a
+ * specific rate, both, neither), which made reading them a megamorphic lookup.
+ */
+interface PlannedCharge {
+  rate: Dec | undefined;
+  specific: SpecificRate | undefined;
+}
+
+function plannedCharge(charge: Charge): PlannedCharge {
+  return { rate: charge.rate, specific: charge.specific };
+}
+
+const NO_CHARGE: PlannedCharge = { rate: undefined, specific: undefined };
 
 /** Customs value: CIF in the invoice currency at the rate in force, or a used vehicle's list price less depreciation. */
 function value(context: ItemContext, item: ItemInput, freightShare: Dec | undefined, insuranceShare: Dec | undefined): Valuation | { errors: FieldError[] } {
@@ -483,7 +497,7 @@ function scheduledRow(plan: Plan, planned: PlannedType, hsCode: string): Schedul
   }
   let scheduled = planned.rows.get(row);
   if (scheduled === undefined) {
-    scheduled = { row, stamp: 0, due: undefined, charge: { ...(row.rate === undefined ? {} : { rate: row.rate }), ...(row.specific ? { specific: row.specific } : {}) } };
+    scheduled = { row, stamp: 0, due: undefined, charge: plannedCharge(row) };
     planned.rows.set(row, scheduled);
   }
   return scheduled;
@@ -515,7 +529,7 @@ type DueKind = typeof NOT_DUE | typeof NIL | typeof CHARGED;
  */
 interface LineDue {
   kind: DueKind;
-  charge: Charge;
+  charge: PlannedCharge;
   rule: RuleRef;
   method: string | undefined;
   nilRate: Dec | undefined;
@@ -525,7 +539,7 @@ interface LineDue {
 }
 
 function lineDue(type: ChargeTypeDef, scheduled: ScheduledRow | undefined, measure: TariffMeasure): LineDue {
-  const due = (kind: DueKind, charge: Charge, rule: RuleRef, method: string | undefined, levyable: boolean): LineDue => ({
+  const due = (kind: DueKind, charge: PlannedCharge, rule: RuleRef, method: string | undefined, levyable: boolean): LineDue => ({
     kind,
     charge,
     rule,
@@ -534,7 +548,7 @@ function lineDue(type: ChargeTypeDef, scheduled: ScheduledRow | undefined, measu
     levyable,
     scheduled,
   });
-  let charge: Charge;
+  let charge: PlannedCharge;
   let rule: RuleRef;
   let treatment: ChargeRateDef['treatment'] = 'standard';
   if (type.rateSource === 'schedule') {
@@ -546,7 +560,7 @@ function lineDue(type: ChargeTypeDef, scheduled: ScheduledRow | undefined, measu
     rule = scheduled.row.ref;
     treatment = scheduled.row.treatment;
   } else {
-    charge = type.rateSource === 'tariff-duty' ? measure.importDuty : measure.excise;
+    charge = plannedCharge(type.rateSource === 'tariff-duty' ? measure.importDuty : measure.excise);
     rule = measure.ref;
   }
   // The tariff line says whether its goods are exempt from or zero-rated for VAT.
@@ -611,7 +625,7 @@ function nil(context: ItemContext, method: string, rule: RuleRef, rate: Dec | un
 interface PreferentialLevy {
   rate: NationalRules['idfPreferentialRate'];
   cpcs: NationalRules['idfPreferentialCpcs'];
-  charge: Charge;
+  charge: PlannedCharge;
 }
 type PreferentialLevies = { idf?: PreferentialLevy; rdl?: PreferentialLevy };
 /** The preferential levy a listed procedure code gives a charge: IDF and RDL only. */
@@ -634,10 +648,10 @@ function preferentialLevies(input: AssessmentInput): PreferentialLevies {
   }
   const levies: PreferentialLevies = {};
   if (rules.idfPreferentialCpcs.value.includes(cpc)) {
-    levies.idf = { rate: rules.idfPreferentialRate, cpcs: rules.idfPreferentialCpcs, charge: { rate: rules.idfPreferentialRate.value } };
+    levies.idf = { rate: rules.idfPreferentialRate, cpcs: rules.idfPreferentialCpcs, charge: { rate: rules.idfPreferentialRate.value, specific: undefined } };
   }
   if (rules.rdlPreferentialCpcs.value.includes(cpc)) {
-    levies.rdl = { rate: rules.rdlPreferentialRate, cpcs: rules.rdlPreferentialCpcs, charge: { rate: rules.rdlPreferentialRate.value } };
+    levies.rdl = { rate: rules.rdlPreferentialRate, cpcs: rules.rdlPreferentialCpcs, charge: { rate: rules.rdlPreferentialRate.value, specific: undefined } };
   }
   return levies;
 }
@@ -774,7 +788,7 @@ function bound(type: ChargeTypeDef, line: TaxLine): void {
  * the two (as the EAC CET does for sensitive goods). The line's rule is the levying type's; the
  * caller sets the rule the rate came from.
  */
-function levy(type: ChargeTypeDef, charge: Charge, base: Dec, input: AssessmentInput, item: ItemInput, rounding: Rounding, errors: FieldError[]): TaxLine | undefined {
+function levy(type: ChargeTypeDef, charge: PlannedCharge, base: Dec, input: AssessmentInput, item: ItemInput, rounding: Rounding, errors: FieldError[]): TaxLine | undefined {
   const { code, name } = type;
   const rate = type.base === 'quantity' ? undefined : charge.rate;
   const adValorem = rate === undefined ? undefined : base.timesRounded(rate, 2, rounding.scale, rounding.mode);
