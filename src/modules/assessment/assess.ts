@@ -108,12 +108,10 @@ function contextFor(plan: Plan, input: AssessmentInput, used: RulesUsed): ItemCo
       used,
       serial: 0,
       insuranceRateUsed: false,
-      due: new Array<Dec | undefined>(plan.codes.length),
       totals: plan.codes.map(() => new DecTotal()),
       totalsStamp: plan.codes.map(() => 0),
       totalsOrder: [],
       totalsCount: 0,
-      lines: [],
       base: new DecTotal(),
       itemTotal: new DecTotal(),
       cif: new DecTotal(),
@@ -376,8 +374,6 @@ interface ItemContext {
   serial: number;
   /** Whether the default insurance rate is recorded as used yet. */
   insuranceRateUsed: boolean;
-  /** Scratch: the amount due under each charge code so far on the item being assessed. */
-  due: (Dec | undefined)[];
   /** Each charge's total over the items so far, by position in Plan.codes, and those positions in order of first appearance. */
   totals: DecTotal[];
   /** The assessment that last started each total. */
@@ -385,8 +381,6 @@ interface ItemContext {
   /** Scratch: the first `totalsCount` are those positions. */
   totalsOrder: number[];
   totalsCount: number;
-  /** Scratch: the item's tax lines as they are made. */
-  lines: TaxLine[];
   /** Scratch: the base of the charge being worked out, and the item's total so far (sums without a Dec per step). */
   base: DecTotal;
   itemTotal: DecTotal;
@@ -658,13 +652,14 @@ function preferentialLevies(input: AssessmentInput): PreferentialLevies {
 
 /** Every charge in force on the item, in sequence: each base built from what earlier charges actually made due. */
 function computeTaxes(context: ItemContext, item: ItemInput, line: LinePlan, customsValue: Dec): TaxLine[] | { errors: FieldError[] } {
-  const { plan, due, errors, used, lines } = context;
-  let count = 0;
+  const { plan, errors, used } = context;
+  // The item's lines, and the amount due under each charge code so far, in arrays of the item's
+  // own: made young, they take no write barrier, which a store of each line's objects into
+  // scratch held by the long-lived context does.
+  const lines: TaxLine[] = [];
+  const due = new Array<Dec | undefined>(plan.codes.length);
   if (errors.length !== 0) {
     errors.length = 0; // a call into the runtime even when already empty
-  }
-  for (let k = 0; k < due.length; k++) {
-    due[k] = undefined; // a loop over a handful of slots costs less than the call to fill()
   }
   const itemTotal = context.itemTotal.start();
   const types = plan.types;
@@ -674,13 +669,13 @@ function computeTaxes(context: ItemContext, item: ItemInput, line: LinePlan, cus
   for (let k = 0; k < visit.length; k++) {
     const at = visit[k] as number;
     const planned = types[at] as PlannedType;
-    const taxLine = chargeLine(context, at, line, baseOf(context, planned, customsValue), item, errors);
+    const taxLine = chargeLine(context, at, line, baseOf(context, due, planned, customsValue), item, errors);
     if (taxLine) {
       if (planned.stamp !== context.serial) {
         planned.stamp = context.serial; // its type's rule is recorded once an assessment
         used.add(planned.type.ref);
       }
-      lines[count++] = taxLine;
+      lines.push(taxLine);
       due[planned.slot] = taxLine.amount;
       itemTotal.add(taxLine.amount);
       const total = context.totals[planned.slot] as DecTotal;
@@ -692,14 +687,11 @@ function computeTaxes(context: ItemContext, item: ItemInput, line: LinePlan, cus
       total.add(taxLine.amount);
     }
   }
-  // The lines are gathered in scratch and copied out at their number: a fresh array grown by
-  // push would take room for sixteen.
-  return errors.length > 0 ? { errors: [...errors] } : lines.slice(0, count);
+  return errors.length > 0 ? { errors: [...errors] } : lines;
 }
 
 /** The customs value plus the amounts due so far under the charges the planned type's base adds. */
-function baseOf(context: ItemContext, planned: PlannedType, customsValue: Dec): Dec {
-  const { due } = context;
+function baseOf(context: ItemContext, due: (Dec | undefined)[], planned: PlannedType, customsValue: Dec): Dec {
   const baseSlots = planned.baseSlots;
   let sum: DecTotal | undefined;
   for (let k = 0; k < baseSlots.length; k++) {
