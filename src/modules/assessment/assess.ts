@@ -279,12 +279,22 @@ interface ScheduledRow {
 
 const plans = new WeakMap<ChargeSchedule, Plan>();
 
+/**
+ * The plan last asked for: assessments run under one schedule for days, so the WeakMap is asked
+ * only when it changes (it keeps that one schedule alive until another is used).
+ */
+let lastPlan: Plan | undefined;
+
 function planFor(schedule: ChargeSchedule): Plan {
+  if (lastPlan !== undefined && lastPlan.schedule === schedule) {
+    return lastPlan;
+  }
   let plan = plans.get(schedule);
   if (!plan) {
     plan = makePlan(schedule);
     plans.set(schedule, plan);
   }
+  lastPlan = plan;
   return plan;
 }
 
