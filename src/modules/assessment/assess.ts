@@ -6,9 +6,13 @@
 // second numeric type; sums (bases, item and charge totals) run in a DecTotal, on a number, with a
 // Dec made only for the result. What does not depend on the goods (the tax heads in order, each
 // tariff line's scheduled rates and what it owes under each head) is worked out once per schedule
-// and line (the Plan and LinePlan below), the scratch of an assessment is reused (contextFor),
-// rules already recorded are skipped by stamp, and the item path makes no closures, Maps or sorted
-// copies. assess.identity.test.ts holds all of it to the exact BigInt path.
+// and line (the Plan and LinePlan below), with the charges a line can owe listed so the others are
+// not visited; the scratch of an assessment is reused (contextFor), rules already recorded are
+// skipped by stamp, and the item path makes no closures, Maps or sorted copies. What it reads often
+// has one hidden class (charges are planned as { rate, specific }): reading objects of many
+// shapes goes through V8's megamorphic stub cache, and a shape new to it through the runtime,
+// which cost more than the arithmetic. assess.identity.test.ts holds all of it to the exact
+// BigInt path.
 import { Dec, DecTotal, roundTo } from '#platform/money.ts';
 import type { FieldError } from '#platform/http/problem.ts';
 import {
