@@ -68,29 +68,37 @@ function onIntegers(total: Dec, weights: Dec[], scale: number): Dec[] | undefine
   if (t === undefined || t < 0) {
     return undefined;
   }
+  // Scratch, reused (apportioning is synchronous): each weight at `common` places, then each
+  // item's share and its remainder.
+  const scaled = scratch.weights;
   let weightSum = 0;
   for (let i = 0; i < count; i++) {
     const x = (weights[i] as Dec).toScaledInteger(common);
     if (x === undefined || x < 0) {
       return undefined;
     }
+    scaled[i] = x;
     weightSum += x; // none negative: once past the safe range the sum stays past it
   }
   // total·w/W at `scale` places = (t/10^common)·w/W·10^scale = t·w / (W·10^(common-scale)).
-  const denominator = weightSum * 10 ** (common - scale);
+  // The power by multiplying: a power of ten by `**` is a call to pow.
+  let extra = 1;
+  for (let k = scale; k < common; k++) {
+    extra *= 10;
+  }
+  const denominator = weightSum * extra;
   if (weightSum === 0 || denominator > Number.MAX_SAFE_INTEGER) {
     return undefined;
   }
-  const shares: number[] = new Array<number>(count);
-  const remainders: number[] = new Array<number>(count);
+  const { shares, remainders } = scratch;
   // What is left of the total at `scale` places once the floors are taken: t is at `common` places.
-  const totalAtScale = t / 10 ** (common - scale);
+  const totalAtScale = t / extra;
   if (!Number.isSafeInteger(totalAtScale)) {
     return undefined; // the total has digits past `scale`: the rule on Decs keeps them
   }
   let left = totalAtScale;
   for (let i = 0; i < count; i++) {
-    const n = t * ((weights[i] as Dec).toScaledInteger(common) as number);
+    const n = t * (scaled[i] as number);
     if (n > Number.MAX_SAFE_INTEGER) {
       return undefined;
     }
@@ -122,3 +130,5 @@ function onIntegers(total: Dec, weights: Dec[], scale: number): Dec[] | undefine
   }
   return parts;
 }
+
+const scratch = { weights: [] as number[], shares: [] as number[], remainders: [] as number[] };

@@ -6,9 +6,13 @@
 // second numeric type; sums (bases, item and charge totals) run in a DecTotal, on a number, with a
 // Dec made only for the result. What does not depend on the goods (the tax heads in order, each
 // tariff line's scheduled rates and what it owes under each head) is worked out once per schedule
-// and line (the Plan and LinePlan below), the scratch of an assessment is reused (contextFor),
-// rules already recorded are skipped by stamp, and the item path makes no closures, Maps or sorted
-// copies. assess.identity.test.ts holds all of it to the exact BigInt path.
+// and line (the Plan and LinePlan below), with the charges a line can owe listed so the others are
+// not visited; the scratch of an assessment is reused (contextFor), rules already recorded are
+// skipped by stamp, and the item path makes no closures, Maps or sorted copies. What it reads often
+// has one hidden class (charges are planned as { rate, specific }): reading objects of many
+// shapes goes through V8's megamorphic stub cache, and a shape new to it through the runtime,
+// which cost more than the arithmetic. assess.identity.test.ts holds all of it to the exact
+// BigInt path.
 import { Dec, DecTotal, roundTo } from '#platform/money.ts';
 import type { FieldError } from '#platform/http/problem.ts';
 import {
@@ -39,7 +43,7 @@ const ONE = new Dec(1);
 const HUNDRED = new Dec(100);
 
 export function assess(input: AssessmentInput): AssessmentResult {
-  const errors: FieldError[] = [];
+  let errors: FieldError[] | undefined;
   const { rules } = input;
   const plan = planFor(input.schedule);
   const fobs = input.freight || input.insurance ? fobsOf(input.items) : [];
@@ -52,8 +56,9 @@ export function assess(input: AssessmentInput): AssessmentResult {
     used.add(input.exchangeRate.ref);
   }
 
-  const items: ItemAssessment[] = [];
   const context = contextFor(plan, input, used);
+  // Sized once: an assessment with no errors has every item (with errors, the items are dropped).
+  const items = new Array<ItemAssessment>(input.items.length);
   for (let index = 0; index < input.items.length; index++) {
     const item = input.items[index] as ItemInput;
     const line = linePlan(plan, item.measure);
@@ -63,20 +68,27 @@ export function assess(input: AssessmentInput): AssessmentResult {
     }
     const valuation = value(context, item, freightShares?.[index], insuranceShares?.[index]);
     if ('errors' in valuation) {
-      errors.push(...valuation.errors.map((e) => ({ ...e, pointer: `/items/${index}${e.pointer}` })));
+      errors = atItem(errors, index, valuation.errors);
       continue;
     }
     const taxes = computeTaxes(context, item, line, valuation.customsValue);
     if ('errors' in taxes) {
-      errors.push(...taxes.errors.map((e) => ({ ...e, pointer: `/items/${index}${e.pointer}` })));
+      errors = atItem(errors, index, taxes.errors);
       continue;
     }
-    items.push({ index, hsCode: item.measure.hsCode, valuation, customsValue: valuation.customsValue, taxes, total: context.itemTotal.value() });
+    items[index] = { index, hsCode: item.measure.hsCode, valuation, customsValue: valuation.customsValue, taxes, total: context.itemTotal.value() };
   }
-  if (errors.length > 0) {
+  if (errors !== undefined) {
     return { ok: false, errors };
   }
   return { ok: true, assessment: assessmentOf(context, items) };
+}
+
+/** The errors so far (made on the first: most assessments have none) with an item's own (never none), pointed at the item. */
+function atItem(errors: FieldError[] | undefined, index: number, own: FieldError[]): FieldError[] {
+  const all = errors ?? [];
+  all.push(...own.map((e) => ({ ...e, pointer: `/items/${index}${e.pointer}` })));
+  return all;
 }
 
 /** Each assessment's number, for the stamps that say what it has already done (see ItemContext.serial). */
@@ -100,10 +112,10 @@ function contextFor(plan: Plan, input: AssessmentInput, used: RulesUsed): ItemCo
       used,
       serial: 0,
       insuranceRateUsed: false,
-      due: new Array<Dec | undefined>(plan.codes.length),
       totals: plan.codes.map(() => new DecTotal()),
       totalsStamp: plan.codes.map(() => 0),
       totalsOrder: [],
+      totalsCount: 0,
       base: new DecTotal(),
       itemTotal: new DecTotal(),
       cif: new DecTotal(),
@@ -123,7 +135,7 @@ function contextFor(plan: Plan, input: AssessmentInput, used: RulesUsed): ItemCo
   context.used = used;
   context.serial = ++assessments;
   context.insuranceRateUsed = false;
-  context.totalsOrder = [];
+  context.totalsCount = 0;
   return context;
 }
 
@@ -193,7 +205,8 @@ function assessmentOf(context: ItemContext, items: ItemAssessment[]): Assessment
   // Each charge's total, in the order the charges first appear: summed by position as the lines
   // were made (computeTaxes), keyed by code once here.
   const totals: Record<TaxCode, Dec> = {};
-  for (const slot of context.totalsOrder) {
+  for (let k = 0; k < context.totalsCount; k++) {
+    const slot = context.totalsOrder[k] as number;
     totals[plan.codes[slot] as string] = (context.totals[slot] as DecTotal).value();
   }
   const total = context.itemTotal.start();
@@ -224,12 +237,18 @@ function rounder(rounding: Rounding): (d: Dec) => Dec {
  */
 interface Plan {
   types: PlannedType[];
+  /** Every position in `types`: the charges visited on an item with a preference. */
+  everyType: number[];
   /** Distinct charge codes; an item's amounts due are kept by position in this list. */
   codes: string[];
   /** Whether the levies (IDF) join the VAT base under the charge types in force. */
   leviesInVatBase: boolean;
-  /** Per HS code: the line's dues under each planned type (by position). */
-  linesByHsCode: Map<string, LinePlan>;
+  /**
+   * Per tariff line version: its dues under each planned type (by position). Kept by the measure
+   * itself, so a lookup reads only the object the item already holds (no hash of the HS code's
+   * text), and a version no longer used goes with its measure.
+   */
+  lines: WeakMap<TariffMeasure, LinePlan>;
   schedule: ChargeSchedule;
   /** Each type's rounding under the national rounding `roundingsUnder` (see roundingsOf). */
   roundings: Rounding[];
@@ -255,7 +274,7 @@ interface PlannedType {
 /** A scheduled rate row with the charge it levies, built once. */
 interface ScheduledRow {
   row: ChargeRateDef;
-  charge: Charge;
+  charge: PlannedCharge;
   /** The assessment that last recorded the row's rule as used. */
   stamp: number;
   /** What a line under the row owes when its own VAT treatment does not decide (see linePlan). */
@@ -263,15 +282,23 @@ interface ScheduledRow {
 }
 
 const plans = new WeakMap<ChargeSchedule, Plan>();
-/** HS codes remembered per schedule: far more than a tariff has lines, a bound against misuse. */
-const MAX_REMEMBERED_HS_CODES = 50_000;
+
+/**
+ * The plan last asked for: assessments run under one schedule for days, so the WeakMap is asked
+ * only when it changes (it keeps that one schedule alive until another is used).
+ */
+let lastPlan: Plan | undefined;
 
 function planFor(schedule: ChargeSchedule): Plan {
+  if (lastPlan !== undefined && lastPlan.schedule === schedule) {
+    return lastPlan;
+  }
   let plan = plans.get(schedule);
   if (!plan) {
     plan = makePlan(schedule);
     plans.set(schedule, plan);
   }
+  lastPlan = plan;
   return plan;
 }
 
@@ -281,7 +308,7 @@ function makePlan(schedule: ChargeSchedule): Plan {
   const slotOf = (code: string) => codes.indexOf(code);
   const types = sorted.map((type): PlannedType => ({ type, stamp: 0, slot: slotOf(type.code), baseSlots: baseCodes(type, sorted).map(slotOf).filter((slot) => slot >= 0), rows: new Map(), unscheduled: undefined }));
   const leviesInVatBase = schedule.types.some((t) => t.code === 'IDF' && t.joinsVatBase);
-  return { types, codes, leviesInVatBase, linesByHsCode: new Map(), schedule, roundings: [], roundingsUnder: undefined, context: undefined };
+  return { types, everyType: types.map((_, at) => at), codes, leviesInVatBase, lines: new WeakMap(), schedule, roundings: [], roundingsUnder: undefined, context: undefined };
 }
 
 /** The charges whose amounts join the customs value in a type's base, in the order they are added. */
@@ -300,20 +327,23 @@ function baseCodes(type: ChargeTypeDef, types: ChargeTypeDef[]): string[] {
 /**
  * A tariff line under the plan: each planned type's scheduled rate row, and what the line owes
  * under it before anything particular to an item or a procedure code (see lineDue). Worked out on
- * the line's first item and kept by HS code (for the measure it was worked out for: another
- * version of the line replaces it).
+ * the line's first item and kept with the plan for that version of the line.
  */
 interface LinePlan {
-  measure: TariffMeasure;
   /** The assessment that last recorded the line's rule as used. */
   stamp: number;
   /** By planned type: what the line owes under it, with its scheduled row. */
   dues: LineDue[];
+  /**
+   * Positions of the planned types the line can owe on an item without a preference: those it
+   * owes (or is nil under), and the levies a procedure code may make due (see resolveDue).
+   */
+  mayOwe: number[];
 }
 
 function linePlan(plan: Plan, measure: TariffMeasure): LinePlan {
-  const known = plan.linesByHsCode.get(measure.hsCode);
-  if (known !== undefined && known.measure === measure) {
+  const known = plan.lines.get(measure);
+  if (known !== undefined) {
     return known;
   }
   const dues = plan.types.map((planned) => {
@@ -333,11 +363,14 @@ function linePlan(plan: Plan, measure: TariffMeasure): LinePlan {
     }
     return (scheduled.due ??= lineDue(type, scheduled, measure));
   });
-  const line = { measure, stamp: 0, dues };
-  if (plan.linesByHsCode.size >= MAX_REMEMBERED_HS_CODES) {
-    plan.linesByHsCode.clear();
-  }
-  plan.linesByHsCode.set(measure.hsCode, line);
+  const mayOwe: number[] = [];
+  dues.forEach((due, at) => {
+    if (due.kind !== NOT_DUE || (due.levyable && hasPreferentialLevy((plan.types[at] as PlannedType).type.code))) {
+      mayOwe.push(at);
+    }
+  });
+  const line = { stamp: 0, dues, mayOwe };
+  plan.lines.set(measure, line);
   return line;
 }
 
@@ -355,13 +388,13 @@ interface ItemContext {
   serial: number;
   /** Whether the default insurance rate is recorded as used yet. */
   insuranceRateUsed: boolean;
-  /** Scratch: the amount due under each charge code so far on the item being assessed. */
-  due: (Dec | undefined)[];
   /** Each charge's total over the items so far, by position in Plan.codes, and those positions in order of first appearance. */
   totals: DecTotal[];
   /** The assessment that last started each total. */
   totalsStamp: number[];
+  /** Scratch: the first `totalsCount` are those positions. */
   totalsOrder: number[];
+  totalsCount: number;
   /** Scratch: the base of the charge being worked out, and the item's total so far (sums without a Dec per step). */
   base: DecTotal;
   itemTotal: DecTotal;
@@ -373,7 +406,7 @@ interface ItemContext {
    * Scratch: the due of the charge being worked out (see resolveDue), kept here rather than in an
    * object per tax line: the item path allocates only what the assessment keeps.
    */
-  dueCharge: Charge;
+  dueCharge: PlannedCharge;
   dueRule: RuleRef;
   dueMethod: string | undefined;
   /** The nil rate shown on a line that is not levied (exempt, zero-rated, free, a preference). */
@@ -383,7 +416,21 @@ interface ItemContext {
   dueExtraRule: RuleRef | undefined;
 }
 
-const NO_CHARGE: Charge = {};
+/**
+ * A charge as the engine levies it: both fields always present, so every charge read on the item
+ * path has one hidden class. The tariff's and the schedule's charges come in several (a rate, a
+ * specific rate, both, neither), which made reading them a megamorphic lookup.
+ */
+interface PlannedCharge {
+  rate: Dec | undefined;
+  specific: SpecificRate | undefined;
+}
+
+function plannedCharge(charge: Charge): PlannedCharge {
+  return { rate: charge.rate, specific: charge.specific };
+}
+
+const NO_CHARGE: PlannedCharge = { rate: undefined, specific: undefined };
 
 /** Customs value: CIF in the invoice currency at the rate in force, or a used vehicle's list price less depreciation. */
 function value(context: ItemContext, item: ItemInput, freightShare: Dec | undefined, insuranceShare: Dec | undefined): Valuation | { errors: FieldError[] } {
@@ -458,7 +505,7 @@ function scheduledRow(plan: Plan, planned: PlannedType, hsCode: string): Schedul
   }
   let scheduled = planned.rows.get(row);
   if (scheduled === undefined) {
-    scheduled = { row, stamp: 0, due: undefined, charge: { ...(row.rate === undefined ? {} : { rate: row.rate }), ...(row.specific ? { specific: row.specific } : {}) } };
+    scheduled = { row, stamp: 0, due: undefined, charge: plannedCharge(row) };
     planned.rows.set(row, scheduled);
   }
   return scheduled;
@@ -490,7 +537,7 @@ type DueKind = typeof NOT_DUE | typeof NIL | typeof CHARGED;
  */
 interface LineDue {
   kind: DueKind;
-  charge: Charge;
+  charge: PlannedCharge;
   rule: RuleRef;
   method: string | undefined;
   nilRate: Dec | undefined;
@@ -500,7 +547,7 @@ interface LineDue {
 }
 
 function lineDue(type: ChargeTypeDef, scheduled: ScheduledRow | undefined, measure: TariffMeasure): LineDue {
-  const due = (kind: DueKind, charge: Charge, rule: RuleRef, method: string | undefined, levyable: boolean): LineDue => ({
+  const due = (kind: DueKind, charge: PlannedCharge, rule: RuleRef, method: string | undefined, levyable: boolean): LineDue => ({
     kind,
     charge,
     rule,
@@ -509,7 +556,7 @@ function lineDue(type: ChargeTypeDef, scheduled: ScheduledRow | undefined, measu
     levyable,
     scheduled,
   });
-  let charge: Charge;
+  let charge: PlannedCharge;
   let rule: RuleRef;
   let treatment: ChargeRateDef['treatment'] = 'standard';
   if (type.rateSource === 'schedule') {
@@ -521,7 +568,7 @@ function lineDue(type: ChargeTypeDef, scheduled: ScheduledRow | undefined, measu
     rule = scheduled.row.ref;
     treatment = scheduled.row.treatment;
   } else {
-    charge = type.rateSource === 'tariff-duty' ? measure.importDuty : measure.excise;
+    charge = plannedCharge(type.rateSource === 'tariff-duty' ? measure.importDuty : measure.excise);
     rule = measure.ref;
   }
   // The tariff line says whether its goods are exempt from or zero-rated for VAT.
@@ -554,7 +601,7 @@ function resolveDue(context: ItemContext, at: number, line: LinePlan, item: Item
   }
   const due = line.dues[at] as LineDue;
   if (due.levyable && context.levies !== NO_LEVIES) {
-    const preferential = type.code === 'IDF' ? context.levies.idf : type.code === 'RDL' ? context.levies.rdl : undefined;
+    const preferential = preferentialLevy(context.levies, type.code);
     if (preferential) {
       context.dueCharge = preferential.charge;
       context.dueRule = preferential.rate.ref;
@@ -586,9 +633,18 @@ function nil(context: ItemContext, method: string, rule: RuleRef, rate: Dec | un
 interface PreferentialLevy {
   rate: NationalRules['idfPreferentialRate'];
   cpcs: NationalRules['idfPreferentialCpcs'];
-  charge: Charge;
+  charge: PlannedCharge;
 }
 type PreferentialLevies = { idf?: PreferentialLevy; rdl?: PreferentialLevy };
+/** The preferential levy a listed procedure code gives a charge: IDF and RDL only. */
+function preferentialLevy(levies: PreferentialLevies, code: string): PreferentialLevy | undefined {
+  return code === 'IDF' ? levies.idf : code === 'RDL' ? levies.rdl : undefined;
+}
+
+function hasPreferentialLevy(code: string): boolean {
+  return code === 'IDF' || code === 'RDL';
+}
+
 /** Most procedure codes have no preferential levy: one shared, never-changed answer for them. */
 const NO_LEVIES: PreferentialLevies = Object.freeze({});
 
@@ -600,36 +656,34 @@ function preferentialLevies(input: AssessmentInput): PreferentialLevies {
   }
   const levies: PreferentialLevies = {};
   if (rules.idfPreferentialCpcs.value.includes(cpc)) {
-    levies.idf = { rate: rules.idfPreferentialRate, cpcs: rules.idfPreferentialCpcs, charge: { rate: rules.idfPreferentialRate.value } };
+    levies.idf = { rate: rules.idfPreferentialRate, cpcs: rules.idfPreferentialCpcs, charge: { rate: rules.idfPreferentialRate.value, specific: undefined } };
   }
   if (rules.rdlPreferentialCpcs.value.includes(cpc)) {
-    levies.rdl = { rate: rules.rdlPreferentialRate, cpcs: rules.rdlPreferentialCpcs, charge: { rate: rules.rdlPreferentialRate.value } };
+    levies.rdl = { rate: rules.rdlPreferentialRate, cpcs: rules.rdlPreferentialCpcs, charge: { rate: rules.rdlPreferentialRate.value, specific: undefined } };
   }
   return levies;
 }
 
 /** Every charge in force on the item, in sequence: each base built from what earlier charges actually made due. */
 function computeTaxes(context: ItemContext, item: ItemInput, line: LinePlan, customsValue: Dec): TaxLine[] | { errors: FieldError[] } {
-  const { plan, due, errors, used } = context;
+  const { plan, errors, used } = context;
+  // The item's lines, and the amount due under each charge code so far, in arrays of the item's
+  // own: made young, they take no write barrier, which a store of each line's objects into
+  // scratch held by the long-lived context does.
   const lines: TaxLine[] = [];
+  const due = new Array<Dec | undefined>(plan.codes.length);
   if (errors.length !== 0) {
     errors.length = 0; // a call into the runtime even when already empty
   }
-  for (let k = 0; k < due.length; k++) {
-    due[k] = undefined; // a loop over a handful of slots costs less than the call to fill()
-  }
   const itemTotal = context.itemTotal.start();
-  const dues = line.dues;
   const types = plan.types;
-  for (let at = 0; at < types.length; at++) {
+  // A preference may name any charge (it is then shown as nil); without one, only the charges
+  // the line can owe are visited.
+  const visit = item.preference === undefined ? line.mayOwe : plan.everyType;
+  for (let k = 0; k < visit.length; k++) {
+    const at = visit[k] as number;
     const planned = types[at] as PlannedType;
-    const scheduled = (dues[at] as LineDue).scheduled;
-    // Most scheduled charges (a levy on fuel, on listed goods) have no row for most lines: nothing
-    // is due, unless a preference names the charge (it is then shown as nil).
-    if (scheduled === undefined && planned.type.rateSource === 'schedule' && item.preference === undefined) {
-      continue;
-    }
-    const taxLine = chargeLine(context, at, line, baseOf(context, planned, customsValue), item, errors);
+    const taxLine = chargeLine(context, at, line, baseOf(context, due, planned, customsValue), item, errors);
     if (taxLine) {
       if (planned.stamp !== context.serial) {
         planned.stamp = context.serial; // its type's rule is recorded once an assessment
@@ -641,7 +695,7 @@ function computeTaxes(context: ItemContext, item: ItemInput, line: LinePlan, cus
       const total = context.totals[planned.slot] as DecTotal;
       if (context.totalsStamp[planned.slot] !== context.serial) {
         context.totalsStamp[planned.slot] = context.serial;
-        context.totalsOrder.push(planned.slot);
+        context.totalsOrder[context.totalsCount++] = planned.slot;
         total.start();
       }
       total.add(taxLine.amount);
@@ -651,8 +705,7 @@ function computeTaxes(context: ItemContext, item: ItemInput, line: LinePlan, cus
 }
 
 /** The customs value plus the amounts due so far under the charges the planned type's base adds. */
-function baseOf(context: ItemContext, planned: PlannedType, customsValue: Dec): Dec {
-  const { due } = context;
+function baseOf(context: ItemContext, due: (Dec | undefined)[], planned: PlannedType, customsValue: Dec): Dec {
   const baseSlots = planned.baseSlots;
   let sum: DecTotal | undefined;
   for (let k = 0; k < baseSlots.length; k++) {
@@ -741,7 +794,7 @@ function bound(type: ChargeTypeDef, line: TaxLine): void {
  * the two (as the EAC CET does for sensitive goods). The line's rule is the levying type's; the
  * caller sets the rule the rate came from.
  */
-function levy(type: ChargeTypeDef, charge: Charge, base: Dec, input: AssessmentInput, item: ItemInput, rounding: Rounding, errors: FieldError[]): TaxLine | undefined {
+function levy(type: ChargeTypeDef, charge: PlannedCharge, base: Dec, input: AssessmentInput, item: ItemInput, rounding: Rounding, errors: FieldError[]): TaxLine | undefined {
   const { code, name } = type;
   const rate = type.base === 'quantity' ? undefined : charge.rate;
   const adValorem = rate === undefined ? undefined : base.timesRounded(rate, 2, rounding.scale, rounding.mode);
