@@ -6,7 +6,7 @@ import { inTransaction } from './transaction.ts';
 
 describe('statement names', () => {
   it('name a text from its second sighting on, and keep the name', () => {
-    const names = new StatementNames({ namedAfter: 2, maxNames: 10, maxCounted: 10 });
+    const names = new StatementNames({ namedAfter: 2, maxParameters: 10, maxNames: 10, maxCounted: 10 });
     const text = 'select * from declaration where id = $1';
     expect(names.nameOf(text)).toBeUndefined();
     const name = names.nameOf(text);
@@ -15,7 +15,7 @@ describe('statement names', () => {
   });
 
   it('never name transaction control or settings, however often they are sent', () => {
-    const names = new StatementNames({ namedAfter: 1, maxNames: 10, maxCounted: 10 });
+    const names = new StatementNames({ namedAfter: 1, maxParameters: 10, maxNames: 10, maxCounted: 10 });
     for (const text of ['begin', 'commit', 'rollback', 'set local enable_bitmapscan = off', 'savepoint a']) {
       expect(names.nameOf(text)).toBeUndefined();
       expect(names.nameOf(text)).toBeUndefined();
@@ -24,7 +24,7 @@ describe('statement names', () => {
   });
 
   it('name at most maxNames texts and count at most maxCounted: a stream of one-off texts costs bounded memory', () => {
-    const names = new StatementNames({ namedAfter: 2, maxNames: 3, maxCounted: 5 });
+    const names = new StatementNames({ namedAfter: 2, maxParameters: 10, maxNames: 3, maxCounted: 5 });
     for (let i = 0; i < 1000; i++) {
       names.nameOf(`select ${i}`);
       names.nameOf(`select ${i}`);
@@ -34,8 +34,15 @@ describe('statement names', () => {
     expect(names.nameOf('select 999')).toBeUndefined();
   });
 
+  it('never name a text of more parameters than allowed: a declaration of many items is planned each time, not kept', () => {
+    const names = new StatementNames({ namedAfter: 1, maxParameters: 10, maxNames: 10, maxCounted: 10 });
+    expect(names.nameOf('insert into declaration_item values ($1, $2)', 11)).toBeUndefined();
+    expect(names.nameOf('insert into declaration_item values ($1, $2)', 11)).toBeUndefined();
+    expect(names.nameOf('select $1', 10)).toMatch(/^forodha_/);
+  });
+
   it('give a refused text a new name, so the next use prepares it afresh', () => {
-    const names = new StatementNames({ namedAfter: 1, maxNames: 10, maxCounted: 10 });
+    const names = new StatementNames({ namedAfter: 1, maxParameters: 10, maxNames: 10, maxCounted: 10 });
     const first = names.nameOf('select * from t');
     const second = names.rename('select * from t');
     expect(second).not.toBe(first);

@@ -4,9 +4,12 @@
 // statements (the deferred writes of a transaction) crossed the socket every time.
 //
 // Kysely sends every query as text with parameters; a pg Client class of ours turns a text seen
-// before into a named prepared statement. Bounded both ways, because each name costs memory in
-// every server connection that prepares it:
+// before into a named prepared statement. Bounded, because each name costs memory in every server
+// connection that prepares it, and the trade shapes some texts (a declaration of n items is an
+// insert of n rows): a client must not be able to fill the database's memory with plans.
 // - a text is named only once it has been seen `namedAfter` times (one-off statements are not);
+// - only texts of at most `maxParameters` parameters (a big declaration's insert is planned each
+//   time, as before: its planning is small beside its writing);
 // - at most `maxNames` texts are named per process, and at most `maxCounted` are counted.
 // A migration that changes a table's columns under a running server makes PostgreSQL refuse a
 // prepared `select *` of it ("cached plan must not change result type", 0A000): the text then gets
@@ -18,11 +21,12 @@ import { isStalePlan } from './errors.ts';
 
 export interface StatementNaming {
   namedAfter: number;
+  maxParameters: number;
   maxNames: number;
   maxCounted: number;
 }
 
-const defaults: StatementNaming = { namedAfter: 2, maxNames: 400, maxCounted: 4000 };
+const defaults: StatementNaming = { namedAfter: 2, maxParameters: 256, maxNames: 200, maxCounted: 4000 };
 
 /** Which texts have a name, and how often the others have been seen. */
 export class StatementNames {
@@ -32,10 +36,10 @@ export class StatementNames {
 
   constructor(private readonly naming: StatementNaming = defaults) {}
 
-  /** The name to prepare this text under, or undefined to send it unnamed. */
-  nameOf(text: string): string | undefined {
+  /** The name to prepare this text (sent with `parameters` values) under, or undefined to send it unnamed. */
+  nameOf(text: string, parameters = 0): string | undefined {
     const name = this.names.get(text);
-    if (name !== undefined || !preparable(text)) {
+    if (name !== undefined || parameters > this.naming.maxParameters || !preparable(text)) {
       return name;
     }
     const count = (this.seen.get(text) ?? 0) + 1;
@@ -74,7 +78,7 @@ export function preparingClient(Base: typeof pg.Client, names: StatementNames): 
   class PreparingClient extends Base {
     // eslint-disable-next-line @typescript-eslint/no-explicit-any -- pg's overloads (config or text, promise or callback) in one body
     override query(config: any, values?: any, callback?: any): any {
-      const name = typeof config === 'string' && Array.isArray(values) && callback === undefined ? names.nameOf(config) : undefined;
+      const name = typeof config === 'string' && Array.isArray(values) && callback === undefined ? names.nameOf(config, values.length) : undefined;
       if (name === undefined) {
         // eslint-disable-next-line @typescript-eslint/no-unsafe-argument -- passed through as given
         return super.query(config, values, callback);
