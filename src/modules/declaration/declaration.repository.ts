@@ -67,6 +67,80 @@ function draftValues(row: NewDeclaration, body: DeclarationBody) {
   };
 }
 
+/** Who creates an export, for which exporter, and when. */
+export interface NewExport {
+  id: string;
+  declarantOrgId: string;
+  declarantUserId: string;
+  exporterOrgId: string | null;
+  now: Date;
+}
+
+/** A new export's columns as inserted. */
+function exportValues(row: NewExport, body: ExportBody, regime: string) {
+  return {
+    id: row.id,
+    reference: null,
+    status: 'draft' as const,
+    regime,
+    cpc: body.cpc,
+    office_code: body.officeCode.toUpperCase(),
+    declarant_org_id: row.declarantOrgId,
+    declarant_user_id: row.declarantUserId,
+    // The trader whose goods these are: the importer of an import, the exporter of an export.
+    importer_pin: body.exporterPin.toUpperCase(),
+    importer_org_id: row.exporterOrgId,
+    transport_document_id: null,
+    // Lodged before loading: the outbound manifest is named by the exit confirmation.
+    transport_document_number: '',
+    invoice_currency: body.invoiceCurrency.toUpperCase(),
+    invoice_amount: body.invoiceAmount,
+    incoterm: body.incoterm.toUpperCase(),
+    freight: null,
+    insurance: null,
+    exchange_rate: body.exchangeRate ?? null,
+    departure_country: 'KE',
+    documents: JSON.stringify(body.documents ?? []),
+    exit_office_code: body.exitOfficeCode.toUpperCase(),
+    destination_country: body.destinationCountry.toUpperCase(),
+    goods_location: body.goodsLocation.trim(),
+    ...notYetDecided,
+    created_at: row.now,
+    updated_at: row.now,
+  };
+}
+
+/** Columns a new row leaves to their defaults, as the database fills them. */
+const defaulted = {
+  carrier_code: null,
+  manifest_reference: null,
+  seller_name: null,
+  seller_country: null,
+  departure_country: null,
+  control_status: 'none',
+  version: 1,
+  lodged_at: null,
+  assessed_at: null,
+  registered_at: null,
+  paid_at: null,
+  released_at: null,
+  exited_at: null,
+  cancelled_at: null,
+  exit_office_code: null,
+  destination_country: null,
+  goods_location: null,
+  exit_confirmation: null,
+} as const;
+
+/**
+ * A new row as the insert would leave it, kept in memory until it is written lodged: its values
+ * over the columns' defaults (the Record type asks for any column added later).
+ */
+function inMemory(values: Omit<DeclarationRow, keyof typeof defaulted> & Partial<Pick<DeclarationRow, keyof typeof defaulted>>): DeclarationRow {
+  const row: Record<keyof DeclarationRow, unknown> & DeclarationRow = { ...defaulted, ...values };
+  return row;
+}
+
 function itemRows(declarationId: string, body: DeclarationBody) {
   return body.items.map((item, index) => ({
     declaration_id: declarationId,
@@ -276,28 +350,11 @@ export const declarationRepository = {
   /**
    * A new declaration as its draft row, in memory only: a draft created and lodged in one request
    * is written once, already lodged (`insert` with `lodgedAs`), rather than inserted as a draft and
-   * updated. Every column is here as the insert would leave it (the Record type asks for new ones).
+   * updated. Every column is here as the insert would leave it (see inMemory).
    */
   draft(row: NewDeclaration, body: DeclarationBody): DeclarationRow {
     const { documents: _asText, ...values } = draftValues(row, body);
-    const draft: Record<keyof DeclarationRow, unknown> & DeclarationRow = {
-      ...values,
-      documents: body.documents ?? [],
-      control_status: 'none',
-      version: 1,
-      lodged_at: null,
-      assessed_at: null,
-      registered_at: null,
-      paid_at: null,
-      released_at: null,
-      exited_at: null,
-      cancelled_at: null,
-      exit_office_code: null,
-      destination_country: null,
-      goods_location: null,
-      exit_confirmation: null,
-    };
-    return draft;
+    return inMemory({ ...values, documents: body.documents ?? [] });
   },
 
   /** Writes a new declaration with its items: a draft, or (`lodgedAs`) already in the status its lodgement moved it to. */
@@ -400,45 +457,24 @@ export const declarationRepository = {
   },
 
   /** A new export declaration, lodged at once (no draft): inserted as a draft the lodgement moves on in the same transaction. */
+  /** A new export as its draft row, in memory only: written once, lodged (`insertExport` with `lodgedAs`). */
+  exportDraft(row: NewExport, body: ExportBody, regime: string): DeclarationRow {
+    const { documents: _asText, ...values } = exportValues(row, body, regime);
+    return inMemory({ ...values, documents: body.documents ?? [] });
+  },
+
+  /** Writes a new export with its items: a draft, or (`lodgedAs`) already in the status its lodgement moved it to. */
   async insertExport(
     tx: Tx,
-    row: { id: string; declarantOrgId: string; declarantUserId: string; exporterOrgId: string | null; now: Date },
+    row: NewExport,
     body: ExportBody,
     regime: string,
     sources: readonly { itemIndex: number; declarationId: string; itemNo: number }[],
+    lodgedAs?: LodgedColumns,
   ): Promise<{ row: DeclarationRow; items: DeclarationItemRow[] }> {
     const inserted = await tx
       .insertInto('declaration')
-      .values({
-        id: row.id,
-        reference: null,
-        status: 'draft',
-        regime,
-        cpc: body.cpc,
-        office_code: body.officeCode.toUpperCase(),
-        declarant_org_id: row.declarantOrgId,
-        declarant_user_id: row.declarantUserId,
-        // The trader whose goods these are: the importer of an import, the exporter of an export.
-        importer_pin: body.exporterPin.toUpperCase(),
-        importer_org_id: row.exporterOrgId,
-        transport_document_id: null,
-        // Lodged before loading: the outbound manifest is named by the exit confirmation.
-        transport_document_number: '',
-        invoice_currency: body.invoiceCurrency.toUpperCase(),
-        invoice_amount: body.invoiceAmount,
-        incoterm: body.incoterm.toUpperCase(),
-        freight: null,
-        insurance: null,
-        exchange_rate: body.exchangeRate ?? null,
-        departure_country: 'KE',
-        documents: JSON.stringify(body.documents ?? []),
-        exit_office_code: body.exitOfficeCode.toUpperCase(),
-        destination_country: body.destinationCountry.toUpperCase(),
-        goods_location: body.goodsLocation.trim(),
-        ...notYetDecided,
-        created_at: row.now,
-        updated_at: row.now,
-      })
+      .values({ ...exportValues(row, body, regime), ...lodgedAs })
       .returningAll()
       .executeTakeFirstOrThrow();
     const sourceOf = new Map(sources.map((s) => [s.itemIndex, s]));

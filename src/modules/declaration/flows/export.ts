@@ -37,8 +37,10 @@ export async function lodgeExport(deps: ExportDeps, tx: Tx, caller: Caller, body
   const today = localDate(now);
   const id = newId();
   const lodged = await checkExport(tx, deps, { declarationId: id, body, declarant: { organisationId: caller.principal.organisationId, organisationKind: caller.principal.organisationKind }, today });
-  const inserted = await repo.insertExport(tx, { id, declarantOrgId: caller.principal.organisationId, declarantUserId: caller.principal.id, exporterOrgId: lodged.exporter.id, now }, body, lodged.regime, lodged.sources);
-  const row = inserted.row;
+  const created = { id, declarantOrgId: caller.principal.organisationId, declarantUserId: caller.principal.id, exporterOrgId: lodged.exporter.id, now };
+  // The draft stays in memory and is written once, lodged and assessed (see lodge-and-assess.ts).
+  const row = repo.exportDraft(created, body, lodged.regime);
+  let items: DeclarationItemRow[] = [];
   await recordAudit(tx, {
     actor: caller.actor,
     action: 'declaration.created',
@@ -54,28 +56,33 @@ export async function lodgeExport(deps: ExportDeps, tx: Tx, caller: Caller, body
   const selection = await selectExportChannel(deps, tx, row, body, lodged, reference, today);
   const lodgedStatus = declarationLifecycle.next(row.status, 'lodge');
   const lodgedRow: DeclarationRow = { ...row, status: lodgedStatus, reference, version: row.version + 1, updated_at: now };
+  const columns = {
+    reference,
+    lodged_at: now,
+    assessment: JSON.stringify(lodged.assessment),
+    assessment_date: lodged.assessment.date,
+    assessed_total: lodged.assessment.total,
+    channel: selection.channel,
+    channel_reasons: JSON.stringify(selection.reasons),
+    risk_score: selection.score,
+    selectivity_version: selection.version,
+    // Yellow and red exports are checked before loading; the officer records the result (POST .../control).
+    control_status: needsControl(selection.channel) ? ('pending' as const) : ('none' as const),
+    control: null,
+    assessed_at: now,
+    updated_at: now,
+  };
   const assessedRow = await transition(tx, {
     lifecycle: lodgementLifecycle,
     table: 'declaration',
     id,
     from: row.status,
     action: 'lodge',
-    set: {
-      reference,
-      lodged_at: now,
-      assessment: JSON.stringify(lodged.assessment),
-      assessment_date: lodged.assessment.date,
-      assessed_total: lodged.assessment.total,
-      channel: selection.channel,
-      channel_reasons: JSON.stringify(selection.reasons),
-      risk_score: selection.score,
-      selectivity_version: selection.version,
-      // Yellow and red exports are checked before loading; the officer records the result (POST .../control).
-      control_status: needsControl(selection.channel) ? 'pending' : 'none',
-      control: null,
-      assessed_at: now,
-      updated_at: now,
-      version: sql<number>`version + 2`,
+    set: { ...columns, version: sql<number>`version + 2` },
+    insert: async (status) => {
+      const stored = await repo.insertExport(tx, created, body, lodged.regime, lodged.sources, { ...columns, status, version: row.version + 2 });
+      items = stored.items;
+      return stored.row;
     },
     audit: auditOf(now, row, lodgedRow, {
       action: 'declaration.lodged',
@@ -101,7 +108,7 @@ export async function lodgeExport(deps: ExportDeps, tx: Tx, caller: Caller, body
     reason: `export charges in force on ${lodged.assessment.date} (day of lodgement)`,
     details: { assessmentDate: lodged.assessment.date, basis: 'lodgement', total: lodged.assessment.total, totals: lodged.assessment.totals, channel: selection.channel, risk: { reasons: selection.reasons, score: selection.score, version: selection.version } },
   });
-  return { row: assessedRow, items: inserted.items };
+  return { row: assessedRow, items };
 }
 
 /** The risk engine's channel for an export; a declared exchange rate is checked by an officer (yellow at least). */
