@@ -150,6 +150,9 @@ async function databaseCeiling(): Promise<{ transactionsPerSecond: number; datab
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** a / b to three places (0 when nothing was measured beneath). */
+const ratioOf = (a: number, b: number): number => (b > 0 ? Math.round((a / b) * 1000) / 1000 : 0);
+
 /** Whose CPU is counted: the server (its workers too), this database's backends, the load generator, pgbench. */
 const cpuGroups: Groups = {
   server: (c) => c.includes('src/main.ts'),
@@ -191,17 +194,19 @@ try {
   const fixed = await load({ seconds, rate: fixedRate }, bodiesFile);
   console.log(`at ${fixedRate}/s: p50 ${fixed.p50Ms} ms, p90 ${fixed.p90Ms} ms, p99 ${fixed.p99Ms} ms, max ${fixed.maxMs} ms, errors ${fixed.errors}`);
   const { transactionsPerSecond: ceiling, databaseCpuMs, pgbenchCpuMs } = await databaseCeiling();
-  console.log(`database ceiling: ${ceiling} lodgement-shaped transactions/s (pgbench, 8 clients); sustained is ${Math.round((sustained.requestsPerSecond / ceiling) * 1000) / 10}% of it`);
-  console.log(`database CPU per transaction: pgbench's ${databaseCpuMs} ms, a lodgement's ${cpuPerDeclaration.databaseMs} ms (${Math.round((databaseCpuMs / cpuPerDeclaration.databaseMs) * 1000) / 10}% of it is the ceiling's shape)`);
+  const ratio = ratioOf(sustained.requestsPerSecond, ceiling);
+  const cpuRatio = ratioOf(databaseCpuMs, cpuPerDeclaration.databaseMs);
+  console.log(`database ceiling: ${ceiling} lodgement-shaped transactions/s (pgbench, 8 clients); sustained is ${(ratio * 100).toFixed(1)}% of it`);
+  console.log(`database CPU per transaction: pgbench's ${databaseCpuMs} ms, a lodgement's ${cpuPerDeclaration.databaseMs} ms (${(cpuRatio * 100).toFixed(1)}% of it is the ceiling's shape)`);
   console.log(
     JSON.stringify({
       itemsPerDeclaration: 3,
       workers,
       load: os.loadavg().map((l) => Math.round(l * 100) / 100),
       databaseCeiling: { transactionsPerSecond: ceiling, clients: 8, shape: 'header + 3 items + audit record + outbox event, one commit', databaseCpuMsPerTransaction: databaseCpuMs, pgbenchCpuMsPerTransaction: pgbenchCpuMs },
-      ratioToCeiling: Math.round((sustained.requestsPerSecond / ceiling) * 1000) / 1000,
+      ratioToCeiling: ratio,
       cpuMsPerDeclaration: cpuPerDeclaration,
-      databaseCpuRatioToCeiling: Math.round((databaseCpuMs / cpuPerDeclaration.databaseMs) * 1000) / 1000,
+      databaseCpuRatioToCeiling: cpuRatio,
       sustained: { declarationsPerSecond: sustained.requestsPerSecond, connections, p50Ms: sustained.p50Ms, p99Ms: sustained.p99Ms, errors: sustained.errors, statuses: sustained.statuses },
       fixedRate: { rate: fixedRate, achieved: fixed.requestsPerSecond, p50Ms: fixed.p50Ms, p90Ms: fixed.p90Ms, p99Ms: fixed.p99Ms, errors: fixed.errors },
     }),

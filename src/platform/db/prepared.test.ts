@@ -44,9 +44,11 @@ describe('statement names', () => {
   it('give a refused text a new name, so the next use prepares it afresh', () => {
     const names = new StatementNames({ namedAfter: 1, maxParameters: 10, maxNames: 10, maxCounted: 10 });
     const first = names.nameOf('select * from t');
-    const second = names.rename('select * from t');
+    const second = names.renamed('select * from t', first!);
     expect(second).not.toBe(first);
     expect(names.nameOf('select * from t')).toBe(second);
+    // The same stale name refused on another connection meanwhile: the new name, not yet another.
+    expect(names.renamed('select * from t', first!)).toBe(second);
   });
 });
 

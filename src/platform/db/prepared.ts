@@ -53,11 +53,19 @@ export class StatementNames {
       return undefined;
     }
     this.seen.delete(text);
-    return this.rename(text);
+    return this.fresh(text);
   }
 
-  /** A fresh name for a text whose prepared statement the server refused (see above). */
-  rename(text: string): string {
+  /**
+   * The text's name once the server refused `stale` (see above): a fresh one, unless a statement
+   * refused at the same time on another connection has already renamed it.
+   */
+  renamed(text: string, stale: string): string {
+    const current = this.names.get(text);
+    return current !== undefined && current !== stale ? current : this.fresh(text);
+  }
+
+  private fresh(text: string): string {
     const name = `forodha_${(this.next++).toString(36)}`;
     this.names.set(text, name);
     return name;
@@ -90,11 +98,11 @@ export function preparingClient(Base: typeof pg.Client, names: StatementNames): 
         if (!isStalePlan(err)) {
           throw err;
         }
-        const fresh = names.nameOf(text) === name ? names.rename(text) : (names.nameOf(text) ?? name);
+        const renamed = names.renamed(text, name);
         if (!alone) {
           throw err;
         }
-        return super.query({ name: fresh, text, values: values as unknown[] }) as Promise<pg.QueryResult>;
+        return super.query({ name: renamed, text, values: values as unknown[] }) as Promise<pg.QueryResult>;
       });
     }
   }

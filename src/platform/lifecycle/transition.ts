@@ -43,7 +43,7 @@ export interface Move<T extends TableWithStatus, S extends string, A extends str
   /**
    * A row not written yet (a draft created and lodged in one request): written here, in the status
    * the lifecycle moves it to, instead of inserted as it was and then updated. `from` is the status
-   * it was made in; nobody else can have moved it.
+   * it was made in; nobody else can have moved it. `set` is not used then: the insert writes all.
    */
   insert?: (to: S) => Promise<Selectable<DB[T]>>;
 }

@@ -11,7 +11,6 @@
 //   exit         the terminal at the port of exit (goods loaded on the outbound manifest) or an
 //                officer on duty at the office of exit confirms it: released -> exited through
 //                transition(); a re-export then writes off what it took of the import
-import { sql } from 'kysely';
 import type { Tx } from '#platform/db/transaction.ts';
 import { localDate } from '#platform/clock.ts';
 import { Dec } from '#platform/money.ts';
@@ -56,31 +55,32 @@ export async function lodgeExport(deps: ExportDeps, tx: Tx, caller: Caller, body
   const selection = await selectExportChannel(deps, tx, row, body, lodged, reference, today);
   const lodgedStatus = declarationLifecycle.next(row.status, 'lodge');
   const lodgedRow: DeclarationRow = { ...row, status: lodgedStatus, reference, version: row.version + 1, updated_at: now };
-  const columns = {
-    reference,
-    lodged_at: now,
-    assessment: JSON.stringify(lodged.assessment),
-    assessment_date: lodged.assessment.date,
-    assessed_total: lodged.assessment.total,
-    channel: selection.channel,
-    channel_reasons: JSON.stringify(selection.reasons),
-    risk_score: selection.score,
-    selectivity_version: selection.version,
-    // Yellow and red exports are checked before loading; the officer records the result (POST .../control).
-    control_status: needsControl(selection.channel) ? ('pending' as const) : ('none' as const),
-    control: null,
-    assessed_at: now,
-    updated_at: now,
-  };
   const assessedRow = await transition(tx, {
     lifecycle: lodgementLifecycle,
     table: 'declaration',
     id,
     from: row.status,
     action: 'lodge',
-    set: { ...columns, version: sql<number>`version + 2` },
+    // A new export: written once, in the status its lodgement moves it to (no update of a draft).
     insert: async (status) => {
-      const stored = await repo.insertExport(tx, created, body, lodged.regime, lodged.sources, { ...columns, status, version: row.version + 2 });
+      const stored = await repo.insertExport(tx, created, body, lodged.regime, lodged.sources, {
+        status,
+        reference,
+        lodged_at: now,
+        assessment: JSON.stringify(lodged.assessment),
+        assessment_date: lodged.assessment.date,
+        assessed_total: lodged.assessment.total,
+        channel: selection.channel,
+        channel_reasons: JSON.stringify(selection.reasons),
+        risk_score: selection.score,
+        selectivity_version: selection.version,
+        // Yellow and red exports are checked before loading; the officer records the result (POST .../control).
+        control_status: needsControl(selection.channel) ? 'pending' : 'none',
+        control: null,
+        assessed_at: now,
+        updated_at: now,
+        version: row.version + 2,
+      });
       items = stored.items;
       return stored.row;
     },
