@@ -122,6 +122,10 @@ describe('after registration the declarant asks and an officer decides', () => {
     const asked = await agent.post(`/api/v1/declarations/${declared.id}/amend`, dearer);
     expectStatus(asked, 202);
     expect(asked.body).toMatchObject({ status: 'registered', invoice: { amount: '20000.00' }, payment: { prn: firstPrn }, pendingRequest: { kind: 'amend', status: 'pending' } });
+    // The status read, by id and by reference, shows the same declaration, its request included.
+    for (const read of [`/api/v1/declarations/${declared.id}`, `/api/v1/declarations/by-reference/${declared.reference}`]) {
+      expect((await agent.get(read)).body).toEqual(asked.body);
+    }
     const preview = asked.body.pendingRequest.preview;
     expect(new Dec(preview.totalAfter).gt(declared.assessment.total)).toBe(true);
     expect(preview.difference).toBe(new Dec(preview.totalAfter).minus(declared.assessment.total).toFixed(2));

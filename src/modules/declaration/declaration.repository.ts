@@ -1,5 +1,5 @@
 // The only file that touches the declaration tables.
-import { sql, type Insertable, type Kysely, type Updateable } from 'kysely';
+import { sql, type ExpressionBuilder, type Insertable, type Kysely, type Updateable } from 'kysely';
 import type { DB } from '../../schema.ts';
 import type { Tx } from '#platform/db/transaction.ts';
 import { Dec } from '#platform/money.ts';
@@ -277,9 +277,47 @@ const itemColumnSet: Record<keyof DeclarationItemRow, true> = {
 const itemColumns = Object.keys(itemColumnSet) as (keyof DeclarationItemRow)[];
 const itemPrefix = 'item__';
 
-/** The declaration's columns of a row that carries an item's too. */
+/** Every column of a request, to return them beside the declaration's (as itemColumnSet). */
+const requestColumnSet: Record<keyof DeclarationRequestRow, true> = {
+  id: true,
+  seq: true,
+  declaration_id: true,
+  kind: true,
+  status: true,
+  reason: true,
+  body: true,
+  preview: true,
+  requested_by_org: true,
+  requested_by_id: true,
+  requested_by_name: true,
+  requested_at: true,
+  decided_by_id: true,
+  decided_by_name: true,
+  decided_at: true,
+  decision_reason: true,
+  effect: true,
+};
+const requestColumns = Object.keys(requestColumnSet) as (keyof DeclarationRequestRow)[];
+const requestPrefix = 'request__';
+const reExportPrefix = 'reexport__';
+
+/** The declaration's columns of a row that carries an item's (and a request's) too. */
 function declarationPart(joined: Record<string, unknown>): DeclarationRow {
-  return Object.fromEntries(Object.entries(joined).filter(([k]) => !k.startsWith(itemPrefix))) as DeclarationRow;
+  return Object.fromEntries(Object.entries(joined).filter(([k]) => !k.startsWith(itemPrefix) && !k.startsWith(requestPrefix) && !k.startsWith(reExportPrefix))) as DeclarationRow;
+}
+
+/** A declaration as its view shows it: the row, its items, its pending request, and what re-exports took of a released import. */
+export interface DeclarationRead {
+  row: DeclarationRow;
+  items: DeclarationItemRow[];
+  pending: DeclarationRequestRow | undefined;
+  /** Per item of a released (or exited) import that re-exports cite; undefined for anything else. */
+  reExports: Map<number, { reserved: Dec; writtenOff: Dec }> | undefined;
+}
+
+/** Whether a declaration is an import whose goods re-exports may cite (reExportsOf). */
+export function mayBeReExported(row: Pick<DeclarationRow, 'regime' | 'status'>): boolean {
+  return row.regime.startsWith('IM') && (row.status === 'released' || row.status === 'exited');
 }
 
 /** The item's columns of a row that carries the declaration's too. */
@@ -401,6 +439,57 @@ export const declarationRepository = {
     return (options.forUpdate ? query.forUpdate() : query).executeTakeFirst();
   },
 
+  /**
+   * A declaration and all its view shows, in one statement (the status read): one row per item,
+   * the declaration's columns beside each, with the pending request (at most one is pending) and
+   * what live and exited re-exports claim of that item (through declaration_item_source).
+   */
+  async read(q: Q, by: { id: string } | { reference: string }): Promise<DeclarationRead | undefined> {
+    const claims = (eb: ExpressionBuilder<DB & { d: DB['declaration']; i: DB['declaration_item'] }, 'd' | 'i'>) =>
+      eb
+        .selectFrom('declaration_item as x')
+        .innerJoin('declaration as xd', 'xd.id', 'x.declaration_id')
+        .select([
+          sql<string>`count(*)`.as('claims'),
+          sql<string>`coalesce(sum(x.quantity) filter (where xd.status <> 'exited'), 0)`.as('reserved'),
+          sql<string>`coalesce(sum(x.quantity) filter (where xd.status = 'exited'), 0)`.as('written_off'),
+        ])
+        .whereRef('x.source_declaration_id', '=', 'd.id')
+        .whereRef('x.source_item_no', '=', 'i.item_no')
+        .where('xd.status', 'in', [...liveStatuses, 'exited'])
+        .as('x');
+    let query = q
+      .selectFrom('declaration as d')
+      .leftJoin('declaration_item as i', 'i.declaration_id', 'd.id')
+      .leftJoinLateral(
+        (eb) => eb.selectFrom('declaration_request as r').selectAll('r').whereRef('r.declaration_id', '=', 'd.id').where('r.status', '=', 'pending').limit(1).as('r'),
+        (join) => join.onTrue(),
+      )
+      .leftJoinLateral(claims, (join) => join.onTrue())
+      .selectAll('d')
+      .select(itemColumns.map((c) => sql.ref(`i.${c}`).as(`${itemPrefix}${c}`)))
+      .select(requestColumns.map((c) => sql.ref(`r.${c}`).as(`${requestPrefix}${c}`)))
+      .select(['x.claims as reexport__claims', 'x.reserved as reexport__reserved', 'x.written_off as reexport__written_off'])
+      .orderBy('i.item_no');
+    query = 'id' in by ? query.where('d.id', '=', by.id) : query.where('d.reference', '=', by.reference.toUpperCase());
+    const rows: Record<string, unknown>[] = await query.execute();
+    const first = rows[0];
+    if (!first) {
+      return undefined;
+    }
+    const row = declarationPart(first);
+    const withItems = rows.filter((r) => r[`${itemPrefix}item_no`] !== null);
+    let reExports: DeclarationRead['reExports'];
+    if (mayBeReExported(row)) {
+      reExports = new Map();
+      for (const r of withItems.filter((r) => Number(r.reexport__claims) > 0)) {
+        reExports.set(r[`${itemPrefix}item_no`] as number, { reserved: new Dec(r.reexport__reserved as string), writtenOff: new Dec(r.reexport__written_off as string) });
+      }
+    }
+    const pending = first[`${requestPrefix}id`] === null ? undefined : (Object.fromEntries(requestColumns.map((c) => [c, first[`${requestPrefix}${c}`]])) as DeclarationRequestRow);
+    return { row, items: withItems.map(itemPart), pending, reExports };
+  },
+
   findByReference(q: Q, reference: string): Promise<DeclarationRow | undefined> {
     return q.selectFrom('declaration').selectAll().where('reference', '=', reference.toUpperCase()).executeTakeFirst();
   },
@@ -456,7 +545,6 @@ export const declarationRepository = {
     return out;
   },
 
-  /** A new export declaration, lodged at once (no draft): inserted as a draft the lodgement moves on in the same transaction. */
   /** A new export as its draft row, in memory only: written once, lodged (`insertExport` with `lodgedAs`). */
   exportDraft(row: NewExport, body: ExportBody, regime: string): DeclarationRow {
     const { documents: _asText, ...values } = exportValues(row, body, regime);

@@ -30,7 +30,7 @@ import type { Correction, CorrectionEffect, VerificationSubject } from '#modules
 import type { DeclarationItemRow, DeclarationRow, DeclarationStatus } from './declaration.tables.ts';
 import { amendableStatuses, controllableStatuses, controlLifecycle, declarationLifecycle } from './declaration.state.ts';
 import type { AmendBody, ControlBody, CreateBody, DeclarationBody, ListQuery, RequestDecisionBody, TimelineQuery } from './declaration.schemas.ts';
-import { bodyOf, declarationRepository as repo, type NewDeclaration } from './declaration.repository.ts';
+import { bodyOf, declarationRepository as repo, mayBeReExported, type DeclarationRead, type NewDeclaration } from './declaration.repository.ts';
 import { checkNotUnderVerification } from './declaration.validation.ts';
 import type { StoredAssessment } from './declaration.assessment.ts';
 import type { GateOut, Settlement, TransportDocumentRef } from './declaration.ports.ts';
@@ -85,15 +85,19 @@ export function declarationService(deps: DeclarationServiceDeps) {
 
 
   /** The declaration as the viewer may see it; `known` spares reading back what the caller has just written. */
-  async function view(q: Kysely<DB>, row: DeclarationRow, viewer: Principal, known?: { items: DeclarationItemRow[]; pending: null }): Promise<DeclarationView> {
-    const [items, declarant, importer, pending] = await Promise.all([
+  /** What the view shows beside the row, when the caller has it already: a new declaration's items and no request, or all of a status read. */
+  type Known = { items: DeclarationItemRow[]; pending: null } | Omit<DeclarationRead, 'row'>;
+
+  async function view(q: Kysely<DB>, row: DeclarationRow, viewer: Principal, known?: Known): Promise<DeclarationView> {
+    // A released import may have been re-exported in part: each item shows what is reserved and
+    // written off. Everything here depends only on the row, so it is read at once, not in turn.
+    const [items, declarant, importer, pending, reExports] = await Promise.all([
       known?.items ?? repo.items(q, row.id),
       deps.parties.organisation(q, row.declarant_org_id),
       row.importer_org_id ? deps.parties.organisation(q, row.importer_org_id) : undefined,
       known ? known.pending : repo.pendingRequest(q, row.id),
+      known && 'reExports' in known ? known.reExports : mayBeReExported(row) ? repo.reExportsOf(q, row.id) : undefined,
     ]);
-    // A released import may have been re-exported in part: each item shows what is reserved and written off.
-    const reExports = row.regime.startsWith('IM') && (row.status === 'released' || row.status === 'exited') ? await repo.reExportsOf(q, row.id) : undefined;
     return declarationView(row, items, viewer, { declarant, importer }, pending ? requestView(pending, isCustoms(viewer)) : null, reExports);
   }
 
@@ -482,19 +486,19 @@ export function declarationService(deps: DeclarationServiceDeps) {
     },
 
     async get(viewer: Principal, id: string): Promise<DeclarationView> {
-      const row = await repo.find(db, id);
-      if (!row || !maySee(viewer, row)) {
+      const read = await repo.read(db, { id });
+      if (!read || !maySee(viewer, read.row)) {
         throw notFound(`Declaration ${id}`);
       }
-      return view(db, row, viewer);
+      return view(db, read.row, viewer, read);
     },
 
     async getByReference(viewer: Principal, reference: string): Promise<DeclarationView> {
-      const row = await repo.findByReference(db, reference);
-      if (!row || !maySee(viewer, row)) {
+      const read = await repo.read(db, { reference });
+      if (!read || !maySee(viewer, read.row)) {
         throw notFound(`Declaration ${reference}`);
       }
-      return view(db, row, viewer);
+      return view(db, read.row, viewer, read);
     },
 
     async list(viewer: Principal, query: ListQuery) {
