@@ -109,6 +109,20 @@ describe('a voyage from lodging to arrival', () => {
     expect(versions.body.versions.map((v: { kind: string }) => v.kind)).toEqual(['original', 'amendment', 'supplementary']);
   });
 
+  it('shows a house bill by its number as the manifest shows it, with its master', async () => {
+    const t = tag();
+    const body = sampleLodgement(inHours(72), t);
+    body.documents.push(sampleDocument(`HBL${t}1`, { masterNumber: `MAEU${t}0001`, packages: 6, grossMassKg: '7000' }));
+    const lodged = await maersk.post('/api/v1/manifests', body);
+    expect(lodged.status).toBe(201);
+    const house = await maersk.get(`/api/v1/transport-documents/HBL${t}1`);
+    expect(house.body).toMatchObject({ number: `HBL${t}1`, masterNumber: `MAEU${t}0001`, manifest: { reference: lodged.body.reference } });
+    const { documents, ...header } = lodged.body;
+    const listed = (documents as { number: string }[]).find((d) => d.number === `HBL${t}1`);
+    expect(house.body).toEqual({ ...listed, manifest: header, conveyanceArrived: false });
+    expect((await maersk.get(`/api/v1/transport-documents/MAEU${t}0001`)).body).toMatchObject({ masterNumber: null });
+  });
+
   it('shows each party only what is theirs, and 404 to the rest', async () => {
     const cma = await server.as('cma.ops');
     expect((await cma.get(`/api/v1/manifests/${manifest.id}`)).status).toBe(404);

@@ -79,6 +79,19 @@ export const manifestRepository = {
     return query.orderBy('line').execute();
   },
 
+  /**
+   * An active transport document and, when it is a house bill, its active master: what one
+   * document's view needs (the master's number), without reading the rest of its manifest.
+   */
+  documentWithMaster(q: Q, id: string): Promise<DocumentRow[]> {
+    return q
+      .selectFrom('transport_document')
+      .selectAll()
+      .where('status', '=', 'active')
+      .where((eb) => eb.or([eb('id', '=', id), eb('id', '=', eb.selectFrom('transport_document').select('master_id').where('id', '=', id))]))
+      .execute();
+  },
+
   /** Which of these numbers the carrier already has on a manifest (other than `exceptManifestId`). */
   numbersLodgedByCarrier(q: Q, carrierOrgId: string, numbers: string[], exceptManifestId?: string): Promise<{ number: string; reference: string }[]> {
     if (numbers.length === 0) {

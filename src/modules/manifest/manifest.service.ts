@@ -588,18 +588,15 @@ export function manifestService(deps: ManifestServiceDeps) {
       if (found === undefined || found === 'ambiguous') {
         throw notFound(`Transport document ${number}`);
       }
-      const m = await repo.manifest(db, found.manifestId);
-      if (!m) {
+      // The document and its master's number, not the whole manifest: a vessel's may carry thousands.
+      const [m, documents] = await Promise.all([repo.manifest(db, found.manifestId), repo.documentWithMaster(db, found.id)]);
+      const visible = m && (await visibleDocuments(db, principal, m, documents.filter((d) => d.id === found.id)));
+      const doc = visible?.[0];
+      if (!m || !doc) {
         throw notFound(`Transport document ${number}`);
       }
-      const all = await repo.documents(db, m.id);
-      const visible = await visibleDocuments(db, principal, m, all);
-      const doc = visible?.find((d) => d.id === found.id);
-      if (!doc) {
-        throw notFound(`Transport document ${number}`);
-      }
-      const { documents: _d, ...header } = manifestView(m, [], all);
-      const view = manifestView(m, [doc], all).documents[0];
+      const { documents: _d, ...header } = manifestView(m, [], documents);
+      const view = manifestView(m, [doc], documents).documents[0];
       return { ...view, manifest: header, conveyanceArrived: m.actual_arrival !== null };
     },
   };
