@@ -25,6 +25,8 @@ const budget = 7;
 describe.skipIf(!onPostgres)('a lodgement over the wire', () => {
   let server: TestServer;
   const sent: string[] = [];
+  /** The parameters each prepared text was last sent with (for the plans below). */
+  const values = new Map<string, unknown[]>();
   /** The texts of those sent as prepared statements (named: see src/platform/db/prepared.ts). */
   const prepared = new Set<string>();
   /** Set for the measured request (the one carrying its Idempotency-Key) while it is being answered. */
@@ -54,6 +56,7 @@ describe.skipIf(!onPostgres)('a lodgement over the wire', () => {
         sent.push(String(text));
         if (typeof args[0] === 'object' && (args[0] as { name?: string }).name !== undefined) {
           prepared.add(String(text));
+          values.set(String(text), (args[0] as { values?: unknown[] }).values ?? []);
         }
       }
       return (original as any).apply(this, args);
@@ -85,5 +88,39 @@ describe.skipIf(!onPostgres)('a lodgement over the wire', () => {
     expect(statements.length).toBeLessThanOrEqual(budget);
     // Each is parsed and planned once per connection, not per lodgement: all but BEGIN and COMMIT go prepared.
     expect(statements.filter((s) => !/^(begin|commit)$/i.test(s.trim()) && !prepared.has(s))).toEqual([]);
+  });
+
+  // A prepared statement is planned once for all its parameters (a generic plan) after five runs,
+  // and a generic plan cannot use a partial index whose predicate the query meets only through a
+  // parameter (status = $1 against `where status = 'pending'`). At a million declarations that
+  // made a lodgement's read of the importer's abandoned declarations walk all 59,000 of a big
+  // importer's: seconds each. So every partial index a read's own plan uses, its generic plan
+  // must use too (sequential scans off, so that small tables still show the index choice).
+  it('leaves no read of a lodgement a generic plan that loses the partial index its own plan uses', async () => {
+    const reads = [...prepared].filter((s) => /^\s*(select|with)\b/i.test(s) && !/\b(insert|update|delete)\b/i.test(s));
+    expect(reads.length).toBeGreaterThan(0);
+    const client = new pg.Client({ connectionString: server.database.url });
+    await client.connect();
+    try {
+      const partial = new Set((await client.query<{ name: string }>(`select indexname as name from pg_indexes where schemaname = current_schema() and indexdef like '% WHERE %'`)).rows.map((r) => r.name));
+      const literal = (v: unknown) => (v === null || v === undefined ? 'null' : client.escapeLiteral(v instanceof Date ? v.toISOString() : Array.isArray(v) ? `{${v.join(',')}}` : String(v)));
+      const partialIndexesOf = async (text: string, mode: 'force_custom_plan' | 'force_generic_plan') => {
+        await client.query(`set enable_seqscan = off; set plan_cache_mode = ${mode}; deallocate all`);
+        await client.query(`prepare checked as ${text}`);
+        const args = (values.get(text) ?? []).map(literal);
+        const plan = (await client.query<{ 'QUERY PLAN': string }>(`explain execute checked${args.length > 0 ? `(${args.join(', ')})` : ''}`)).rows.map((r) => r['QUERY PLAN']).join('\n');
+        return [...partial].filter((name) => new RegExp(`\\b${name}\\b`).test(plan)).sort();
+      };
+      const used: string[] = [];
+      for (const text of reads) {
+        const own = await partialIndexesOf(text, 'force_custom_plan');
+        used.push(...own);
+        expect({ text, indexes: await partialIndexesOf(text, 'force_generic_plan') }).toEqual({ text, indexes: own });
+      }
+      // Not vacuous: the importer's abandoned declarations are read through their partial index.
+      expect(used).toContain('declaration_importer_abandoned');
+    } finally {
+      await client.end();
+    }
   });
 });

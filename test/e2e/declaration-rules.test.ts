@@ -388,6 +388,10 @@ describe('lists', () => {
     const drafts = (await agent.get('/api/v1/declarations?status=draft&limit=200')).body.items as { status: string }[];
     expect(drafts.length).toBeGreaterThan(0);
     expect(drafts.every((d) => d.status === 'draft')).toBe(true);
+    // A status the lifecycle does not have is refused, not answered with an empty page.
+    const unknown = await agent.get(`/api/v1/declarations?status=${encodeURIComponent("drafted' or 1=1")}`);
+    expect(unknown.status).toBe(422);
+    expect(unknown.body.errors).toContainEqual(expect.objectContaining({ pointer: '/querystring/status' }));
     const today = (await agent.get('/api/v1/declarations?from=2026-06-15&to=2026-06-15&limit=200')).body.items;
     expect(today.length).toBe(mine.length);
     expect((await agent.get('/api/v1/declarations?from=2026-06-16&limit=200')).body.items).toHaveLength(0);

@@ -4,6 +4,7 @@
 import { Type, type Static } from 'typebox';
 import { measureAttributes, QuantityUnit, vehicleFields } from '#modules/assessment/index.ts';
 import { Count, ExchangeRate, FreeText, Integer, IsoDate, MassKg, Money, Quantity, Text, Uuid } from '#platform/http/schemas.ts';
+import { declarationStatuses } from './declaration.tables.ts';
 
 export const incoterms = ['EXW', 'FCA', 'FAS', 'FOB', 'CFR', 'CIF', 'CPT', 'CIP', 'DAP', 'DPU', 'DDP'] as const;
 
@@ -110,7 +111,7 @@ export const ReferenceParams = Type.Object({ reference: Text(32, { minLength: 1 
 
 export const ListQuery = Type.Object(
   {
-    status: Type.Optional(Text(20, { description: 'Only declarations in this status' })),
+    status: Type.Optional(Type.Union(declarationStatuses.map((s) => Type.Literal(s)), { description: 'Only declarations in this status' })),
     pendingRequest: Type.Optional(Type.Boolean({ description: "Only declarations with a request to amend or cancel waiting for an officer (the officers' queue)" })),
     from: Type.Optional(IsoDate('Created on or after this date (Nairobi)')),
     to: Type.Optional(IsoDate('Created on or before this date (Nairobi)')),
