@@ -103,7 +103,14 @@ describe.skipIf(!onPostgres)('a lodgement over the wire', () => {
     await client.connect();
     try {
       const partial = new Set((await client.query<{ name: string }>(`select indexname as name from pg_indexes where schemaname = current_schema() and indexdef like '% WHERE %'`)).rows.map((r) => r.name));
-      const literal = (v: unknown) => (v === null || v === undefined ? 'null' : client.escapeLiteral(v instanceof Date ? v.toISOString() : Array.isArray(v) ? `{${v.join(',')}}` : String(v)));
+      const literal = (v: unknown) => {
+        if (v === null || v === undefined) {
+          return 'null';
+        }
+        const scalar = (e: unknown) => (typeof e === 'string' ? e : typeof e === 'number' || typeof e === 'boolean' || typeof e === 'bigint' ? e.toString() : JSON.stringify(e));
+        const text = v instanceof Date ? v.toISOString() : Array.isArray(v) ? `{${v.map(scalar).join(',')}}` : scalar(v);
+        return client.escapeLiteral(text);
+      };
       const partialIndexesOf = async (text: string, mode: 'force_custom_plan' | 'force_generic_plan') => {
         await client.query(`set enable_seqscan = off; set plan_cache_mode = ${mode}; deallocate all`);
         await client.query(`prepare checked as ${text}`);
