@@ -66,7 +66,8 @@ export const inspectionRepository = {
 
   /** Tasks waiting for an officer at an office, oldest first, locked. */
   waitingTasks(tx: Tx, officeCode: string): Promise<TaskRow[]> {
-    return tx.selectFrom('verification_task').selectAll().where('office_code', '=', officeCode).where('status', '=', 'open').orderBy('created_at').orderBy('id').forUpdate().execute();
+    // The status a literal, so that the prepared statement's generic plan can use verification_task_waiting.
+    return tx.selectFrom('verification_task').selectAll().where('office_code', '=', officeCode).where('status', '=', sql.lit('open' as const)).orderBy('created_at').orderBy('id').forUpdate().execute();
   },
 
   /** Tasks an officer still has to record findings on, locked. */
