@@ -301,6 +301,8 @@ const requestColumnSet: Record<keyof DeclarationRequestRow, true> = {
 };
 const requestColumns = Object.keys(requestColumnSet) as (keyof DeclarationRequestRow)[];
 const requestPrefix = 'request__';
+/** A literal, not a parameter: the generic plan of a prepared statement can then use declaration_request_pending. */
+const pendingLiteral = sql.lit('pending' as const);
 const reExportPrefix = 'reexport__';
 
 /** The declaration's columns of a row that carries an item's (and a request's) too. */
@@ -467,7 +469,7 @@ export const declarationRepository = {
       .selectFrom('declaration as d')
       .leftJoin('declaration_item as i', 'i.declaration_id', 'd.id')
       .leftJoinLateral(
-        (eb) => eb.selectFrom('declaration_request as r').selectAll('r').whereRef('r.declaration_id', '=', 'd.id').where('r.status', '=', 'pending').limit(1).as('r'),
+        (eb) => eb.selectFrom('declaration_request as r').selectAll('r').whereRef('r.declaration_id', '=', 'd.id').where('r.status', '=', pendingLiteral).limit(1).as('r'),
         (join) => join.onTrue(),
       )
       .leftJoinLateral(claims, (join) => join.onTrue())
@@ -707,7 +709,7 @@ export const declarationRepository = {
   },
 
   pendingRequest(q: Q, declarationId: string, options: { forUpdate?: boolean } = {}): Promise<DeclarationRequestRow | undefined> {
-    const query = q.selectFrom('declaration_request').selectAll().where('declaration_id', '=', declarationId).where('status', '=', 'pending');
+    const query = q.selectFrom('declaration_request').selectAll().where('declaration_id', '=', declarationId).where('status', '=', pendingLiteral);
     return (options.forUpdate ? query.forUpdate() : query).executeTakeFirst();
   },
 
@@ -722,7 +724,7 @@ export const declarationRepository = {
     if (ids.length === 0) {
       return new Map();
     }
-    const rows = await q.selectFrom('declaration_request').selectAll().where('declaration_id', 'in', ids).where('status', '=', 'pending').execute();
+    const rows = await q.selectFrom('declaration_request').selectAll().where('declaration_id', 'in', ids).where('status', '=', pendingLiteral).execute();
     return new Map(rows.map((r) => [r.declaration_id, r]));
   },
 

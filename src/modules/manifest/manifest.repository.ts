@@ -1,11 +1,16 @@
 // The only file that touches the manifest module's tables (and, for visibility, reads the
 // parties' organisation and agent_authorisation tables, as the parties module allows).
-import type { Insertable, Kysely, Selectable, Updateable } from 'kysely';
+import { sql, type Insertable, type Kysely, type Selectable, type Updateable } from 'kysely';
 import type { DB } from '../../schema.ts';
 import type { Tx } from '#platform/db/transaction.ts';
 import type { ManifestStatus, ManifestTables, TransportMode } from './manifest.tables.ts';
 
 export type Q = Kysely<DB> | Tx;
+/**
+ * A literal, not a parameter: statements are prepared, and only a plan that sees the status can
+ * use the partial transport_document_number_per_carrier.
+ */
+const active = sql.lit('active' as const);
 export type ManifestRow = Selectable<ManifestTables['manifest']>;
 export type DocumentRow = Selectable<ManifestTables['transport_document']>;
 export type VersionRow = Selectable<ManifestTables['manifest_version']>;
@@ -74,7 +79,7 @@ export const manifestRepository = {
   documents(q: Q, manifestId: string, opts: { includeRemoved?: boolean } = {}): Promise<DocumentRow[]> {
     let query = q.selectFrom('transport_document').selectAll().where('manifest_id', '=', manifestId);
     if (!opts.includeRemoved) {
-      query = query.where('status', '=', 'active');
+      query = query.where('status', '=', active);
     }
     return query.orderBy('line').execute();
   },
@@ -87,7 +92,7 @@ export const manifestRepository = {
     return q
       .selectFrom('transport_document')
       .selectAll()
-      .where('status', '=', 'active')
+      .where('status', '=', active)
       .where((eb) => eb.or([eb('id', '=', id), eb('id', '=', eb.selectFrom('transport_document').select('master_id').where('id', '=', id))]))
       .execute();
   },
@@ -102,7 +107,7 @@ export const manifestRepository = {
       .innerJoin('manifest as m', 'm.id', 'd.manifest_id')
       .select(['d.number', 'm.reference'])
       .where('d.carrier_org_id', '=', carrierOrgId)
-      .where('d.status', '=', 'active')
+      .where('d.status', '=', active)
       .where('d.number', 'in', numbers);
     if (exceptManifestId !== undefined) {
       query = query.where('d.manifest_id', '<>', exceptManifestId);
@@ -142,7 +147,7 @@ export const manifestRepository = {
           .selectFrom('transport_document as d')
           .select((e) => e.fn.countAll<number>().as('n'))
           .whereRef('d.manifest_id', '=', 'm.id')
-          .where('d.status', '=', 'active')
+          .where('d.status', '=', active)
           .as('document_count'),
       );
     if (filter.carrierOrgId !== undefined) {
@@ -156,7 +161,7 @@ export const manifestRepository = {
             .selectFrom('transport_document as c')
             .select('c.id')
             .whereRef('c.manifest_id', '=', 'm.id')
-            .where('c.status', '=', 'active')
+            .where('c.status', '=', active)
             .where('c.consignee_pin', 'in', pins),
         ),
       );
@@ -184,7 +189,7 @@ export const manifestRepository = {
 
   /** Active documents with this number, with their manifest's header; the document row locked on request. */
   documentsByNumber(q: Q, number: string, opts: { forUpdate?: boolean; manifestReference?: string; carrierOrgId?: string } = {}): Promise<DocumentWithManifest[]> {
-    let query = withManifest(q).where('d.number', '=', number).where('d.status', '=', 'active');
+    let query = withManifest(q).where('d.number', '=', number).where('d.status', '=', active);
     if (opts.manifestReference !== undefined) {
       query = query.where('m.reference', '=', opts.manifestReference);
     }
@@ -208,7 +213,7 @@ export const manifestRepository = {
       .selectFrom('transport_document')
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .where('master_id', '=', masterId)
-      .where('status', '=', 'active')
+      .where('status', '=', active)
       .executeTakeFirstOrThrow()
       .then((r) => Number(r.n));
   },
