@@ -84,10 +84,10 @@ export function declarationService(deps: DeclarationServiceDeps) {
   }
 
 
-  /** The declaration as the viewer may see it; `known` spares reading back what the caller has just written. */
   /** What the view shows beside the row, when the caller has it already: a new declaration's items and no request, or all of a status read. */
   type Known = { items: DeclarationItemRow[]; pending: null } | Omit<DeclarationRead, 'row'>;
 
+  /** The declaration as the viewer may see it; `known` spares reading back what the caller has just written or read. */
   async function view(q: Kysely<DB>, row: DeclarationRow, viewer: Principal, known?: Known): Promise<DeclarationView> {
     // A released import may have been re-exported in part: each item shows what is reserved and
     // written off. Everything here depends only on the row, so it is read at once, not in turn.
