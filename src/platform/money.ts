@@ -144,8 +144,11 @@ export const exact = {
 /** Half the safe range: a quotient by a power of ten (<= 10^15) times that power stays exact below it. */
 const HALF_SAFE = 2 ** 52;
 
-/** Units at `from` places rounded to `to` (< from) places, on numbers; undefined when it needs BigInt. */
-function rescaleDownFast(units: number, from: number, to: number, mode: RoundingMode): number | undefined {
+/**
+ * Units at `from` places rounded to `to` (< from) places, on numbers; undefined when it needs
+ * BigInt. For callers that keep figures as units of their own (the assessment engine's items).
+ */
+export function roundUnits(units: number, from: number, to: number, mode: RoundingMode): number | undefined {
   const divisor = TENS[from - to];
   if (divisor === undefined) {
     return undefined;
@@ -400,7 +403,7 @@ export class Dec {
         if (scale <= places) {
           return new Dec(p, scale);
         }
-        const r = rescaleDownFast(p, scale, places, mode);
+        const r = roundUnits(p, scale, places, mode);
         if (r !== undefined) {
           return new Dec(r, places);
         }
@@ -460,7 +463,7 @@ export class Dec {
     if (this.scale <= places) {
       return this;
     }
-    const fast = typeof this.u === 'number' ? rescaleDownFast(this.u, this.scale, places, mode) : undefined;
+    const fast = typeof this.u === 'number' ? roundUnits(this.u, this.scale, places, mode) : undefined;
     return Dec.of(fast ?? exact.rescaleDown(this.units, this.scale, places, mode), places);
   }
 
