@@ -7,8 +7,11 @@
 // Dec made only for the result. What does not depend on the goods (the tax heads in order, each
 // tariff line's scheduled rates and what it owes under each head) is worked out once per schedule
 // and line (the Plan and LinePlan below), with the charges a line can owe listed so the others are
-// not visited; the scratch of an assessment is reused (contextFor), rules already recorded are
-// skipped by stamp, and the item path makes no closures, Maps or sorted copies. What it reads often
+// not visited; a plain item (no preference, relief or preferential levy) on a line whose charges
+// are each nil or ad valorem alone is assessed from the line's plain charges, made once with its
+// plan (plainTaxes), with no due resolved charge by charge; the scratch of an assessment is reused
+// (contextFor), rules already recorded are skipped by stamp, and the item path makes no closures,
+// Maps or sorted copies. What it reads often
 // has one hidden class (charges are planned as { rate, specific }): reading objects of many
 // shapes goes through V8's megamorphic stub cache, and a shape new to it through the runtime,
 // which cost more than the arithmetic. assess.identity.test.ts holds all of it to the exact
@@ -140,9 +143,9 @@ function contextFor(plan: Plan, input: AssessmentInput, used: RulesUsed): ItemCo
 }
 
 function fobsOf(items: ItemInput[]): Dec[] {
-  const fobs: Dec[] = [];
-  for (const item of items) {
-    fobs.push(item.fob);
+  const fobs = new Array<Dec>(items.length); // sized once: pushing from empty makes room for seventeen
+  for (let i = 0; i < items.length; i++) {
+    fobs[i] = (items[i] as ItemInput).fob;
   }
   return fobs;
 }
@@ -353,6 +356,11 @@ interface LinePlan {
  */
 interface PlainCharge {
   planned: PlannedType;
+  /** The type's code, name and rule, and the position of its code: read here, from one object of one shape. */
+  code: string;
+  name: string;
+  typeRef: RuleRef;
+  slot: number;
   /** Position of the planned type, for its rounding. */
   at: number;
   /** The charge is levied at `rate` (CHARGED), or shown nil (NIL) with `rate` if it has one. */
@@ -426,6 +434,10 @@ function plainCharges(plan: Plan, dues: LineDue[], mayOwe: number[]): PlainCharg
     const charged = due.kind === CHARGED;
     charges.push({
       planned,
+      code: type.code,
+      name: type.name,
+      typeRef: type.ref,
+      slot: planned.slot,
       at,
       kind: due.kind,
       rate: charged ? due.charge.rate : due.nilRate,
@@ -774,26 +786,27 @@ function plainTaxes(context: ItemContext, item: ItemInput, charges: PlainCharge[
   const itemTotal = context.itemTotal.start();
   for (let k = 0; k < charges.length; k++) {
     const charge = charges[k] as PlainCharge;
-    const { type, slot } = charge.planned;
+    const { code, name } = charge;
     const base = charge.baseFrom.length === 0 ? customsValue : plainBase(context, customsValue, lines, charge.baseFrom);
     let taxLine: TaxLine;
     if (charge.kind === CHARGED) {
       const rounding = context.roundings[charge.at] as Rounding;
       const amount = base.timesRounded(charge.rate as Dec, 2, rounding.scale, rounding.mode);
-      taxLine = { code: type.code, name: type.name, base, rate: charge.rate as Dec, amount, method: charge.method, rule: charge.rule };
+      taxLine = { code, name, base, rate: charge.rate as Dec, amount, method: charge.method, rule: charge.rule };
     } else {
       taxLine = charge.rate
-        ? { code: type.code, name: type.name, base, rate: charge.rate, amount: ZERO, method: charge.method, rule: charge.rule }
-        : { code: type.code, name: type.name, base, amount: ZERO, method: charge.method, rule: charge.rule };
+        ? { code, name, base, rate: charge.rate, amount: ZERO, method: charge.method, rule: charge.rule }
+        : { code, name, base, amount: ZERO, method: charge.method, rule: charge.rule };
     }
     lines[k] = taxLine;
     recordRule(context, charge.rule, charge.scheduled, item);
-    if (charge.planned.stamp !== context.serial) {
-      charge.planned.stamp = context.serial; // its type's rule is recorded once an assessment
-      context.used.add(type.ref);
+    const planned = charge.planned;
+    if (planned.stamp !== context.serial) {
+      planned.stamp = context.serial; // its type's rule is recorded once an assessment
+      context.used.add(charge.typeRef);
     }
     itemTotal.add(taxLine.amount);
-    addToTotal(context, slot, taxLine.amount);
+    addToTotal(context, charge.slot, taxLine.amount);
   }
   return lines;
 }
