@@ -89,21 +89,19 @@ function parse(text: string): { units: number | bigint; scale: number } {
 }
 
 /**
- * The rounding rule, once for both number kinds: a quotient truncated toward zero with a
- * remainder left moves away from zero, stays, or (half-even at exactly half) goes to the even
- * neighbour. `half` compares twice the remainder with the divisor: -1 below half, 0 at, 1 above.
+ * The rounding rule, once for both number kinds: whether a quotient truncated toward zero, with a
+ * remainder left, moves away from zero. `half` compares twice the remainder with the divisor: -1
+ * below half, 0 at, 1 above; `odd`, whether the quotient is odd, decides half-even at exactly half
+ * (callers work it out only then). Half-up, the national rounding, is asked first.
  */
-function roundingStep(mode: RoundingMode, half: -1 | 0 | 1): 'away' | 'stay' | 'to-even' {
-  switch (mode) {
-    case 'down':
-      return 'stay';
-    case 'up':
-      return 'away';
-    case 'half-up':
-      return half >= 0 ? 'away' : 'stay';
-    case 'half-even':
-      return half > 0 ? 'away' : half === 0 ? 'to-even' : 'stay';
+function roundsAway(mode: RoundingMode, half: -1 | 0 | 1, odd: boolean): boolean {
+  if (mode === 'half-up') {
+    return half >= 0;
   }
+  if (mode === 'half-even') {
+    return half > 0 || (half === 0 && odd);
+  }
+  return mode === 'up';
 }
 
 /**
@@ -120,8 +118,8 @@ export const exact = {
       return q;
     }
     const twice = (r < 0n ? -r : r) * 2n;
-    const step = roundingStep(mode, twice > divisor ? 1 : twice === divisor ? 0 : -1);
-    return step === 'away' || (step === 'to-even' && q % 2n !== 0n) ? (units < 0n ? q - 1n : q + 1n) : q;
+    const half = twice > divisor ? 1 : twice === divisor ? 0 : -1;
+    return roundsAway(mode, half, half === 0 && q % 2n !== 0n) ? (units < 0n ? q - 1n : q + 1n) : q;
   },
 
   /** Both operands at the larger of their scales. */
@@ -185,8 +183,8 @@ export function roundUnits(units: number, from: number, to: number, mode: Roundi
     return q;
   }
   const twice = Math.abs(r) * 2;
-  const step = roundingStep(mode, twice > divisor ? 1 : twice === divisor ? 0 : -1);
-  return step === 'away' || (step === 'to-even' && q % 2 !== 0) ? (units < 0 ? q - 1 : q + 1) : q;
+  const half = twice > divisor ? 1 : twice === divisor ? 0 : -1;
+  return roundsAway(mode, half, half === 0 && q % 2 !== 0) ? (units < 0 ? q - 1 : q + 1) : q;
 }
 
 /** Largest divisor whose remainders, times ten, stay safe integers. */
