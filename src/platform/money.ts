@@ -142,11 +142,8 @@ export const exact = {
 /** Half the safe range: a quotient by a power of ten (<= 10^15) times that power stays exact below it. */
 const HALF_SAFE = 2 ** 52;
 
-/**
- * Units at `from` places rounded to `to` (< from) places, on numbers; undefined when it needs
- * BigInt. For callers that keep figures as units of their own (the assessment engine's items).
- */
-export function roundUnits(units: number, from: number, to: number, mode: RoundingMode): number | undefined {
+/** Units at `from` places rounded to `to` (< from) places, on numbers; undefined when it needs BigInt. */
+function roundUnits(units: number, from: number, to: number, mode: RoundingMode): number | undefined {
   const divisor = TENS[from - to];
   if (divisor === undefined) {
     return undefined;
