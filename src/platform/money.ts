@@ -89,21 +89,19 @@ function parse(text: string): { units: number | bigint; scale: number } {
 }
 
 /**
- * The rounding rule, once for both number kinds: a quotient truncated toward zero with a
- * remainder left moves away from zero, stays, or (half-even at exactly half) goes to the even
- * neighbour. `half` compares twice the remainder with the divisor: -1 below half, 0 at, 1 above.
+ * The rounding rule, once for both number kinds: whether a quotient truncated toward zero, with a
+ * remainder left, moves away from zero. `half` compares twice the remainder with the divisor: -1
+ * below half, 0 at, 1 above; `odd`, whether the quotient is odd, decides half-even at exactly half
+ * (callers work it out only then). Half-up, the national rounding, is asked first.
  */
-function roundingStep(mode: RoundingMode, half: -1 | 0 | 1): 'away' | 'stay' | 'to-even' {
-  switch (mode) {
-    case 'down':
-      return 'stay';
-    case 'up':
-      return 'away';
-    case 'half-up':
-      return half >= 0 ? 'away' : 'stay';
-    case 'half-even':
-      return half > 0 ? 'away' : half === 0 ? 'to-even' : 'stay';
+function roundsAway(mode: RoundingMode, half: -1 | 0 | 1, odd: boolean): boolean {
+  if (mode === 'half-up') {
+    return half >= 0;
   }
+  if (mode === 'half-even') {
+    return half > 0 || (half === 0 && odd);
+  }
+  return mode === 'up';
 }
 
 /**
@@ -120,8 +118,8 @@ export const exact = {
       return q;
     }
     const twice = (r < 0n ? -r : r) * 2n;
-    const step = roundingStep(mode, twice > divisor ? 1 : twice === divisor ? 0 : -1);
-    return step === 'away' || (step === 'to-even' && q % 2n !== 0n) ? (units < 0n ? q - 1n : q + 1n) : q;
+    const half = twice > divisor ? 1 : twice === divisor ? 0 : -1;
+    return roundsAway(mode, half, half === 0 && q % 2n !== 0n) ? (units < 0n ? q - 1n : q + 1n) : q;
   },
 
   /** Both operands at the larger of their scales. */
@@ -145,7 +143,7 @@ export const exact = {
 const HALF_SAFE = 2 ** 52;
 
 /** Units at `from` places rounded to `to` (< from) places, on numbers; undefined when it needs BigInt. */
-function rescaleDownFast(units: number, from: number, to: number, mode: RoundingMode): number | undefined {
+function roundUnits(units: number, from: number, to: number, mode: RoundingMode): number | undefined {
   const divisor = TENS[from - to];
   if (divisor === undefined) {
     return undefined;
@@ -182,8 +180,8 @@ function rescaleDownFast(units: number, from: number, to: number, mode: Rounding
     return q;
   }
   const twice = Math.abs(r) * 2;
-  const step = roundingStep(mode, twice > divisor ? 1 : twice === divisor ? 0 : -1);
-  return step === 'away' || (step === 'to-even' && q % 2 !== 0) ? (units < 0 ? q - 1 : q + 1) : q;
+  const half = twice > divisor ? 1 : twice === divisor ? 0 : -1;
+  return roundsAway(mode, half, half === 0 && q % 2 !== 0) ? (units < 0 ? q - 1 : q + 1) : q;
 }
 
 /** Largest divisor whose remainders, times ten, stay safe integers. */
@@ -282,7 +280,9 @@ export class Dec {
     } else {
       this.u = units >= -BIG_SAFE && units <= BIG_SAFE ? Number(units) : units;
     }
-    this.scale = scale;
+    // Always a small integer; `| 0` says so to the optimising compiler, which would otherwise store
+    // a scale it computed as a float in a heap number of its own (and then every Dec's scale).
+    this.scale = scale | 0;
   }
 
   /** The units as a BigInt, for the exact path. */
@@ -398,7 +398,7 @@ export class Dec {
         if (scale <= places) {
           return new Dec(p, scale);
         }
-        const r = rescaleDownFast(p, scale, places, mode);
+        const r = roundUnits(p, scale, places, mode);
         if (r !== undefined) {
           return new Dec(r, places);
         }
@@ -458,7 +458,7 @@ export class Dec {
     if (this.scale <= places) {
       return this;
     }
-    const fast = typeof this.u === 'number' ? rescaleDownFast(this.u, this.scale, places, mode) : undefined;
+    const fast = typeof this.u === 'number' ? roundUnits(this.u, this.scale, places, mode) : undefined;
     return Dec.of(fast ?? exact.rescaleDown(this.units, this.scale, places, mode), places);
   }
 
@@ -599,6 +599,14 @@ export class Dec {
     return values.map(toDec).reduce((a, b) => (b.lessThan(a) ? b : a));
   }
 }
+
+/**
+ * The first Dec made holds BigInt units, so that V8 makes `u` a tagged field from the start: a
+ * field that has only ever held numbers turns into a double field on the first non-small one, and
+ * a double field boxes every Dec's units in a heap number of its own (an allocation and a load
+ * more per Dec, even for zero). Tagged, units below 2^31 sit in the Dec itself.
+ */
+new Dec(BIG_SAFE + 1n);
 
 /**
  * A running sum of Decs: the same units and scale as chaining plus() from a zero Dec, without a

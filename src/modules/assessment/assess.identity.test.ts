@@ -26,6 +26,8 @@ const rows: Row[] = (await readCsv(sampleFiles.tariff)).records
 /** Every figure the engine reads, made afresh (on the exact path: on BigInt). */
 interface World {
   measures: TariffMeasure[];
+  /** Lines whose rates have many digits (also among `measures`). */
+  manyDigits: TariffMeasure[];
   rules: AssessmentInput["rules"];
   schedules: AssessmentInput["schedule"][];
 }
@@ -41,8 +43,26 @@ function world(): World {
     }),
   );
   const types = (edit: (t: ChargesFile["chargeTypes"][number]) => object) => (f: ChargesFile) => ({ ...f, chargeTypes: f.chargeTypes.map((t) => ({ ...t, ...edit(t) })) });
+  // Lines the sample tariff does not have: rates of many digits (their products leave the safe
+  // range at ordinary values), a specific rate of many digits, and nil duty on an exempt line.
+  const line = (key: string, importDuty: TariffMeasure["importDuty"], excise: TariffMeasure["excise"], vat: TariffMeasure["vat"]): TariffMeasure => ({
+    ref: { kind: "tariff-line", id: key, key, validFrom: "2020-01-01", validTo: null },
+    hsCode: key,
+    description: "many digits",
+    unit: "KGM",
+    importDuty,
+    excise,
+    vat,
+  });
+  const manyDigits = [
+    line("9901.10.00", { rate: new Dec("12.3456789012") }, { rate: new Dec("0.0000001") }, "standard"),
+    line("9901.20.00", { rate: new Dec("33.33333333333333") }, {}, "zero"),
+    line("9901.30.00", {}, {}, "exempt"),
+    line("9901.40.00", { rate: new Dec("25"), specific: { amount: new Dec("1234.5678"), unit: "KGM", currency: "USD" } }, { rate: new Dec("7.77") }, "standard"),
+  ];
   return {
-    measures,
+    measures: [...measures, ...manyDigits],
+    manyDigits,
     rules: rulesAt(date),
     schedules: [
       scheduleAt(date),
@@ -73,18 +93,20 @@ function consignment(seed: number, w: World): AssessmentInput {
     const units = random() < 0.08 ? BigInt(Math.floor(random() * 1e9)) * 10n ** BigInt(8 + Math.floor(random() * 12)) + BigInt(Math.floor(random() * 1e6)) : BigInt(Math.floor(random() * max));
     return new Dec(units, scale);
   };
-  const fx = pick([new Dec("129.25"), new Dec("1"), new Dec("0.8734125"), new Dec("146.3371")]);
+  // Huge figures on purpose too: a FOB or quantity near 2^53 once scaled, a tiny and a huge exchange rate.
+  const huge = (scale: number): Dec => new Dec(BigInt(Math.floor(random() * 9e15)), scale);
+  const fx = pick([new Dec("129.25"), new Dec("1"), new Dec("0.8734125"), new Dec("146.3371"), new Dec("0.000000123456789"), new Dec("987654321.123456")]);
   const rate = { currency: "USD", rate: fx, ref: { kind: "declared" as const } };
   const items: ItemInput[] = Array.from({ length: 1 + Math.floor(random() * 4) }, () => {
-    const measure = pick(w.measures);
+    const measure = random() < 0.1 ? pick(w.manyDigits) : pick(w.measures);
     const alcohol = [measure.importDuty, measure.excise].some((c) => c.specific?.unit === "CLPA");
     const reliefs = random() < 0.15 ? [pick([relief("ID", "full", undefined, "diplomatic"), relief("VAT", "rate", new Dec("8"), "half-vat"), relief("EXD", "rate", new Dec("2.5"), "reduced-excise"), relief("IDF", "full", undefined, "aid")])] : undefined;
     return {
       measure,
-      fob: figure(5_000_000_000, pick([0, 2, 2, 3])),
+      fob: random() < 0.05 ? huge(2) : figure(5_000_000_000, pick([0, 2, 2, 3])),
       ...(random() < 0.2 ? { freight: figure(50_000_000, 2) } : {}),
       ...(random() < 0.3 ? { insurance: figure(5_000_000, 2) } : {}),
-      ...(random() < 0.9 ? { quantity: figure(2_000_000, pick([0, 3])) } : {}),
+      ...(random() < 0.9 ? { quantity: random() < 0.05 ? huge(3) : figure(2_000_000, pick([0, 3])) } : {}),
       ...(random() < 0.9 ? { netMassKg: figure(200_000, 1) } : {}),
       ...(alcohol && random() < 0.95 ? { alcoholPercent: new Dec(BigInt(Math.floor(random() * 400) + 35), 1) } : {}),
       ...(reliefs ? { reliefs } : {}),
@@ -136,5 +158,42 @@ describe("the fast path against the exact one, over the sample tariff", () => {
     for (const [kind, count] of Object.entries(seen)) {
       expect(count, kind).toBeGreaterThan(kind === "refused" ? 0 : 20);
     }
+  });
+
+  it("takes figures past the safe range (huge values, rates of many digits, tiny and huge exchange rates) to the BigInt path", () => {
+    const seen = { manyDigits: 0, hugeAmount: 0, hugeBase: 0, tinyRate: 0, hugeRate: 0 };
+    const unsafe = (d: Dec) => d.toScaledInteger(d.scale) === undefined;
+    for (let seed = 1; seed <= 3000; seed++) {
+      const a = assess(consignment(seed, fast));
+      if (!a.ok) {
+        continue;
+      }
+      const b = onExactPath(() => assess(consignment(seed, exact)));
+      expect(canonical(a), `seed ${seed}`).toEqual(canonical(b));
+      const lines = a.assessment.items.flatMap((i) => i.taxes);
+      seen.manyDigits += a.assessment.items.filter((i) => fast.manyDigits.some((m) => m.hsCode === i.hsCode)).length;
+      seen.hugeAmount += lines.filter((l) => unsafe(l.amount)).length;
+      seen.hugeBase += lines.filter((l) => unsafe(l.base)).length;
+      const rate = a.assessment.items[0]?.valuation.exchangeRate.toString();
+      seen.tinyRate += rate === "0.000000123456789" ? 1 : 0;
+      seen.hugeRate += rate === "987654321.123456" ? 1 : 0;
+    }
+    for (const [kind, count] of Object.entries(seen)) {
+      expect(count, kind).toBeGreaterThan(20);
+    }
+  });
+
+  // A plain item (no preference, relief or preferential levy) is assessed from its line's plain
+  // charges; a preference that names no charge changes nothing in the result but sends each item
+  // through the general path, charge by charge, so the two can be compared.
+  it("assesses a plain item as the general path does", () => {
+    let plain = 0;
+    for (let seed = 1; seed <= 3000; seed++) {
+      const input = consignment(seed, fast);
+      const general = { ...input, items: input.items.map((i) => i.preference === undefined ? { ...i, preference: { agreement: "none", charges: [], ref: eac } } : i) };
+      expect(canonical(assess(input)), `seed ${seed}`).toEqual(canonical(assess(general)));
+      plain += input.cpc === "4000430" ? 0 : input.items.filter((i) => i.preference === undefined && i.reliefs === undefined).length;
+    }
+    expect(plain).toBeGreaterThan(3000);
   });
 });

@@ -7,8 +7,11 @@
 // Dec made only for the result. What does not depend on the goods (the tax heads in order, each
 // tariff line's scheduled rates and what it owes under each head) is worked out once per schedule
 // and line (the Plan and LinePlan below), with the charges a line can owe listed so the others are
-// not visited; the scratch of an assessment is reused (contextFor), rules already recorded are
-// skipped by stamp, and the item path makes no closures, Maps or sorted copies. What it reads often
+// not visited; a plain item (no preference, relief or preferential levy) on a line whose charges
+// are each nil or ad valorem alone is assessed from the line's plain charges, made once with its
+// plan (plainTaxes), with no due resolved charge by charge; the scratch of an assessment is reused
+// (contextFor), rules already recorded are skipped by stamp, and the item path makes no closures,
+// Maps or sorted copies. What it reads often
 // has one hidden class (charges are planned as { rate, specific }): reading objects of many
 // shapes goes through V8's megamorphic stub cache, and a shape new to it through the runtime,
 // which cost more than the arithmetic. assess.identity.test.ts holds all of it to the exact
@@ -140,9 +143,9 @@ function contextFor(plan: Plan, input: AssessmentInput, used: RulesUsed): ItemCo
 }
 
 function fobsOf(items: ItemInput[]): Dec[] {
-  const fobs: Dec[] = [];
-  for (const item of items) {
-    fobs.push(item.fob);
+  const fobs = new Array<Dec>(items.length); // sized once: pushing from empty makes room for seventeen
+  for (let i = 0; i < items.length; i++) {
+    fobs[i] = (items[i] as ItemInput).fob;
   }
   return fobs;
 }
@@ -339,6 +342,35 @@ interface LinePlan {
    * owes (or is nil under), and the levies a procedure code may make due (see resolveDue).
    */
   mayOwe: number[];
+  /**
+   * The line's charges on a plain item (no preference, relief or preferential levy), when each is
+   * nil or ad valorem alone: worked out here, so such an item costs only its arithmetic and its
+   * result (see plainTaxes). Undefined when any needs more (a specific rate, a bound, a quantity base).
+   */
+  plain: PlainCharge[] | undefined;
+}
+
+/**
+ * A charge on a plain item of one line: what its tax line says besides the base and the amount,
+ * and where its base comes from.
+ */
+interface PlainCharge {
+  planned: PlannedType;
+  /** The type's code, name and rule, and the position of its code: read here, from one object of one shape. */
+  code: string;
+  name: string;
+  typeRef: RuleRef;
+  slot: number;
+  /** Position of the planned type, for its rounding. */
+  at: number;
+  /** The charge is levied at `rate` (CHARGED), or shown nil (NIL) with `rate` if it has one. */
+  kind: typeof NIL | typeof CHARGED;
+  rate: Dec | undefined;
+  method: string;
+  rule: RuleRef;
+  scheduled: ScheduledRow | undefined;
+  /** Positions, among the line's plain charges, of the amounts added to the customs value for its base (none: the customs value). */
+  baseFrom: number[];
 }
 
 function linePlan(plan: Plan, measure: TariffMeasure): LinePlan {
@@ -369,9 +401,53 @@ function linePlan(plan: Plan, measure: TariffMeasure): LinePlan {
       mayOwe.push(at);
     }
   });
-  const line = { stamp: 0, dues, mayOwe };
+  const line = { stamp: 0, dues, mayOwe, plain: plainCharges(plan, dues, mayOwe) };
   plan.lines.set(measure, line);
   return line;
+}
+
+/**
+ * The line's charges on a plain item, in sequence: the charges it owes or is nil under (a levy a
+ * procedure code could make due is not due on a plain item). Undefined when one is not plain.
+ */
+function plainCharges(plan: Plan, dues: LineDue[], mayOwe: number[]): PlainCharge[] | undefined {
+  const charges: PlainCharge[] = [];
+  for (const at of mayOwe) {
+    const planned = plan.types[at] as PlannedType;
+    const due = dues[at] as LineDue;
+    const { type } = planned;
+    if (due.kind === NOT_DUE) {
+      continue;
+    }
+    if (due.kind === CHARGED && (due.charge.specific !== undefined || type.base === 'quantity' || type.minimum !== undefined || type.maximum !== undefined)) {
+      return undefined;
+    }
+    // The amounts in the base are those of the charges before it with the codes its base adds
+    // (the last of each, as amounts due are kept by code).
+    const baseFrom: number[] = [];
+    for (const slot of planned.baseSlots) {
+      const from = charges.findLastIndex((c) => c.planned.slot === slot);
+      if (from >= 0) {
+        baseFrom.push(from);
+      }
+    }
+    const charged = due.kind === CHARGED;
+    charges.push({
+      planned,
+      code: type.code,
+      name: type.name,
+      typeRef: type.ref,
+      slot: planned.slot,
+      at,
+      kind: due.kind,
+      rate: charged ? due.charge.rate : due.nilRate,
+      method: charged ? (due.method ?? 'ad-valorem') : (due.method as string),
+      rule: due.rule,
+      scheduled: due.scheduled,
+      baseFrom,
+    });
+  }
+  return charges;
 }
 
 /** What every item of one assessment shares. */
@@ -666,6 +742,9 @@ function preferentialLevies(input: AssessmentInput): PreferentialLevies {
 
 /** Every charge in force on the item, in sequence: each base built from what earlier charges actually made due. */
 function computeTaxes(context: ItemContext, item: ItemInput, line: LinePlan, customsValue: Dec): TaxLine[] | { errors: FieldError[] } {
+  if (line.plain !== undefined && item.preference === undefined && !item.reliefs?.length && context.levies === NO_LEVIES) {
+    return plainTaxes(context, item, line.plain, customsValue);
+  }
   const { plan, errors, used } = context;
   // The item's lines, and the amount due under each charge code so far, in arrays of the item's
   // own: made young, they take no write barrier, which a store of each line's objects into
@@ -692,16 +771,65 @@ function computeTaxes(context: ItemContext, item: ItemInput, line: LinePlan, cus
       lines.push(taxLine);
       due[planned.slot] = taxLine.amount;
       itemTotal.add(taxLine.amount);
-      const total = context.totals[planned.slot] as DecTotal;
-      if (context.totalsStamp[planned.slot] !== context.serial) {
-        context.totalsStamp[planned.slot] = context.serial;
-        context.totalsOrder[context.totalsCount++] = planned.slot;
-        total.start();
-      }
-      total.add(taxLine.amount);
+      addToTotal(context, planned.slot, taxLine.amount);
     }
   }
   return errors.length > 0 ? { errors: [...errors] } : lines;
+}
+
+/**
+ * The charges on a plain item (see LinePlan.plain): the same lines, amounts and rules used as
+ * computeTaxes gives it, each line made at once from what its line plan says.
+ */
+function plainTaxes(context: ItemContext, item: ItemInput, charges: PlainCharge[], customsValue: Dec): TaxLine[] {
+  const lines = new Array<TaxLine>(charges.length);
+  const itemTotal = context.itemTotal.start();
+  for (let k = 0; k < charges.length; k++) {
+    const charge = charges[k] as PlainCharge;
+    const { code, name } = charge;
+    const base = charge.baseFrom.length === 0 ? customsValue : plainBase(context, customsValue, lines, charge.baseFrom);
+    let taxLine: TaxLine;
+    if (charge.kind === CHARGED) {
+      const rounding = context.roundings[charge.at] as Rounding;
+      const amount = base.timesRounded(charge.rate as Dec, 2, rounding.scale, rounding.mode);
+      taxLine = { code, name, base, rate: charge.rate as Dec, amount, method: charge.method, rule: charge.rule };
+    } else {
+      taxLine = charge.rate
+        ? { code, name, base, rate: charge.rate, amount: ZERO, method: charge.method, rule: charge.rule }
+        : { code, name, base, amount: ZERO, method: charge.method, rule: charge.rule };
+    }
+    lines[k] = taxLine;
+    recordRule(context, charge.rule, charge.scheduled, item);
+    const planned = charge.planned;
+    if (planned.stamp !== context.serial) {
+      planned.stamp = context.serial; // its type's rule is recorded once an assessment
+      context.used.add(charge.typeRef);
+    }
+    itemTotal.add(taxLine.amount);
+    addToTotal(context, charge.slot, taxLine.amount);
+  }
+  return lines;
+}
+
+/** The customs value plus the amounts of the item's earlier lines at `from`. */
+function plainBase(context: ItemContext, customsValue: Dec, lines: TaxLine[], from: number[]): Dec {
+  const sum = context.base.start();
+  sum.add(customsValue);
+  for (let k = 0; k < from.length; k++) {
+    sum.add((lines[from[k] as number] as TaxLine).amount);
+  }
+  return sum.value();
+}
+
+/** Adds an amount to its charge's total over the assessment, started on the charge's first amount. */
+function addToTotal(context: ItemContext, slot: number, amount: Dec): void {
+  const total = context.totals[slot] as DecTotal;
+  if (context.totalsStamp[slot] !== context.serial) {
+    context.totalsStamp[slot] = context.serial;
+    context.totalsOrder[context.totalsCount++] = slot;
+    total.start();
+  }
+  total.add(amount);
 }
 
 /** The customs value plus the amounts due so far under the charges the planned type's base adds. */
