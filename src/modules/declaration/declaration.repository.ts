@@ -1,7 +1,8 @@
 // The only file that touches the declaration tables.
-import { sql, type ExpressionBuilder, type Insertable, type Kysely, type Updateable } from 'kysely';
+import { sql, type Insertable, type Kysely, type Updateable } from 'kysely';
 import type { DB } from '../../schema.ts';
 import type { Tx } from '#platform/db/transaction.ts';
+import { literal } from '#platform/db/prepared.ts';
 import { Dec } from '#platform/money.ts';
 import type { DeclarationItemRow, DeclarationRequestRow, DeclarationRow, DeclarationStatus, DeclarationTables, RequestKind } from './declaration.tables.ts';
 import type { DeclarationBody } from './declaration.schemas.ts';
@@ -216,9 +217,8 @@ const listQuery = (q: Q) => q.selectFrom('declaration').selectAll();
 function listPage(q: Q, filter: ListFilter, whose: (query: ListQuery) => ListQuery) {
   let query = whose(listQuery(q));
   if (filter.status !== undefined) {
-    // A literal (one of the statuses the schema allows), not a parameter: only a plan that sees the
-    // status can use declaration_open, and this statement is prepared (planned once for all).
-    query = query.where('status', '=', sql.lit(filter.status));
+    // One of the lifecycle's statuses (the schema allows no other), so that declaration_open serves it.
+    query = query.where('status', '=', literal(filter.status));
   }
   if (filter.pendingRequest !== undefined) {
     const waiting = sql<boolean>`exists (select 1 from declaration_request r where r.declaration_id = declaration.id and r.status = 'pending')`;
@@ -301,14 +301,35 @@ const requestColumnSet: Record<keyof DeclarationRequestRow, true> = {
 };
 const requestColumns = Object.keys(requestColumnSet) as (keyof DeclarationRequestRow)[];
 const requestPrefix = 'request__';
-/** A literal, not a parameter: the generic plan of a prepared statement can then use declaration_request_pending. */
-const pendingLiteral = sql.lit('pending' as const);
+/** A literal, so that declaration_request_pending serves the reads of pending requests (see literal). */
+const pendingLiteral = literal('pending');
 const reExportPrefix = 'reexport__';
+
+const joinedPrefixes = [itemPrefix, requestPrefix, reExportPrefix];
 
 /** The declaration's columns of a row that carries an item's (and a request's) too. */
 function declarationPart(joined: Record<string, unknown>): DeclarationRow {
-  return Object.fromEntries(Object.entries(joined).filter(([k]) => !k.startsWith(itemPrefix) && !k.startsWith(requestPrefix) && !k.startsWith(reExportPrefix))) as DeclarationRow;
+  return Object.fromEntries(Object.entries(joined).filter(([k]) => !joinedPrefixes.some((prefix) => k.startsWith(prefix)))) as DeclarationRow;
 }
+
+/** The columns a joined row carries under `prefix`. */
+function part<Row>(joined: Record<string, unknown>, columns: readonly (keyof Row & string)[], prefix: string): Row {
+  return Object.fromEntries(columns.map((c) => [c, joined[`${prefix}${c}`]])) as Row;
+}
+
+/**
+ * What re-exports claim of an import's item, over its re-export items `x` and their declarations
+ * `xd`: live ones reserve, exited ones have written off.
+ */
+const claimingStatuses: readonly DeclarationStatus[] = [...liveStatuses, 'exited'];
+const claimSums = [
+  sql<string>`coalesce(sum(x.quantity) filter (where xd.status <> 'exited'), 0)`.as('reserved'),
+  sql<string>`coalesce(sum(x.quantity) filter (where xd.status = 'exited'), 0)`.as('written_off'),
+];
+const claimOf = (sums: { reserved: string; written_off: string }) => ({ reserved: new Dec(sums.reserved), writtenOff: new Dec(sums.written_off) });
+/** The claim sums beside each item of a status read, with how many re-export items make them. */
+const claimColumns = ['claims', 'reserved', 'written_off'] as const;
+type ClaimRow = Record<(typeof claimColumns)[number], string>;
 
 /** A declaration as its view shows it: the row, its items, its pending request, and what re-exports took of a released import. */
 export interface DeclarationRead {
@@ -326,7 +347,7 @@ export function mayBeReExported(row: Pick<DeclarationRow, 'regime' | 'status'>):
 
 /** The item's columns of a row that carries the declaration's too. */
 function itemPart(joined: Record<string, unknown>): DeclarationItemRow {
-  return Object.fromEntries(itemColumns.map((c) => [c, joined[`${itemPrefix}${c}`]])) as DeclarationItemRow;
+  return part<DeclarationItemRow>(joined, itemColumns, itemPrefix);
 }
 
 interface EarlierArgs {
@@ -347,10 +368,8 @@ function earlierQuery(q: Q, args: EarlierArgs) {
     .selectFrom('declaration')
     .select([...earlierColumns, sql<boolean>`false`.as('same_document')])
     .where((eb) => (importerOrgId === null ? eb.val(false) : eb('importer_org_id', '=', importerOrgId)))
-    // Literals, not parameters: the statement is prepared, and only a plan that sees the statuses
-    // can use declaration_importer_abandoned. With parameters the generic plan walks every
-    // declaration of the importer (59,000 for a big one at a million: seconds per lodgement).
-    .where('status', 'in', [sql.lit<DeclarationStatus>('cancelled'), sql.lit<DeclarationStatus>('rejected')])
+    // Literals, so that declaration_importer_abandoned serves it (see literal).
+    .where('status', 'in', [literal('cancelled'), literal('rejected')])
     .where('id', '<>', args.declarationId)
     .where('channel', 'is not', null)
     .where('channel', '<>', 'green')
@@ -452,19 +471,6 @@ export const declarationRepository = {
    * what live and exited re-exports claim of that item (through declaration_item_source).
    */
   async read(q: Q, by: { id: string } | { reference: string }): Promise<DeclarationRead | undefined> {
-    const claims = (eb: ExpressionBuilder<DB & { d: DB['declaration']; i: DB['declaration_item'] }, 'd' | 'i'>) =>
-      eb
-        .selectFrom('declaration_item as x')
-        .innerJoin('declaration as xd', 'xd.id', 'x.declaration_id')
-        .select([
-          sql<string>`count(*)`.as('claims'),
-          sql<string>`coalesce(sum(x.quantity) filter (where xd.status <> 'exited'), 0)`.as('reserved'),
-          sql<string>`coalesce(sum(x.quantity) filter (where xd.status = 'exited'), 0)`.as('written_off'),
-        ])
-        .whereRef('x.source_declaration_id', '=', 'd.id')
-        .whereRef('x.source_item_no', '=', 'i.item_no')
-        .where('xd.status', 'in', [...liveStatuses, 'exited'])
-        .as('x');
     let query = q
       .selectFrom('declaration as d')
       .leftJoin('declaration_item as i', 'i.declaration_id', 'd.id')
@@ -472,11 +478,22 @@ export const declarationRepository = {
         (eb) => eb.selectFrom('declaration_request as r').selectAll('r').whereRef('r.declaration_id', '=', 'd.id').where('r.status', '=', pendingLiteral).limit(1).as('r'),
         (join) => join.onTrue(),
       )
-      .leftJoinLateral(claims, (join) => join.onTrue())
+      .leftJoinLateral(
+        (eb) =>
+          eb
+            .selectFrom('declaration_item as x')
+            .innerJoin('declaration as xd', 'xd.id', 'x.declaration_id')
+            .select([sql<string>`count(*)`.as('claims'), ...claimSums])
+            .whereRef('x.source_declaration_id', '=', 'd.id')
+            .whereRef('x.source_item_no', '=', 'i.item_no')
+            .where('xd.status', 'in', claimingStatuses)
+            .as('x'),
+        (join) => join.onTrue(),
+      )
       .selectAll('d')
       .select(itemColumns.map((c) => sql.ref(`i.${c}`).as(`${itemPrefix}${c}`)))
       .select(requestColumns.map((c) => sql.ref(`r.${c}`).as(`${requestPrefix}${c}`)))
-      .select(['x.claims as reexport__claims', 'x.reserved as reexport__reserved', 'x.written_off as reexport__written_off'])
+      .select(claimColumns.map((c) => sql.ref(`x.${c}`).as(`${reExportPrefix}${c}`)))
       .orderBy('i.item_no');
     query = 'id' in by ? query.where('d.id', '=', by.id) : query.where('d.reference', '=', by.reference.toUpperCase());
     const rows: Record<string, unknown>[] = await query.execute();
@@ -486,15 +503,14 @@ export const declarationRepository = {
     }
     const row = declarationPart(first);
     const withItems = rows.filter((r) => r[`${itemPrefix}item_no`] !== null);
-    let reExports: DeclarationRead['reExports'];
-    if (mayBeReExported(row)) {
-      reExports = new Map();
-      for (const r of withItems.filter((r) => Number(r.reexport__claims) > 0)) {
-        reExports.set(r[`${itemPrefix}item_no`] as number, { reserved: new Dec(r.reexport__reserved as string), writtenOff: new Dec(r.reexport__written_off as string) });
-      }
-    }
-    const pending = first[`${requestPrefix}id`] === null ? undefined : (Object.fromEntries(requestColumns.map((c) => [c, first[`${requestPrefix}${c}`]])) as DeclarationRequestRow);
-    return { row, items: withItems.map(itemPart), pending, reExports };
+    const items = withItems.map(itemPart);
+    const claims = withItems.map((r) => part<ClaimRow>(r, claimColumns, reExportPrefix));
+    return {
+      row,
+      items,
+      pending: first[`${requestPrefix}id`] === null ? undefined : part<DeclarationRequestRow>(first, requestColumns, requestPrefix),
+      reExports: mayBeReExported(row) ? new Map(items.flatMap((item, k) => (Number(claims[k]!.claims) > 0 ? [[item.item_no, claimOf(claims[k]!)] as const] : []))) : undefined,
+    };
   },
 
   findByReference(q: Q, reference: string): Promise<DeclarationRow | undefined> {
@@ -523,7 +539,7 @@ export const declarationRepository = {
       .where('i.source_declaration_id', '=', sourceDeclarationId)
       .where('i.source_item_no', '=', sourceItemNo)
       .where('d.id', '<>', exceptDeclarationId)
-      .where('d.status', 'in', [...liveStatuses, 'exited'])
+      .where('d.status', 'in', claimingStatuses)
       .executeTakeFirstOrThrow();
     return new Dec(row.quantity);
   },
@@ -531,25 +547,14 @@ export const declarationRepository = {
   /** Per item of an import: what live re-exports reserve and exited ones wrote off. */
   async reExportsOf(q: Q, sourceDeclarationId: string): Promise<Map<number, { reserved: Dec; writtenOff: Dec }>> {
     const rows = await q
-      .selectFrom('declaration_item as i')
-      .innerJoin('declaration as d', 'd.id', 'i.declaration_id')
-      .select(['i.source_item_no', 'd.status', sql<string>`sum(i.quantity)`.as('quantity')])
-      .where('i.source_declaration_id', '=', sourceDeclarationId)
-      .where('d.status', 'in', [...liveStatuses, 'exited'])
-      .groupBy(['i.source_item_no', 'd.status'])
+      .selectFrom('declaration_item as x')
+      .innerJoin('declaration as xd', 'xd.id', 'x.declaration_id')
+      .select(['x.source_item_no', ...claimSums])
+      .where('x.source_declaration_id', '=', sourceDeclarationId)
+      .where('xd.status', 'in', claimingStatuses)
+      .groupBy('x.source_item_no')
       .execute();
-    const out = new Map<number, { reserved: Dec; writtenOff: Dec }>();
-    for (const r of rows) {
-      const n = r.source_item_no ?? 0;
-      const entry = out.get(n) ?? { reserved: new Dec(0), writtenOff: new Dec(0) };
-      if (r.status === 'exited') {
-        entry.writtenOff = entry.writtenOff.plus(r.quantity);
-      } else {
-        entry.reserved = entry.reserved.plus(r.quantity);
-      }
-      out.set(n, entry);
-    }
-    return out;
+    return new Map(rows.map((r) => [r.source_item_no ?? 0, claimOf(r)]));
   },
 
   /** A new export as its draft row, in memory only: written once, lodged (`insertExport` with `lodgedAs`). */

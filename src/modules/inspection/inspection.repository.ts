@@ -2,6 +2,7 @@
 import { sql, type Insertable, type Kysely, type Updateable } from 'kysely';
 import type { DB } from '../../schema.ts';
 import type { Tx } from '#platform/db/transaction.ts';
+import { literal } from '#platform/db/prepared.ts';
 import type { DutyRow, InspectionTables, TaskRow, TaskStatus } from './inspection.tables.ts';
 import { liveTaskStatuses, workingStatuses } from './inspection.state.ts';
 
@@ -66,8 +67,8 @@ export const inspectionRepository = {
 
   /** Tasks waiting for an officer at an office, oldest first, locked. */
   waitingTasks(tx: Tx, officeCode: string): Promise<TaskRow[]> {
-    // The status a literal, so that the prepared statement's generic plan can use verification_task_waiting.
-    return tx.selectFrom('verification_task').selectAll().where('office_code', '=', officeCode).where('status', '=', sql.lit('open' as const)).orderBy('created_at').orderBy('id').forUpdate().execute();
+    // A literal status, so that verification_task_waiting serves it (see literal).
+    return tx.selectFrom('verification_task').selectAll().where('office_code', '=', officeCode).where('status', '=', literal('open')).orderBy('created_at').orderBy('id').forUpdate().execute();
   },
 
   /** Tasks an officer still has to record findings on, locked. */

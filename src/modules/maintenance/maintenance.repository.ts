@@ -1,7 +1,8 @@
 // The only file that reads and writes maintenance notices.
-import { sql, type Kysely, type Selectable } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import type { DB } from '../../schema.ts';
 import type { Tx } from '#platform/db/transaction.ts';
+import { literal } from '#platform/db/prepared.ts';
 import type { MaintenanceTables } from './maintenance.tables.ts';
 
 export type NoticeRow = Selectable<MaintenanceTables['maintenance_notice']>;
@@ -16,7 +17,7 @@ export const maintenanceRepository = {
   },
   /** Announced notices not yet over at `now`, soonest first. */
   async currentAndUpcoming(q: Q, now: Date, limit = 100): Promise<NoticeRow[]> {
-    // The status a literal, so that the prepared statement's generic plan can use maintenance_notice_upcoming.
-    return q.selectFrom('maintenance_notice').selectAll().where('status', '=', sql.lit('announced' as const)).where('ends_at', '>', now).orderBy('starts_at').orderBy('id').limit(limit).execute();
+    // A literal status, so that maintenance_notice_upcoming serves it (see literal).
+    return q.selectFrom('maintenance_notice').selectAll().where('status', '=', literal('announced')).where('ends_at', '>', now).orderBy('starts_at').orderBy('id').limit(limit).execute();
   },
 };

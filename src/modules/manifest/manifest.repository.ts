@@ -1,16 +1,14 @@
 // The only file that touches the manifest module's tables (and, for visibility, reads the
 // parties' organisation and agent_authorisation tables, as the parties module allows).
-import { sql, type Insertable, type Kysely, type Selectable, type Updateable } from 'kysely';
+import type { Insertable, Kysely, Selectable, Updateable } from 'kysely';
 import type { DB } from '../../schema.ts';
 import type { Tx } from '#platform/db/transaction.ts';
+import { literal } from '#platform/db/prepared.ts';
 import type { ManifestStatus, ManifestTables, TransportMode } from './manifest.tables.ts';
 
 export type Q = Kysely<DB> | Tx;
-/**
- * A literal, not a parameter: statements are prepared, and only a plan that sees the status can
- * use the partial transport_document_number_per_carrier.
- */
-const active = sql.lit('active' as const);
+/** A literal, so that the partial transport_document_number_per_carrier serves it (see literal). */
+const active = literal('active');
 export type ManifestRow = Selectable<ManifestTables['manifest']>;
 export type DocumentRow = Selectable<ManifestTables['transport_document']>;
 export type VersionRow = Selectable<ManifestTables['manifest_version']>;

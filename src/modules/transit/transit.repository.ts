@@ -3,6 +3,7 @@
 import { sql, type Insertable, type Kysely, type Selectable, type Updateable } from 'kysely';
 import type { DB } from '../../schema.ts';
 import type { Tx } from '#platform/db/transaction.ts';
+import { literal } from '#platform/db/prepared.ts';
 import { inForceOn } from '#platform/db/in-force.ts';
 import type { MovementStatus, ThresholdKind, TransitKind, TransitTables } from './transit.tables.ts';
 
@@ -187,8 +188,8 @@ export const transitRepository = {
 
   /** Departed movements past their deadline (the sweep flags them overdue). */
   async pastDeadline(q: Q, now: Date, limit: number): Promise<{ id: string }[]> {
-    // The status a literal, so that the prepared statement's generic plan can use transit_movement_live.
-    return q.selectFrom('transit_movement').select('id').where('status', '=', sql.lit('departed' as const)).where('deadline', '<', now).orderBy('deadline').limit(limit).execute();
+    // A literal status, so that transit_movement_live serves it (see literal).
+    return q.selectFrom('transit_movement').select('id').where('status', '=', literal('departed')).where('deadline', '<', now).orderBy('deadline').limit(limit).execute();
   },
 
   // Seals

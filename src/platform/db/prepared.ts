@@ -16,8 +16,22 @@
 // a new name, so the next use prepares it afresh. A statement sent outside a transaction is sent
 // again at once under the new name; a transaction that met it fails like any other refused
 // statement, and a write transaction runs again (errors.ts: isStalePlan).
+import { sql, type RawBuilder } from 'kysely';
 import type pg from 'pg';
 import { isStalePlan } from './errors.ts';
+
+/**
+ * A constant written into the statement's text instead of sent as a parameter. After five runs
+ * PostgreSQL may plan a prepared statement once for all its parameters (a generic plan), and a
+ * generic plan cannot use a partial index whose predicate the query meets only through a
+ * parameter: `status = $1` does not prove `where status = 'pending'`. At a million declarations
+ * that made a lodgement walk a big importer's 59,000 declarations instead of its refusals' index.
+ * So a constant that picks a partial index (a status, mostly) is a literal;
+ * test/lodge-round-trips.test.ts holds the lodgement's and the status reads' generic plans to it.
+ */
+export function literal<T extends string>(value: T): RawBuilder<T> {
+  return sql.lit(value);
+}
 
 export interface StatementNaming {
   namedAfter: number;
