@@ -111,7 +111,8 @@ export const ReferenceParams = Type.Object({ reference: Text(32, { minLength: 1 
 
 export const ListQuery = Type.Object(
   {
-    status: Type.Optional(Type.Union(declarationStatuses.map((s) => Type.Literal(s)), { description: 'Only declarations in this status' })),
+    // An enum, so that a refusal lists the statuses there are (error-handler.ts).
+    status: Type.Optional(Type.Enum([...declarationStatuses], { description: 'Only declarations in this status' })),
     pendingRequest: Type.Optional(Type.Boolean({ description: "Only declarations with a request to amend or cancel waiting for an officer (the officers' queue)" })),
     from: Type.Optional(IsoDate('Created on or after this date (Nairobi)')),
     to: Type.Optional(IsoDate('Created on or before this date (Nairobi)')),
